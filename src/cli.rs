@@ -1,0 +1,221 @@
+//! Command-line interface: the commands, their flags, and how each maps to the pipeline
+//! and a report.
+
+
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::pipeline::{self, Analysis, Options};
+use crate::report::{write_json, write_text, TextOptions};
+use crate::rules::{self, RULES};
+use crate::selection::Selection;
+
+#[derive(Parser)]
+#[command(name = "cache-analyzer", version, about = "Finds caching bugs in Django projects by reading their source.")]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Find caching problems in a Django project and print them.
+    Analyze(AnalyzeArgs),
+    /// Run the invalidation rules (CA3xx) only: the CI gate for stale caches.
+    CheckInvalidation(CheckArgs),
+    /// Write the full report to a file.
+    Report(ReportArgs),
+    /// Explain a rule, or list them all.
+    Rule(RuleArgs),
+}
+
+#[derive(Args)]
+struct ScopeArgs {
+    /// Files or directories to analyse [default: .]
+    paths: Vec<PathBuf>,
+    /// Report only findings inside this app: its label or dotted module path (repeatable).
+    /// The whole tree is still indexed.
+    #[arg(long = "app", value_name = "APP")]
+    apps: Vec<String>,
+    /// Report only these codes or prefixes, comma separated (e.g. `CA1,CA302`).
+    #[arg(long, value_delimiter = ',', value_name = "CODES")]
+    select: Vec<String>,
+    /// Do not report these codes or prefixes, comma separated.
+    #[arg(long, value_delimiter = ',', value_name = "CODES")]
+    ignore: Vec<String>,
+}
+
+#[derive(Args)]
+struct OutputArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Add each rule's help text, and the number of files analysed and the time taken.
+    #[arg(long, short)]
+    verbose: bool,
+    /// Exit with 0 even when there are findings.
+    #[arg(long)]
+    exit_zero: bool,
+}
+
+#[derive(Args)]
+struct AnalyzeArgs {
+    #[command(flatten)]
+    scope: ScopeArgs,
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+#[derive(Args)]
+struct CheckArgs {
+    #[command(flatten)]
+    scope: ScopeArgs,
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+#[derive(Args)]
+struct ReportArgs {
+    #[command(flatten)]
+    scope: ScopeArgs,
+    /// File to write; it is replaced atomically, never left half-written.
+    #[arg(long, short, value_name = "FILE")]
+    output: PathBuf,
+    /// Report format [default: from the file's extension, else json]
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+}
+
+#[derive(Args)]
+struct RuleArgs {
+    /// The rule's code, e.g. CA101.
+    #[arg(required_unless_present = "all")]
+    code: Option<String>,
+    /// List every rule's code, name and severity.
+    #[arg(long, conflicts_with = "code")]
+    all: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+/// Exit statuses, as Ruff uses them.
+const EXIT_CLEAN: u8 = 0;
+const EXIT_FINDINGS: u8 = 1;
+pub const EXIT_ERROR: u8 = 2;
+
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Analyze(args) => {
+            let analysis = analyze(&args.scope, None)?;
+            print_report(&analysis, &args.output)
+        }
+        Command::CheckInvalidation(args) => {
+            let analysis = analyze(&args.scope, Some("CA3"))?;
+            print_report(&analysis, &args.output)
+        }
+        Command::Report(args) => write_report_file(&args),
+        Command::Rule(args) => print_rule(&args),
+    }
+}
+
+fn analyze(scope: &ScopeArgs, family: Option<&str>) -> Result<Analysis> {
+    let mut selection = Selection::new(&scope.select, &scope.ignore)?;
+    if let Some(family) = family {
+        selection = selection.within(family);
+    }
+    pipeline::run(&Options {
+        paths: scope.paths.clone(),
+        apps: scope.apps.clone(),
+        selection,
+    })
+}
+
+fn print_report(analysis: &Analysis, output: &OutputArgs) -> Result<ExitCode> {
+    let mut stdout = anstream::stdout().lock();
+    let written = match output.format {
+        Format::Text => write_text(&mut stdout, analysis, &TextOptions { verbose: output.verbose }),
+        Format::Json => write_json(&mut stdout, analysis),
+    }
+    .and_then(|()| stdout.flush());
+    match written {
+        // A closed pipe (`| head`) is the reader's choice, not an error.
+        Err(err) if err.kind() == io::ErrorKind::BrokenPipe => {}
+        other => other.context("cannot write the report")?,
+    }
+    Ok(exit_status(analysis, output.exit_zero))
+}
+
+fn exit_status(analysis: &Analysis, exit_zero: bool) -> ExitCode {
+    if analysis.diagnostics.is_empty() || exit_zero {
+        ExitCode::from(EXIT_CLEAN)
+    } else {
+        ExitCode::from(EXIT_FINDINGS)
+    }
+}
+
+fn write_report_file(args: &ReportArgs) -> Result<ExitCode> {
+    let format = args.format.unwrap_or_else(|| {
+        match args.output.extension().and_then(|e| e.to_str()) {
+            Some("txt") => Format::Text,
+            _ => Format::Json,
+        }
+    });
+    if args.output.extension().is_some_and(|e| e == "py") {
+        bail!("refusing to write the report to `{}`: it is a Python file", args.output.display());
+    }
+    let analysis = analyze(&args.scope, None)?;
+    let mut buffer = Vec::new();
+    match format {
+        Format::Json => write_json(&mut buffer, &analysis)?,
+        Format::Text => {
+            let mut plain = anstream::StripStream::new(&mut buffer);
+            write_text(&mut plain, &analysis, &TextOptions { verbose: false })?;
+        }
+    }
+    write_atomically(&args.output, &buffer)?;
+    Ok(exit_status(&analysis, false))
+}
+
+/// Writes to a temporary file beside `path`, then renames it over `path`.
+fn write_atomically(path: &Path, contents: &[u8]) -> Result<()> {
+    let dir = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let mut file = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("cannot create a file in `{}`", dir.display()))?;
+    file.write_all(contents)
+        .and_then(|()| file.as_file().sync_all())
+        .with_context(|| format!("cannot write `{}`", path.display()))?;
+    file.persist(path)
+        .with_context(|| format!("cannot write `{}`", path.display()))?;
+    Ok(())
+}
+
+fn print_rule(args: &RuleArgs) -> Result<ExitCode> {
+    let mut out = String::new();
+    if args.all {
+        for rule in std::iter::once(&rules::FILE_NOT_ANALYZED).chain(RULES) {
+            out.push_str(&format!("{}  {:<32} {}\n", rule.code, rule.name, rule.severity.as_str()));
+        }
+    } else {
+        let code = args.code.as_deref().unwrap_or_default();
+        let Some(rule) = rules::by_code(code) else {
+            bail!("unknown rule code `{code}`; run `cache-analyzer rule --all` to list the rules");
+        };
+        out.push_str(rule.doc);
+    }
+    match io::stdout().lock().write_all(out.as_bytes()) {
+        Err(err) if err.kind() != io::ErrorKind::BrokenPipe => Err(err.into()),
+        _ => Ok(ExitCode::from(EXIT_CLEAN)),
+    }
+}
+

@@ -1,0 +1,40 @@
+//! A finding, ready to report.
+
+use serde::Serialize;
+
+use crate::facts::span::Span;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Diagnostic {
+    pub code: &'static str,
+    pub name: &'static str,
+    pub severity: Severity,
+    pub message: String,
+    pub help: &'static str,
+    /// Relative to the analysed root, with `/` separators.
+    pub path: String,
+    pub span: Span,
+}
+
+impl Diagnostic {
+    /// Report order: path, line, column, code.
+    pub fn sort_key(&self) -> (&str, usize, usize, &str) {
+        (&self.path, self.span.line, self.span.column, self.code)
+    }
+}

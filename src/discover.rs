@@ -1,0 +1,127 @@
+//! File discovery: the Python files under the analysed paths, in a stable order.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// Directories never analysed: VCS data, dependencies, build output, caches.
+const SKIPPED_DIRECTORIES: &[&str] = &[
+    ".git",
+    "node_modules",
+    "__pycache__",
+    "build",
+    "dist",
+    "site-packages",
+    ".tox",
+    ".nox",
+];
+
+/// Files that mark a Django app directory, for `--app`.
+const APP_MARKERS: &[&str] = &["apps.py", "models.py", "views.py"];
+
+pub struct SourcePath {
+    pub absolute: PathBuf,
+    /// Relative to the root, with `/` separators.
+    pub relative: String,
+}
+
+#[derive(Default)]
+pub struct Discovery {
+    pub files: Vec<SourcePath>,
+    /// Paths that could not be listed, with the reason.
+    pub errors: Vec<(String, String)>,
+    /// Relative directories holding `apps.py`, `models.py` or `views.py`.
+    pub app_dirs: Vec<String>,
+}
+
+/// Walks `paths` (files or directories) without following symlinks; only regular `.py`
+/// files are kept.
+pub fn discover(root: &Path, paths: &[PathBuf]) -> Discovery {
+    let mut discovery = Discovery::default();
+    let mut stack: Vec<PathBuf> = paths.to_vec();
+    while let Some(path) = stack.pop() {
+        let metadata = match fs::symlink_metadata(&path) {
+            Ok(metadata) => metadata,
+            Err(err) => {
+                discovery.errors.push((relative(root, &path), err.to_string()));
+                continue;
+            }
+        };
+        if metadata.is_dir() {
+            if is_skipped_dir(&path) && !paths.contains(&path) {
+                continue;
+            }
+            match fs::read_dir(&path) {
+                Ok(entries) => {
+                    let mut has_app_marker = false;
+                    for entry in entries.flatten() {
+                        let name = entry.file_name();
+                        has_app_marker |= APP_MARKERS.iter().any(|m| name == *m);
+                        stack.push(entry.path());
+                    }
+                    if has_app_marker {
+                        discovery.app_dirs.push(relative(root, &path));
+                    }
+                }
+                Err(err) => discovery.errors.push((relative(root, &path), err.to_string())),
+            }
+        } else if metadata.is_file() && path.extension().is_some_and(|ext| ext == "py") {
+            discovery.files.push(SourcePath {
+                relative: relative(root, &path),
+                absolute: path,
+            });
+        }
+    }
+    discovery.files.sort_by(|a, b| a.relative.cmp(&b.relative));
+    discovery.files.dedup_by(|a, b| a.relative == b.relative);
+    discovery.app_dirs.sort();
+    discovery
+}
+
+fn is_skipped_dir(path: &Path) -> bool {
+    let skipped_name = path
+        .file_name()
+        .and_then(|name| name.to_str())
+        .is_some_and(|name| SKIPPED_DIRECTORIES.contains(&name));
+    skipped_name || path.join("pyvenv.cfg").exists()
+}
+
+/// `path` relative to `root` with `/` separators; non-UTF-8 bytes become U+FFFD.
+pub fn relative(root: &Path, path: &Path) -> String {
+    let relative = path.strip_prefix(root).unwrap_or(path);
+    let parts: Vec<String> = relative
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    if parts.is_empty() {
+        ".".to_string()
+    } else {
+        parts.join("/")
+    }
+}
+
+/// The directory findings are reported relative to: the deepest directory holding every
+/// path (a file's own directory when it is the only path).
+pub fn common_root(paths: &[PathBuf]) -> PathBuf {
+    let dirs: Vec<PathBuf> = paths
+        .iter()
+        .map(|p| {
+            if p.is_dir() {
+                p.clone()
+            } else {
+                p.parent().map(Path::to_path_buf).unwrap_or_default()
+            }
+        })
+        .collect();
+    let Some(first) = dirs.first() else {
+        return PathBuf::from(".");
+    };
+    let mut root = first.clone();
+    for dir in &dirs[1..] {
+        while !dir.starts_with(&root) {
+            if !root.pop() {
+                break;
+            }
+        }
+    }
+    root
+}

@@ -1,0 +1,175 @@
+//! Cache keys as templates: literal text with holes where runtime values go
+//! (`f"post:{post.id}"` is `post:{}`).
+
+use std::fmt;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KeyPart {
+    Literal(String),
+    Hole,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct KeyTemplate {
+    pub parts: Vec<KeyPart>,
+}
+
+impl KeyTemplate {
+    pub fn literal(text: &str) -> Self {
+        let mut template = KeyTemplate::default();
+        template.push_literal(text);
+        template
+    }
+
+    pub fn hole() -> Self {
+        KeyTemplate {
+            parts: vec![KeyPart::Hole],
+        }
+    }
+
+    pub fn push_literal(&mut self, text: &str) {
+        if text.is_empty() {
+            return;
+        }
+        if let Some(KeyPart::Literal(last)) = self.parts.last_mut() {
+            last.push_str(text);
+        } else {
+            self.parts.push(KeyPart::Literal(text.to_string()));
+        }
+    }
+
+    pub fn push_hole(&mut self) {
+        if self.parts.last() != Some(&KeyPart::Hole) {
+            self.parts.push(KeyPart::Hole);
+        }
+    }
+
+    pub fn append(&mut self, other: KeyTemplate) {
+        for part in other.parts {
+            match part {
+                KeyPart::Literal(text) => self.push_literal(&text),
+                KeyPart::Hole => self.push_hole(),
+            }
+        }
+    }
+
+    pub fn literals(&self) -> impl Iterator<Item = &str> {
+        self.parts.iter().filter_map(|part| match part {
+            KeyPart::Literal(text) => Some(text.as_str()),
+            KeyPart::Hole => None,
+        })
+    }
+
+    pub fn is_fully_literal(&self) -> bool {
+        self.parts.iter().all(|p| matches!(p, KeyPart::Literal(_)))
+    }
+
+    /// A `%`-format string: each conversion specifier becomes a hole, `%%` a literal `%`.
+    pub fn from_percent_format(format: &str) -> Self {
+        let mut template = KeyTemplate::default();
+        let mut chars = format.chars().peekable();
+        let mut literal = String::new();
+        while let Some(c) = chars.next() {
+            if c != '%' {
+                literal.push(c);
+                continue;
+            }
+            if chars.peek() == Some(&'%') {
+                chars.next();
+                literal.push('%');
+                continue;
+            }
+            template.push_literal(&literal);
+            literal.clear();
+            template.push_hole();
+            // Skip the mapping key, flags, width, precision and length up to the conversion.
+            if chars.peek() == Some(&'(') {
+                for c in chars.by_ref() {
+                    if c == ')' {
+                        break;
+                    }
+                }
+            }
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        }
+        template.push_literal(&literal);
+        template
+    }
+
+    /// A `str.format` string: each `{...}` field becomes a hole, `{{` and `}}` literal braces.
+    pub fn from_brace_format(format: &str) -> Self {
+        let mut template = KeyTemplate::default();
+        let mut chars = format.chars().peekable();
+        let mut literal = String::new();
+        while let Some(c) = chars.next() {
+            match c {
+                '{' if chars.peek() == Some(&'{') => {
+                    chars.next();
+                    literal.push('{');
+                }
+                '}' if chars.peek() == Some(&'}') => {
+                    chars.next();
+                    literal.push('}');
+                }
+                '{' => {
+                    template.push_literal(&literal);
+                    literal.clear();
+                    template.push_hole();
+                    let mut depth = 1;
+                    for c in chars.by_ref() {
+                        match c {
+                            '{' => depth += 1,
+                            '}' => {
+                                depth -= 1;
+                                if depth == 0 {
+                                    break;
+                                }
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+                other => literal.push(other),
+            }
+        }
+        template.push_literal(&literal);
+        template
+    }
+}
+
+impl fmt::Display for KeyTemplate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for part in &self.parts {
+            match part {
+                KeyPart::Literal(text) => f.write_str(text)?,
+                KeyPart::Hole => f.write_str("{}")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percent_format_becomes_holes() {
+        assert_eq!(
+            KeyTemplate::from_percent_format("post:%s:%(lang)s:100%%").to_string(),
+            "post:{}:{}:100%"
+        );
+    }
+
+    #[test]
+    fn brace_format_becomes_holes() {
+        assert_eq!(
+            KeyTemplate::from_brace_format("post:{}:{0.id}:{{x}}").to_string(),
+            "post:{}:{}:{x}"
+        );
+    }
+}

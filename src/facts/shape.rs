@@ -1,0 +1,118 @@
+//! What a Python expression holds, as far as caching cares: a QuerySet, a callable,
+//! something pickle rejects, a constant, or a container of those.
+//!
+//! Shapes are computed while the syntax tree is alive and kept after it is dropped; the
+//! parts that need project-wide knowledge (which attributes are managers, what a project
+//! function returns) stay symbolic until the index resolves them.
+
+use super::span::Span;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Shape {
+    /// A model manager such as `Post.objects`, not yet a QuerySet.
+    Manager(ManagerOrigin),
+    /// A QuerySet built from a manager; `text` is its source.
+    QuerySet { origin: ManagerOrigin, text: String },
+    /// A lambda or a function defined inside another function: pickle rejects both, and
+    /// calling it yields `returns`.
+    Callable {
+        kind: CallableKind,
+        text: String,
+        returns: Box<Shape>,
+    },
+    /// A value pickle cannot serialise.
+    Unpicklable { what: Unpicklable, text: String },
+    /// Whatever the project function `function` (a dotted name) returns.
+    CallResult { function: String, text: String },
+    /// A dict, list, tuple or set display written in place; each element keeps its span.
+    Container(Vec<(Shape, Span)>),
+    /// Any one of several values, such as the assignments that reach a use.
+    OneOf(Vec<Shape>),
+    Constant(Constant),
+    /// Nothing caching rules care about.
+    Opaque,
+}
+
+/// Where a manager comes from: certainly Django (`Model.objects`, `author.post_set`), or an
+/// attribute that is a manager only if the project declares it as a relation or manager.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ManagerOrigin {
+    Django,
+    ProjectAttribute(String),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallableKind {
+    Lambda,
+    LocalFunction,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unpicklable {
+    Generator,
+    OpenFile,
+    Request,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Constant {
+    None,
+    Number(f64),
+    Str(String),
+}
+
+impl Shape {
+    /// Joins alternatives, flattening nested alternatives and dropping duplicates.
+    pub fn one_of(shapes: Vec<Shape>) -> Shape {
+        const MAX_ALTERNATIVES: usize = 8;
+        let mut flat: Vec<Shape> = Vec::new();
+        for shape in shapes {
+            let members = match shape {
+                Shape::OneOf(inner) => inner,
+                other => vec![other],
+            };
+            for member in members {
+                if !flat.contains(&member) && flat.len() < MAX_ALTERNATIVES {
+                    flat.push(member);
+                }
+            }
+        }
+        match flat.len() {
+            0 => Shape::Opaque,
+            1 => flat.pop().unwrap_or(Shape::Opaque),
+            _ => Shape::OneOf(flat),
+        }
+    }
+
+    /// The same value seen from elsewhere (through a variable): element spans no longer
+    /// point at the use, so containers become plain alternatives.
+    pub fn detached(self) -> Shape {
+        match self {
+            Shape::Container(items) => {
+                Shape::one_of(items.into_iter().map(|(s, _)| s.detached()).collect())
+            }
+            Shape::OneOf(items) => Shape::one_of(items.into_iter().map(Shape::detached).collect()),
+            other => other,
+        }
+    }
+
+    /// Whether the shape can matter to a rule; other shapes need not be kept.
+    pub fn is_interesting(&self) -> bool {
+        match self {
+            Shape::QuerySet { .. }
+            | Shape::Callable { .. }
+            | Shape::Unpicklable { .. }
+            | Shape::CallResult { .. } => true,
+            Shape::Container(items) => items.iter().any(|(s, _)| s.is_interesting()),
+            Shape::OneOf(items) => items.iter().any(Shape::is_interesting),
+            Shape::Manager(_) | Shape::Constant(_) | Shape::Opaque => false,
+        }
+    }
+
+    pub fn constant(&self) -> Option<&Constant> {
+        match self {
+            Shape::Constant(c) => Some(c),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,185 @@
+//! The pipeline, top to bottom: discover files, parse them in parallel and extract facts,
+//! merge the facts into the project index, run the rules, filter and sort.
+
+use std::panic::{self, AssertUnwindSafe};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use rayon::prelude::*;
+
+use crate::diagnostic::Diagnostic;
+use crate::discover::{common_root, discover, Discovery};
+use crate::facts::span::Span;
+use crate::index::{FileEntry, ProjectIndex};
+use crate::rules::{Rule, Violation, FILE_NOT_ANALYZED, RULES};
+use crate::selection::Selection;
+use crate::source::{analyze_file, FileOutcome};
+
+/// Worker stack size: dropping or walking very deep syntax trees recurses, and rayon's
+/// default 2 MiB stacks abort on inputs real projects contain.
+const WORKER_STACK_BYTES: usize = 256 * 1024 * 1024;
+
+pub struct Options {
+    pub paths: Vec<PathBuf>,
+    pub apps: Vec<String>,
+    pub selection: Selection,
+}
+
+pub struct Analysis {
+    pub files_analyzed: usize,
+    pub diagnostics: Vec<Diagnostic>,
+    pub elapsed: Duration,
+}
+
+impl Analysis {
+    pub fn errors(&self) -> usize {
+        self.diagnostics
+            .iter()
+            .filter(|d| d.code == FILE_NOT_ANALYZED.code)
+            .count()
+    }
+}
+
+pub fn run(options: &Options) -> Result<Analysis> {
+    let started = Instant::now();
+    let paths = absolute_paths(&options.paths)?;
+    let root = common_root(&paths);
+    let discovery = discover(&root, &paths);
+    let app_dirs = resolve_apps(&options.apps, &discovery)?;
+
+    let outcomes = parse_all(&discovery)?;
+
+    let mut diagnostics = Vec::new();
+    for (path, reason) in &discovery.errors {
+        diagnostics.push(not_analyzed(path.clone(), format!("cannot read: {reason}"), Span::file_start()));
+    }
+    let mut entries = Vec::new();
+    for (file, outcome) in discovery.files.iter().zip(outcomes) {
+        match outcome {
+            FileOutcome::Analyzed(facts) => entries.push(FileEntry {
+                path: file.relative.clone(),
+                facts,
+            }),
+            FileOutcome::NotAnalyzed { reason, span } => {
+                diagnostics.push(not_analyzed(file.relative.clone(), reason, span))
+            }
+        }
+    }
+    let files_analyzed = entries.len();
+    let index = ProjectIndex::build(entries);
+
+    let rules: Vec<&Rule> = RULES
+        .iter()
+        .filter(|rule| options.selection.includes(rule.code))
+        .collect();
+    let found: Vec<Vec<Diagnostic>> = rules
+        .par_iter()
+        .map(|rule| {
+            (rule.check)(&index)
+                .into_iter()
+                .map(|violation| rule.diagnostic(violation))
+                .collect()
+        })
+        .collect();
+    diagnostics.extend(found.into_iter().flatten());
+
+    diagnostics.retain(|d| {
+        options.selection.includes_file_errors(d.code)
+            && (app_dirs.is_empty() || app_dirs.iter().any(|dir| is_within(&d.path, dir)))
+    });
+    diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()).then(a.message.cmp(&b.message)));
+    diagnostics.dedup_by(|a, b| a.sort_key() == b.sort_key() && a.message == b.message);
+
+    Ok(Analysis {
+        files_analyzed,
+        diagnostics,
+        elapsed: started.elapsed(),
+    })
+}
+
+fn absolute_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let defaults = [PathBuf::from(".")];
+    let paths = if paths.is_empty() { &defaults[..] } else { paths };
+    paths
+        .iter()
+        .map(|path| {
+            if !path.exists() && path.symlink_metadata().is_err() {
+                bail!("path `{}` does not exist", path.display());
+            }
+            std::path::absolute(path)
+                .with_context(|| format!("cannot resolve path `{}`", path.display()))
+        })
+        .collect()
+}
+
+/// Reads, parses and extracts facts from every file on a pool with large stacks; a panic
+/// while analysing one file becomes that file's `CA000`.
+fn parse_all(discovery: &Discovery) -> Result<Vec<FileOutcome>> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .stack_size(WORKER_STACK_BYTES)
+        .build()
+        .context("cannot start worker threads")?;
+    Ok(pool.install(|| {
+        discovery
+            .files
+            .par_iter()
+            .map(|file| {
+                panic::catch_unwind(AssertUnwindSafe(|| analyze_file(file))).unwrap_or_else(|_| {
+                    FileOutcome::NotAnalyzed {
+                        reason: "internal error while analysing this file (please report it)"
+                            .to_string(),
+                        span: Span::file_start(),
+                    }
+                })
+            })
+            .collect()
+    }))
+}
+
+fn not_analyzed(path: String, reason: String, span: Span) -> Diagnostic {
+    FILE_NOT_ANALYZED.diagnostic(Violation {
+        path,
+        span,
+        message: reason,
+    })
+}
+
+/// The directories of the requested apps. An app is named by its label (a directory
+/// holding `apps.py`, `models.py` or `views.py`) or by its dotted module path.
+fn resolve_apps(apps: &[String], discovery: &Discovery) -> Result<Vec<String>> {
+    let mut dirs = Vec::new();
+    for app in apps {
+        let as_path = app.replace('.', "/");
+        let matches: Vec<&String> = discovery
+            .app_dirs
+            .iter()
+            .filter(|dir| {
+                dir.as_str() == as_path
+                    || dir.ends_with(&format!("/{as_path}"))
+                    || dir.rsplit('/').next() == Some(app.as_str())
+            })
+            .collect();
+        if matches.is_empty() {
+            let known: Vec<&str> = discovery
+                .app_dirs
+                .iter()
+                .map(|d| d.rsplit('/').next().unwrap_or(d))
+                .collect();
+            bail!(
+                "unknown app `{app}`; apps found: {}",
+                if known.is_empty() {
+                    "none".to_string()
+                } else {
+                    known.join(", ")
+                }
+            );
+        }
+        dirs.extend(matches.into_iter().cloned());
+    }
+    Ok(dirs)
+}
+
+fn is_within(path: &str, dir: &str) -> bool {
+    dir == "." || path.strip_prefix(dir).is_some_and(|rest| rest.starts_with('/'))
+}

@@ -1,0 +1,120 @@
+//! The text report, shaped like Ruff's: `path:line:col: CODE message`, the source line
+//! with a caret underline, and a summary with counts per code.
+
+use std::borrow::Cow;
+use std::io::{self, Write};
+
+use owo_colors::OwoColorize;
+
+use super::counts_by_code;
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::pipeline::Analysis;
+
+pub struct TextOptions {
+    pub verbose: bool,
+}
+
+pub fn write_text(out: &mut dyn Write, analysis: &Analysis, options: &TextOptions) -> io::Result<()> {
+    for diagnostic in &analysis.diagnostics {
+        write_diagnostic(out, diagnostic, options)?;
+    }
+    let findings = analysis.diagnostics.len();
+    if findings == 0 {
+        writeln!(out, "{}", "All checks passed!".green().bold())?;
+    } else {
+        let counts: Vec<String> = counts_by_code(&analysis.diagnostics)
+            .into_iter()
+            .map(|(code, count)| format!("{code}: {count}"))
+            .collect();
+        let noun = if findings == 1 { "problem" } else { "problems" };
+        writeln!(out, "Found {findings} {noun} ({}).", counts.join(", "))?;
+    }
+    if options.verbose {
+        writeln!(
+            out,
+            "Analyzed {} files in {:.2}s.",
+            analysis.files_analyzed,
+            analysis.elapsed.as_secs_f64()
+        )?;
+    }
+    Ok(())
+}
+
+fn write_diagnostic(out: &mut dyn Write, d: &Diagnostic, options: &TextOptions) -> io::Result<()> {
+    let code = match d.severity {
+        Severity::Error => d.code.red().bold().to_string(),
+        Severity::Warning => d.code.yellow().bold().to_string(),
+    };
+    writeln!(
+        out,
+        "{}{}{}{}{} {code} {}",
+        escape_controls(&d.path).bold(),
+        ":".cyan(),
+        d.span.line,
+        ":".cyan(),
+        d.span.column,
+        escape_controls(&d.message)
+    )?;
+    if !d.span.source_line.is_empty() {
+        let line_number = d.span.line.to_string();
+        let gutter = " ".repeat(line_number.len());
+        let source = escape_controls_keep_tabs(&d.span.source_line);
+        let (indent, width) = underline(&source, d);
+        writeln!(out, "{gutter} {}", "|".blue())?;
+        writeln!(out, "{} {} {source}", line_number.blue(), "|".blue())?;
+        writeln!(
+            out,
+            "{gutter} {} {indent}{} {code}",
+            "|".blue(),
+            "^".repeat(width).red()
+        )?;
+        writeln!(out, "{gutter} {}", "|".blue())?;
+    }
+    if options.verbose {
+        writeln!(out, "  {} {}", "= help:".bold(), d.help)?;
+    }
+    writeln!(out)
+}
+
+/// The prefix before the caret (tabs kept so it lines up) and the caret's width.
+fn underline(source: &str, d: &Diagnostic) -> (String, usize) {
+    let chars: Vec<char> = source.chars().collect();
+    let start = (d.span.column - 1).min(chars.len());
+    let end = if d.span.end_line == d.span.line {
+        (d.span.end_column - 1).min(chars.len())
+    } else {
+        chars.len()
+    };
+    let indent = chars[..start]
+        .iter()
+        .map(|&c| if c == '\t' { '\t' } else { ' ' })
+        .collect();
+    (indent, end.saturating_sub(start).max(1))
+}
+
+/// Control characters in file names or messages must not reach the terminal as is.
+fn escape_controls(text: &str) -> Cow<'_, str> {
+    escape(text, false)
+}
+
+fn escape_controls_keep_tabs(text: &str) -> Cow<'_, str> {
+    escape(text, true)
+}
+
+fn escape(text: &str, keep_tabs: bool) -> Cow<'_, str> {
+    let needs_escape = |c: char| c.is_control() && !(keep_tabs && c == '\t');
+    if !text.chars().any(needs_escape) {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(
+        text.chars()
+            .map(|c| {
+                if needs_escape(c) {
+                    c.escape_default().to_string()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect(),
+    )
+}

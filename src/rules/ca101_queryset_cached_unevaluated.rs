@@ -1,0 +1,42 @@
+//! CA101 queryset-cached-unevaluated: a QuerySet written to the cache.
+
+use super::{Rule, Violation};
+use crate::diagnostic::Severity;
+use crate::index::{LeafKind, ProjectIndex};
+
+pub const RULE: Rule = Rule {
+    code: "CA101",
+    name: "queryset-cached-unevaluated",
+    severity: Severity::Error,
+    help: "Cache `list(queryset)` or a list of primary keys instead of the QuerySet itself.",
+    doc: include_str!("../../rules/CA101.md"),
+    check,
+};
+
+fn check(index: &ProjectIndex) -> Vec<Violation> {
+    let mut violations = Vec::new();
+    for (file, call) in index.cache_calls().filter(|(_, call)| call.op.writes()) {
+        for stored in &call.stored {
+            for leaf in index.stored_leaves(&stored.shape, &stored.span) {
+                let LeafKind::QuerySet(queryset) = leaf.kind else {
+                    continue;
+                };
+                let message = match leaf.via {
+                    Some(via) => format!(
+                        "`{via}` returns QuerySet `{queryset}`, which `{}.{}()` caches unevaluated; return `list(...)` from it or cache primary keys",
+                        call.receiver, call.method
+                    ),
+                    None => format!(
+                        "QuerySet `{queryset}` is cached unevaluated; wrap it in `list(...)` or cache primary keys"
+                    ),
+                };
+                violations.push(Violation {
+                    path: file.path.clone(),
+                    span: leaf.span,
+                    message,
+                });
+            }
+        }
+    }
+    violations
+}

@@ -1,0 +1,37 @@
+//! CA103 cache-timeout-never-expires: an explicit `timeout=None`.
+
+use super::{Rule, Violation};
+use crate::diagnostic::Severity;
+use crate::facts::shape::Constant;
+use crate::facts::Timeout;
+use crate::index::ProjectIndex;
+
+pub const RULE: Rule = Rule {
+    code: "CA103",
+    name: "cache-timeout-never-expires",
+    severity: Severity::Warning,
+    help: "Use a finite timeout, and invalidate the key when its data changes.",
+    doc: include_str!("../../rules/CA103.md"),
+    check,
+};
+
+fn check(index: &ProjectIndex) -> Vec<Violation> {
+    index
+        .cache_calls()
+        .filter_map(|(file, call)| match &call.timeout {
+            Timeout::Given {
+                value: Some(Constant::None),
+                text,
+                span,
+            } => Some(Violation {
+                path: file.path.clone(),
+                span: span.clone(),
+                message: format!(
+                    "`{}.{}()` passes timeout `{text}` (None), so the entry never expires; use a finite timeout in seconds",
+                    call.receiver, call.method
+                ),
+            }),
+            _ => None,
+        })
+        .collect()
+}

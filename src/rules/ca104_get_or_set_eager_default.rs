@@ -1,0 +1,31 @@
+//! CA104 get-or-set-eager-default: a `get_or_set` default computed on every call.
+
+use super::{Rule, Violation};
+use crate::diagnostic::Severity;
+use crate::index::ProjectIndex;
+
+pub const RULE: Rule = Rule {
+    code: "CA104",
+    name: "get-or-set-eager-default",
+    severity: Severity::Error,
+    help: "Pass a callable (`lambda: ...` or the function itself) so the work runs only on a miss.",
+    doc: include_str!("../../rules/CA104.md"),
+    check,
+};
+
+fn check(index: &ProjectIndex) -> Vec<Violation> {
+    index
+        .cache_calls()
+        .filter_map(|(file, call)| {
+            let default = call.eager_default.as_ref()?;
+            Some(Violation {
+                path: file.path.clone(),
+                span: default.span.clone(),
+                message: format!(
+                    "default `{}` of `{}.{}()` is computed on every call, hit or miss; pass `lambda: {}` instead",
+                    default.text, call.receiver, call.method, default.text
+                ),
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,37 @@
+//! CA106 cache-timeout-nonpositive: a timeout of zero or less.
+
+use super::{Rule, Violation};
+use crate::diagnostic::Severity;
+use crate::facts::shape::Constant;
+use crate::facts::Timeout;
+use crate::index::ProjectIndex;
+
+pub const RULE: Rule = Rule {
+    code: "CA106",
+    name: "cache-timeout-nonpositive",
+    severity: Severity::Warning,
+    help: "Use a positive number of seconds, or `None` if the value must never expire.",
+    doc: include_str!("../../rules/CA106.md"),
+    check,
+};
+
+fn check(index: &ProjectIndex) -> Vec<Violation> {
+    index
+        .cache_calls()
+        .filter_map(|(file, call)| match &call.timeout {
+            Timeout::Given {
+                value: Some(Constant::Number(seconds)),
+                text,
+                span,
+            } if *seconds <= 0.0 => Some(Violation {
+                path: file.path.clone(),
+                span: span.clone(),
+                message: format!(
+                    "`{}.{}()` passes timeout `{text}`, so the value expires at once and is never served; use a positive number of seconds",
+                    call.receiver, call.method
+                ),
+            }),
+            _ => None,
+        })
+        .collect()
+}

@@ -1,0 +1,74 @@
+//! The rule table. Each rule lives in its own module with its code, name, severity, help
+//! and documentation (`rules/CAxxx.md`, embedded), and checks the project index.
+
+mod ca101_queryset_cached_unevaluated;
+mod ca102_cache_timeout_missing;
+mod ca103_cache_timeout_never_expires;
+mod ca104_get_or_set_eager_default;
+mod ca105_cache_value_unpicklable;
+mod ca106_cache_timeout_nonpositive;
+mod ca107_cache_key_invalid;
+
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::facts::span::Span;
+use crate::index::ProjectIndex;
+
+pub struct Rule {
+    pub code: &'static str,
+    pub name: &'static str,
+    pub severity: Severity,
+    /// What to do about a finding, in one sentence.
+    pub help: &'static str,
+    /// The rule's documentation, `rules/<code>.md`.
+    pub doc: &'static str,
+    pub check: fn(&ProjectIndex) -> Vec<Violation>,
+}
+
+/// What a rule found: where, and the sentence saying what is wrong and what to write.
+pub struct Violation {
+    pub path: String,
+    pub span: Span,
+    pub message: String,
+}
+
+/// Every rule, in code order.
+pub const RULES: &[Rule] = &[
+    ca101_queryset_cached_unevaluated::RULE,
+    ca102_cache_timeout_missing::RULE,
+    ca103_cache_timeout_never_expires::RULE,
+    ca104_get_or_set_eager_default::RULE,
+    ca105_cache_value_unpicklable::RULE,
+    ca106_cache_timeout_nonpositive::RULE,
+    ca107_cache_key_invalid::RULE,
+];
+
+/// A file that could not be read or parsed. Not a rule over the index: the pipeline
+/// reports it for each such file.
+pub const FILE_NOT_ANALYZED: Rule = Rule {
+    code: "CA000",
+    name: "file-not-analyzed",
+    severity: Severity::Error,
+    help: "Fix the file so Python can parse it (or exclude it); nothing in it was analysed.",
+    doc: include_str!("../../rules/CA000.md"),
+    check: |_| Vec::new(),
+};
+
+pub fn by_code(code: &str) -> Option<&'static Rule> {
+    std::iter::once(&FILE_NOT_ANALYZED)
+        .chain(RULES)
+        .find(|rule| rule.code.eq_ignore_ascii_case(code))
+}
+
+impl Rule {
+    pub fn diagnostic(&self, violation: Violation) -> Diagnostic {
+        Diagnostic {
+            code: self.code,
+            name: self.name,
+            severity: self.severity,
+            message: violation.message,
+            help: self.help,
+            path: violation.path,
+            span: violation.span,
+        }
+    }
+}

@@ -1,0 +1,57 @@
+//! `--select` / `--ignore`: which codes are reported. Codes and prefixes (`CA1`, `CA302`)
+//! are accepted as Ruff accepts them.
+
+use anyhow::{bail, Result};
+
+use crate::rules::{by_code, FILE_NOT_ANALYZED};
+
+#[derive(Clone, Debug, Default)]
+pub struct Selection {
+    select: Vec<String>,
+    ignore: Vec<String>,
+    family: Option<String>,
+}
+
+impl Selection {
+    pub fn new(select: &[String], ignore: &[String]) -> Result<Self> {
+        Ok(Selection {
+            select: select.iter().map(|c| validate(c)).collect::<Result<_>>()?,
+            ignore: ignore.iter().map(|c| validate(c)).collect::<Result<_>>()?,
+            family: None,
+        })
+    }
+
+    /// Narrows the selection to one family of codes (`check-invalidation` runs `CA3`).
+    pub fn within(mut self, family: &str) -> Self {
+        self.family = Some(family.to_string());
+        self
+    }
+
+    pub fn includes(&self, code: &str) -> bool {
+        let selected = self.select.is_empty() || self.select.iter().any(|p| code.starts_with(p.as_str()));
+        let in_family = self.family.as_ref().is_none_or(|f| code.starts_with(f.as_str()));
+        selected && in_family && !self.ignore.iter().any(|p| code.starts_with(p.as_str()))
+    }
+
+    /// Files that could not be analysed are always reported, unless `CA000` itself is
+    /// ignored by name.
+    pub fn includes_file_errors(&self, code: &str) -> bool {
+        if code == FILE_NOT_ANALYZED.code {
+            !self.ignore.iter().any(|p| p == code)
+        } else {
+            true
+        }
+    }
+}
+
+fn validate(code: &str) -> Result<String> {
+    let code = code.trim().to_ascii_uppercase();
+    let digits = code.strip_prefix("CA").unwrap_or("x");
+    if digits.len() > 3 || !digits.chars().all(|c| c.is_ascii_digit()) {
+        bail!("invalid rule code or prefix `{code}`: expected `CA` followed by up to three digits, e.g. `CA1` or `CA101`");
+    }
+    if digits.len() == 3 && by_code(&code).is_none() {
+        bail!("unknown rule code `{code}`; run `cache-analyzer rule --all` to list the rules");
+    }
+    Ok(code)
+}

@@ -1,0 +1,91 @@
+//! Reading and parsing one file, then extracting its facts. The syntax tree lives only
+//! inside [`analyze_file`].
+
+use std::fs;
+
+use ruff_python_parser::parse_module;
+use ruff_source_file::LineIndex;
+use ruff_text_size::TextSize;
+
+use crate::discover::SourcePath;
+use crate::facts::span::{Locator, Span};
+use crate::facts::{self, FileFacts};
+
+pub enum FileOutcome {
+    Analyzed(FileFacts),
+    /// The file could not be read or parsed: why, and where when known.
+    NotAnalyzed { reason: String, span: Span },
+}
+
+pub fn analyze_file(file: &SourcePath) -> FileOutcome {
+    let bytes = match fs::read(&file.absolute) {
+        Ok(bytes) => bytes,
+        Err(err) => {
+            return FileOutcome::NotAnalyzed {
+                reason: format!("cannot read file: {err}"),
+                span: Span::file_start(),
+            }
+        }
+    };
+    if u32::try_from(bytes.len()).is_err() {
+        return FileOutcome::NotAnalyzed {
+            reason: format!("file is too large to parse ({} bytes; the limit is 4 GiB)", bytes.len()),
+            span: Span::file_start(),
+        };
+    }
+    let source = match String::from_utf8(bytes) {
+        Ok(source) => source,
+        Err(err) => return not_utf8(err),
+    };
+    let parsed = match parse_module(&source) {
+        Ok(parsed) => parsed,
+        Err(err) => {
+            let span = Locator::new(&source).span_of(err.location);
+            return FileOutcome::NotAnalyzed {
+                reason: format!("syntax error: {}", err.error),
+                span,
+            };
+        }
+    };
+    let (module_name, is_package) = module_name(&file.relative);
+    FileOutcome::Analyzed(facts::extract(
+        parsed.syntax(),
+        &source,
+        &module_name,
+        is_package,
+    ))
+}
+
+fn not_utf8(err: std::string::FromUtf8Error) -> FileOutcome {
+    let valid_up_to = err.utf8_error().valid_up_to();
+    let bytes = err.as_bytes();
+    // Everything before the first bad byte is valid UTF-8, so it can be located.
+    let prefix = std::str::from_utf8(&bytes[..valid_up_to]).unwrap_or_default();
+    let index = LineIndex::from_source_text(prefix);
+    let position = index.line_column(TextSize::new(valid_up_to as u32), prefix);
+    let (line, column) = (position.line.get(), position.column.get());
+    FileOutcome::NotAnalyzed {
+        reason: format!(
+            "file is not valid UTF-8 (byte 0x{:02x} at line {line}, column {column}); Python source must be UTF-8",
+            bytes[valid_up_to]
+        ),
+        span: Span {
+            line,
+            column,
+            end_line: line,
+            end_column: column,
+            source_line: "".into(),
+        },
+    }
+}
+
+/// `blog/services.py` is module `blog.services`; `blog/__init__.py` is package `blog`.
+fn module_name(relative: &str) -> (String, bool) {
+    let without_ext = relative.strip_suffix(".py").unwrap_or(relative);
+    let mut parts: Vec<&str> = without_ext.split('/').collect();
+    let is_package = parts.last() == Some(&"__init__");
+    if is_package {
+        parts.pop();
+    }
+    (parts.join("."), is_package)
+}
