@@ -638,7 +638,13 @@ impl Extractor<'_> {
             },
             Expr::Attribute(attribute) => {
                 let attr = attribute.attr.as_str();
-                if MANAGER_ATTRIBUTES.contains(&attr) && looks_like_model(&attribute.value) {
+                let on_self = matches!(attribute.value.as_ref(), Expr::Name(n) if n.id.as_str() == "self");
+                if on_self && attr == "request" {
+                    Shape::Unpicklable {
+                        what: Unpicklable::Request,
+                        text: self.locator.snippet(expr),
+                    }
+                } else if MANAGER_ATTRIBUTES.contains(&attr) && looks_like_model(&attribute.value) {
                     Shape::Manager(ManagerOrigin::Django)
                 } else if attr.len() > 4 && attr.ends_with("_set") {
                     Shape::Manager(ManagerOrigin::Django)

@@ -47,12 +47,13 @@ fn write_diagnostic(out: &mut dyn Write, d: &Diagnostic, options: &TextOptions) 
     };
     writeln!(
         out,
-        "{}{}{}{}{} {code} {}",
+        "{}{}{}{}{}{} {code} {}",
         escape_controls(&d.path).bold(),
         ":".cyan(),
         d.span.line,
         ":".cyan(),
         d.span.column,
+        ":".cyan(),
         escape_controls(&d.message)
     )?;
     if !d.span.source_line.is_empty() {

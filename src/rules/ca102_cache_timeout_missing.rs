@@ -49,21 +49,20 @@ fn fallback(index: &ProjectIndex, alias: Option<&str>) -> String {
         .map(|(path, setting)| {
             let place = format!("{path}:{}", setting.line);
             match &setting.timeout {
-                SettingTimeout::Set(Some(Constant::None), _) => {
-                    format!("`TIMEOUT` None ({place}): the entry never expires")
+                SettingTimeout::Set(Some(Constant::None), _) => format!(
+                    "`TIMEOUT` None of cache `{alias}` ({place}), so the entry never expires"
+                ),
+                SettingTimeout::Set(_, text) => {
+                    format!("`TIMEOUT` {text} of cache `{alias}` ({place})")
                 }
-                SettingTimeout::Set(_, text) => format!("`TIMEOUT` {text} ({place})"),
-                SettingTimeout::NotSet => {
-                    format!("Django's default of 300 seconds (no `TIMEOUT` at {place})")
-                }
+                SettingTimeout::NotSet => format!(
+                    "Django's default of 300 seconds (cache `{alias}` at {place} sets no `TIMEOUT`)"
+                ),
                 SettingTimeout::OnlyInOptions => format!(
-                    "Django's default of 300 seconds (the `TIMEOUT` inside `OPTIONS` at {place} is ignored by Django)"
+                    "Django's default of 300 seconds (cache `{alias}` at {place} sets `TIMEOUT` only inside `OPTIONS`, which Django ignores)"
                 ),
             }
         })
         .collect();
-    format!(
-        "it falls back to cache `{alias}`'s {}",
-        described.join(", or ")
-    )
+    format!("it falls back to {}", described.join("; or to "))
 }

@@ -27,8 +27,10 @@ fn check(index: &ProjectIndex) -> Vec<Violation> {
                 path: file.path.clone(),
                 span: span.clone(),
                 message: format!(
-                    "`{}.{}()` passes timeout `{text}` (None), so the entry never expires; use a finite timeout in seconds",
-                    call.receiver, call.method
+                    "`{}.{}()` passes timeout {}, so the entry never expires; use a finite timeout in seconds",
+                    call.receiver,
+                    call.method,
+                    if text == "None" { "`None`".to_string() } else { format!("`{text}` (None)") }
                 ),
             }),
             _ => None,

@@ -1,0 +1,104 @@
+//! Helpers shared by the integration tests: run the real binary, read its JSON report,
+//! and read the `# expect: [CODE, ...]` markers written by hand in fixture files.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+/// (code, path, line)
+pub type Finding = (String, String, usize);
+
+pub fn binary() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_cache-analyzer"));
+    command.env_remove("NO_COLOR").env_remove("CLICOLOR_FORCE");
+    command
+}
+
+pub fn run(args: &[&str]) -> Output {
+    binary().args(args).output().expect("the binary runs")
+}
+
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name)
+}
+
+/// Runs `analyze --format json` on `path` and returns the parsed report.
+pub fn analyze_json(path: &Path, extra: &[&str]) -> (Value, i32) {
+    let mut args = vec!["analyze", path.to_str().unwrap(), "--format", "json"];
+    args.extend_from_slice(extra);
+    let output = run(&args);
+    assert!(
+        output.stderr.is_empty(),
+        "unexpected stderr: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: Value = serde_json::from_slice(&output.stdout).expect("valid JSON report");
+    (report, output.status.code().expect("exited normally"))
+}
+
+pub fn findings(report: &Value) -> BTreeSet<Finding> {
+    report["diagnostics"]
+        .as_array()
+        .expect("diagnostics array")
+        .iter()
+        .map(|d| {
+            (
+                d["code"].as_str().unwrap().to_string(),
+                d["path"].as_str().unwrap().to_string(),
+                d["line"].as_u64().unwrap() as usize,
+            )
+        })
+        .collect()
+}
+
+/// Every `# expect: [CA101, CA102]` marker under `root`, as findings.
+pub fn markers(root: &Path) -> BTreeSet<Finding> {
+    let mut expected = BTreeSet::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(path) = stack.pop() {
+        if path.is_dir() {
+            for entry in fs::read_dir(&path).unwrap() {
+                stack.push(entry.unwrap().path());
+            }
+            continue;
+        }
+        let Ok(text) = fs::read_to_string(&path) else {
+            continue;
+        };
+        let relative = path
+            .strip_prefix(root)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
+        for (index, line) in text.lines().enumerate() {
+            let Some((_, rest)) = line.split_once("# expect: [") else {
+                continue;
+            };
+            let codes = rest.split(']').next().unwrap();
+            for code in codes.split(',') {
+                expected.insert((code.trim().to_string(), relative.clone(), index + 1));
+            }
+        }
+    }
+    expected
+}
+
+/// A temporary project made of `(relative path, contents)` pairs.
+pub fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (path, contents) in files {
+        let full = dir.path().join(path);
+        fs::create_dir_all(full.parent().unwrap()).unwrap();
+        fs::write(full, contents).unwrap();
+    }
+    dir
+}
+
+pub fn finding(code: &str, path: &str, line: usize) -> Finding {
+    (code.to_string(), path.to_string(), line)
+}

@@ -1,0 +1,359 @@
+//! Name resolution and value tracking, case by case: each case is a small module, the
+//! findings it must raise (code, line), and nothing else. Look-alikes must stay silent.
+
+mod common;
+
+use common::{analyze_json, findings, project};
+
+fn check(source: &str, expected: &[(&str, usize)]) {
+    check_project(&[("app/example.py", source)], "app/example.py", expected);
+}
+
+fn check_project(files: &[(&str, &str)], path: &str, expected: &[(&str, usize)]) {
+    let dir = project(files);
+    let (report, _) = analyze_json(dir.path(), &[]);
+    let expected: std::collections::BTreeSet<_> = expected
+        .iter()
+        .map(|(code, line)| common::finding(code, path, *line))
+        .collect();
+    assert_eq!(findings(&report), expected, "source:\n{}", files[0].1);
+}
+
+#[test]
+fn django_cache_is_resolved_through_imports_and_aliases() {
+    check(
+        r#"
+from django.core.cache import cache as store
+from django.core.cache import caches
+import django.core.cache
+from blog.models import Post
+
+store.set("a", Post.objects.all(), 60)
+caches["default"].set("b", Post.objects.all(), 60)
+django.core.cache.cache.set("c", Post.objects.all(), 60)
+sessions = caches["sessions"]
+
+def view():
+    local = caches["x"]
+    local.set("d", Post.objects.all(), 60)
+    sessions.set("e", Post.objects.all(), 60)
+"#,
+        &[("CA101", 7), ("CA101", 8), ("CA101", 9), ("CA101", 14), ("CA101", 15)],
+    );
+}
+
+#[test]
+fn objects_that_are_not_django_caches_are_ignored() {
+    check(
+        r#"
+from functools import cache
+from blog.models import Post
+
+class Store:
+    def set(self, key, value):
+        pass
+
+store = Store()
+store.set("a", Post.objects.all())
+cache = {}
+cache.set("b", Post.objects.all())
+
+class Service:
+    def __init__(self):
+        self.cache = {}
+
+    def run(self):
+        self.cache.set("c", Post.objects.all())
+
+def helper(cache):
+    cache.set("d", Post.objects.all())
+
+@cache
+def compute():
+    return 1
+"#,
+        &[],
+    );
+}
+
+#[test]
+fn a_parameter_shadows_the_imported_cache() {
+    check(
+        r#"
+from django.core.cache import cache
+from blog.models import Post
+
+def helper(cache):
+    cache.set("d", Post.objects.all())
+
+def other():
+    cache.set("e", Post.objects.all())
+"#,
+        &[("CA101", 9), ("CA102", 9)],
+    );
+}
+
+#[test]
+fn the_last_assignment_reaching_the_call_decides() {
+    check(
+        r#"
+from django.core.cache import cache
+from blog.models import Post
+
+def evaluated():
+    qs = Post.objects.filter(published=True)
+    qs = list(qs)
+    cache.set("a", qs, 60)
+
+def reassigned_later():
+    qs = Post.objects.all()
+    cache.set("b", qs, 60)
+    qs = list(qs)
+
+def maybe(flag):
+    qs = Post.objects.all()
+    if flag:
+        qs = list(qs)
+    cache.set("c", qs, 60)
+
+def from_cache():
+    posts = cache.get("d")
+    if posts is None:
+        posts = list(Post.objects.all())
+        cache.set("d", posts, 60)
+"#,
+        &[("CA101", 12), ("CA101", 19)],
+    );
+}
+
+#[test]
+fn values_are_not_querysets() {
+    check(
+        r#"
+from django.core.cache import cache
+from blog.models import Post
+
+def values(pk):
+    cache.set("a", Post.objects.get(pk=pk), 60)
+    cache.set("b", Post.objects.filter(x=1).first(), 60)
+    cache.set("c", Post.objects.count(), 60)
+    cache.set("d", Post.objects.filter(x=1).exists(), 60)
+    cache.set("e", Post.objects.aggregate(n=1), 60)
+    cache.set("f", [p.pk for p in Post.objects.all()], 60)
+    cache.set("g", tuple(Post.objects.all()), 60)
+    cache.set("h", Post.objects.all()[0], 60)
+    cache.set("i", list(Post.objects.values_list("id", flat=True)), 60)
+    cache.set("j", Post.objects.in_bulk([1, 2]), 60)
+"#,
+        &[],
+    );
+}
+
+#[test]
+fn querysets_hide_in_containers_lambdas_and_functions() {
+    check_project(
+        &[
+            (
+                "app/example.py",
+                r#"
+from django.core.cache import cache
+from app.queries import recent
+from blog.models import Post
+
+def loader():
+    return Post.objects.all()
+
+def view(author):
+    cache.set_many({"a": Post.objects.all()[:5], "b": 1}, 60)
+    cache.set("c", {"posts": Post.objects.none()}, 60)
+    cache.get_or_set("d", lambda: Post.objects.filter(x=1), 60)
+    cache.get_or_set("e", loader, 60)
+    cache.get_or_set("f", Post.objects.all, 60)
+    cache.get_or_set("g", recent, 60)
+    cache.set("h", recent(), 60)
+    cache.get_or_set("i", lambda: list(Post.objects.all()), 60)
+    cache.get_or_set("j", Post.objects.count, 60)
+    cache.set("k", author.post_set.all(), 60)
+"#,
+            ),
+            (
+                "app/queries.py",
+                "from blog.models import Post\n\ndef recent():\n    return Post.objects.order_by('-id')[:10]\n",
+            ),
+        ],
+        "app/example.py",
+        &[
+            ("CA101", 10),
+            ("CA101", 11),
+            ("CA101", 12),
+            ("CA101", 13),
+            ("CA101", 14),
+            ("CA101", 15),
+            ("CA101", 16),
+            ("CA101", 19),
+        ],
+    );
+}
+
+#[test]
+fn related_managers_need_a_declared_relation() {
+    check_project(
+        &[
+            (
+                "app/models.py",
+                r#"
+from django.db import models
+
+class Category(models.Model):
+    pass
+
+class Post(models.Model):
+    category = models.ForeignKey(Category, related_name="posts", on_delete=models.CASCADE)
+    tags = models.ManyToManyField("Tag")
+    published = PublishedManager()
+"#,
+            ),
+            (
+                "app/example.py",
+                r#"
+from django.core.cache import cache
+
+def view(category, post, thing):
+    cache.set("a", category.posts.filter(x=1), 60)
+    cache.set("b", post.tags.all(), 60)
+    cache.set("c", thing.items.filter(x=1), 60)
+    cache.set("d", thing.published.all(), 60)
+"#,
+            ),
+        ],
+        "app/example.py",
+        &[("CA101", 5), ("CA101", 6), ("CA101", 8)],
+    );
+}
+
+#[test]
+fn timeouts() {
+    check(
+        r#"
+from django.core.cache import cache
+
+FOREVER = None
+NOW = 0
+
+def view(timeout, **options):
+    cache.set("a", 1)
+    cache.set("b", 1, None)
+    cache.set("c", 1, timeout=None)
+    cache.set("d", 1, 0)
+    cache.set("e", 1, timeout=-1)
+    cache.set("f", 1, 60 * 15)
+    cache.set("g", 1, timeout)
+    cache.set("h", 1, **options)
+    cache.set("i", 1, FOREVER)
+    cache.set("j", 1, NOW)
+    cache.add("k", 1)
+    cache.get_or_set("l", 1)
+    cache.set_many({"m": 1})
+    cache.get("n")
+    cache.touch("o")
+"#,
+        &[
+            ("CA102", 8),
+            ("CA103", 9),
+            ("CA103", 10),
+            ("CA106", 11),
+            ("CA106", 12),
+            ("CA103", 16),
+            ("CA106", 17),
+            ("CA102", 18),
+            ("CA102", 19),
+            ("CA102", 20),
+        ],
+    );
+}
+
+#[test]
+fn eager_defaults() {
+    check(
+        r#"
+from functools import partial
+from django.core.cache import cache
+
+def view(compute, items):
+    cache.get_or_set("a", compute(), 60)
+    cache.get_or_set("b", compute, 60)
+    cache.get_or_set("c", lambda: compute(), 60)
+    cache.get_or_set("d", partial(compute, 1), 60)
+    cache.get_or_set("e", [x for x in items], 60)
+    cache.get_or_set("f", 0, 60)
+    cache.get_or_set("g", {"a": 1}, 60)
+    cache.get_or_set("h", default=compute(), timeout=60)
+"#,
+        &[("CA104", 6), ("CA104", 10), ("CA104", 13)],
+    );
+}
+
+#[test]
+fn unpicklable_values() {
+    check(
+        r#"
+from django.core.cache import cache
+
+def helper():
+    return 1
+
+def view(request, items):
+    def local():
+        return 1
+    cache.set("a", lambda: 1, 60)
+    cache.set("b", (x for x in items), 60)
+    cache.set("c", open("f.txt"), 60)
+    cache.set("d", request, 60)
+    cache.set("e", local, 60)
+    cache.set("f", helper, 60)
+    cache.set("g", local(), 60)
+    cache.get_or_set("h", lambda: 1, 60)
+    cache.set("i", request.path, 60)
+    with open("f.txt") as handle:
+        cache.set("j", handle, 60)
+        cache.set("k", handle.read(), 60)
+"#,
+        &[("CA105", 10), ("CA105", 11), ("CA105", 12), ("CA105", 13), ("CA105", 14), ("CA105", 20)],
+    );
+}
+
+#[test]
+fn keys() {
+    check(
+        r#"
+from django.core.cache import cache
+
+def view(pk):
+    cache.get("popular posts")
+    cache.get(f"post {pk}")
+    cache.get("post:%s tail" % pk)
+    cache.get("post:{} tail".format(pk))
+    cache.get("post:" + str(pk) + " tail")
+    cache.get("tab\there")
+    cache.get("x" * 300)
+    cache.get("LONG_KEY")
+    cache.get(f"post:{pk}")
+    cache.get_many(["a", "b c"])
+    cache.delete_many(["d e"])
+    cache.get("é-unicode-is-fine")
+"#
+        .replace("LONG_KEY", &"y".repeat(251))
+        .as_str(),
+        &[
+            ("CA107", 5),
+            ("CA107", 6),
+            ("CA107", 7),
+            ("CA107", 8),
+            ("CA107", 9),
+            ("CA107", 10),
+            ("CA107", 12),
+            ("CA107", 14),
+            ("CA107", 15),
+        ],
+    );
+}

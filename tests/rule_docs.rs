@@ -1,0 +1,122 @@
+//! Every rule's documentation is executable: its "Example" must raise exactly one finding,
+//! of that rule's code, and its "Use instead" must raise none. `cache-analyzer rule`
+//! prints the same text.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+
+use common::{analyze_json, project, run};
+
+struct RuleDoc {
+    code: String,
+    name: String,
+    severity: String,
+    example: String,
+    use_instead: String,
+}
+
+fn rule_docs() -> Vec<RuleDoc> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+    let mut docs: Vec<RuleDoc> = fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| parse(&fs::read_to_string(entry.unwrap().path()).unwrap()))
+        .collect();
+    docs.sort_by(|a, b| a.code.cmp(&b.code));
+    docs
+}
+
+fn parse(text: &str) -> RuleDoc {
+    let title = text.lines().next().unwrap().strip_prefix("# ").unwrap();
+    let (code, name) = title.split_once(": ").unwrap();
+    let severity = text
+        .lines()
+        .find_map(|l| l.strip_prefix("Severity: "))
+        .unwrap();
+    RuleDoc {
+        code: code.to_string(),
+        name: name.to_string(),
+        severity: severity.to_string(),
+        example: code_block_after(text, "## Example"),
+        use_instead: code_block_after(text, "## Use instead"),
+    }
+}
+
+fn code_block_after(text: &str, heading: &str) -> String {
+    let section = text.split_once(&format!("\n{heading}\n")).unwrap().1;
+    let block = section.split_once("```python\n").unwrap().1;
+    block.split_once("\n```").unwrap().0.to_string() + "\n"
+}
+
+fn codes_raised(source: &str) -> Vec<String> {
+    let dir = project(&[("example.py", source)]);
+    let (report, _) = analyze_json(dir.path(), &[]);
+    report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["code"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn every_rule_has_a_document() {
+    let documented: Vec<String> = rule_docs().into_iter().map(|d| d.code).collect();
+    let listed = String::from_utf8(run(&["rule", "--all"]).stdout).unwrap();
+    let listed: Vec<String> = listed
+        .lines()
+        .map(|l| l.split_whitespace().next().unwrap().to_string())
+        .collect();
+    assert_eq!(documented, listed);
+    assert!(listed.len() >= 8);
+}
+
+#[test]
+fn headers_match_the_rule_table() {
+    let listed = String::from_utf8(run(&["rule", "--all"]).stdout).unwrap();
+    for doc in rule_docs() {
+        let line = format!("{}  {:<32} {}", doc.code, doc.name, doc.severity);
+        assert!(listed.contains(&line), "`rule --all` lacks `{line}`");
+    }
+}
+
+#[test]
+fn examples_raise_exactly_their_code() {
+    for doc in rule_docs() {
+        assert_eq!(
+            codes_raised(&doc.example),
+            vec![doc.code.clone()],
+            "{}'s Example must raise exactly one {}",
+            doc.code,
+            doc.code
+        );
+    }
+}
+
+#[test]
+fn use_instead_examples_raise_nothing() {
+    for doc in rule_docs() {
+        assert_eq!(
+            codes_raised(&doc.use_instead),
+            Vec::<String>::new(),
+            "{}'s 'Use instead' must raise nothing",
+            doc.code
+        );
+    }
+}
+
+#[test]
+fn rule_command_prints_the_document() {
+    for doc in rule_docs() {
+        let output = run(&["rule", &doc.code.to_lowercase()]);
+        assert_eq!(output.status.code(), Some(0));
+        let printed = String::from_utf8(output.stdout).unwrap();
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("rules")
+            .join(format!("{}.md", doc.code));
+        assert_eq!(printed, fs::read_to_string(path).unwrap());
+    }
+    let unknown = run(&["rule", "CA999"]);
+    assert_eq!(unknown.status.code(), Some(2));
+}
