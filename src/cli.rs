@@ -1,7 +1,6 @@
 //! Command-line interface: the commands, their flags, and how each maps to the pipeline
 //! and a report.
 
-
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -15,7 +14,11 @@ use crate::rules::{self, RULES};
 use crate::selection::Selection;
 
 #[derive(Parser)]
-#[command(name = "cache-analyzer", version, about = "Finds caching bugs in Django projects by reading their source.")]
+#[command(
+    name = "cache-analyzer",
+    version,
+    about = "Finds caching bugs in Django projects by reading their source."
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -141,7 +144,13 @@ fn analyze(scope: &ScopeArgs, family: Option<&str>) -> Result<Analysis> {
 fn print_report(analysis: &Analysis, output: &OutputArgs) -> Result<ExitCode> {
     let mut stdout = anstream::stdout().lock();
     let written = match output.format {
-        Format::Text => write_text(&mut stdout, analysis, &TextOptions { verbose: output.verbose }),
+        Format::Text => write_text(
+            &mut stdout,
+            analysis,
+            &TextOptions {
+                verbose: output.verbose,
+            },
+        ),
         Format::Json => write_json(&mut stdout, analysis),
     }
     .and_then(|()| stdout.flush());
@@ -162,14 +171,17 @@ fn exit_status(analysis: &Analysis, exit_zero: bool) -> ExitCode {
 }
 
 fn write_report_file(args: &ReportArgs) -> Result<ExitCode> {
-    let format = args.format.unwrap_or_else(|| {
-        match args.output.extension().and_then(|e| e.to_str()) {
-            Some("txt") => Format::Text,
-            _ => Format::Json,
-        }
-    });
+    let format =
+        args.format
+            .unwrap_or_else(|| match args.output.extension().and_then(|e| e.to_str()) {
+                Some("txt") => Format::Text,
+                _ => Format::Json,
+            });
     if args.output.extension().is_some_and(|e| e == "py") {
-        bail!("refusing to write the report to `{}`: it is a Python file", args.output.display());
+        bail!(
+            "refusing to write the report to `{}`: it is a Python file",
+            args.output.display()
+        );
     }
     let analysis = analyze(&args.scope, None)?;
     let mut buffer = Vec::new();
@@ -204,7 +216,12 @@ fn print_rule(args: &RuleArgs) -> Result<ExitCode> {
     let mut out = String::new();
     if args.all {
         for rule in std::iter::once(&rules::FILE_NOT_ANALYZED).chain(RULES) {
-            out.push_str(&format!("{}  {:<32} {}\n", rule.code, rule.name, rule.severity.as_str()));
+            out.push_str(&format!(
+                "{}  {:<32} {}\n",
+                rule.code,
+                rule.name,
+                rule.severity.as_str()
+            ));
         }
     } else {
         let code = args.code.as_deref().unwrap_or_default();
@@ -218,4 +235,3 @@ fn print_rule(args: &RuleArgs) -> Result<ExitCode> {
         _ => Ok(ExitCode::from(EXIT_CLEAN)),
     }
 }
-

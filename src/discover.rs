@@ -42,7 +42,9 @@ pub fn discover(root: &Path, paths: &[PathBuf]) -> Discovery {
         let metadata = match fs::symlink_metadata(&path) {
             Ok(metadata) => metadata,
             Err(err) => {
-                discovery.errors.push((relative(root, &path), err.to_string()));
+                discovery
+                    .errors
+                    .push((relative(root, &path), err.to_string()));
                 continue;
             }
         };
@@ -62,7 +64,9 @@ pub fn discover(root: &Path, paths: &[PathBuf]) -> Discovery {
                         discovery.app_dirs.push(relative(root, &path));
                     }
                 }
-                Err(err) => discovery.errors.push((relative(root, &path), err.to_string())),
+                Err(err) => discovery
+                    .errors
+                    .push((relative(root, &path), err.to_string())),
             }
         } else if metadata.is_file() && path.extension().is_some_and(|ext| ext == "py") {
             discovery.files.push(SourcePath {

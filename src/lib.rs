@@ -1,6 +1,10 @@
-pub mod facts;
-pub mod diagnostic; pub mod index; pub mod rules;
-pub mod discover; pub mod source;
-pub mod pipeline; pub mod selection;
-pub mod report;
 pub mod cli;
+pub mod diagnostic;
+pub mod discover;
+pub mod facts;
+pub mod index;
+pub mod pipeline;
+pub mod report;
+pub mod rules;
+pub mod selection;
+pub mod source;

@@ -52,7 +52,11 @@ pub fn run(options: &Options) -> Result<Analysis> {
 
     let mut diagnostics = Vec::new();
     for (path, reason) in &discovery.errors {
-        diagnostics.push(not_analyzed(path.clone(), format!("cannot read: {reason}"), Span::file_start()));
+        diagnostics.push(not_analyzed(
+            path.clone(),
+            format!("cannot read: {reason}"),
+            Span::file_start(),
+        ));
     }
     let mut entries = Vec::new();
     for (file, outcome) in discovery.files.iter().zip(outcomes) {
@@ -88,7 +92,11 @@ pub fn run(options: &Options) -> Result<Analysis> {
         options.selection.includes_file_errors(d.code)
             && (app_dirs.is_empty() || app_dirs.iter().any(|dir| is_within(&d.path, dir)))
     });
-    diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()).then(a.message.cmp(&b.message)));
+    diagnostics.sort_by(|a, b| {
+        a.sort_key()
+            .cmp(&b.sort_key())
+            .then(a.message.cmp(&b.message))
+    });
     diagnostics.dedup_by(|a, b| a.sort_key() == b.sort_key() && a.message == b.message);
 
     Ok(Analysis {
@@ -100,7 +108,11 @@ pub fn run(options: &Options) -> Result<Analysis> {
 
 fn absolute_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     let defaults = [PathBuf::from(".")];
-    let paths = if paths.is_empty() { &defaults[..] } else { paths };
+    let paths = if paths.is_empty() {
+        &defaults[..]
+    } else {
+        paths
+    };
     paths
         .iter()
         .map(|path| {
@@ -181,5 +193,8 @@ fn resolve_apps(apps: &[String], discovery: &Discovery) -> Result<Vec<String>> {
 }
 
 fn is_within(path: &str, dir: &str) -> bool {
-    dir == "." || path.strip_prefix(dir).is_some_and(|rest| rest.starts_with('/'))
+    dir == "."
+        || path
+            .strip_prefix(dir)
+            .is_some_and(|rest| rest.starts_with('/'))
 }

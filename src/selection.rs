@@ -28,8 +28,12 @@ impl Selection {
     }
 
     pub fn includes(&self, code: &str) -> bool {
-        let selected = self.select.is_empty() || self.select.iter().any(|p| code.starts_with(p.as_str()));
-        let in_family = self.family.as_ref().is_none_or(|f| code.starts_with(f.as_str()));
+        let selected =
+            self.select.is_empty() || self.select.iter().any(|p| code.starts_with(p.as_str()));
+        let in_family = self
+            .family
+            .as_ref()
+            .is_none_or(|f| code.starts_with(f.as_str()));
         selected && in_family && !self.ignore.iter().any(|p| code.starts_with(p.as_str()))
     }
 

@@ -14,7 +14,10 @@ use crate::facts::{self, FileFacts};
 pub enum FileOutcome {
     Analyzed(FileFacts),
     /// The file could not be read or parsed: why, and where when known.
-    NotAnalyzed { reason: String, span: Span },
+    NotAnalyzed {
+        reason: String,
+        span: Span,
+    },
 }
 
 pub fn analyze_file(file: &SourcePath) -> FileOutcome {
@@ -29,7 +32,10 @@ pub fn analyze_file(file: &SourcePath) -> FileOutcome {
     };
     if u32::try_from(bytes.len()).is_err() {
         return FileOutcome::NotAnalyzed {
-            reason: format!("file is too large to parse ({} bytes; the limit is 4 GiB)", bytes.len()),
+            reason: format!(
+                "file is too large to parse ({} bytes; the limit is 4 GiB)",
+                bytes.len()
+            ),
             span: Span::file_start(),
         };
     }

@@ -43,5 +43,8 @@ fn broken_file_becomes_ca000_and_the_rest_is_still_analyzed() {
         .find(|d| d["code"] == "CA000")
         .unwrap();
     assert_eq!(ca000["name"], "file-not-analyzed");
-    assert!(ca000["message"].as_str().unwrap().starts_with("syntax error: "));
+    assert!(ca000["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("syntax error: "));
 }

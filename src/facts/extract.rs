@@ -44,8 +44,23 @@ const MANAGER_ATTRIBUTES: &[&str] = &["objects", "_default_manager", "_base_mana
 
 /// Builtins whose result is an evaluated value, never a QuerySet.
 const EVALUATING_BUILTINS: &[&str] = &[
-    "list", "tuple", "set", "frozenset", "dict", "len", "bool", "sorted", "str", "repr", "int",
-    "float", "sum", "min", "max", "any", "all",
+    "list",
+    "tuple",
+    "set",
+    "frozenset",
+    "dict",
+    "len",
+    "bool",
+    "sorted",
+    "str",
+    "repr",
+    "int",
+    "float",
+    "sum",
+    "min",
+    "max",
+    "any",
+    "all",
 ];
 
 const OPEN_FUNCTIONS: &[&str] = &["builtins.open", "io.open", "codecs.open"];
@@ -72,7 +87,12 @@ const MANAGER_FIELDS: &[&str] = &[
 /// Deeper expressions than this are treated as opaque rather than recursed into.
 const MAX_EVAL_DEPTH: usize = 48;
 
-pub fn extract(module: &ast::ModModule, source: &str, module_name: &str, is_package: bool) -> FileFacts {
+pub fn extract(
+    module: &ast::ModModule,
+    source: &str,
+    module_name: &str,
+    is_package: bool,
+) -> FileFacts {
     let mut package: Vec<String> = module_name.split('.').map(str::to_string).collect();
     if !is_package {
         package.pop();
@@ -241,7 +261,7 @@ impl Extractor<'_> {
                     self.record_settings(&assign.targets, &assign.value, env);
                 }
                 if frame.kind == ScopeKind::Class {
-                    self.record_manager_fields(&assign.targets, &assign.value, env);
+                    self.record_manager_fields(&assign.targets, &assign.value);
                 }
                 let binding = self.value_binding(&assign.value, env);
                 for target in &assign.targets {
@@ -257,7 +277,7 @@ impl Extractor<'_> {
                         self.record_settings(targets, value, env);
                     }
                     if frame.kind == ScopeKind::Class {
-                        self.record_manager_fields(targets, value, env);
+                        self.record_manager_fields(targets, value);
                     }
                     let binding = self.value_binding(value, env);
                     bind_target(&assign.target, binding, env);
@@ -450,9 +470,9 @@ impl Extractor<'_> {
         self.facts.cache_settings.extend(settings);
     }
 
-    fn record_manager_fields(&mut self, targets: &[Expr], value: &Expr, env: &Env<'_>) {
+    fn record_manager_fields(&mut self, targets: &[Expr], value: &Expr) {
         let Expr::Call(call) = value else { return };
-        if !declares_manager(call, env) {
+        if !declares_manager(call) {
             return;
         }
         for target in targets {
@@ -565,7 +585,9 @@ impl Extractor<'_> {
                 _ => Vec::new(),
             },
             CacheOp::SetMany => match argument(call, 0, "data") {
-                Some(Expr::Dict(dict)) => dict.items.iter().filter_map(|i| i.key.as_ref()).collect(),
+                Some(Expr::Dict(dict)) => {
+                    dict.items.iter().filter_map(|i| i.key.as_ref()).collect()
+                }
                 _ => Vec::new(),
             },
             CacheOp::Clear | CacheOp::Close => Vec::new(),
@@ -608,15 +630,14 @@ impl Extractor<'_> {
             Expr::Attribute(_) => {
                 (qualified_name(expr, env)? == CACHE).then(|| Some("default".to_string()))
             }
-            Expr::Subscript(subscript) => {
-                (qualified_name(&subscript.value, env)? == CACHES).then(|| string_literal(&subscript.slice))
-            }
+            Expr::Subscript(subscript) => (qualified_name(&subscript.value, env)? == CACHES)
+                .then(|| string_literal(&subscript.slice)),
             Expr::Call(call) => {
                 let Expr::Attribute(method) = call.func.as_ref() else {
                     return None;
                 };
-                let is_get = method.attr.as_str() == "get"
-                    && qualified_name(&method.value, env)? == CACHES;
+                let is_get =
+                    method.attr.as_str() == "get" && qualified_name(&method.value, env)? == CACHES;
                 is_get.then(|| call.arguments.args.first().and_then(string_literal))
             }
             _ => None,
@@ -638,15 +659,14 @@ impl Extractor<'_> {
             },
             Expr::Attribute(attribute) => {
                 let attr = attribute.attr.as_str();
-                let on_self = matches!(attribute.value.as_ref(), Expr::Name(n) if n.id.as_str() == "self");
+                let on_self =
+                    matches!(attribute.value.as_ref(), Expr::Name(n) if n.id.as_str() == "self");
                 if on_self && attr == "request" {
                     Shape::Unpicklable {
                         what: Unpicklable::Request,
                         text: self.locator.snippet(expr),
                     }
-                } else if MANAGER_ATTRIBUTES.contains(&attr) && looks_like_model(&attribute.value) {
-                    Shape::Manager(ManagerOrigin::Django)
-                } else if attr.len() > 4 && attr.ends_with("_set") {
+                } else if is_django_manager(attr, &attribute.value) {
                     Shape::Manager(ManagerOrigin::Django)
                 } else {
                     Shape::Manager(ManagerOrigin::ProjectAttribute(attr.to_string()))
@@ -680,9 +700,13 @@ impl Extractor<'_> {
                 self.eval(&if_expr.body, env, depth),
                 self.eval(&if_expr.orelse, env, depth),
             ]),
-            Expr::BoolOp(bool_op) => {
-                Shape::one_of(bool_op.values.iter().map(|v| self.eval(v, env, depth)).collect())
-            }
+            Expr::BoolOp(bool_op) => Shape::one_of(
+                bool_op
+                    .values
+                    .iter()
+                    .map(|v| self.eval(v, env, depth))
+                    .collect(),
+            ),
             Expr::Named(named) => self.eval(&named.value, env, depth),
             _ => constant(expr, env, depth).map_or(Shape::Opaque, Shape::Constant),
         }
@@ -784,7 +808,8 @@ impl Extractor<'_> {
                 )
             }
             Expr::Attribute(attribute) => {
-                let bound_queryset = QUERYSET_METHODS.contains(&attribute.attr.as_str())
+                let bound_queryset = QUERYSET_METHODS
+                    .contains(&attribute.attr.as_str())
                     .then(|| queryset_source(&self.eval(&attribute.value, env, 1)))
                     .flatten();
                 if let Some(origin) = bound_queryset {
@@ -890,6 +915,14 @@ fn queryset_source(shape: &Shape) -> Option<ManagerOrigin> {
     }
 }
 
+/// `Post.objects` (and the other default managers) or a default reverse accessor such
+/// as `author.post_set`.
+fn is_django_manager(attr: &str, owner: &Expr) -> bool {
+    let default_manager = MANAGER_ATTRIBUTES.contains(&attr) && looks_like_model(owner);
+    let reverse_accessor = attr.len() > 4 && attr.ends_with("_set");
+    default_manager || reverse_accessor
+}
+
 /// `Post`, `models.Post`, `self.model`, `cls`, `get_user_model()`, `apps.get_model(...)`.
 fn looks_like_model(expr: &Expr) -> bool {
     let starts_upper = |s: &str| s.chars().next().is_some_and(char::is_uppercase);
@@ -907,8 +940,7 @@ fn looks_like_model(expr: &Expr) -> bool {
 
 /// `ManyToManyField(...)`, `TaggableManager()`, `PostManager()`, `PostQuerySet.as_manager()`,
 /// `Manager.from_queryset(QS)()`.
-fn declares_manager(call: &ast::ExprCall, env: &Env<'_>) -> bool {
-    let _ = env;
+fn declares_manager(call: &ast::ExprCall) -> bool {
     match call.func.as_ref() {
         Expr::Call(inner) => last_segment(&inner.func) == Some("from_queryset"),
         func => last_segment(func).is_some_and(|name| {

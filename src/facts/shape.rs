@@ -12,7 +12,10 @@ pub enum Shape {
     /// A model manager such as `Post.objects`, not yet a QuerySet.
     Manager(ManagerOrigin),
     /// A QuerySet built from a manager; `text` is its source.
-    QuerySet { origin: ManagerOrigin, text: String },
+    QuerySet {
+        origin: ManagerOrigin,
+        text: String,
+    },
     /// A lambda or a function defined inside another function: pickle rejects both, and
     /// calling it yields `returns`.
     Callable {
@@ -21,9 +24,15 @@ pub enum Shape {
         returns: Box<Shape>,
     },
     /// A value pickle cannot serialise.
-    Unpicklable { what: Unpicklable, text: String },
+    Unpicklable {
+        what: Unpicklable,
+        text: String,
+    },
     /// Whatever the project function `function` (a dotted name) returns.
-    CallResult { function: String, text: String },
+    CallResult {
+        function: String,
+        text: String,
+    },
     /// A dict, list, tuple or set display written in place; each element keeps its span.
     Container(Vec<(Shape, Span)>),
     /// Any one of several values, such as the assignments that reach a use.

@@ -62,7 +62,11 @@ pub fn write_json(out: &mut dyn Write, analysis: &Analysis) -> io::Result<()> {
             by_code: counts_by_code(&analysis.diagnostics),
             errors,
         },
-        diagnostics: analysis.diagnostics.iter().map(JsonDiagnostic::from).collect(),
+        diagnostics: analysis
+            .diagnostics
+            .iter()
+            .map(JsonDiagnostic::from)
+            .collect(),
     };
     serde_json::to_writer_pretty(&mut *out, &report)?;
     writeln!(out)

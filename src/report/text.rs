@@ -14,7 +14,11 @@ pub struct TextOptions {
     pub verbose: bool,
 }
 
-pub fn write_text(out: &mut dyn Write, analysis: &Analysis, options: &TextOptions) -> io::Result<()> {
+pub fn write_text(
+    out: &mut dyn Write,
+    analysis: &Analysis,
+    options: &TextOptions,
+) -> io::Result<()> {
     for diagnostic in &analysis.diagnostics {
         write_diagnostic(out, diagnostic, options)?;
     }

@@ -48,7 +48,10 @@ fn check(index: &ProjectIndex) -> Vec<Violation> {
 /// 250 characters.
 fn problem(template: &KeyTemplate) -> Option<String> {
     for literal in template.literals() {
-        if let Some(c) = literal.chars().find(|&c| (c as u32) < 33 || c as u32 == 127) {
+        if let Some(c) = literal
+            .chars()
+            .find(|&c| (c as u32) < 33 || c as u32 == 127)
+        {
             return Some(match c {
                 ' ' => "contains a space".to_string(),
                 other => format!("contains the control character {:?}", other),

@@ -24,7 +24,9 @@ pub fn run(args: &[&str]) -> Output {
 }
 
 pub fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(name)
 }
 
 /// Runs `analyze --format json` on `path` and returns the parsed report.

@@ -1,0 +1,342 @@
+//! The commands as a user runs them: exit codes, filters, output formats, reports, and
+//! input that must not stop the run.
+
+mod common;
+
+use std::fs;
+use std::io::Read;
+use std::process::Stdio;
+
+use common::{analyze_json, binary, finding, findings, fixture, markers, project, run};
+
+const ONE_FINDING: &str = "from django.core.cache import cache\n\ncache.set(\"k\", 1)\n";
+const CLEAN: &str = "from django.core.cache import cache\n\ncache.set(\"k\", 1, 60)\n";
+
+fn text(output: &std::process::Output) -> String {
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+#[test]
+fn exit_codes_follow_ruff() {
+    let clean = project(&[("a.py", CLEAN)]);
+    let dirty = project(&[("a.py", ONE_FINDING)]);
+    let clean_path = clean.path().to_str().unwrap();
+    let dirty_path = dirty.path().to_str().unwrap();
+    assert_eq!(run(&["analyze", clean_path]).status.code(), Some(0));
+    assert_eq!(run(&["analyze", dirty_path]).status.code(), Some(1));
+    assert_eq!(
+        run(&["analyze", dirty_path, "--exit-zero"]).status.code(),
+        Some(0)
+    );
+    assert_eq!(run(&["analyze", "--no-such-flag"]).status.code(), Some(2));
+    assert_eq!(run(&["analyze", "/no/such/path"]).status.code(), Some(2));
+    assert_eq!(
+        run(&["analyze", dirty_path, "--select", "XY1"])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(
+        run(&["analyze", dirty_path, "--select", "CA999"])
+            .status
+            .code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn text_output_is_ruff_like() {
+    let dir = project(&[("app/a.py", ONE_FINDING)]);
+    let output = run(&["analyze", dir.path().to_str().unwrap()]);
+    let out = text(&output);
+    let first = out.lines().next().unwrap();
+    assert!(
+        first.starts_with("app/a.py:3:1: CA102 `cache.set()` has no timeout"),
+        "{first}"
+    );
+    assert!(out.contains("3 | cache.set(\"k\", 1)\n"), "{out}");
+    assert!(out.contains("  | ^^^^^^^^^^^^^^^^^ CA102\n"), "{out}");
+    assert!(out.ends_with("Found 1 problem (CA102: 1).\n"), "{out}");
+    assert!(
+        !out.contains('\x1b'),
+        "no colour when stdout is not a terminal"
+    );
+
+    let verbose = text(&run(&[
+        "analyze",
+        dir.path().to_str().unwrap(),
+        "--verbose",
+    ]));
+    assert!(
+        verbose.contains("= help: Pass an explicit timeout"),
+        "{verbose}"
+    );
+    assert!(verbose.contains("Analyzed 1 files in "), "{verbose}");
+
+    let clean = project(&[("a.py", CLEAN)]);
+    assert_eq!(
+        text(&run(&["analyze", clean.path().to_str().unwrap()])),
+        "All checks passed!\n"
+    );
+}
+
+#[test]
+fn forced_colour_is_honoured_and_no_color_wins() {
+    let dir = project(&[("a.py", ONE_FINDING)]);
+    let path = dir.path().to_str().unwrap();
+    let coloured = binary()
+        .args(["analyze", path])
+        .env("CLICOLOR_FORCE", "1")
+        .output()
+        .unwrap();
+    assert!(text(&coloured).contains('\x1b'));
+    let plain = binary()
+        .args(["analyze", path])
+        .env("CLICOLOR_FORCE", "1")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert!(!text(&plain).contains('\x1b'));
+}
+
+#[test]
+fn json_is_identical_across_runs_and_sorted() {
+    let root = fixture("demo");
+    let first = run(&["analyze", root.to_str().unwrap(), "--format", "json"]).stdout;
+    let second = run(&["analyze", root.to_str().unwrap(), "--format", "json"]).stdout;
+    assert_eq!(first, second);
+    let (report, _) = analyze_json(&root, &[]);
+    assert_eq!(report["schema_version"], 1);
+    assert_eq!(report["tool"]["name"], "cache-analyzer");
+    let keys: Vec<(String, u64, u64, String)> = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["path"].as_str().unwrap().to_string(),
+                d["line"].as_u64().unwrap(),
+                d["column"].as_u64().unwrap(),
+                d["code"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_eq!(keys, sorted);
+    let first = &report["diagnostics"][0];
+    for field in [
+        "code",
+        "name",
+        "severity",
+        "message",
+        "help",
+        "path",
+        "line",
+        "column",
+        "end_line",
+        "end_column",
+    ] {
+        assert!(!first[field].is_null(), "diagnostic field {field}");
+    }
+}
+
+#[test]
+fn select_and_ignore_take_codes_and_prefixes() {
+    let root = fixture("demo");
+    let all = markers(&root);
+    let only = |code: &str| {
+        all.iter()
+            .filter(|f| f.0 == code)
+            .cloned()
+            .collect::<std::collections::BTreeSet<_>>()
+    };
+
+    let (report, _) = analyze_json(&root, &["--select", "CA101"]);
+    assert_eq!(findings(&report), only("CA101"));
+
+    let (report, _) = analyze_json(
+        &root,
+        &[
+            "--select",
+            "ca10",
+            "--ignore",
+            "CA101,CA102,CA103,CA104,CA105",
+        ],
+    );
+    let mut expected = only("CA106");
+    expected.extend(only("CA107"));
+    assert_eq!(findings(&report), expected);
+}
+
+#[test]
+fn app_filter_reports_only_that_app_but_indexes_everything() {
+    let root = fixture("demo");
+    let (report, _) = analyze_json(&root, &["--app", "blog"]);
+    let expected: std::collections::BTreeSet<_> = markers(&root)
+        .into_iter()
+        .filter(|f| f.1.starts_with("blog/"))
+        .collect();
+    assert!(!expected.is_empty());
+    assert_eq!(findings(&report), expected);
+
+    let output = run(&["analyze", root.to_str().unwrap(), "--app", "nope"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("unknown app `nope`"), "{stderr}");
+    assert!(
+        stderr.contains("blog") && stderr.contains("shop"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn check_invalidation_runs_only_invalidation_rules() {
+    let root = fixture("demo");
+    let output = run(&[
+        "check-invalidation",
+        root.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(output.status.code(), Some(0));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["summary"]["findings"], 0);
+}
+
+#[test]
+fn report_writes_json_to_a_file() {
+    let root = fixture("demo");
+    let out = tempfile::tempdir().unwrap();
+    let file = out.path().join("report.json");
+    let output = run(&[
+        "report",
+        root.to_str().unwrap(),
+        "--output",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(output.stdout.is_empty());
+    let written: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(&file).unwrap()).unwrap();
+    assert_eq!(findings(&written), markers(&root));
+    assert_eq!(
+        fs::read_dir(out.path()).unwrap().count(),
+        1,
+        "no temporary file is left"
+    );
+
+    let text_file = out.path().join("report.txt");
+    run(&[
+        "report",
+        root.to_str().unwrap(),
+        "--output",
+        text_file.to_str().unwrap(),
+    ]);
+    let written = fs::read_to_string(&text_file).unwrap();
+    assert!(written.contains("blog/services.py:27:44: CA101"));
+    assert!(!written.contains('\x1b'));
+}
+
+#[test]
+fn report_into_a_missing_directory_fails_cleanly() {
+    let root = fixture("demo");
+    let out = tempfile::tempdir().unwrap();
+    let file = out.path().join("missing").join("report.json");
+    let output = run(&[
+        "report",
+        root.to_str().unwrap(),
+        "--output",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(!file.exists());
+    let refused = run(&["report", root.to_str().unwrap(), "--output", "views.py"]);
+    assert_eq!(refused.status.code(), Some(2));
+}
+
+#[test]
+fn closed_stdout_ends_quietly() {
+    let root = fixture("demo");
+    let mut child = binary()
+        .args(["analyze", root.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let status = child.wait().unwrap();
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(status.code().is_some(), "no signal");
+    assert_eq!(stderr, "");
+}
+
+#[test]
+fn unreadable_and_non_utf8_files_become_ca000() {
+    let dir = project(&[("app/good.py", ONE_FINDING)]);
+    fs::write(dir.path().join("app/latin1.py"), b"# caf\xe9\nx = 1\n").unwrap();
+    std::os::unix::fs::symlink("loop.py", dir.path().join("app/loop.py")).unwrap();
+    let (report, status) = analyze_json(dir.path(), &[]);
+    assert_eq!(status, 1);
+    assert_eq!(
+        findings(&report),
+        [
+            finding("CA000", "app/latin1.py", 1),
+            finding("CA102", "app/good.py", 3)
+        ]
+        .into()
+    );
+    let ca000 = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "CA000")
+        .unwrap();
+    let message = ca000["message"].as_str().unwrap();
+    assert!(
+        message.contains("not valid UTF-8 (byte 0xe9 at line 1, column 6)"),
+        "{message}"
+    );
+    assert_eq!(report["summary"]["errors"], 1);
+    assert_eq!(report["summary"]["files_analyzed"], 1);
+}
+
+#[test]
+fn skipped_directories_are_not_analyzed() {
+    let dir = project(&[
+        ("app/a.py", ONE_FINDING),
+        ("node_modules/x.py", ONE_FINDING),
+        (".venv/pyvenv.cfg", "home = /usr\n"),
+        (".venv/lib/y.py", ONE_FINDING),
+        ("env2/pyvenv.cfg", "home = /usr\n"),
+        ("env2/z.py", ONE_FINDING),
+        ("build/b.py", ONE_FINDING),
+        ("app/__pycache__/c.py", ONE_FINDING),
+    ]);
+    let (report, _) = analyze_json(dir.path(), &[]);
+    assert_eq!(findings(&report), [finding("CA102", "app/a.py", 3)].into());
+}
+
+#[test]
+fn deep_nesting_does_not_crash() {
+    let depth = 5_000;
+    let nested = format!(
+        "from django.core.cache import cache\ncache.set(\"k\", {}1{}, 60)\n",
+        "(".repeat(depth),
+        ")".repeat(depth)
+    );
+    let long_sum = format!("x = {}\n", vec!["1"; 50_000].join(" + "));
+    let dir = project(&[
+        ("a.py", &nested),
+        ("b.py", &long_sum),
+        ("c.py", ONE_FINDING),
+    ]);
+    let (report, _) = analyze_json(dir.path(), &[]);
+    assert!(findings(&report).contains(&finding("CA102", "c.py", 3)));
+}
