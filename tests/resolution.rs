@@ -294,8 +294,10 @@ def view(compute, items):
     cache.get_or_set("f", 0, 60)
     cache.get_or_set("g", {"a": 1}, 60)
     cache.get_or_set("h", default=compute(), timeout=60)
+    cache.get_or_set("i", dict(), 60)
+    cache.get_or_set("j", list(items), 60)
 "#,
-        &[("CA104", 6), ("CA104", 10), ("CA104", 13)],
+        &[("CA104", 6), ("CA104", 10), ("CA104", 13), ("CA104", 15)],
     );
 }
 
@@ -368,5 +370,51 @@ def view(pk):
             ("CA107", 14),
             ("CA107", 15),
         ],
+    );
+}
+
+#[test]
+fn missing_timeout_names_the_configured_setting() {
+    let dir = project(&[
+        (
+            "config/settings/base.py",
+            r#"
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "TIMEOUT": None},
+    "sessions": {"BACKEND": "x", "OPTIONS": {"TIMEOUT": 60}},
+    "fragments": {"BACKEND": "x"},
+    "api": {"BACKEND": "x", "TIMEOUT": 60 * 5},
+}
+"#,
+        ),
+        (
+            "app/example.py",
+            r#"
+from django.core.cache import cache, caches
+
+cache.set("a", 1)
+caches["sessions"].set("b", 1)
+caches["fragments"].set("c", 1)
+caches["api"].set("d", 1)
+caches["other"].set("e", 1)
+"#,
+        ),
+    ]);
+    let (report, _) = analyze_json(dir.path(), &[]);
+    let messages: Vec<&str> = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            "`cache.set()` has no timeout, so it falls back to `TIMEOUT` None of cache `default` (config/settings/base.py:3) and never expires; pass an explicit timeout",
+            "`caches[\"sessions\"].set()` has no timeout, so it falls back to Django's default of 300 seconds (cache `sessions` at config/settings/base.py:4 sets `TIMEOUT` only inside `OPTIONS`, which Django ignores); pass an explicit timeout",
+            "`caches[\"fragments\"].set()` has no timeout, so it falls back to Django's default of 300 seconds (cache `fragments` at config/settings/base.py:5 sets no `TIMEOUT`); pass an explicit timeout",
+            "`caches[\"api\"].set()` has no timeout, so it falls back to `TIMEOUT` 60 * 5 of cache `api` (config/settings/base.py:6); pass an explicit timeout",
+            "`caches[\"other\"].set()` has no timeout, so it falls back to the `TIMEOUT` of cache `other` (300 seconds unless `CACHES` sets it); pass an explicit timeout",
+        ]
     );
 }

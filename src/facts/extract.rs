@@ -869,6 +869,10 @@ fn is_computed(expr: &Expr, env: &Env<'_>) -> bool {
                 {
                     visitor::walk_arguments(self, &call.arguments);
                 }
+                // `dict()`, `list()` and friends without arguments are literals by another name.
+                Expr::Call(call)
+                    if call.arguments.is_empty()
+                        && is_builtin_constructor(&call.func, self.env) => {}
                 Expr::Call(_)
                 | Expr::ListComp(_)
                 | Expr::SetComp(_)
@@ -882,6 +886,13 @@ fn is_computed(expr: &Expr, env: &Env<'_>) -> bool {
     let mut computation = Computation { env, found: false };
     computation.visit_expr(expr);
     computation.found
+}
+
+fn is_builtin_constructor(func: &Expr, env: &Env<'_>) -> bool {
+    qualified_name(func, env)
+        .as_deref()
+        .and_then(|q| q.strip_prefix("builtins."))
+        .is_some_and(|name| EVALUATING_BUILTINS.contains(&name))
 }
 
 /// The dotted name an expression refers to through imports and module-level definitions;

@@ -50,7 +50,7 @@ fn fallback(index: &ProjectIndex, alias: Option<&str>) -> String {
             let place = format!("{path}:{}", setting.line);
             match &setting.timeout {
                 SettingTimeout::Set(Some(Constant::None), _) => format!(
-                    "`TIMEOUT` None of cache `{alias}` ({place}), so the entry never expires"
+                    "`TIMEOUT` None of cache `{alias}` ({place}) and never expires"
                 ),
                 SettingTimeout::Set(_, text) => {
                     format!("`TIMEOUT` {text} of cache `{alias}` ({place})")
