@@ -1,13 +1,15 @@
 //! The project index: every file's facts merged once, with the project-wide lookups the
-//! rules share (which attributes are managers, what project functions return, what the
-//! settings say). Rules read it; they never walk files.
+//! rules share: which classes are models, which attributes are managers and of what
+//! model, what project functions return and do, what the settings say. Rules read it;
+//! they never walk files.
 
 use std::collections::{HashMap, HashSet};
 
+use crate::facts::keys::{KeySource, KeyTemplate};
 use crate::facts::settings::CacheSetting;
-use crate::facts::shape::{CallableKind, ManagerOrigin, Shape, Unpicklable};
+use crate::facts::shape::{CallableKind, ManagerOrigin, ModelRef, Shape, Unpicklable};
 use crate::facts::span::Span;
-use crate::facts::{CacheCall, FileFacts, FunctionSummary};
+use crate::facts::{CacheCall, ClassFact, FileFacts, FunctionFact, FunctionSummary, RelationKind};
 
 pub struct FileEntry {
     /// Relative to the analysed root, with `/` separators.
@@ -15,12 +17,37 @@ pub struct FileEntry {
     pub facts: FileFacts,
 }
 
+/// A Django model class of the project.
+pub struct Model {
+    pub file: usize,
+    pub class: usize,
+    /// `app_label.ModelName`, as Django names it.
+    pub label: String,
+}
+
+/// What a related or custom manager attribute yields.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ManagerKind {
+    /// `category.posts`: the reverse side of a foreign key (written with `update()`).
+    ReverseForeignKey,
+    ManyToMany,
+    Custom,
+}
+
 pub struct ProjectIndex {
     pub files: Vec<FileEntry>,
+    pub models: Vec<Model>,
     /// Every dotted suffix of at least two parts of each function's name, so that
     /// `blog.services.recent` finds `mysite.blog.services.recent` too.
     functions: HashMap<String, Vec<(usize, usize)>>,
-    manager_attributes: HashSet<String>,
+    function_facts: HashMap<String, Vec<(usize, usize)>>,
+    key_constants: HashMap<String, Vec<(usize, usize)>>,
+    /// Model lookups: by dotted-name suffix, bare class name, label, lower-cased name.
+    model_names: HashMap<String, Vec<usize>>,
+    /// Manager attributes (`related_name`, many-to-many fields, custom managers) and the
+    /// models they yield.
+    /// models they yield (`None` when the model is not in the tree).
+    manager_attributes: HashMap<String, Vec<(Option<usize>, ManagerKind)>>,
 }
 
 /// A value a rule may object to, found inside what a cache call stores.
@@ -44,23 +71,196 @@ const MAX_RESOLVE_DEPTH: usize = 8;
 impl ProjectIndex {
     pub fn build(mut files: Vec<FileEntry>) -> Self {
         files.sort_by(|a, b| a.path.cmp(&b.path));
-        let mut functions: HashMap<String, Vec<(usize, usize)>> = HashMap::new();
-        let mut manager_attributes = HashSet::new();
-        for (file_index, file) in files.iter().enumerate() {
-            for (function_index, function) in file.facts.functions.iter().enumerate() {
-                for suffix in dotted_suffixes(&function.qualified_name) {
-                    functions
-                        .entry(suffix.to_string())
-                        .or_default()
-                        .push((file_index, function_index));
+        let mut index = ProjectIndex {
+            files,
+            models: Vec::new(),
+            functions: HashMap::new(),
+            function_facts: HashMap::new(),
+            key_constants: HashMap::new(),
+            model_names: HashMap::new(),
+            manager_attributes: HashMap::new(),
+        };
+        for (file_index, file) in index.files.iter().enumerate() {
+            let facts = &file.facts;
+            for (i, function) in facts.functions.iter().enumerate() {
+                insert_suffixes(&mut index.functions, &function.qualified_name, (file_index, i));
+            }
+            for (i, function) in facts.function_facts.iter().enumerate() {
+                insert_suffixes(&mut index.function_facts, &function.qualified_name, (file_index, i));
+            }
+            for (i, (name, _)) in facts.key_constants.iter().enumerate() {
+                insert_suffixes(&mut index.key_constants, name, (file_index, i));
+            }
+        }
+        index.find_models();
+        index.find_manager_attributes();
+        index
+    }
+
+    /// Classes deriving from `django.db.models.Model`, directly or through project models
+    /// (abstract bases included).
+    fn find_models(&mut self) {
+        let classes: Vec<(usize, usize, &ClassFact)> = self
+            .files
+            .iter()
+            .enumerate()
+            .flat_map(|(f, file)| file.facts.classes.iter().enumerate().map(move |(c, class)| (f, c, class)))
+            .collect();
+        let mut is_model = vec![false; classes.len()];
+        let mut model_class_names: HashSet<String> = HashSet::new();
+        loop {
+            let mut changed = false;
+            for (i, (_, _, class)) in classes.iter().enumerate() {
+                if is_model[i] {
+                    continue;
+                }
+                let derives = class.has_model_fields || class.bases.iter().any(|base| {
+                    is_django_model_base(base)
+                        || model_class_names.contains(base)
+                        || model_class_names.contains(base.rsplit('.').next().unwrap_or(base))
+                });
+                if derives {
+                    is_model[i] = true;
+                    model_class_names.insert(class.qualified_name.clone());
+                    model_class_names.insert(class.name.clone());
+                    changed = true;
                 }
             }
-            manager_attributes.extend(file.facts.manager_attributes.iter().cloned());
+            if !changed {
+                break;
+            }
         }
-        ProjectIndex {
-            files,
-            functions,
-            manager_attributes,
+        let mut models = Vec::new();
+        for (i, (file, class_index, class)) in classes.iter().enumerate() {
+            if !is_model[i] {
+                continue;
+            }
+            let label = format!("{}.{}", app_label(&class.qualified_name), class.name);
+            models.push(Model {
+                file: *file,
+                class: *class_index,
+                label,
+            });
+        }
+        for (model_index, model) in models.iter().enumerate() {
+            let class = &self.files[model.file].facts.classes[model.class];
+            let mut names: Vec<String> = dotted_suffixes(&class.qualified_name).map(str::to_string).collect();
+            names.push(class.name.clone());
+            names.push(model.label.clone());
+            names.push(format!("lower:{}", class.name.to_lowercase()));
+            for name in names {
+                let entry = self.model_names.entry(name).or_default();
+                if !entry.contains(&model_index) {
+                    entry.push(model_index);
+                }
+            }
+        }
+        self.models = models;
+    }
+
+    fn find_manager_attributes(&mut self) {
+        let mut attributes: HashMap<String, Vec<(Option<usize>, ManagerKind)>> = HashMap::new();
+        for model_index in 0..self.models.len() {
+            let class = self.class(model_index);
+            for manager in &class.managers {
+                attributes
+                    .entry(manager.clone())
+                    .or_default()
+                    .push((Some(model_index), ManagerKind::Custom));
+            }
+            for relation in &class.relations {
+                let target = relation
+                    .target
+                    .as_ref()
+                    .and_then(|target| self.resolve_model(target).first().copied());
+                match relation.kind {
+                    RelationKind::ManyToMany => {
+                        attributes
+                            .entry(relation.field.clone())
+                            .or_default()
+                            .push((target, ManagerKind::ManyToMany));
+                        if let Some(related) = &relation.related_name {
+                            attributes
+                                .entry(related.clone())
+                                .or_default()
+                                .push((Some(model_index), ManagerKind::ManyToMany));
+                        }
+                    }
+                    RelationKind::ForeignKey => {
+                        if let Some(related) = &relation.related_name {
+                            attributes
+                                .entry(related.clone())
+                                .or_default()
+                                .push((Some(model_index), ManagerKind::ReverseForeignKey));
+                        }
+                    }
+                    RelationKind::OneToOne => {}
+                }
+            }
+        }
+        self.manager_attributes = attributes;
+    }
+
+    pub fn class(&self, model: usize) -> &ClassFact {
+        let model = &self.models[model];
+        &self.files[model.file].facts.classes[model.class]
+    }
+
+    pub fn model_path(&self, model: usize) -> &str {
+        &self.files[self.models[model].file].path
+    }
+
+    /// The project models a reference may name (none when it names no project model or
+    /// is ambiguous).
+    pub fn resolve_model(&self, model: &ModelRef) -> Vec<usize> {
+        let key = match model {
+            ModelRef::Class(name) | ModelRef::Label(name) => name.clone(),
+            ModelRef::ReverseAccessor(lower) => format!("lower:{lower}"),
+            ModelRef::Attribute(attr) => {
+                let mut models: Vec<usize> = self
+                    .manager_attributes
+                    .get(attr)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|(m, _)| *m)
+                    .collect();
+                models.sort_unstable();
+                models.dedup();
+                return models;
+            }
+        };
+        match self.model_names.get(&key) {
+            Some(models) if models.len() == 1 => models.clone(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Whether `add`/`remove`/`clear` on this related manager writes with `update()`.
+    pub fn is_reverse_foreign_key(&self, model: &ModelRef) -> bool {
+        match model {
+            ModelRef::ReverseAccessor(lower) => self
+                .model_names
+                .get(&format!("lower:{lower}"))
+                .is_some_and(|models| {
+                    models.iter().any(|&m| {
+                        self.class(m)
+                            .relations
+                            .iter()
+                            .any(|r| r.kind == RelationKind::ForeignKey && r.related_name.is_none())
+                    })
+                }),
+            ModelRef::Attribute(attr) => self
+                .manager_attributes
+                .get(attr)
+                .is_some_and(|kinds| kinds.iter().all(|(_, k)| *k == ManagerKind::ReverseForeignKey)),
+            ModelRef::Class(_) | ModelRef::Label(_) => false,
+        }
+    }
+
+    fn is_manager(&self, origin: &ManagerOrigin) -> bool {
+        match origin {
+            ManagerOrigin::Model(ModelRef::Attribute(attr)) => self.manager_attributes.contains_key(attr),
+            ManagerOrigin::Model(_) | ManagerOrigin::Unknown => true,
         }
     }
 
@@ -92,10 +292,74 @@ impl ProjectIndex {
         }
     }
 
-    fn is_manager(&self, origin: &ManagerOrigin) -> bool {
-        match origin {
-            ManagerOrigin::Django => true,
-            ManagerOrigin::ProjectAttribute(attr) => self.manager_attributes.contains(attr),
+    pub fn function_fact(&self, qualified_name: &str) -> Option<&FunctionFact> {
+        match self.function_facts.get(qualified_name)?.as_slice() {
+            [(file, function)] => Some(&self.files[*file].facts.function_facts[*function]),
+            _ => None,
+        }
+    }
+
+    /// Whether the function writes to or deletes from the cache, itself or through the
+    /// project functions it calls directly.
+    pub fn function_touches_cache(&self, qualified_name: &str) -> bool {
+        let Some(fact) = self.function_fact(qualified_name) else {
+            return false;
+        };
+        fact.touches_cache
+            || fact
+                .calls
+                .iter()
+                .any(|callee| self.function_fact(callee).is_some_and(|f| f.touches_cache))
+    }
+
+    /// The key template a key expression stands for, resolving project functions and
+    /// constants.
+    pub fn key_template(&self, source: &KeySource) -> Option<KeyTemplate> {
+        match source {
+            KeySource::Template(template) => Some(template.clone()),
+            KeySource::Symbol { name, called: true } => self.function(name)?.returns_key.clone(),
+            KeySource::Symbol { name, called: false } => {
+                match self.key_constants.get(name.as_str())?.as_slice() {
+                    [(file, constant)] => Some(self.files[*file].facts.key_constants[*constant].1.clone()),
+                    _ => None,
+                }
+            }
+            KeySource::Unknown => None,
+        }
+    }
+
+    /// The project models a stored value is read from.
+    pub fn models_of(&self, shape: &Shape) -> Vec<usize> {
+        let mut refs = Vec::new();
+        self.collect_model_refs(shape, 0, &mut refs);
+        let mut models: Vec<usize> = refs.iter().flat_map(|r| self.resolve_model(r)).collect();
+        models.sort_unstable();
+        models.dedup();
+        models
+    }
+
+    fn collect_model_refs(&self, shape: &Shape, depth: usize, refs: &mut Vec<ModelRef>) {
+        if depth > MAX_RESOLVE_DEPTH {
+            return;
+        }
+        match shape {
+            Shape::CallResult { function, .. } => {
+                if let Some(summary) = self.function(function) {
+                    self.collect_model_refs(&summary.returns, depth + 1, refs);
+                }
+            }
+            Shape::Container(items) => {
+                for (item, _) in items {
+                    self.collect_model_refs(item, depth + 1, refs);
+                }
+            }
+            Shape::OneOf(items) => {
+                for item in items {
+                    self.collect_model_refs(item, depth + 1, refs);
+                }
+            }
+            Shape::Callable { returns, .. } => self.collect_model_refs(returns, depth + 1, refs),
+            other => refs.extend(other.models()),
         }
     }
 
@@ -155,8 +419,18 @@ impl ProjectIndex {
                     self.collect_leaves(alternative, span, via, depth + 1, leaves);
                 }
             }
-            Shape::QuerySet { .. } | Shape::Manager(_) | Shape::Constant(_) | Shape::Opaque => {}
+            Shape::QuerySet { .. }
+            | Shape::Manager(_)
+            | Shape::ModelData(_)
+            | Shape::Constant(_)
+            | Shape::Opaque => {}
         }
+    }
+}
+
+fn insert_suffixes(map: &mut HashMap<String, Vec<(usize, usize)>>, name: &str, value: (usize, usize)) {
+    for suffix in dotted_suffixes(name) {
+        map.entry(suffix.to_string()).or_default().push(value);
     }
 }
 
@@ -165,4 +439,22 @@ fn dotted_suffixes(name: &str) -> impl Iterator<Item = &str> {
     starts
         .map(move |start| &name[start..])
         .filter(|suffix| suffix.contains('.'))
+}
+
+fn is_django_model_base(base: &str) -> bool {
+    matches!(
+        base,
+        "django.db.models.Model" | "django.db.models.base.Model" | "django.contrib.gis.db.models.Model"
+    )
+}
+
+/// Django's default app label: the package holding the models module
+/// (`shop.models.orders.Order` → `shop`).
+fn app_label(qualified_class: &str) -> &str {
+    let parts: Vec<&str> = qualified_class.split('.').collect();
+    match parts.iter().position(|p| *p == "models") {
+        Some(i) if i > 0 => parts[i - 1],
+        _ if parts.len() >= 3 => parts[parts.len() - 3],
+        _ => parts[0],
+    }
 }

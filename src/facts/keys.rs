@@ -3,13 +3,23 @@
 
 use std::fmt;
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum KeyPart {
     Literal(String),
     Hole,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
+/// A key expression: a template read in place, a project function's return value or a
+/// module constant (resolved by the index), or unknown.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KeySource {
+    Template(KeyTemplate),
+    /// `called` is true for `key_for(post)`, false for `POPULAR_KEY`.
+    Symbol { name: String, called: bool },
+    Unknown,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Default, PartialOrd, Ord)]
 pub struct KeyTemplate {
     pub parts: Vec<KeyPart>,
 }
@@ -18,6 +28,14 @@ impl KeyTemplate {
     pub fn literal(text: &str) -> Self {
         let mut template = KeyTemplate::default();
         template.push_literal(text);
+        template
+    }
+
+    /// The key Django's `make_template_fragment_key(name, vary_on)` builds:
+    /// `template.cache.<name>.<md5 of vary_on>`.
+    pub fn fragment(name: &str) -> Self {
+        let mut template = KeyTemplate::literal(&format!("template.cache.{name}."));
+        template.push_hole();
         template
     }
 
@@ -62,6 +80,34 @@ impl KeyTemplate {
 
     pub fn is_fully_literal(&self) -> bool {
         self.parts.iter().all(|p| matches!(p, KeyPart::Literal(_)))
+    }
+
+    /// A glob (`delete_pattern("post:*")`): `*`, `?` and `[...]` become holes.
+    pub fn from_glob(glob: &KeyTemplate) -> Self {
+        let mut template = KeyTemplate::default();
+        for part in &glob.parts {
+            let KeyPart::Literal(text) = part else {
+                template.push_hole();
+                continue;
+            };
+            let mut chars = text.chars();
+            let mut literal = String::new();
+            while let Some(c) = chars.next() {
+                match c {
+                    '*' | '?' | '[' => {
+                        if c == '[' {
+                            chars.by_ref().find(|&c| c == ']');
+                        }
+                        template.push_literal(&literal);
+                        literal.clear();
+                        template.push_hole();
+                    }
+                    other => literal.push(other),
+                }
+            }
+            template.push_literal(&literal);
+        }
+        template
     }
 
     /// A `%`-format string: each conversion specifier becomes a hole, `%%` a literal `%`.
@@ -163,6 +209,12 @@ mod tests {
             KeyTemplate::from_percent_format("post:%s:%(lang)s:100%%").to_string(),
             "post:{}:{}:100%"
         );
+    }
+
+    #[test]
+    fn glob_becomes_holes() {
+        let glob = KeyTemplate::literal("post:*:[ab]?");
+        assert_eq!(KeyTemplate::from_glob(&glob).to_string(), "post:{}:{}");
     }
 
     #[test]

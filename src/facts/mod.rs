@@ -1,6 +1,8 @@
 //! Per-file facts: everything the rules need from one Python file, extracted while its
 //! syntax tree is alive. The tree is dropped afterwards; only these facts remain.
 
+mod calls;
+mod eval;
 mod extract;
 pub mod keys;
 mod scope;
@@ -10,9 +12,9 @@ pub mod span;
 
 pub use extract::extract;
 
-use keys::KeyTemplate;
+use keys::{KeySource, KeyTemplate};
 use settings::CacheSetting;
-use shape::{Constant, Shape};
+use shape::{Constant, ModelRef, Shape};
 use span::Span;
 
 #[derive(Debug, Default)]
@@ -20,10 +22,124 @@ pub struct FileFacts {
     pub cache_calls: Vec<CacheCall>,
     /// Module-level functions whose return value can matter to a rule.
     pub functions: Vec<FunctionSummary>,
-    /// Attribute names this file declares as managers: reverse relations (`related_name`),
-    /// many-to-many fields and custom managers on model classes.
-    pub manager_attributes: Vec<String>,
     pub cache_settings: Vec<CacheSetting>,
+    /// Module-level classes, with what the index needs to tell models apart.
+    pub classes: Vec<ClassFact>,
+    /// Every function and method: whether it touches the cache, and what it calls.
+    pub function_facts: Vec<FunctionFact>,
+    pub receivers: Vec<ReceiverFact>,
+    /// Writes that send no `post_save` (`update()`, `bulk_create()`, ...).
+    pub bulk_writes: Vec<BulkWrite>,
+    /// Module-level string constants usable as cache keys.
+    pub key_constants: Vec<(String, KeyTemplate)>,
+}
+
+#[derive(Debug)]
+pub struct ClassFact {
+    pub qualified_name: String,
+    pub name: String,
+    /// The class name's position, where model findings are reported.
+    pub span: Span,
+    /// Base classes: dotted names where they resolve, else bare names.
+    pub bases: Vec<String>,
+    pub is_abstract: bool,
+    /// Declares Django model fields (`models.CharField(...)`, relations): a model even when
+    /// its base class comes from outside the tree.
+    pub has_model_fields: bool,
+    pub relations: Vec<RelationFact>,
+    /// Attributes assigned a manager (`published = PublishedManager()`).
+    pub managers: Vec<String>,
+    /// `save` and `delete` methods defined on the class.
+    pub overrides: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RelationKind {
+    ForeignKey,
+    OneToOne,
+    ManyToMany,
+}
+
+#[derive(Debug)]
+pub struct RelationFact {
+    pub field: String,
+    pub kind: RelationKind,
+    pub target: Option<ModelRef>,
+    /// `related_name`, unless it disables the reverse accessor (`+`) or is a pattern.
+    pub related_name: Option<String>,
+}
+
+#[derive(Debug, Default)]
+pub struct FunctionFact {
+    pub qualified_name: String,
+    /// Writes to or deletes from a Django cache directly.
+    pub touches_cache: bool,
+    /// Project functions and methods it calls (dotted names).
+    pub calls: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Signal {
+    PreSave,
+    PostSave,
+    PreDelete,
+    PostDelete,
+}
+
+impl Signal {
+    pub fn from_qualified(name: &str) -> Option<Signal> {
+        let short = name
+            .strip_prefix("django.db.models.signals.")?;
+        Some(match short {
+            "pre_save" => Signal::PreSave,
+            "post_save" => Signal::PostSave,
+            "pre_delete" => Signal::PreDelete,
+            "post_delete" => Signal::PostDelete,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Signal::PreSave => "pre_save",
+            Signal::PostSave => "post_save",
+            Signal::PreDelete => "pre_delete",
+            Signal::PostDelete => "post_delete",
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct ReceiverFact {
+    /// The receiving function's dotted name.
+    pub handler: String,
+    pub signals: Vec<Signal>,
+    /// `None` when no sender is given: the receiver hears every model.
+    pub senders: Option<Vec<ModelRef>>,
+    pub span: Span,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BulkKind {
+    Update,
+    BulkCreate,
+    BulkUpdate,
+    QuerySetDelete,
+    /// `add`, `remove` or `clear` on a reverse foreign-key manager (bulk by default).
+    ReverseRelated,
+}
+
+#[derive(Debug)]
+pub struct BulkWrite {
+    pub kind: BulkKind,
+    pub model: ModelRef,
+    /// The call as written, shortened.
+    pub text: String,
+    pub span: Span,
+    /// Whether the enclosing function writes to or deletes from the cache after it.
+    pub cache_touched_after: bool,
+    /// Project functions the enclosing function calls after it.
+    pub later_calls: Vec<String>,
 }
 
 /// The operations of Django's cache API (`BaseCache`), without the `a` prefix of the
@@ -46,6 +162,8 @@ pub enum CacheOp {
     DecrVersion,
     Clear,
     Close,
+    /// django-redis: delete every key matching a glob.
+    DeletePattern,
 }
 
 impl CacheOp {
@@ -76,6 +194,7 @@ impl CacheOp {
             "decr_version" => CacheOp::DecrVersion,
             "clear" => CacheOp::Clear,
             "close" => CacheOp::Close,
+            "delete_pattern" => CacheOp::DeletePattern,
             _ => return None,
         })
     }
@@ -85,6 +204,36 @@ impl CacheOp {
         matches!(
             self,
             CacheOp::Set | CacheOp::Add | CacheOp::GetOrSet | CacheOp::SetMany
+        )
+    }
+
+    /// Operations that remove or replace cached data: what invalidation is made of.
+    pub fn invalidates(self) -> bool {
+        matches!(
+            self,
+            CacheOp::Set
+                | CacheOp::Add
+                | CacheOp::SetMany
+                | CacheOp::Delete
+                | CacheOp::DeleteMany
+                | CacheOp::DeletePattern
+                | CacheOp::Clear
+                | CacheOp::Touch
+                | CacheOp::IncrVersion
+                | CacheOp::DecrVersion
+        )
+    }
+
+    /// Operations whose keys are deleted (or expired, or moved to another version).
+    pub fn deletes(self) -> bool {
+        matches!(
+            self,
+            CacheOp::Delete
+                | CacheOp::DeleteMany
+                | CacheOp::DeletePattern
+                | CacheOp::Touch
+                | CacheOp::IncrVersion
+                | CacheOp::DecrVersion
         )
     }
 
@@ -119,8 +268,9 @@ pub struct CacheCall {
 
 #[derive(Debug)]
 pub struct CacheKey {
-    /// `None` when the key expression is not a string we can read.
-    pub template: Option<KeyTemplate>,
+    pub source: KeySource,
+    /// A `delete_pattern` glob rather than a key.
+    pub is_pattern: bool,
     pub text: String,
     pub span: Span,
 }
@@ -155,4 +305,6 @@ pub struct FunctionSummary {
     /// Dotted name, e.g. `blog.services.recent_posts`.
     pub qualified_name: String,
     pub returns: Shape,
+    /// The key template it returns, when every `return` gives the same one.
+    pub returns_key: Option<KeyTemplate>,
 }

@@ -37,17 +37,35 @@ pub enum Shape {
     Container(Vec<(Shape, Span)>),
     /// Any one of several values, such as the assignments that reach a use.
     OneOf(Vec<Shape>),
+    /// Evaluated data read from these models (`Post.objects.get()`, `list(qs)`).
+    ModelData(Vec<ModelRef>),
     Constant(Constant),
     /// Nothing caching rules care about.
     Opaque,
 }
 
-/// Where a manager comes from: certainly Django (`Model.objects`, `author.post_set`), or an
-/// attribute that is a manager only if the project declares it as a relation or manager.
+/// Where a manager comes from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ManagerOrigin {
-    Django,
-    ProjectAttribute(String),
+    /// A manager of this model (for `ModelRef::Attribute`, only if the project declares
+    /// the attribute as a relation or manager).
+    Model(ModelRef),
+    /// Certainly a manager or QuerySet, of a model we cannot name (`self.get_queryset()`).
+    Unknown,
+}
+
+/// A model as the source names it; the index resolves it to a project model.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ModelRef {
+    /// A class: its dotted name when imported or defined here, else its bare name.
+    Class(String),
+    /// An `"app_label.ModelName"` string.
+    Label(String),
+    /// The lower-cased model name of a default reverse accessor (`author.post_set`).
+    ReverseAccessor(String),
+    /// An attribute that is a manager only if the project declares it: a `related_name`,
+    /// a many-to-many field or a custom manager.
+    Attribute(String),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -114,7 +132,48 @@ impl Shape {
             | Shape::CallResult { .. } => true,
             Shape::Container(items) => items.iter().any(|(s, _)| s.is_interesting()),
             Shape::OneOf(items) => items.iter().any(Shape::is_interesting),
-            Shape::Manager(_) | Shape::Constant(_) | Shape::Opaque => false,
+            Shape::ModelData(models) => !models.is_empty(),
+            Shape::Manager(origin) => !matches!(origin, ManagerOrigin::Model(ModelRef::Attribute(_))),
+            Shape::Constant(_) | Shape::Opaque => false,
+        }
+    }
+
+    /// The models this value is read from, as far as the shape tells without the index.
+    pub fn models(&self) -> Vec<ModelRef> {
+        let mut models = Vec::new();
+        self.collect_models(&mut models);
+        models.sort();
+        models.dedup();
+        models
+    }
+
+    fn collect_models(&self, models: &mut Vec<ModelRef>) {
+        match self {
+            Shape::Manager(ManagerOrigin::Model(model))
+            | Shape::QuerySet {
+                origin: ManagerOrigin::Model(model),
+                ..
+            } => models.push(model.clone()),
+            Shape::ModelData(refs) => models.extend(refs.iter().cloned()),
+            Shape::Callable { returns, .. } => returns.collect_models(models),
+            Shape::Container(items) => items.iter().for_each(|(s, _)| s.collect_models(models)),
+            Shape::OneOf(items) => items.iter().for_each(|s| s.collect_models(models)),
+            Shape::Manager(ManagerOrigin::Unknown)
+            | Shape::QuerySet { .. }
+            | Shape::Unpicklable { .. }
+            | Shape::CallResult { .. }
+            | Shape::Constant(_)
+            | Shape::Opaque => {}
+        }
+    }
+
+    /// Evaluated data derived from the models of `self`, or nothing.
+    pub fn into_data(self) -> Shape {
+        let models = self.models();
+        if models.is_empty() {
+            Shape::Opaque
+        } else {
+            Shape::ModelData(models)
         }
     }
 

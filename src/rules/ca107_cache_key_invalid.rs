@@ -21,10 +21,10 @@ fn check(index: &ProjectIndex) -> Vec<Violation> {
     let mut violations = Vec::new();
     for (file, call) in index.cache_calls() {
         for key in &call.keys {
-            let Some(template) = &key.template else {
+            let Some(template) = index.key_template(&key.source) else {
                 continue;
             };
-            if let Some(problem) = problem(template) {
+            if let Some(problem) = problem(&template) {
                 violations.push(Violation {
                     path: file.path.clone(),
                     span: key.span.clone(),

@@ -1,0 +1,305 @@
+//! Calls that matter: Django cache calls, signal connections, and writes that bypass
+//! `save()` signals.
+
+use ruff_python_ast::{self as ast, Expr};
+use ruff_text_size::Ranged;
+
+use super::eval::{
+    constant, is_computed, is_project_name, key_source, model_ref, qualified_name,
+    queryset_source, string_literal,
+};
+use super::extract::{argument, has_unpacking, keyword, Extractor};
+use super::keys::{KeySource, KeyTemplate};
+use super::scope::{Binding, Env};
+use super::shape::{ManagerOrigin, ModelRef, Shape};
+use super::{
+    BulkKind, BulkWrite, CacheCall, CacheKey, CacheOp, ReceiverFact, Signal, Snippet,
+    StoredValue, Timeout,
+};
+
+impl Extractor<'_> {
+    pub(super) fn inspect_call(&mut self, call: &ast::ExprCall, env: &Env<'_>) {
+        if let Some(qualified) = qualified_name(&call.func, env).filter(|q| is_project_name(q)) {
+            self.record_call(qualified, call);
+        } else if let Some(method) = self.self_method(call) {
+            self.record_call(method, call);
+        }
+        let Expr::Attribute(method) = call.func.as_ref() else {
+            return;
+        };
+        let name = method.attr.as_str();
+        if name == "connect" {
+            self.record_connect(call, &method.value, env);
+        }
+        if let Some((op, _)) = CacheOp::from_method(name) {
+            if let Some(alias) = self.django_cache(&method.value, env) {
+                self.record_cache_call(call, method, op, alias, env);
+                return;
+            }
+        }
+        self.record_bulk_write(call, method, env);
+    }
+
+    /// `self.method(...)` inside a class body: the method's dotted name.
+    fn self_method(&self, call: &ast::ExprCall) -> Option<String> {
+        let Expr::Attribute(method) = call.func.as_ref() else {
+            return None;
+        };
+        let on_self = matches!(method.value.as_ref(), Expr::Name(n) if n.id.as_str() == "self");
+        let class = self.current_class()?;
+        on_self.then(|| format!("{class}.{}", method.attr))
+    }
+
+    fn record_cache_call(
+        &mut self,
+        call: &ast::ExprCall,
+        method: &ast::ExprAttribute,
+        op: CacheOp,
+        alias: Option<String>,
+        env: &Env<'_>,
+    ) {
+        let keys = self.keys(op, call, env);
+        let timeout = match op.timeout_position() {
+            Some(position) => match argument(call, position, "timeout") {
+                Some(timeout) => Timeout::Given {
+                    value: constant(timeout, env, 0),
+                    text: self.locator.snippet(timeout),
+                    span: self.locator.span(timeout),
+                },
+                None if has_unpacking(call) => Timeout::Unknown,
+                None => Timeout::Missing,
+            },
+            None => Timeout::Unknown,
+        };
+        let mut stored = Vec::new();
+        let mut eager_default = None;
+        match op {
+            CacheOp::Set | CacheOp::Add => {
+                if let Some(value) = argument(call, 1, "value") {
+                    stored.push(self.stored(self.eval(value, env, 0), value));
+                }
+            }
+            CacheOp::SetMany => {
+                if let Some(data) = argument(call, 0, "data") {
+                    stored.push(self.stored(self.eval(data, env, 0), data));
+                }
+            }
+            CacheOp::GetOrSet => {
+                if let Some(default) = argument(call, 1, "default") {
+                    stored.push(self.stored(self.stored_by_default(default, env), default));
+                    if is_computed(default, env) {
+                        eager_default = Some(Snippet {
+                            text: self.locator.snippet(default),
+                            span: self.locator.span(default),
+                        });
+                    }
+                }
+            }
+            _ => {}
+        }
+        if op.invalidates() {
+            self.record_cache_touch(call.range().start());
+        }
+        self.facts.cache_calls.push(CacheCall {
+            op,
+            method: method.attr.to_string(),
+            receiver: self.locator.snippet(method.value.as_ref()),
+            alias,
+            span: self.locator.span(call),
+            keys,
+            timeout,
+            stored,
+            eager_default,
+        });
+    }
+
+    fn stored(&self, shape: Shape, expr: &Expr) -> StoredValue {
+        StoredValue {
+            shape,
+            span: self.locator.span(expr),
+        }
+    }
+
+    fn keys(&self, op: CacheOp, call: &ast::ExprCall, env: &Env<'_>) -> Vec<CacheKey> {
+        let key_exprs: Vec<&Expr> = match op {
+            CacheOp::GetMany | CacheOp::DeleteMany => match argument(call, 0, "keys") {
+                Some(Expr::List(list)) => list.elts.iter().collect(),
+                Some(Expr::Tuple(tuple)) => tuple.elts.iter().collect(),
+                Some(Expr::Set(set)) => set.elts.iter().collect(),
+                _ => Vec::new(),
+            },
+            CacheOp::SetMany => match argument(call, 0, "data") {
+                Some(Expr::Dict(dict)) => {
+                    dict.items.iter().filter_map(|i| i.key.as_ref()).collect()
+                }
+                _ => Vec::new(),
+            },
+            CacheOp::DeletePattern => argument(call, 0, "pattern").into_iter().collect(),
+            CacheOp::Clear | CacheOp::Close => Vec::new(),
+            _ => argument(call, 0, "key").into_iter().collect(),
+        };
+        let is_pattern = op == CacheOp::DeletePattern;
+        key_exprs
+            .into_iter()
+            .map(|expr| CacheKey {
+                source: match key_source(expr, env) {
+                    KeySource::Template(glob) if is_pattern => {
+                        KeySource::Template(KeyTemplate::from_glob(&glob))
+                    }
+                    source => source,
+                },
+                is_pattern,
+                text: self.locator.snippet(expr),
+                span: self.locator.span(expr),
+            })
+            .collect()
+    }
+
+    /// The cache alias when `expr` is a Django cache: `Some(None)` when the alias is unknown.
+    pub(super) fn django_cache(&self, expr: &Expr, env: &Env<'_>) -> Option<Option<String>> {
+        const CACHE: &str = "django.core.cache.cache";
+        const CACHES: &str = "django.core.cache.caches";
+        match expr {
+            Expr::Name(name) => {
+                let bindings = env.lookup(name.id.as_str())?;
+                let mut aliases = Vec::new();
+                for binding in bindings {
+                    match binding {
+                        Binding::DjangoCache(alias) => aliases.push(alias.clone()),
+                        Binding::Qualified(q) if q == CACHE => {
+                            aliases.push(Some("default".to_string()))
+                        }
+                        _ => return None,
+                    }
+                }
+                let first = aliases.first()?.clone();
+                Some(if aliases.iter().all(|a| *a == first) {
+                    first
+                } else {
+                    None
+                })
+            }
+            Expr::Attribute(_) => {
+                (qualified_name(expr, env)? == CACHE).then(|| Some("default".to_string()))
+            }
+            Expr::Subscript(subscript) => (qualified_name(&subscript.value, env)? == CACHES)
+                .then(|| string_literal(&subscript.slice)),
+            Expr::Call(call) => {
+                let Expr::Attribute(method) = call.func.as_ref() else {
+                    return None;
+                };
+                let is_get =
+                    method.attr.as_str() == "get" && qualified_name(&method.value, env)? == CACHES;
+                is_get.then(|| call.arguments.args.first().and_then(string_literal))
+            }
+            _ => None,
+        }
+    }
+
+    /// `post_save.connect(handler, sender=Post)`.
+    fn record_connect(&mut self, call: &ast::ExprCall, signal: &Expr, env: &Env<'_>) {
+        let Some(signal) = qualified_name(signal, env).and_then(|q| Signal::from_qualified(&q))
+        else {
+            return;
+        };
+        let Some(handler) = argument(call, 0, "receiver").and_then(|h| self.handler_name(h, env))
+        else {
+            return;
+        };
+        let senders = keyword(call, "sender").map(|s| model_ref(s, env).into_iter().collect());
+        self.facts.receivers.push(ReceiverFact {
+            handler,
+            signals: vec![signal],
+            senders,
+            span: self.locator.span(call),
+        });
+    }
+
+    /// `@receiver(post_save, sender=Post)` on the function named `handler`.
+    pub(super) fn record_receiver_decorator(
+        &mut self,
+        decorator: &ast::Decorator,
+        handler: &str,
+        env: &Env<'_>,
+    ) {
+        let Expr::Call(call) = &decorator.expression else {
+            return;
+        };
+        let is_receiver = qualified_name(&call.func, env).is_some_and(|q| {
+            q == "django.dispatch.receiver" || q == "django.dispatch.dispatcher.receiver"
+        });
+        if !is_receiver {
+            return;
+        }
+        let signal_exprs: Vec<&Expr> = match argument(call, 0, "signal") {
+            Some(Expr::List(list)) => list.elts.iter().collect(),
+            Some(Expr::Tuple(tuple)) => tuple.elts.iter().collect(),
+            Some(single) => vec![single],
+            None => Vec::new(),
+        };
+        let mut signals: Vec<Signal> = signal_exprs
+            .into_iter()
+            .filter_map(|s| qualified_name(s, env).and_then(|q| Signal::from_qualified(&q)))
+            .collect();
+        signals.sort();
+        signals.dedup();
+        if signals.is_empty() {
+            return;
+        }
+        let senders = keyword(call, "sender").map(|s| model_ref(s, env).into_iter().collect());
+        self.facts.receivers.push(ReceiverFact {
+            handler: handler.to_string(),
+            signals,
+            senders,
+            span: self.locator.span(decorator),
+        });
+    }
+
+    fn handler_name(&self, handler: &Expr, env: &Env<'_>) -> Option<String> {
+        if let Expr::Name(name) = handler {
+            if let Some([Binding::Value(Shape::Callable { .. })]) = env.lookup(name.id.as_str()) {
+                return Some(self.nested_name(name.id.as_str()));
+            }
+        }
+        qualified_name(handler, env).filter(|q| is_project_name(q))
+    }
+
+    /// `Post.objects.filter(...).update(...)`, `bulk_create`, `bulk_update`, a QuerySet's
+    /// `delete()`, and `add`/`remove`/`clear` on a related manager.
+    fn record_bulk_write(
+        &mut self,
+        call: &ast::ExprCall,
+        method: &ast::ExprAttribute,
+        env: &Env<'_>,
+    ) {
+        let kind = match method.attr.as_str() {
+            "update" | "aupdate" => BulkKind::Update,
+            "bulk_create" | "abulk_create" => BulkKind::BulkCreate,
+            "bulk_update" | "abulk_update" => BulkKind::BulkUpdate,
+            "delete" | "adelete" => BulkKind::QuerySetDelete,
+            "add" | "remove" | "clear" | "aadd" | "aremove" | "aclear" => BulkKind::ReverseRelated,
+            _ => return,
+        };
+        let Some(ManagerOrigin::Model(model)) = queryset_source(&self.eval(&method.value, env, 0))
+        else {
+            return;
+        };
+        if kind == BulkKind::ReverseRelated {
+            let bulk_false = matches!(keyword(call, "bulk"), Some(Expr::BooleanLiteral(b)) if !b.value);
+            let related = matches!(model, ModelRef::Attribute(_) | ModelRef::ReverseAccessor(_));
+            if bulk_false || !related {
+                return;
+            }
+        }
+        let index = self.facts.bulk_writes.len();
+        self.facts.bulk_writes.push(BulkWrite {
+            kind,
+            model,
+            text: self.locator.snippet(call),
+            span: self.locator.span(call),
+            cache_touched_after: false,
+            later_calls: Vec::new(),
+        });
+        self.record_bulk_position(index, call.range().end());
+    }
+}

@@ -1,0 +1,551 @@
+//! Expression evaluation: what an expression holds (its [`Shape`]), its compile-time
+//! constant, its cache-key template, and the dotted name it refers to.
+
+use ruff_python_ast::visitor::{self, Visitor};
+use ruff_python_ast::{self as ast, Expr, Number, Operator, UnaryOp};
+
+use super::extract::Extractor;
+use super::keys::{KeySource, KeyTemplate};
+use super::scope::{Binding, Env};
+use super::shape::{CallableKind, Constant, ManagerOrigin, ModelRef, Shape, Unpicklable};
+
+/// Methods that return a new QuerySet (Django's "methods that return new QuerySets").
+pub(super) const QUERYSET_METHODS: &[&str] = &[
+    "all",
+    "filter",
+    "exclude",
+    "order_by",
+    "select_related",
+    "prefetch_related",
+    "annotate",
+    "alias",
+    "values",
+    "values_list",
+    "distinct",
+    "only",
+    "defer",
+    "none",
+    "union",
+    "intersection",
+    "difference",
+    "reverse",
+    "using",
+    "select_for_update",
+    "extra",
+    "complex_filter",
+    "dates",
+    "datetimes",
+];
+
+const MANAGER_ATTRIBUTES: &[&str] = &["objects", "_default_manager", "_base_manager"];
+
+/// Builtins whose result is an evaluated value, never a QuerySet.
+const EVALUATING_BUILTINS: &[&str] = &[
+    "list",
+    "tuple",
+    "set",
+    "frozenset",
+    "dict",
+    "len",
+    "bool",
+    "sorted",
+    "str",
+    "repr",
+    "int",
+    "float",
+    "sum",
+    "min",
+    "max",
+    "any",
+    "all",
+];
+
+const OPEN_FUNCTIONS: &[&str] = &["builtins.open", "io.open", "codecs.open"];
+const PARTIAL: &str = "functools.partial";
+const FRAGMENT_KEY: &str = "django.core.cache.utils.make_template_fragment_key";
+
+/// Deeper expressions than this are treated as opaque rather than recursed into.
+const MAX_EVAL_DEPTH: usize = 48;
+
+impl Extractor<'_> {
+    /// What `expr` evaluates to.
+    pub(super) fn eval(&self, expr: &Expr, env: &Env<'_>, depth: usize) -> Shape {
+        if depth > MAX_EVAL_DEPTH {
+            return Shape::Opaque;
+        }
+        let depth = depth + 1;
+        match expr {
+            Expr::Name(name) => match env.lookup(name.id.as_str()) {
+                Some(bindings) => Shape::one_of(bindings.iter().map(Binding::shape).collect()),
+                None => Shape::Opaque,
+            },
+            Expr::Attribute(attribute) => self.eval_attribute(attribute, env, depth),
+            Expr::Call(call) => self.eval_call(call, env, depth),
+            Expr::Subscript(subscript) => match self.eval(&subscript.value, env, depth) {
+                Shape::QuerySet { origin, .. } if subscript.slice.is_slice_expr() => {
+                    Shape::QuerySet {
+                        origin,
+                        text: self.locator.snippet(expr),
+                    }
+                }
+                other => other.into_data(),
+            },
+            Expr::Lambda(lambda) => Shape::Callable {
+                kind: CallableKind::Lambda,
+                text: self.locator.snippet(expr),
+                returns: Box::new(self.eval(&lambda.body, env, depth)),
+            },
+            Expr::Generator(_) => Shape::Unpicklable {
+                what: Unpicklable::Generator,
+                text: self.locator.snippet(expr),
+            },
+            Expr::ListComp(comp) => self.comprehension(&comp.generators, env, depth),
+            Expr::SetComp(comp) => self.comprehension(&comp.generators, env, depth),
+            Expr::DictComp(comp) => self.comprehension(&comp.generators, env, depth),
+            Expr::Dict(dict) => self.container(dict.items.iter().map(|i| &i.value), env, depth),
+            Expr::List(list) => self.container(list.elts.iter(), env, depth),
+            Expr::Tuple(tuple) => self.container(tuple.elts.iter(), env, depth),
+            Expr::Set(set) => self.container(set.elts.iter(), env, depth),
+            Expr::Starred(starred) => self.eval(&starred.value, env, depth),
+            Expr::Await(await_expr) => self.eval(&await_expr.value, env, depth),
+            Expr::If(if_expr) => Shape::one_of(vec![
+                self.eval(&if_expr.body, env, depth),
+                self.eval(&if_expr.orelse, env, depth),
+            ]),
+            Expr::BoolOp(bool_op) => Shape::one_of(
+                bool_op
+                    .values
+                    .iter()
+                    .map(|v| self.eval(v, env, depth))
+                    .collect(),
+            ),
+            Expr::Named(named) => self.eval(&named.value, env, depth),
+            _ => constant(expr, env, depth).map_or(Shape::Opaque, Shape::Constant),
+        }
+    }
+
+    fn eval_attribute(&self, attribute: &ast::ExprAttribute, env: &Env<'_>, depth: usize) -> Shape {
+        let attr = attribute.attr.as_str();
+        let owner = attribute.value.as_ref();
+        if matches!(owner, Expr::Name(n) if n.id.as_str() == "self") && attr == "request" {
+            return Shape::Unpicklable {
+                what: Unpicklable::Request,
+                text: self.locator.snippet(attribute),
+            };
+        }
+        if MANAGER_ATTRIBUTES.contains(&attr) && looks_like_model(owner) {
+            return Shape::Manager(match model_ref(owner, env) {
+                Some(model) => ManagerOrigin::Model(model),
+                None => ManagerOrigin::Unknown,
+            });
+        }
+        if let Some(model) = attr.strip_suffix("_set").filter(|m| !m.is_empty()) {
+            return Shape::Manager(ManagerOrigin::Model(ModelRef::ReverseAccessor(
+                model.to_string(),
+            )));
+        }
+        let related = Shape::Manager(ManagerOrigin::Model(ModelRef::Attribute(attr.to_string())));
+        match self.eval(owner, env, depth).into_data() {
+            Shape::Opaque => related,
+            data => Shape::OneOf(vec![related, data]),
+        }
+    }
+
+    fn eval_call(&self, call: &ast::ExprCall, env: &Env<'_>, depth: usize) -> Shape {
+        if let Expr::Attribute(method) = call.func.as_ref() {
+            let name = method.attr.as_str();
+            if name == "get_queryset" {
+                return Shape::QuerySet {
+                    origin: ManagerOrigin::Unknown,
+                    text: self.locator.snippet(call),
+                };
+            }
+            let receiver = self.eval(&method.value, env, depth);
+            if let Some(origin) = queryset_source(&receiver) {
+                if QUERYSET_METHODS.contains(&name) {
+                    return Shape::QuerySet {
+                        origin,
+                        text: self.locator.snippet(call),
+                    };
+                }
+                // `get`, `first`, `count`, `aggregate`, ...: rows or numbers read from the model.
+                return receiver.into_data();
+            }
+        }
+        let qualified = qualified_name(&call.func, env);
+        if let Some(qualified) = &qualified {
+            if let Some(builtin) = qualified.strip_prefix("builtins.") {
+                if EVALUATING_BUILTINS.contains(&builtin) {
+                    let arguments = call.arguments.args.iter();
+                    let read: Vec<Shape> = arguments.map(|a| self.eval(a, env, depth)).collect();
+                    return Shape::one_of(read).into_data();
+                }
+            }
+            if OPEN_FUNCTIONS.contains(&qualified.as_str()) {
+                return Shape::Unpicklable {
+                    what: Unpicklable::OpenFile,
+                    text: self.locator.snippet(call),
+                };
+            }
+        }
+        if let Expr::Name(name) = call.func.as_ref() {
+            let returns: Vec<Shape> = env
+                .lookup(name.id.as_str())
+                .unwrap_or(&[])
+                .iter()
+                .filter_map(|binding| match binding {
+                    Binding::Value(Shape::Callable { returns, .. }) => Some((**returns).clone()),
+                    _ => None,
+                })
+                .collect();
+            if !returns.is_empty() {
+                return Shape::one_of(returns).detached();
+            }
+        }
+        match qualified {
+            Some(function) if is_project_name(&function) => Shape::CallResult {
+                function,
+                text: self.locator.snippet(call),
+            },
+            _ => Shape::Opaque,
+        }
+    }
+
+    fn container<'e>(
+        &self,
+        elements: impl Iterator<Item = &'e Expr>,
+        env: &Env<'_>,
+        depth: usize,
+    ) -> Shape {
+        Shape::Container(
+            elements
+                .map(|e| (self.eval(e, env, depth), self.locator.span(e)))
+                .collect(),
+        )
+    }
+
+    /// A list, set or dict comprehension: evaluated data read from what it iterates.
+    fn comprehension(&self, generators: &[ast::Comprehension], env: &Env<'_>, depth: usize) -> Shape {
+        let sources = generators.iter().map(|g| self.eval(&g.iter, env, depth));
+        Shape::one_of(sources.collect()).into_data()
+    }
+
+    /// What `get_or_set` stores from its `default`: the result of calling it when it is
+    /// callable, otherwise the value itself.
+    pub(super) fn stored_by_default(&self, default: &Expr, env: &Env<'_>) -> Shape {
+        match default {
+            Expr::Lambda(lambda) => self.eval(&lambda.body, env, 1),
+            Expr::Name(name) => {
+                let Some(bindings) = env.lookup(name.id.as_str()) else {
+                    return Shape::Opaque;
+                };
+                Shape::one_of(
+                    bindings
+                        .iter()
+                        .map(|binding| match binding {
+                            Binding::Value(Shape::Callable { returns, .. }) => {
+                                (**returns).clone().detached()
+                            }
+                            Binding::Qualified(function) if is_project_name(function) => {
+                                Shape::CallResult {
+                                    function: function.clone(),
+                                    text: format!("{}()", name.id),
+                                }
+                            }
+                            other => other.shape(),
+                        })
+                        .collect(),
+                )
+            }
+            Expr::Attribute(attribute) => {
+                let bound_queryset = QUERYSET_METHODS
+                    .contains(&attribute.attr.as_str())
+                    .then(|| queryset_source(&self.eval(&attribute.value, env, 1)))
+                    .flatten();
+                if let Some(origin) = bound_queryset {
+                    return Shape::QuerySet {
+                        origin,
+                        text: format!("{}()", self.locator.snippet(default)),
+                    };
+                }
+                match qualified_name(default, env) {
+                    Some(function) if is_project_name(&function) => Shape::CallResult {
+                        text: format!("{}()", self.locator.snippet(default)),
+                        function,
+                    },
+                    _ => self.eval(&attribute.value, env, 1).into_data(),
+                }
+            }
+            Expr::Call(call) if qualified_name(&call.func, env).as_deref() == Some(PARTIAL) => {
+                match call.arguments.args.first() {
+                    Some(function) => self.stored_by_default(function, env),
+                    None => Shape::Opaque,
+                }
+            }
+            other => self.eval(other, env, 0),
+        }
+    }
+}
+
+/// Whether evaluating `expr` does work (calls, comprehensions, awaits) beyond reading
+/// names and literals; lambda bodies and `functools.partial` itself do not count.
+pub(super) fn is_computed(expr: &Expr, env: &Env<'_>) -> bool {
+    struct Computation<'e, 'g> {
+        env: &'e Env<'g>,
+        found: bool,
+    }
+    impl<'a> Visitor<'a> for Computation<'_, '_> {
+        fn visit_expr(&mut self, expr: &'a Expr) {
+            match expr {
+                Expr::Lambda(_) => {}
+                Expr::Call(call)
+                    if qualified_name(&call.func, self.env).as_deref() == Some(PARTIAL) =>
+                {
+                    visitor::walk_arguments(self, &call.arguments);
+                }
+                // `dict()`, `list()` and friends without arguments are literals by another name.
+                Expr::Call(call)
+                    if call.arguments.is_empty() && is_builtin_constructor(&call.func, self.env) => {}
+                Expr::Call(_)
+                | Expr::ListComp(_)
+                | Expr::SetComp(_)
+                | Expr::DictComp(_)
+                | Expr::Generator(_)
+                | Expr::Await(_) => self.found = true,
+                _ => visitor::walk_expr(self, expr),
+            }
+        }
+    }
+    let mut computation = Computation { env, found: false };
+    computation.visit_expr(expr);
+    computation.found
+}
+
+fn is_builtin_constructor(func: &Expr, env: &Env<'_>) -> bool {
+    qualified_name(func, env)
+        .as_deref()
+        .and_then(|q| q.strip_prefix("builtins."))
+        .is_some_and(|name| EVALUATING_BUILTINS.contains(&name))
+}
+
+/// The dotted name an expression refers to through imports and module-level definitions;
+/// unbound names are builtins.
+pub(super) fn qualified_name(expr: &Expr, env: &Env<'_>) -> Option<String> {
+    match expr {
+        Expr::Name(name) => match env.lookup(name.id.as_str()) {
+            None => Some(format!("builtins.{}", name.id)),
+            Some([Binding::Qualified(qualified)]) => Some(qualified.clone()),
+            Some(_) => None,
+        },
+        Expr::Attribute(attribute) => {
+            let base = qualified_name(&attribute.value, env)?;
+            Some(format!("{base}.{}", attribute.attr))
+        }
+        _ => None,
+    }
+}
+
+/// Names that may be project code: not builtins, not Django.
+pub(super) fn is_project_name(qualified: &str) -> bool {
+    !qualified.starts_with("builtins.") && !qualified.starts_with("django.")
+}
+
+pub(super) fn queryset_source(shape: &Shape) -> Option<ManagerOrigin> {
+    match shape {
+        Shape::Manager(origin) | Shape::QuerySet { origin, .. } => Some(origin.clone()),
+        Shape::OneOf(alternatives) => alternatives.iter().find_map(queryset_source),
+        _ => None,
+    }
+}
+
+/// `Post`, `models.Post`, `self.model`, `cls`, `get_user_model()`, `apps.get_model(...)`.
+fn looks_like_model(expr: &Expr) -> bool {
+    match expr {
+        Expr::Name(name) => starts_upper(name.id.as_str()) || name.id.as_str() == "cls",
+        Expr::Attribute(attribute) => {
+            starts_upper(attribute.attr.as_str()) || attribute.attr.as_str() == "model"
+        }
+        Expr::Call(call) => last_segment(&call.func)
+            .is_some_and(|n| n == "get_user_model" || n == "get_model"),
+        _ => false,
+    }
+}
+
+/// The model a class expression names, when it names one we can find again.
+pub(super) fn model_ref(expr: &Expr, env: &Env<'_>) -> Option<ModelRef> {
+    match expr {
+        Expr::Name(name) if starts_upper(name.id.as_str()) => Some(ModelRef::Class(
+            qualified_name(expr, env)
+                .filter(|q| !q.starts_with("builtins."))
+                .unwrap_or_else(|| name.id.to_string()),
+        )),
+        Expr::Attribute(attribute) if starts_upper(attribute.attr.as_str()) => {
+            Some(ModelRef::Class(
+                qualified_name(expr, env)
+                    .filter(|q| !q.starts_with("builtins."))
+                    .unwrap_or_else(|| attribute.attr.to_string()),
+            ))
+        }
+        Expr::StringLiteral(label) => {
+            let label = label.value.to_str();
+            Some(if label.contains('.') {
+                ModelRef::Label(label.to_string())
+            } else {
+                ModelRef::Class(label.to_string())
+            })
+        }
+        _ => None,
+    }
+}
+
+fn starts_upper(name: &str) -> bool {
+    name.chars().next().is_some_and(char::is_uppercase)
+}
+
+pub(super) fn last_segment(expr: &Expr) -> Option<&str> {
+    match expr {
+        Expr::Name(name) => Some(name.id.as_str()),
+        Expr::Attribute(attribute) => Some(attribute.attr.as_str()),
+        _ => None,
+    }
+}
+
+pub(super) fn string_literal(expr: &Expr) -> Option<String> {
+    match expr {
+        Expr::StringLiteral(s) => Some(s.value.to_str().to_string()),
+        _ => None,
+    }
+}
+
+/// The compile-time value of `expr`: literals, arithmetic on them, and names bound to them.
+pub(super) fn constant(expr: &Expr, env: &Env<'_>, depth: usize) -> Option<Constant> {
+    if depth > MAX_EVAL_DEPTH {
+        return None;
+    }
+    let depth = depth + 1;
+    let number = |e: &Expr| match constant(e, env, depth) {
+        Some(Constant::Number(n)) => Some(n),
+        _ => None,
+    };
+    match expr {
+        Expr::NoneLiteral(_) => Some(Constant::None),
+        Expr::NumberLiteral(literal) => match &literal.value {
+            Number::Int(int) => int.as_i64().map(|n| Constant::Number(n as f64)),
+            Number::Float(float) => Some(Constant::Number(*float)),
+            Number::Complex { .. } => None,
+        },
+        Expr::StringLiteral(s) => Some(Constant::Str(s.value.to_str().to_string())),
+        Expr::UnaryOp(unary) => {
+            let operand = number(&unary.operand)?;
+            match unary.op {
+                UnaryOp::USub => Some(Constant::Number(-operand)),
+                UnaryOp::UAdd => Some(Constant::Number(operand)),
+                _ => None,
+            }
+        }
+        Expr::BinOp(binop) => {
+            let (left, right) = (number(&binop.left)?, number(&binop.right)?);
+            let value = match binop.op {
+                Operator::Add => left + right,
+                Operator::Sub => left - right,
+                Operator::Mult => left * right,
+                Operator::Div if right != 0.0 => left / right,
+                Operator::FloorDiv if right != 0.0 => (left / right).floor(),
+                _ => return None,
+            };
+            Some(Constant::Number(value))
+        }
+        Expr::Name(name) => match env.lookup(name.id.as_str())? {
+            [Binding::Value(Shape::Constant(value))] => Some(value.clone()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Where a cache key comes from: a template read from the expression, or a project
+/// function or constant that the index resolves.
+pub(super) fn key_source(expr: &Expr, env: &Env<'_>) -> KeySource {
+    if let Some(template) = key_template(expr, env, 0) {
+        return KeySource::Template(template);
+    }
+    let symbol = match expr {
+        Expr::Call(call) => qualified_name(&call.func, env).map(|name| (name, true)),
+        Expr::Name(_) | Expr::Attribute(_) => qualified_name(expr, env).map(|name| (name, false)),
+        _ => None,
+    };
+    match symbol {
+        Some((name, called)) if is_project_name(&name) => KeySource::Symbol { name, called },
+        _ => KeySource::Unknown,
+    }
+}
+
+/// The key as a template, or `None` when it is not a string we can read.
+pub(super) fn key_template(expr: &Expr, env: &Env<'_>, depth: usize) -> Option<KeyTemplate> {
+    if depth > MAX_EVAL_DEPTH {
+        return None;
+    }
+    let depth = depth + 1;
+    match expr {
+        Expr::StringLiteral(s) => Some(KeyTemplate::literal(s.value.to_str())),
+        Expr::FString(fstring) => {
+            let mut template = KeyTemplate::default();
+            for part in fstring.value.iter() {
+                match part {
+                    ast::FStringPart::Literal(literal) => template.push_literal(literal.as_str()),
+                    ast::FStringPart::FString(f) => {
+                        for element in &f.elements {
+                            match element {
+                                ast::InterpolatedStringElement::Literal(literal) => {
+                                    template.push_literal(&literal.value)
+                                }
+                                ast::InterpolatedStringElement::Interpolation(_) => {
+                                    template.push_hole()
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            Some(template)
+        }
+        Expr::BinOp(binop) if binop.op == Operator::Add => {
+            let left = key_template(&binop.left, env, depth);
+            let right = key_template(&binop.right, env, depth);
+            if left.is_none() && right.is_none() {
+                return None;
+            }
+            let mut template = left.unwrap_or_else(KeyTemplate::hole);
+            template.append(right.unwrap_or_else(KeyTemplate::hole));
+            Some(template)
+        }
+        Expr::BinOp(binop) if binop.op == Operator::Mod => match binop.left.as_ref() {
+            Expr::StringLiteral(format) => {
+                Some(KeyTemplate::from_percent_format(format.value.to_str()))
+            }
+            _ => None,
+        },
+        Expr::Call(call) => {
+            if qualified_name(&call.func, env).as_deref() == Some(FRAGMENT_KEY) {
+                let name = call.arguments.args.first().and_then(string_literal)?;
+                return Some(KeyTemplate::fragment(&name));
+            }
+            match call.func.as_ref() {
+                Expr::Attribute(method) if method.attr.as_str() == "format" => {
+                    match method.value.as_ref() {
+                        Expr::StringLiteral(format) => {
+                            Some(KeyTemplate::from_brace_format(format.value.to_str()))
+                        }
+                        _ => None,
+                    }
+                }
+                _ => None,
+            }
+        }
+        Expr::Name(_) => match constant(expr, env, depth)? {
+            Constant::Str(text) => Some(KeyTemplate::literal(&text)),
+            _ => None,
+        },
+        _ => None,
+    }
+}
