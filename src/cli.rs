@@ -118,11 +118,11 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Analyze(args) => {
             let analysis = analyze(&args.scope, None)?;
-            print_report(&analysis, &args.output)
+            print_report(&analysis, &args.output, false)
         }
         Command::CheckInvalidation(args) => {
             let analysis = analyze(&args.scope, Some("CA3"))?;
-            print_report(&analysis, &args.output)
+            print_report(&analysis, &args.output, true)
         }
         Command::Report(args) => write_report_file(&args),
         Command::Rule(args) => print_rule(&args),
@@ -141,7 +141,11 @@ fn analyze(scope: &ScopeArgs, family: Option<&str>) -> Result<Analysis> {
     })
 }
 
-fn print_report(analysis: &Analysis, output: &OutputArgs) -> Result<ExitCode> {
+fn print_report(
+    analysis: &Analysis,
+    output: &OutputArgs,
+    invalidation_map: bool,
+) -> Result<ExitCode> {
     let mut stdout = anstream::stdout().lock();
     let written = match output.format {
         Format::Text => write_text(
@@ -149,6 +153,7 @@ fn print_report(analysis: &Analysis, output: &OutputArgs) -> Result<ExitCode> {
             analysis,
             &TextOptions {
                 verbose: output.verbose,
+                invalidation_map,
             },
         ),
         Format::Json => write_json(&mut stdout, analysis),
@@ -189,7 +194,11 @@ fn write_report_file(args: &ReportArgs) -> Result<ExitCode> {
         Format::Json => write_json(&mut buffer, &analysis)?,
         Format::Text => {
             let mut plain = anstream::StripStream::new(&mut buffer);
-            write_text(&mut plain, &analysis, &TextOptions { verbose: false })?;
+            let options = TextOptions {
+                verbose: false,
+                invalidation_map: true,
+            };
+            write_text(&mut plain, &analysis, &options)?;
         }
     }
     write_atomically(&args.output, &buffer)?;

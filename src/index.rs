@@ -328,14 +328,13 @@ impl ProjectIndex {
         }
     }
 
-    /// The project models a stored value is read from.
-    pub fn models_of(&self, shape: &Shape) -> Vec<usize> {
+    /// The models a stored value is read from, following project functions.
+    pub fn stored_model_refs(&self, shape: &Shape) -> Vec<ModelRef> {
         let mut refs = Vec::new();
         self.collect_model_refs(shape, 0, &mut refs);
-        let mut models: Vec<usize> = refs.iter().flat_map(|r| self.resolve_model(r)).collect();
-        models.sort_unstable();
-        models.dedup();
-        models
+        refs.sort();
+        refs.dedup();
+        refs
     }
 
     fn collect_model_refs(&self, shape: &Shape, depth: usize, refs: &mut Vec<ModelRef>) {

@@ -12,7 +12,8 @@ use crate::diagnostic::Diagnostic;
 use crate::discover::{common_root, discover, Discovery};
 use crate::facts::span::Span;
 use crate::index::{FileEntry, ProjectIndex};
-use crate::rules::{Rule, Violation, FILE_NOT_ANALYZED, RULES};
+use crate::invalidation::InvalidationMap;
+use crate::rules::{Rule, RuleContext, Violation, FILE_NOT_ANALYZED, RULES};
 use crate::selection::Selection;
 use crate::source::{analyze_file, FileOutcome};
 
@@ -29,6 +30,7 @@ pub struct Options {
 pub struct Analysis {
     pub files_analyzed: usize,
     pub diagnostics: Vec<Diagnostic>,
+    pub invalidation: InvalidationMap,
     pub elapsed: Duration,
 }
 
@@ -72,6 +74,11 @@ pub fn run(options: &Options) -> Result<Analysis> {
     }
     let files_analyzed = entries.len();
     let index = ProjectIndex::build(entries);
+    let mut invalidation = InvalidationMap::build(&index);
+    let context = RuleContext {
+        index: &index,
+        invalidation: &invalidation,
+    };
 
     let rules: Vec<&Rule> = RULES
         .iter()
@@ -80,7 +87,7 @@ pub fn run(options: &Options) -> Result<Analysis> {
     let found: Vec<Vec<Diagnostic>> = rules
         .par_iter()
         .map(|rule| {
-            (rule.check)(&index)
+            (rule.check)(&context)
                 .into_iter()
                 .map(|violation| rule.diagnostic(violation))
                 .collect()
@@ -88,10 +95,9 @@ pub fn run(options: &Options) -> Result<Analysis> {
         .collect();
     diagnostics.extend(found.into_iter().flatten());
 
-    diagnostics.retain(|d| {
-        options.selection.includes_file_errors(d.code)
-            && (app_dirs.is_empty() || app_dirs.iter().any(|dir| is_within(&d.path, dir)))
-    });
+    let in_apps = |path: &str| app_dirs.is_empty() || app_dirs.iter().any(|dir| is_within(path, dir));
+    diagnostics.retain(|d| options.selection.includes_file_errors(d.code) && in_apps(&d.path));
+    invalidation.retain(in_apps);
     diagnostics.sort_by(|a, b| {
         a.sort_key()
             .cmp(&b.sort_key())
@@ -102,6 +108,7 @@ pub fn run(options: &Options) -> Result<Analysis> {
     Ok(Analysis {
         files_analyzed,
         diagnostics,
+        invalidation,
         elapsed: started.elapsed(),
     })
 }

@@ -193,15 +193,19 @@ fn app_filter_reports_only_that_app_but_indexes_everything() {
 #[test]
 fn check_invalidation_runs_only_invalidation_rules() {
     let root = fixture("demo");
-    let output = run(&[
-        "check-invalidation",
-        root.to_str().unwrap(),
-        "--format",
-        "json",
-    ]);
-    assert_eq!(output.status.code(), Some(0));
+    let output = run(&["check-invalidation", root.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(output.status.code(), Some(1));
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-    assert_eq!(report["summary"]["findings"], 0);
+    let expected: std::collections::BTreeSet<_> = markers(&root)
+        .into_iter()
+        .filter(|f| f.0.starts_with("CA3"))
+        .collect();
+    assert!(!expected.is_empty());
+    assert_eq!(findings(&report), expected);
+
+    let clean = fixture("lookalikes");
+    let output = run(&["check-invalidation", clean.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0));
 }
 
 #[test]

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use super::counts_by_code;
 use crate::diagnostic::{Diagnostic, Severity};
+use crate::invalidation::{InvalidationMap, Location};
 use crate::pipeline::Analysis;
 
 const SCHEMA_VERSION: u32 = 1;
@@ -18,6 +19,61 @@ struct Report<'a> {
     tool: Tool,
     summary: Summary,
     diagnostics: Vec<JsonDiagnostic<'a>>,
+    invalidation: JsonInvalidation<'a>,
+}
+
+#[derive(Serialize)]
+struct JsonInvalidation<'a> {
+    models: Vec<JsonModel<'a>>,
+    keys: Vec<JsonKey<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonModel<'a> {
+    model: &'a str,
+    path: Option<&'a str>,
+    line: Option<usize>,
+    cached_in: Vec<JsonCachedIn<'a>>,
+    invalidated_by: Vec<JsonInvalidatedBy<'a>>,
+    bypassed_by: Vec<JsonBypass<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonCachedIn<'a> {
+    key: Option<&'a str>,
+    path: &'a str,
+    line: usize,
+    timeout: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct JsonInvalidatedBy<'a> {
+    kind: String,
+    handler: &'a str,
+    path: &'a str,
+    line: usize,
+}
+
+#[derive(Serialize)]
+struct JsonBypass<'a> {
+    call: &'a str,
+    kind: &'static str,
+    path: &'a str,
+    line: usize,
+    handled: bool,
+}
+
+#[derive(Serialize)]
+struct JsonKey<'a> {
+    template: &'a str,
+    set_at: Vec<JsonPlace<'a>>,
+    deleted_at: Vec<JsonPlace<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonPlace<'a> {
+    path: &'a str,
+    line: usize,
 }
 
 #[derive(Serialize)]
@@ -67,6 +123,7 @@ pub fn write_json(out: &mut dyn Write, analysis: &Analysis) -> io::Result<()> {
             .iter()
             .map(JsonDiagnostic::from)
             .collect(),
+        invalidation: JsonInvalidation::from(&analysis.invalidation),
     };
     serde_json::to_writer_pretty(&mut *out, &report)?;
     writeln!(out)
@@ -85,6 +142,66 @@ impl<'a> From<&'a Diagnostic> for JsonDiagnostic<'a> {
             column: d.span.column,
             end_line: d.span.end_line,
             end_column: d.span.end_column,
+        }
+    }
+}
+
+impl<'a> From<&'a InvalidationMap> for JsonInvalidation<'a> {
+    fn from(map: &'a InvalidationMap) -> Self {
+        let place = |l: &'a Location| JsonPlace {
+            path: &l.path,
+            line: l.span.line,
+        };
+        JsonInvalidation {
+            models: map
+                .models
+                .iter()
+                .map(|entry| JsonModel {
+                    model: &entry.model,
+                    path: entry.location.as_ref().map(|l| l.path.as_str()),
+                    line: entry.location.as_ref().map(|l| l.span.line),
+                    cached_in: entry
+                        .cached_in
+                        .iter()
+                        .map(|c| JsonCachedIn {
+                            key: c.key.as_deref(),
+                            path: &c.location.path,
+                            line: c.location.span.line,
+                            timeout: c.timeout.as_deref(),
+                        })
+                        .collect(),
+                    invalidated_by: entry
+                        .invalidated_by
+                        .iter()
+                        .map(|i| JsonInvalidatedBy {
+                            kind: i.kind.describe(),
+                            handler: &i.handler,
+                            path: &i.location.path,
+                            line: i.location.span.line,
+                        })
+                        .collect(),
+                    bypassed_by: entry
+                        .bypassed_by
+                        .iter()
+                        .map(|b| JsonBypass {
+                            call: &b.call,
+                            kind: b.kind.describe(),
+                            path: &b.location.path,
+                            line: b.location.span.line,
+                            handled: b.handled,
+                        })
+                        .collect(),
+                })
+                .collect(),
+            keys: map
+                .keys
+                .iter()
+                .map(|key| JsonKey {
+                    template: &key.template,
+                    set_at: key.set_at.iter().map(place).collect(),
+                    deleted_at: key.deleted_at.iter().map(place).collect(),
+                })
+                .collect(),
         }
     }
 }

@@ -8,10 +8,13 @@ use owo_colors::OwoColorize;
 
 use super::counts_by_code;
 use crate::diagnostic::{Diagnostic, Severity};
+use crate::invalidation::{InvalidationMap, Location};
 use crate::pipeline::Analysis;
 
 pub struct TextOptions {
     pub verbose: bool,
+    /// Print the invalidation map (`check-invalidation`).
+    pub invalidation_map: bool,
 }
 
 pub fn write_text(
@@ -21,6 +24,9 @@ pub fn write_text(
 ) -> io::Result<()> {
     for diagnostic in &analysis.diagnostics {
         write_diagnostic(out, diagnostic, options)?;
+    }
+    if options.invalidation_map {
+        write_invalidation_map(out, &analysis.invalidation)?;
     }
     let findings = analysis.diagnostics.len();
     if findings == 0 {
@@ -77,6 +83,53 @@ fn write_diagnostic(out: &mut dyn Write, d: &Diagnostic, options: &TextOptions) 
     }
     if options.verbose {
         writeln!(out, "  {} {}", "= help:".bold(), d.help)?;
+    }
+    writeln!(out)
+}
+
+fn write_invalidation_map(out: &mut dyn Write, map: &InvalidationMap) -> io::Result<()> {
+    let place = |l: &Location| format!("{}:{}", escape_controls(&l.path), l.span.line);
+    if map.models.is_empty() {
+        writeln!(out, "{}", "Invalidation map: no model data is cached.".bold())?;
+        return writeln!(out);
+    }
+    writeln!(out, "{}", "Invalidation map:".bold())?;
+    for entry in &map.models {
+        let defined = match &entry.location {
+            Some(location) => place(location),
+            None => "outside the analysed tree".to_string(),
+        };
+        writeln!(out, "  {} ({defined})", entry.model.bold())?;
+        for cached in &entry.cached_in {
+            let timeout = cached.timeout.as_deref().unwrap_or("default");
+            writeln!(
+                out,
+                "    cached in       {} ({}, timeout {timeout})",
+                escape_controls(cached.key.as_deref().unwrap_or("an unreadable key")),
+                place(&cached.location)
+            )?;
+        }
+        for invalidation in &entry.invalidated_by {
+            writeln!(
+                out,
+                "    invalidated by  {} {} ({})",
+                invalidation.kind.describe(),
+                invalidation.handler,
+                place(&invalidation.location)
+            )?;
+        }
+        if entry.invalidated_by.is_empty() && !entry.cached_in.is_empty() {
+            writeln!(out, "    invalidated by  {}", "nothing".red())?;
+        }
+        for bypass in &entry.bypassed_by {
+            let handled = if bypass.handled { " (cache cleared after it)" } else { "" };
+            writeln!(
+                out,
+                "    bypassed by     {} ({}){handled}",
+                escape_controls(&bypass.call),
+                place(&bypass.location)
+            )?;
+        }
     }
     writeln!(out)
 }

@@ -1,8 +1,8 @@
 //! CA101 queryset-cached-unevaluated: a QuerySet written to the cache.
 
-use super::{Rule, Violation};
+use super::{RuleContext, Rule, Violation};
 use crate::diagnostic::Severity;
-use crate::index::{LeafKind, ProjectIndex};
+use crate::index::LeafKind;
 
 pub const RULE: Rule = Rule {
     code: "CA101",
@@ -13,7 +13,8 @@ pub const RULE: Rule = Rule {
     check,
 };
 
-fn check(index: &ProjectIndex) -> Vec<Violation> {
+fn check(context: &RuleContext) -> Vec<Violation> {
+    let index = context.index;
     let mut violations = Vec::new();
     for (file, call) in index.cache_calls().filter(|(_, call)| call.op.writes()) {
         for stored in &call.stored {

@@ -1,6 +1,6 @@
 //! CA102 cache-timeout-missing: a cache write that relies on the configured `TIMEOUT`.
 
-use super::{Rule, Violation};
+use super::{RuleContext, Rule, Violation};
 use crate::diagnostic::Severity;
 use crate::facts::settings::SettingTimeout;
 use crate::facts::shape::Constant;
@@ -16,7 +16,8 @@ pub const RULE: Rule = Rule {
     check,
 };
 
-fn check(index: &ProjectIndex) -> Vec<Violation> {
+fn check(context: &RuleContext) -> Vec<Violation> {
+    let index = context.index;
     index
         .cache_calls()
         .filter(|(_, call)| call.op.writes() && matches!(call.timeout, Timeout::Missing))

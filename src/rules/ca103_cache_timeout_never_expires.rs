@@ -1,10 +1,9 @@
 //! CA103 cache-timeout-never-expires: an explicit `timeout=None`.
 
-use super::{Rule, Violation};
+use super::{RuleContext, Rule, Violation};
 use crate::diagnostic::Severity;
 use crate::facts::shape::Constant;
 use crate::facts::Timeout;
-use crate::index::ProjectIndex;
 
 pub const RULE: Rule = Rule {
     code: "CA103",
@@ -15,7 +14,8 @@ pub const RULE: Rule = Rule {
     check,
 };
 
-fn check(index: &ProjectIndex) -> Vec<Violation> {
+fn check(context: &RuleContext) -> Vec<Violation> {
+    let index = context.index;
     index
         .cache_calls()
         .filter_map(|(file, call)| match &call.timeout {

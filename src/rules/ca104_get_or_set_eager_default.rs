@@ -1,8 +1,7 @@
 //! CA104 get-or-set-eager-default: a `get_or_set` default computed on every call.
 
-use super::{Rule, Violation};
+use super::{RuleContext, Rule, Violation};
 use crate::diagnostic::Severity;
-use crate::index::ProjectIndex;
 
 pub const RULE: Rule = Rule {
     code: "CA104",
@@ -13,7 +12,8 @@ pub const RULE: Rule = Rule {
     check,
 };
 
-fn check(index: &ProjectIndex) -> Vec<Violation> {
+fn check(context: &RuleContext) -> Vec<Violation> {
+    let index = context.index;
     index
         .cache_calls()
         .filter_map(|(file, call)| {

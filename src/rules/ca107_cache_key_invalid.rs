@@ -1,9 +1,8 @@
 //! CA107 cache-key-invalid: a key Django warns about and memcached rejects.
 
-use super::{Rule, Violation};
+use super::{RuleContext, Rule, Violation};
 use crate::diagnostic::Severity;
 use crate::facts::keys::KeyTemplate;
-use crate::index::ProjectIndex;
 
 pub const RULE: Rule = Rule {
     code: "CA107",
@@ -17,7 +16,8 @@ pub const RULE: Rule = Rule {
 /// Memcached's limit, which Django's `validate_key` enforces with `CacheKeyWarning`.
 const MAX_KEY_LENGTH: usize = 250;
 
-fn check(index: &ProjectIndex) -> Vec<Violation> {
+fn check(context: &RuleContext) -> Vec<Violation> {
+    let index = context.index;
     let mut violations = Vec::new();
     for (file, call) in index.cache_calls() {
         for key in &call.keys {

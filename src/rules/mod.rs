@@ -8,10 +8,20 @@ mod ca104_get_or_set_eager_default;
 mod ca105_cache_value_unpicklable;
 mod ca106_cache_timeout_nonpositive;
 mod ca107_cache_key_invalid;
+mod ca301_model_cached_without_invalidation;
+mod ca302_invalidation_bypassed;
+mod ca303_invalidated_key_never_set;
 
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::facts::span::Span;
 use crate::index::ProjectIndex;
+use crate::invalidation::InvalidationMap;
+
+/// What rules read: the project index and the invalidation map built from it.
+pub struct RuleContext<'a> {
+    pub index: &'a ProjectIndex,
+    pub invalidation: &'a InvalidationMap,
+}
 
 pub struct Rule {
     pub code: &'static str,
@@ -21,7 +31,7 @@ pub struct Rule {
     pub help: &'static str,
     /// The rule's documentation, `rules/<code>.md`.
     pub doc: &'static str,
-    pub check: fn(&ProjectIndex) -> Vec<Violation>,
+    pub check: fn(&RuleContext) -> Vec<Violation>,
 }
 
 /// What a rule found: where, and the sentence saying what is wrong and what to write.
@@ -40,6 +50,9 @@ pub const RULES: &[Rule] = &[
     ca105_cache_value_unpicklable::RULE,
     ca106_cache_timeout_nonpositive::RULE,
     ca107_cache_key_invalid::RULE,
+    ca301_model_cached_without_invalidation::RULE,
+    ca302_invalidation_bypassed::RULE,
+    ca303_invalidated_key_never_set::RULE,
 ];
 
 /// A file that could not be read or parsed. Not a rule over the index: the pipeline

@@ -1,0 +1,525 @@
+//! The invalidation map: for each model whose data is cached, where it is cached, what
+//! invalidates it (signal receivers, `save()`/`delete()` overrides that touch the cache),
+//! and what writes bypass that; for each key template, where it is set and deleted.
+//! Built once from the index; the CA3xx rules and the reports read it.
+
+use std::collections::BTreeMap;
+
+use crate::facts::keys::{KeyPart, KeyTemplate};
+use crate::facts::settings::SettingTimeout;
+use crate::facts::shape::{Constant, ModelRef};
+use crate::facts::span::Span;
+use crate::facts::{BulkKind, CacheOp, Signal, Timeout};
+use crate::index::ProjectIndex;
+
+#[derive(Debug, Default)]
+pub struct InvalidationMap {
+    pub models: Vec<ModelEntry>,
+    pub keys: Vec<KeyEntry>,
+    /// Deletes of fully known keys that no write in the project can produce.
+    pub dead_deletes: Vec<DeadDelete>,
+}
+
+#[derive(Debug)]
+pub struct ModelEntry {
+    /// `app_label.ModelName`, or the dotted name for models outside the tree.
+    pub model: String,
+    /// Where the model is defined; `None` when it is not in the analysed tree.
+    pub location: Option<Location>,
+    pub is_abstract: bool,
+    pub cached_in: Vec<CachedIn>,
+    pub invalidated_by: Vec<Invalidation>,
+    pub bypassed_by: Vec<Bypass>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Location {
+    pub path: String,
+    pub span: Span,
+}
+
+#[derive(Debug)]
+pub struct CachedIn {
+    /// The key template, when the key can be read.
+    pub key: Option<String>,
+    pub location: Location,
+    /// The timeout as written (`"300"`, `"None"`), or `None` when the call passes none.
+    pub timeout: Option<String>,
+    /// Seconds the data may stay stale: `None` for "never expires"; unknown timeouts are
+    /// left out.
+    pub stale_for: Option<Option<f64>>,
+}
+
+#[derive(Debug)]
+pub struct Invalidation {
+    pub kind: InvalidationKind,
+    /// The receiver or method, e.g. `blog.signals.invalidate_post`.
+    pub handler: String,
+    pub location: Location,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InvalidationKind {
+    Receiver(Vec<Signal>),
+    SaveOverride,
+    DeleteOverride,
+}
+
+#[derive(Debug)]
+pub struct Bypass {
+    pub kind: BulkKind,
+    pub call: String,
+    pub location: Location,
+    /// The same function touches the cache afterwards, so the bypass is handled.
+    pub handled: bool,
+}
+
+#[derive(Debug)]
+pub struct KeyEntry {
+    pub template: String,
+    pub set_at: Vec<Location>,
+    pub deleted_at: Vec<Location>,
+}
+
+#[derive(Debug)]
+pub struct DeadDelete {
+    pub template: String,
+    pub receiver: String,
+    pub method: String,
+    pub location: Location,
+    /// The written template most like it, and where it is written.
+    pub closest: Option<(String, Location)>,
+}
+
+impl InvalidationKind {
+    pub fn describe(&self) -> String {
+        match self {
+            InvalidationKind::Receiver(signals) => {
+                let names: Vec<&str> = signals.iter().map(|s| s.as_str()).collect();
+                format!("{} receiver", names.join("/"))
+            }
+            InvalidationKind::SaveOverride => "save() override".to_string(),
+            InvalidationKind::DeleteOverride => "delete() override".to_string(),
+        }
+    }
+}
+
+impl BulkKind {
+    pub fn describe(self) -> &'static str {
+        match self {
+            BulkKind::Update => "update()",
+            BulkKind::BulkCreate => "bulk_create()",
+            BulkKind::BulkUpdate => "bulk_update()",
+            BulkKind::QuerySetDelete => "QuerySet.delete()",
+            BulkKind::ReverseRelated => "related manager add()/remove()/clear()",
+        }
+    }
+}
+
+/// Which model a cached value, receiver or bulk write is about: a project model, or a
+/// model outside the tree known by its dotted name.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum ModelKey {
+    Project(usize),
+    External(String),
+}
+
+impl InvalidationMap {
+    pub fn build(index: &ProjectIndex) -> Self {
+        let mut entries: BTreeMap<ModelKey, ModelEntry> = BTreeMap::new();
+        let mut keys: BTreeMap<String, KeyEntry> = BTreeMap::new();
+        let mut written: Vec<(KeyTemplate, Location)> = Vec::new();
+
+        for (file, call) in index.cache_calls() {
+            let location = |span: &Span| Location {
+                path: file.path.clone(),
+                span: span.clone(),
+            };
+            let templates: Vec<KeyTemplate> = call
+                .keys
+                .iter()
+                .filter_map(|key| index.key_template(&key.source))
+                .collect();
+            for (key, template) in call.keys.iter().zip(&templates) {
+                let entry = keys.entry(template.to_string()).or_insert_with(|| KeyEntry {
+                    template: template.to_string(),
+                    set_at: Vec::new(),
+                    deleted_at: Vec::new(),
+                });
+                if call.op.writes() {
+                    entry.set_at.push(location(&key.span));
+                    written.push((template.clone(), location(&key.span)));
+                } else if call.op.deletes() {
+                    entry.deleted_at.push(location(&key.span));
+                }
+            }
+            if !call.op.writes() {
+                continue;
+            }
+            let mut models: Vec<ModelKey> = call
+                .stored
+                .iter()
+                .flat_map(|stored| model_keys(index, &index.stored_model_refs(&stored.shape)))
+                .collect();
+            models.sort();
+            models.dedup();
+            for model in models {
+                let entry = entries
+                    .entry(model.clone())
+                    .or_insert_with(|| ModelEntry::new(index, &model));
+                entry.cached_in.push(CachedIn {
+                    key: templates.first().map(ToString::to_string),
+                    location: location(&call.span),
+                    timeout: match &call.timeout {
+                        Timeout::Given { text, .. } => Some(text.clone()),
+                        _ => None,
+                    },
+                    stale_for: stale_for(index, call.alias.as_deref(), &call.timeout),
+                });
+            }
+        }
+
+        for file in &index.files {
+            for receiver in &file.facts.receivers {
+                if !index.function_touches_cache(&receiver.handler) {
+                    continue;
+                }
+                let targets: Vec<ModelKey> = match &receiver.senders {
+                    None => entries.keys().cloned().collect(),
+                    Some(senders) => model_keys(index, senders),
+                };
+                for model in targets {
+                    let entry = entries
+                        .entry(model.clone())
+                        .or_insert_with(|| ModelEntry::new(index, &model));
+                    entry.invalidated_by.push(Invalidation {
+                        kind: InvalidationKind::Receiver(receiver.signals.clone()),
+                        handler: receiver.handler.clone(),
+                        location: Location {
+                            path: file.path.clone(),
+                            span: receiver.span.clone(),
+                        },
+                    });
+                }
+            }
+        }
+        for model in 0..index.models.len() {
+            let class = index.class(model);
+            for method in &class.overrides {
+                if !index.function_touches_cache(method) {
+                    continue;
+                }
+                let kind = if method.ends_with(".save") {
+                    InvalidationKind::SaveOverride
+                } else {
+                    InvalidationKind::DeleteOverride
+                };
+                let entry = entries
+                    .entry(ModelKey::Project(model))
+                    .or_insert_with(|| ModelEntry::new(index, &ModelKey::Project(model)));
+                entry.invalidated_by.push(Invalidation {
+                    kind,
+                    handler: method.clone(),
+                    location: Location {
+                        path: index.model_path(model).to_string(),
+                        span: class.span.clone(),
+                    },
+                });
+            }
+        }
+
+        for file in &index.files {
+            for write in &file.facts.bulk_writes {
+                if write.kind == BulkKind::ReverseRelated && !index.is_reverse_foreign_key(&write.model) {
+                    continue;
+                }
+                for model in model_keys(index, std::slice::from_ref(&write.model)) {
+                    let Some(entry) = entries.get_mut(&model) else {
+                        continue;
+                    };
+                    if !entry.is_bypassed_by(write.kind) {
+                        continue;
+                    }
+                    let handled = write.cache_touched_after
+                        || write.later_calls.iter().any(|c| index.function_touches_cache(c));
+                    entry.bypassed_by.push(Bypass {
+                        kind: write.kind,
+                        call: write.text.clone(),
+                        location: Location {
+                            path: file.path.clone(),
+                            span: write.span.clone(),
+                        },
+                        handled,
+                    });
+                }
+            }
+        }
+
+        let dead_deletes = dead_deletes(index, &written);
+        InvalidationMap {
+            models: entries.into_values().collect(),
+            keys: keys.into_values().collect(),
+            dead_deletes,
+        }
+    }
+}
+
+impl InvalidationMap {
+    /// Keeps what concerns the given paths: models defined (or, outside the tree, cached)
+    /// there, and keys set or deleted there.
+    pub fn retain(&mut self, keep: impl Fn(&str) -> bool) {
+        self.models.retain(|entry| {
+            let location = entry.location.as_ref().or(entry.cached_in.first().map(|c| &c.location));
+            location.is_some_and(|l| keep(&l.path))
+        });
+        self.keys.retain(|key| {
+            key.set_at.iter().chain(&key.deleted_at).any(|l| keep(&l.path))
+        });
+        self.dead_deletes.retain(|dead| keep(&dead.location.path));
+    }
+}
+
+impl ModelEntry {
+    fn new(index: &ProjectIndex, model: &ModelKey) -> Self {
+        match model {
+            ModelKey::Project(m) => {
+                let class = index.class(*m);
+                ModelEntry {
+                    model: index.models[*m].label.clone(),
+                    location: Some(Location {
+                        path: index.model_path(*m).to_string(),
+                        span: class.span.clone(),
+                    }),
+                    is_abstract: class.is_abstract,
+                    cached_in: Vec::new(),
+                    invalidated_by: Vec::new(),
+                    bypassed_by: Vec::new(),
+                }
+            }
+            ModelKey::External(name) => ModelEntry {
+                model: name.clone(),
+                location: None,
+                is_abstract: false,
+                cached_in: Vec::new(),
+                invalidated_by: Vec::new(),
+                bypassed_by: Vec::new(),
+            },
+        }
+    }
+
+    /// Whether writes of this kind skip every invalidation the model has.
+    fn is_bypassed_by(&self, kind: BulkKind) -> bool {
+        if self.invalidated_by.is_empty() {
+            return false;
+        }
+        match kind {
+            // `QuerySet.delete()` sends pre/post_delete per object: only a `delete()`
+            // override is skipped.
+            BulkKind::QuerySetDelete => self
+                .invalidated_by
+                .iter()
+                .all(|i| i.kind == InvalidationKind::DeleteOverride || i.kind == InvalidationKind::SaveOverride)
+                && self.invalidated_by.iter().any(|i| i.kind == InvalidationKind::DeleteOverride),
+            _ => true,
+        }
+    }
+
+    /// How long cached data may stay stale, in words.
+    pub fn staleness(&self) -> String {
+        let mut longest: Option<f64> = Some(0.0);
+        for cached in &self.cached_in {
+            match cached.stale_for {
+                Some(None) => {
+                    longest = None;
+                    break;
+                }
+                Some(Some(seconds)) => longest = longest.map(|l| l.max(seconds)),
+                None => {}
+            }
+        }
+        match longest {
+            None => "forever (a timeout of None never expires)".to_string(),
+            Some(seconds) if seconds > 0.0 => format!("up to {}", human_duration(seconds)),
+            Some(_) => "until the entries expire".to_string(),
+        }
+    }
+}
+
+/// Models named by references, for the map: project models, and models outside the tree
+/// known by a dotted name.
+fn model_keys(index: &ProjectIndex, refs: &[ModelRef]) -> Vec<ModelKey> {
+    let mut keys = Vec::new();
+    for model in refs {
+        let resolved = index.resolve_model(model);
+        if !resolved.is_empty() {
+            keys.extend(resolved.into_iter().map(ModelKey::Project));
+        } else if let ModelRef::Class(name) = model {
+            if name.contains('.') {
+                keys.push(ModelKey::External(name.clone()));
+            }
+        }
+    }
+    keys.sort();
+    keys.dedup();
+    keys
+}
+
+fn stale_for(index: &ProjectIndex, alias: Option<&str>, timeout: &Timeout) -> Option<Option<f64>> {
+    const DJANGO_DEFAULT_TIMEOUT: f64 = 300.0;
+    match timeout {
+        Timeout::Given { value: Some(Constant::None), .. } => Some(None),
+        Timeout::Given { value: Some(Constant::Number(n)), .. } => Some(Some(*n)),
+        Timeout::Given { .. } | Timeout::Unknown => None,
+        Timeout::Missing => {
+            let configured = alias.map(|a| index.cache_settings(a)).unwrap_or_default();
+            match configured.first().map(|(_, setting)| &setting.timeout) {
+                Some(SettingTimeout::Set(Some(Constant::None), _)) => Some(None),
+                Some(SettingTimeout::Set(Some(Constant::Number(n)), _)) => Some(Some(*n)),
+                Some(SettingTimeout::Set(..)) => None,
+                _ => Some(Some(DJANGO_DEFAULT_TIMEOUT)),
+            }
+        }
+    }
+}
+
+fn human_duration(seconds: f64) -> String {
+    let plural = |n: f64, unit: &str| {
+        if n == 1.0 {
+            format!("1 {unit}")
+        } else {
+            format!("{n} {unit}s")
+        }
+    };
+    if seconds >= 86_400.0 && seconds % 86_400.0 == 0.0 {
+        plural(seconds / 86_400.0, "day")
+    } else if seconds >= 3_600.0 && seconds % 3_600.0 == 0.0 {
+        plural(seconds / 3_600.0, "hour")
+    } else if seconds >= 60.0 && seconds % 60.0 == 0.0 {
+        plural(seconds / 60.0, "minute")
+    } else {
+        plural(seconds, "second")
+    }
+}
+
+/// Deletes of fully known keys that no written key can match, when the project writes
+/// other keys in the same namespace (a key from another namespace may belong to a
+/// library).
+fn dead_deletes(index: &ProjectIndex, written: &[(KeyTemplate, Location)]) -> Vec<DeadDelete> {
+    let mut dead = Vec::new();
+    for (file, call) in index.cache_calls().filter(|(_, c)| c.op.deletes() && c.op != CacheOp::Touch) {
+        for key in &call.keys {
+            let Some(template) = index.key_template(&key.source) else {
+                continue;
+            };
+            let rendered = template.to_string();
+            if rendered.starts_with("template.cache.") {
+                continue;
+            }
+            if written.iter().any(|(w, _)| templates_overlap(&template, w)) {
+                continue;
+            }
+            let namespace = namespace(&template);
+            let same_namespace: Vec<&(KeyTemplate, Location)> = written
+                .iter()
+                .filter(|(w, _)| namespace.is_some() && namespace == self::namespace(w))
+                .collect();
+            if same_namespace.is_empty() {
+                continue;
+            }
+            let closest = same_namespace
+                .iter()
+                .min_by_key(|(w, _)| edit_distance(&w.to_string(), &rendered))
+                .map(|(w, location)| (w.to_string(), location.clone()));
+            dead.push(DeadDelete {
+                template: rendered,
+                receiver: call.receiver.clone(),
+                method: call.method.clone(),
+                location: Location {
+                    path: file.path.clone(),
+                    span: key.span.clone(),
+                },
+                closest,
+            });
+        }
+    }
+    dead
+}
+
+/// The literal text before the first separator: `post` for `post:{}:comments`.
+fn namespace(template: &KeyTemplate) -> Option<&str> {
+    let Some(KeyPart::Literal(first)) = template.parts.first() else {
+        return None;
+    };
+    let end = first.find([':', '.', '|', '/']).unwrap_or(first.len());
+    (end > 0).then(|| &first[..end])
+}
+
+/// Whether some string matches both templates (`{}` matches any text).
+pub fn templates_overlap(a: &KeyTemplate, b: &KeyTemplate) -> bool {
+    let a = symbols(a);
+    let b = symbols(b);
+    // reachable[i][j]: a[i..] and b[j..] can match a common string.
+    let mut reachable = vec![vec![false; b.len() + 1]; a.len() + 1];
+    reachable[a.len()][b.len()] = true;
+    for i in (0..=a.len()).rev() {
+        for j in (0..=b.len()).rev() {
+            if i == a.len() && j == b.len() {
+                continue;
+            }
+            let ai = a.get(i).copied();
+            let bj = b.get(j).copied();
+            reachable[i][j] = match (ai, bj) {
+                (Some(None), _) => reachable[i + 1][j] || (j < b.len() && reachable[i][j + 1]),
+                (_, Some(None)) => reachable[i][j + 1] || (i < a.len() && reachable[i + 1][j]),
+                (Some(Some(x)), Some(Some(y))) => x == y && reachable[i + 1][j + 1],
+                _ => false,
+            };
+        }
+    }
+    reachable[0][0]
+}
+
+/// A template as characters, `None` standing for a hole.
+fn symbols(template: &KeyTemplate) -> Vec<Option<char>> {
+    let mut symbols = Vec::new();
+    for part in &template.parts {
+        match part {
+            KeyPart::Literal(text) => symbols.extend(text.chars().map(Some)),
+            KeyPart::Hole => symbols.push(None),
+        }
+    }
+    symbols
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != *cb);
+            current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn template(text: &str) -> KeyTemplate {
+        KeyTemplate::from_brace_format(text)
+    }
+
+    #[test]
+    fn holes_match_any_text() {
+        assert!(templates_overlap(&template("post:{}"), &template("post:42")));
+        assert!(templates_overlap(&template("post:{}:x"), &template("{}:x")));
+        assert!(!templates_overlap(&template("posts:category:{}"), &template("category:posts:{}")));
+        // Both produce `category:posts:posts`, so they are not told apart.
+        assert!(templates_overlap(&template("category:{}:posts"), &template("category:posts:{}")));
+        assert!(!templates_overlap(&template("a"), &template("b")));
+    }
+}

@@ -1,0 +1,67 @@
+//! CA301 model-cached-without-invalidation: a model's data is cached and nothing clears
+//! it when the model changes.
+
+use super::{RuleContext, Rule, Violation};
+use crate::diagnostic::Severity;
+use crate::invalidation::ModelEntry;
+
+pub const RULE: Rule = Rule {
+    code: "CA301",
+    name: "model-cached-without-invalidation",
+    severity: Severity::Error,
+    help: "Add a post_save/post_delete receiver for the model (or a save()/delete() override) that deletes the cached keys.",
+    doc: include_str!("../../rules/CA301.md"),
+    check,
+};
+
+/// At most this many cache writes are listed in the message.
+const LISTED_WRITES: usize = 3;
+
+fn check(context: &RuleContext) -> Vec<Violation> {
+    context
+        .invalidation
+        .models
+        .iter()
+        .filter(|entry| !entry.cached_in.is_empty() && entry.invalidated_by.is_empty())
+        .filter(|entry| !entry.is_abstract)
+        .filter_map(violation)
+        .collect()
+}
+
+fn violation(entry: &ModelEntry) -> Option<Violation> {
+    let first_write = entry.cached_in.first()?;
+    let location = entry.location.as_ref().unwrap_or(&first_write.location);
+    let mut writes: Vec<String> = entry
+        .cached_in
+        .iter()
+        .take(LISTED_WRITES)
+        .map(|cached| {
+            format!(
+                "{} at {}:{} ({})",
+                match &cached.key {
+                    Some(key) => format!("`{key}`"),
+                    None => "a key built at run time".to_string(),
+                },
+                cached.location.path,
+                cached.location.span.line,
+                match &cached.timeout {
+                    Some(timeout) => format!("timeout {timeout}"),
+                    None => "default timeout".to_string(),
+                }
+            )
+        })
+        .collect();
+    if entry.cached_in.len() > LISTED_WRITES {
+        writes.push(format!("and {} more", entry.cached_in.len() - LISTED_WRITES));
+    }
+    Some(Violation {
+        path: location.path.clone(),
+        span: location.span.clone(),
+        message: format!(
+            "model `{}` is cached ({}) but no save/delete signal receiver or save()/delete() override touches the cache, so cached data stays stale for {}; add a post_save/post_delete receiver that deletes these keys",
+            entry.model,
+            writes.join(", "),
+            entry.staleness()
+        ),
+    })
+}
