@@ -422,6 +422,7 @@ impl ProjectIndex {
             | Shape::Manager(_)
             | Shape::ModelData(_)
             | Shape::Constant(_)
+            | Shape::Template(_)
             | Shape::Opaque => {}
         }
     }

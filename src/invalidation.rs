@@ -135,12 +135,16 @@ impl InvalidationMap {
                 path: file.path.clone(),
                 span: span.clone(),
             };
-            let templates: Vec<KeyTemplate> = call
+            let templates: Vec<Option<KeyTemplate>> = call
                 .keys
                 .iter()
-                .filter_map(|key| index.key_template(&key.source))
+                .map(|key| index.key_template(&key.source))
                 .collect();
             for (key, template) in call.keys.iter().zip(&templates) {
+                let Some(template) = template else { continue };
+                if !call.op.writes() && !call.op.deletes() {
+                    continue;
+                }
                 let entry = keys.entry(template.to_string()).or_insert_with(|| KeyEntry {
                     template: template.to_string(),
                     set_at: Vec::new(),
@@ -168,7 +172,7 @@ impl InvalidationMap {
                     .entry(model.clone())
                     .or_insert_with(|| ModelEntry::new(index, &model));
                 entry.cached_in.push(CachedIn {
-                    key: templates.first().map(ToString::to_string),
+                    key: templates.first().cloned().flatten().map(|t| t.to_string()),
                     location: location(&call.span),
                     timeout: match &call.timeout {
                         Timeout::Given { text, .. } => Some(text.clone()),
@@ -428,7 +432,7 @@ fn dead_deletes(index: &ProjectIndex, written: &[(KeyTemplate, Location)]) -> Ve
             }
             let closest = same_namespace
                 .iter()
-                .min_by_key(|(w, _)| edit_distance(&w.to_string(), &rendered))
+                .min_by_key(|(w, _)| key_distance(&w.to_string(), &rendered))
                 .map(|(w, location)| (w.to_string(), location.clone()));
             dead.push(DeadDelete {
                 template: rendered,
@@ -489,6 +493,20 @@ fn symbols(template: &KeyTemplate) -> Vec<Option<char>> {
         }
     }
     symbols
+}
+
+/// How far apart two keys are: the same segments in another order count as closest.
+fn key_distance(a: &str, b: &str) -> usize {
+    let segments = |key: &str| {
+        let mut parts: Vec<String> = key.split(':').map(str::to_string).collect();
+        parts.sort();
+        parts
+    };
+    if segments(a) == segments(b) {
+        0
+    } else {
+        1 + edit_distance(a, b)
+    }
 }
 
 fn edit_distance(a: &str, b: &str) -> usize {

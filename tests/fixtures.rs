@@ -48,3 +48,190 @@ fn broken_file_becomes_ca000_and_the_rest_is_still_analyzed() {
         .unwrap()
         .starts_with("syntax error: "));
 }
+
+type Place<'a> = (&'a str, u64);
+
+/// The map's models as (model, definition, cached in [(key, place, timeout)],
+/// invalidated by [(kind, handler, place)], bypassed by [(kind, place, handled)]).
+type ModelRow<'a> = (
+    &'a str,
+    Option<Place<'a>>,
+    Vec<(Option<&'a str>, Place<'a>, Option<&'a str>)>,
+    Vec<(&'a str, &'a str, Place<'a>)>,
+    Vec<(&'a str, Place<'a>, bool)>,
+);
+
+fn place(v: &serde_json::Value) -> Place<'_> {
+    (v["path"].as_str().unwrap(), v["line"].as_u64().unwrap())
+}
+
+fn places(v: &serde_json::Value) -> Vec<Place<'_>> {
+    v.as_array().unwrap().iter().map(place).collect()
+}
+
+fn map_models(report: &serde_json::Value) -> Vec<ModelRow<'_>> {
+    report["invalidation"]["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["model"].as_str().unwrap(),
+                m["path"].as_str().map(|_| place(m)),
+                m["cached_in"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|c| (c["key"].as_str(), place(c), c["timeout"].as_str()))
+                    .collect(),
+                m["invalidated_by"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|i| (i["kind"].as_str().unwrap(), i["handler"].as_str().unwrap(), place(i)))
+                    .collect(),
+                m["bypassed_by"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|b| (b["kind"].as_str().unwrap(), place(b), b["handled"].as_bool().unwrap()))
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+/// The map's keys as (template, set at, deleted at).
+fn map_keys(report: &serde_json::Value) -> Vec<(&str, Vec<Place<'_>>, Vec<Place<'_>>)> {
+    report["invalidation"]["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| (k["template"].as_str().unwrap(), places(&k["set_at"]), places(&k["deleted_at"])))
+        .collect()
+}
+
+fn check_invalidation(root: &std::path::Path) -> (serde_json::Value, i32) {
+    let output = common::run(&["check-invalidation", root.to_str().unwrap(), "--format", "json"]);
+    let report = serde_json::from_slice(&output.stdout).expect("valid JSON report");
+    (report, output.status.code().unwrap())
+}
+
+#[test]
+fn invalidation_findings_and_map() {
+    let root = fixture("invalidation");
+    let (report, status) = check_invalidation(&root);
+    assert_eq!(status, 1);
+    assert_eq!(findings(&report), markers(&root));
+
+    let receiver = "post_save/post_delete receiver";
+    assert_eq!(
+        map_models(&report),
+        vec![
+            (
+                "catalog.Category",
+                Some(("catalog/models.py", 4)),
+                vec![(Some("catalog:categories"), ("catalog/services.py", 20), Some("60 * 60"))],
+                vec![("post_save receiver", "catalog.signals.invalidate_category", ("catalog/apps.py", 11))],
+                vec![],
+            ),
+            (
+                "catalog.Brand",
+                Some(("catalog/models.py", 8)),
+                vec![(Some("catalog:brand:{}"), ("catalog/services.py", 32), Some("60 * 60 * 24"))],
+                vec![],
+                vec![],
+            ),
+            (
+                "catalog.Product",
+                Some(("catalog/models.py", 12)),
+                vec![
+                    (Some("catalog:product:{}"), ("catalog/services.py", 11), Some("60 * 10")),
+                    (Some("catalog:category:{}:products"), ("catalog/services.py", 24), Some("60 * 5")),
+                ],
+                vec![(receiver, "catalog.signals.product_changed", ("catalog/signals.py", 10))],
+                vec![
+                    ("update()", ("catalog/services.py", 36), false),
+                    ("update()", ("catalog/services.py", 40), true),
+                    ("related manager add()/remove()/clear()", ("catalog/services.py", 45), false),
+                ],
+            ),
+            (
+                "orders.Order",
+                Some(("orders/models.py", 7)),
+                vec![(Some("orders:recent:{}"), ("orders/services.py", 11), Some("60 * 5"))],
+                vec![("save() override", "orders.models.Order.save", ("orders/models.py", 7))],
+                vec![
+                    ("update()", ("orders/services.py", 16), false),
+                    ("update()", ("orders/services.py", 20), true),
+                ],
+            ),
+        ]
+    );
+    assert_eq!(
+        map_keys(&report),
+        vec![
+            ("catalog:brand:{}", vec![("catalog/services.py", 32)], vec![]),
+            ("catalog:categories", vec![("catalog/services.py", 20)], vec![("catalog/signals.py", 16)]),
+            ("catalog:category:{}:products", vec![("catalog/services.py", 25)], vec![]),
+            ("catalog:product:{}", vec![("catalog/services.py", 11)], vec![("catalog/services.py", 16)]),
+            ("catalog:products:{}:category", vec![], vec![("catalog/signals.py", 17)]),
+            (
+                "orders:recent:{}",
+                vec![("orders/services.py", 11)],
+                vec![("orders/models.py", 15), ("orders/services.py", 21)],
+            ),
+        ]
+    );
+    let dead = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "CA303")
+        .unwrap();
+    assert!(
+        dead["message"]
+            .as_str()
+            .unwrap()
+            .contains("the closest written key is `catalog:category:{}:products` (catalog/services.py:25)"),
+        "{dead}"
+    );
+}
+
+#[test]
+fn clean_invalidation_project_passes_the_gate() {
+    let root = fixture("invalidation_clean");
+    let (report, status) = check_invalidation(&root);
+    assert_eq!(status, 0);
+    assert_eq!(findings(&report), Default::default());
+    let everything = ("post_save/post_delete receiver", "news.signals.clear_news_caches", ("news/signals.py", 8));
+    assert_eq!(
+        map_models(&report),
+        vec![
+            (
+                "news.Article",
+                Some(("news/models.py", 4)),
+                vec![
+                    (Some("news:headlines"), ("news/services.py", 8), Some("60 * 15")),
+                    (Some("news:article:{}"), ("news/services.py", 12), Some("60 * 15")),
+                ],
+                vec![everything],
+                vec![("update()", ("news/services.py", 16), true)],
+            ),
+            (
+                "pages.Page",
+                Some(("pages/models.py", 5)),
+                vec![(Some("pages:page:{}"), ("pages/views.py", 12), Some("60 * 60"))],
+                vec![
+                    everything,
+                    ("save() override", "pages.models.Page.save", ("pages/models.py", 5)),
+                    ("delete() override", "pages.models.Page.delete", ("pages/models.py", 5)),
+                ],
+                vec![],
+            ),
+        ]
+    );
+    let (analyze_report, analyze_status) = analyze_json(&root, &[]);
+    assert_eq!(analyze_status, 0);
+    assert_eq!(findings(&analyze_report), Default::default());
+}

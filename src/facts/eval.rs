@@ -120,6 +120,10 @@ impl Extractor<'_> {
                     .collect(),
             ),
             Expr::Named(named) => self.eval(&named.value, env, depth),
+            Expr::FString(_) | Expr::BinOp(_) => match constant(expr, env, depth) {
+                Some(value) => Shape::Constant(value),
+                None => key_template(expr, env, depth).map_or(Shape::Opaque, Shape::Template),
+            },
             _ => constant(expr, env, depth).map_or(Shape::Opaque, Shape::Constant),
         }
     }
@@ -542,8 +546,9 @@ pub(super) fn key_template(expr: &Expr, env: &Env<'_>, depth: usize) -> Option<K
                 _ => None,
             }
         }
-        Expr::Name(_) => match constant(expr, env, depth)? {
-            Constant::Str(text) => Some(KeyTemplate::literal(&text)),
+        Expr::Name(name) => match env.lookup(name.id.as_str())? {
+            [Binding::Value(Shape::Constant(Constant::Str(text)))] => Some(KeyTemplate::literal(text)),
+            [Binding::Value(Shape::Template(template))] => Some(template.clone()),
             _ => None,
         },
         _ => None,

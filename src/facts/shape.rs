@@ -5,6 +5,7 @@
 //! parts that need project-wide knowledge (which attributes are managers, what a project
 //! function returns) stay symbolic until the index resolves them.
 
+use super::keys::KeyTemplate;
 use super::span::Span;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -40,6 +41,8 @@ pub enum Shape {
     /// Evaluated data read from these models (`Post.objects.get()`, `list(qs)`).
     ModelData(Vec<ModelRef>),
     Constant(Constant),
+    /// A string built at run time from literal text and values (`f"post:{pk}"`).
+    Template(KeyTemplate),
     /// Nothing caching rules care about.
     Opaque,
 }
@@ -134,7 +137,7 @@ impl Shape {
             Shape::OneOf(items) => items.iter().any(Shape::is_interesting),
             Shape::ModelData(models) => !models.is_empty(),
             Shape::Manager(origin) => !matches!(origin, ManagerOrigin::Model(ModelRef::Attribute(_))),
-            Shape::Constant(_) | Shape::Opaque => false,
+            Shape::Constant(_) | Shape::Template(_) | Shape::Opaque => false,
         }
     }
 
@@ -163,6 +166,7 @@ impl Shape {
             | Shape::Unpicklable { .. }
             | Shape::CallResult { .. }
             | Shape::Constant(_)
+            | Shape::Template(_)
             | Shape::Opaque => {}
         }
     }
