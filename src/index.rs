@@ -83,10 +83,18 @@ impl ProjectIndex {
         for (file_index, file) in index.files.iter().enumerate() {
             let facts = &file.facts;
             for (i, function) in facts.functions.iter().enumerate() {
-                insert_suffixes(&mut index.functions, &function.qualified_name, (file_index, i));
+                insert_suffixes(
+                    &mut index.functions,
+                    &function.qualified_name,
+                    (file_index, i),
+                );
             }
             for (i, function) in facts.function_facts.iter().enumerate() {
-                insert_suffixes(&mut index.function_facts, &function.qualified_name, (file_index, i));
+                insert_suffixes(
+                    &mut index.function_facts,
+                    &function.qualified_name,
+                    (file_index, i),
+                );
             }
             for (i, (name, _)) in facts.key_constants.iter().enumerate() {
                 insert_suffixes(&mut index.key_constants, name, (file_index, i));
@@ -104,7 +112,13 @@ impl ProjectIndex {
             .files
             .iter()
             .enumerate()
-            .flat_map(|(f, file)| file.facts.classes.iter().enumerate().map(move |(c, class)| (f, c, class)))
+            .flat_map(|(f, file)| {
+                file.facts
+                    .classes
+                    .iter()
+                    .enumerate()
+                    .map(move |(c, class)| (f, c, class))
+            })
             .collect();
         let mut is_model = vec![false; classes.len()];
         let mut model_class_names: HashSet<String> = HashSet::new();
@@ -114,11 +128,12 @@ impl ProjectIndex {
                 if is_model[i] {
                     continue;
                 }
-                let derives = class.has_model_fields || class.bases.iter().any(|base| {
-                    is_django_model_base(base)
-                        || model_class_names.contains(base)
-                        || model_class_names.contains(base.rsplit('.').next().unwrap_or(base))
-                });
+                let derives = class.has_model_fields
+                    || class.bases.iter().any(|base| {
+                        is_django_model_base(base)
+                            || model_class_names.contains(base)
+                            || model_class_names.contains(base.rsplit('.').next().unwrap_or(base))
+                    });
                 if derives {
                     is_model[i] = true;
                     model_class_names.insert(class.qualified_name.clone());
@@ -144,7 +159,9 @@ impl ProjectIndex {
         }
         for (model_index, model) in models.iter().enumerate() {
             let class = &self.files[model.file].facts.classes[model.class];
-            let mut names: Vec<String> = dotted_suffixes(&class.qualified_name).map(str::to_string).collect();
+            let mut names: Vec<String> = dotted_suffixes(&class.qualified_name)
+                .map(str::to_string)
+                .collect();
             names.push(class.name.clone());
             names.push(model.label.clone());
             names.push(format!("lower:{}", class.name.to_lowercase()));
@@ -238,28 +255,31 @@ impl ProjectIndex {
     /// Whether `add`/`remove`/`clear` on this related manager writes with `update()`.
     pub fn is_reverse_foreign_key(&self, model: &ModelRef) -> bool {
         match model {
-            ModelRef::ReverseAccessor(lower) => self
-                .model_names
-                .get(&format!("lower:{lower}"))
-                .is_some_and(|models| {
-                    models.iter().any(|&m| {
-                        self.class(m)
-                            .relations
-                            .iter()
-                            .any(|r| r.kind == RelationKind::ForeignKey && r.related_name.is_none())
+            ModelRef::ReverseAccessor(lower) => {
+                self.model_names
+                    .get(&format!("lower:{lower}"))
+                    .is_some_and(|models| {
+                        models.iter().any(|&m| {
+                            self.class(m).relations.iter().any(|r| {
+                                r.kind == RelationKind::ForeignKey && r.related_name.is_none()
+                            })
+                        })
                     })
-                }),
-            ModelRef::Attribute(attr) => self
-                .manager_attributes
-                .get(attr)
-                .is_some_and(|kinds| kinds.iter().all(|(_, k)| *k == ManagerKind::ReverseForeignKey)),
+            }
+            ModelRef::Attribute(attr) => self.manager_attributes.get(attr).is_some_and(|kinds| {
+                kinds
+                    .iter()
+                    .all(|(_, k)| *k == ManagerKind::ReverseForeignKey)
+            }),
             ModelRef::Class(_) | ModelRef::Label(_) => false,
         }
     }
 
     fn is_manager(&self, origin: &ManagerOrigin) -> bool {
         match origin {
-            ManagerOrigin::Model(ModelRef::Attribute(attr)) => self.manager_attributes.contains_key(attr),
+            ManagerOrigin::Model(ModelRef::Attribute(attr)) => {
+                self.manager_attributes.contains_key(attr)
+            }
             ManagerOrigin::Model(_) | ManagerOrigin::Unknown => true,
         }
     }
@@ -318,12 +338,15 @@ impl ProjectIndex {
         match source {
             KeySource::Template(template) => Some(template.clone()),
             KeySource::Symbol { name, called: true } => self.function(name)?.returns_key.clone(),
-            KeySource::Symbol { name, called: false } => {
-                match self.key_constants.get(name.as_str())?.as_slice() {
-                    [(file, constant)] => Some(self.files[*file].facts.key_constants[*constant].1.clone()),
-                    _ => None,
+            KeySource::Symbol {
+                name,
+                called: false,
+            } => match self.key_constants.get(name.as_str())?.as_slice() {
+                [(file, constant)] => {
+                    Some(self.files[*file].facts.key_constants[*constant].1.clone())
                 }
-            }
+                _ => None,
+            },
             KeySource::Unknown => None,
         }
     }
@@ -428,7 +451,11 @@ impl ProjectIndex {
     }
 }
 
-fn insert_suffixes(map: &mut HashMap<String, Vec<(usize, usize)>>, name: &str, value: (usize, usize)) {
+fn insert_suffixes(
+    map: &mut HashMap<String, Vec<(usize, usize)>>,
+    name: &str,
+    value: (usize, usize),
+) {
     for suffix in dotted_suffixes(name) {
         map.entry(suffix.to_string()).or_default().push(value);
     }
@@ -444,7 +471,9 @@ fn dotted_suffixes(name: &str) -> impl Iterator<Item = &str> {
 fn is_django_model_base(base: &str) -> bool {
     matches!(
         base,
-        "django.db.models.Model" | "django.db.models.base.Model" | "django.contrib.gis.db.models.Model"
+        "django.db.models.Model"
+            | "django.db.models.base.Model"
+            | "django.contrib.gis.db.models.Model"
     )
 }
 

@@ -145,11 +145,13 @@ impl InvalidationMap {
                 if !call.op.writes() && !call.op.deletes() {
                     continue;
                 }
-                let entry = keys.entry(template.to_string()).or_insert_with(|| KeyEntry {
-                    template: template.to_string(),
-                    set_at: Vec::new(),
-                    deleted_at: Vec::new(),
-                });
+                let entry = keys
+                    .entry(template.to_string())
+                    .or_insert_with(|| KeyEntry {
+                        template: template.to_string(),
+                        set_at: Vec::new(),
+                        deleted_at: Vec::new(),
+                    });
                 if call.op.writes() {
                     entry.set_at.push(location(&key.span));
                     written.push((template.clone(), location(&key.span)));
@@ -234,7 +236,9 @@ impl InvalidationMap {
 
         for file in &index.files {
             for write in &file.facts.bulk_writes {
-                if write.kind == BulkKind::ReverseRelated && !index.is_reverse_foreign_key(&write.model) {
+                if write.kind == BulkKind::ReverseRelated
+                    && !index.is_reverse_foreign_key(&write.model)
+                {
                     continue;
                 }
                 for model in model_keys(index, std::slice::from_ref(&write.model)) {
@@ -245,7 +249,10 @@ impl InvalidationMap {
                         continue;
                     }
                     let handled = write.cache_touched_after
-                        || write.later_calls.iter().any(|c| index.function_touches_cache(c));
+                        || write
+                            .later_calls
+                            .iter()
+                            .any(|c| index.function_touches_cache(c));
                     entry.bypassed_by.push(Bypass {
                         kind: write.kind,
                         call: write.text.clone(),
@@ -273,11 +280,17 @@ impl InvalidationMap {
     /// there, and keys set or deleted there.
     pub fn retain(&mut self, keep: impl Fn(&str) -> bool) {
         self.models.retain(|entry| {
-            let location = entry.location.as_ref().or(entry.cached_in.first().map(|c| &c.location));
+            let location = entry
+                .location
+                .as_ref()
+                .or(entry.cached_in.first().map(|c| &c.location));
             location.is_some_and(|l| keep(&l.path))
         });
         self.keys.retain(|key| {
-            key.set_at.iter().chain(&key.deleted_at).any(|l| keep(&l.path))
+            key.set_at
+                .iter()
+                .chain(&key.deleted_at)
+                .any(|l| keep(&l.path))
         });
         self.dead_deletes.retain(|dead| keep(&dead.location.path));
     }
@@ -319,11 +332,15 @@ impl ModelEntry {
         match kind {
             // `QuerySet.delete()` sends pre/post_delete per object: only a `delete()`
             // override is skipped.
-            BulkKind::QuerySetDelete => self
-                .invalidated_by
-                .iter()
-                .all(|i| i.kind == InvalidationKind::DeleteOverride || i.kind == InvalidationKind::SaveOverride)
-                && self.invalidated_by.iter().any(|i| i.kind == InvalidationKind::DeleteOverride),
+            BulkKind::QuerySetDelete => {
+                self.invalidated_by.iter().all(|i| {
+                    i.kind == InvalidationKind::DeleteOverride
+                        || i.kind == InvalidationKind::SaveOverride
+                }) && self
+                    .invalidated_by
+                    .iter()
+                    .any(|i| i.kind == InvalidationKind::DeleteOverride)
+            }
             _ => true,
         }
     }
@@ -371,8 +388,14 @@ fn model_keys(index: &ProjectIndex, refs: &[ModelRef]) -> Vec<ModelKey> {
 fn stale_for(index: &ProjectIndex, alias: Option<&str>, timeout: &Timeout) -> Option<Option<f64>> {
     const DJANGO_DEFAULT_TIMEOUT: f64 = 300.0;
     match timeout {
-        Timeout::Given { value: Some(Constant::None), .. } => Some(None),
-        Timeout::Given { value: Some(Constant::Number(n)), .. } => Some(Some(*n)),
+        Timeout::Given {
+            value: Some(Constant::None),
+            ..
+        } => Some(None),
+        Timeout::Given {
+            value: Some(Constant::Number(n)),
+            ..
+        } => Some(Some(*n)),
         Timeout::Given { .. } | Timeout::Unknown => None,
         Timeout::Missing => {
             let configured = alias.map(|a| index.cache_settings(a)).unwrap_or_default();
@@ -410,7 +433,10 @@ fn human_duration(seconds: f64) -> String {
 /// library).
 fn dead_deletes(index: &ProjectIndex, written: &[(KeyTemplate, Location)]) -> Vec<DeadDelete> {
     let mut dead = Vec::new();
-    for (file, call) in index.cache_calls().filter(|(_, c)| c.op.deletes() && c.op != CacheOp::Touch) {
+    for (file, call) in index
+        .cache_calls()
+        .filter(|(_, c)| c.op.deletes() && c.op != CacheOp::Touch)
+    {
         for key in &call.keys {
             let Some(template) = index.key_template(&key.source) else {
                 continue;
@@ -533,11 +559,20 @@ mod tests {
 
     #[test]
     fn holes_match_any_text() {
-        assert!(templates_overlap(&template("post:{}"), &template("post:42")));
+        assert!(templates_overlap(
+            &template("post:{}"),
+            &template("post:42")
+        ));
         assert!(templates_overlap(&template("post:{}:x"), &template("{}:x")));
-        assert!(!templates_overlap(&template("posts:category:{}"), &template("category:posts:{}")));
+        assert!(!templates_overlap(
+            &template("posts:category:{}"),
+            &template("category:posts:{}")
+        ));
         // Both produce `category:posts:posts`, so they are not told apart.
-        assert!(templates_overlap(&template("category:{}:posts"), &template("category:posts:{}")));
+        assert!(templates_overlap(
+            &template("category:{}:posts"),
+            &template("category:posts:{}")
+        ));
         assert!(!templates_overlap(&template("a"), &template("b")));
     }
 }

@@ -95,7 +95,8 @@ pub fn run(options: &Options) -> Result<Analysis> {
         .collect();
     diagnostics.extend(found.into_iter().flatten());
 
-    let in_apps = |path: &str| app_dirs.is_empty() || app_dirs.iter().any(|dir| is_within(path, dir));
+    let in_apps =
+        |path: &str| app_dirs.is_empty() || app_dirs.iter().any(|dir| is_within(path, dir));
     diagnostics.retain(|d| options.selection.includes_file_errors(d.code) && in_apps(&d.path));
     invalidation.retain(in_apps);
     diagnostics.sort_by(|a, b| {

@@ -193,7 +193,12 @@ fn app_filter_reports_only_that_app_but_indexes_everything() {
 #[test]
 fn check_invalidation_runs_only_invalidation_rules() {
     let root = fixture("demo");
-    let output = run(&["check-invalidation", root.to_str().unwrap(), "--format", "json"]);
+    let output = run(&[
+        "check-invalidation",
+        root.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
     assert_eq!(output.status.code(), Some(1));
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     let expected: std::collections::BTreeSet<_> = markers(&root)

@@ -88,13 +88,25 @@ fn map_models(report: &serde_json::Value) -> Vec<ModelRow<'_>> {
                     .as_array()
                     .unwrap()
                     .iter()
-                    .map(|i| (i["kind"].as_str().unwrap(), i["handler"].as_str().unwrap(), place(i)))
+                    .map(|i| {
+                        (
+                            i["kind"].as_str().unwrap(),
+                            i["handler"].as_str().unwrap(),
+                            place(i),
+                        )
+                    })
                     .collect(),
                 m["bypassed_by"]
                     .as_array()
                     .unwrap()
                     .iter()
-                    .map(|b| (b["kind"].as_str().unwrap(), place(b), b["handled"].as_bool().unwrap()))
+                    .map(|b| {
+                        (
+                            b["kind"].as_str().unwrap(),
+                            place(b),
+                            b["handled"].as_bool().unwrap(),
+                        )
+                    })
                     .collect(),
             )
         })
@@ -107,12 +119,23 @@ fn map_keys(report: &serde_json::Value) -> Vec<(&str, Vec<Place<'_>>, Vec<Place<
         .as_array()
         .unwrap()
         .iter()
-        .map(|k| (k["template"].as_str().unwrap(), places(&k["set_at"]), places(&k["deleted_at"])))
+        .map(|k| {
+            (
+                k["template"].as_str().unwrap(),
+                places(&k["set_at"]),
+                places(&k["deleted_at"]),
+            )
+        })
         .collect()
 }
 
 fn check_invalidation(root: &std::path::Path) -> (serde_json::Value, i32) {
-    let output = common::run(&["check-invalidation", root.to_str().unwrap(), "--format", "json"]);
+    let output = common::run(&[
+        "check-invalidation",
+        root.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
     let report = serde_json::from_slice(&output.stdout).expect("valid JSON report");
     (report, output.status.code().unwrap())
 }
@@ -131,14 +154,26 @@ fn invalidation_findings_and_map() {
             (
                 "catalog.Category",
                 Some(("catalog/models.py", 4)),
-                vec![(Some("catalog:categories"), ("catalog/services.py", 20), Some("60 * 60"))],
-                vec![("post_save receiver", "catalog.signals.invalidate_category", ("catalog/apps.py", 11))],
+                vec![(
+                    Some("catalog:categories"),
+                    ("catalog/services.py", 20),
+                    Some("60 * 60")
+                )],
+                vec![(
+                    "post_save receiver",
+                    "catalog.signals.invalidate_category",
+                    ("catalog/apps.py", 11)
+                )],
                 vec![],
             ),
             (
                 "catalog.Brand",
                 Some(("catalog/models.py", 8)),
-                vec![(Some("catalog:brand:{}"), ("catalog/services.py", 32), Some("60 * 60 * 24"))],
+                vec![(
+                    Some("catalog:brand:{}"),
+                    ("catalog/services.py", 32),
+                    Some("60 * 60 * 24")
+                )],
                 vec![],
                 vec![],
             ),
@@ -146,21 +181,45 @@ fn invalidation_findings_and_map() {
                 "catalog.Product",
                 Some(("catalog/models.py", 12)),
                 vec![
-                    (Some("catalog:product:{}"), ("catalog/services.py", 11), Some("60 * 10")),
-                    (Some("catalog:category:{}:products"), ("catalog/services.py", 24), Some("60 * 5")),
+                    (
+                        Some("catalog:product:{}"),
+                        ("catalog/services.py", 11),
+                        Some("60 * 10")
+                    ),
+                    (
+                        Some("catalog:category:{}:products"),
+                        ("catalog/services.py", 24),
+                        Some("60 * 5")
+                    ),
                 ],
-                vec![(receiver, "catalog.signals.product_changed", ("catalog/signals.py", 10))],
+                vec![(
+                    receiver,
+                    "catalog.signals.product_changed",
+                    ("catalog/signals.py", 10)
+                )],
                 vec![
                     ("update()", ("catalog/services.py", 36), false),
                     ("update()", ("catalog/services.py", 40), true),
-                    ("related manager add()/remove()/clear()", ("catalog/services.py", 45), false),
+                    (
+                        "related manager add()/remove()/clear()",
+                        ("catalog/services.py", 45),
+                        false
+                    ),
                 ],
             ),
             (
                 "orders.Order",
                 Some(("orders/models.py", 7)),
-                vec![(Some("orders:recent:{}"), ("orders/services.py", 11), Some("60 * 5"))],
-                vec![("save() override", "orders.models.Order.save", ("orders/models.py", 7))],
+                vec![(
+                    Some("orders:recent:{}"),
+                    ("orders/services.py", 11),
+                    Some("60 * 5")
+                )],
+                vec![(
+                    "save() override",
+                    "orders.models.Order.save",
+                    ("orders/models.py", 7)
+                )],
                 vec![
                     ("update()", ("orders/services.py", 16), false),
                     ("update()", ("orders/services.py", 20), true),
@@ -171,11 +230,31 @@ fn invalidation_findings_and_map() {
     assert_eq!(
         map_keys(&report),
         vec![
-            ("catalog:brand:{}", vec![("catalog/services.py", 32)], vec![]),
-            ("catalog:categories", vec![("catalog/services.py", 20)], vec![("catalog/signals.py", 16)]),
-            ("catalog:category:{}:products", vec![("catalog/services.py", 25)], vec![]),
-            ("catalog:product:{}", vec![("catalog/services.py", 11)], vec![("catalog/services.py", 16)]),
-            ("catalog:products:{}:category", vec![], vec![("catalog/signals.py", 17)]),
+            (
+                "catalog:brand:{}",
+                vec![("catalog/services.py", 32)],
+                vec![]
+            ),
+            (
+                "catalog:categories",
+                vec![("catalog/services.py", 20)],
+                vec![("catalog/signals.py", 16)]
+            ),
+            (
+                "catalog:category:{}:products",
+                vec![("catalog/services.py", 25)],
+                vec![]
+            ),
+            (
+                "catalog:product:{}",
+                vec![("catalog/services.py", 11)],
+                vec![("catalog/services.py", 16)]
+            ),
+            (
+                "catalog:products:{}:category",
+                vec![],
+                vec![("catalog/signals.py", 17)]
+            ),
             (
                 "orders:recent:{}",
                 vec![("orders/services.py", 11)],
@@ -190,10 +269,9 @@ fn invalidation_findings_and_map() {
         .find(|d| d["code"] == "CA303")
         .unwrap();
     assert!(
-        dead["message"]
-            .as_str()
-            .unwrap()
-            .contains("the closest written key is `catalog:category:{}:products` (catalog/services.py:25)"),
+        dead["message"].as_str().unwrap().contains(
+            "the closest written key is `catalog:category:{}:products` (catalog/services.py:25)"
+        ),
         "{dead}"
     );
 }
@@ -204,7 +282,11 @@ fn clean_invalidation_project_passes_the_gate() {
     let (report, status) = check_invalidation(&root);
     assert_eq!(status, 0);
     assert_eq!(findings(&report), Default::default());
-    let everything = ("post_save/post_delete receiver", "news.signals.clear_news_caches", ("news/signals.py", 8));
+    let everything = (
+        "post_save/post_delete receiver",
+        "news.signals.clear_news_caches",
+        ("news/signals.py", 8),
+    );
     assert_eq!(
         map_models(&report),
         vec![
@@ -212,8 +294,16 @@ fn clean_invalidation_project_passes_the_gate() {
                 "news.Article",
                 Some(("news/models.py", 4)),
                 vec![
-                    (Some("news:headlines"), ("news/services.py", 8), Some("60 * 15")),
-                    (Some("news:article:{}"), ("news/services.py", 12), Some("60 * 15")),
+                    (
+                        Some("news:headlines"),
+                        ("news/services.py", 8),
+                        Some("60 * 15")
+                    ),
+                    (
+                        Some("news:article:{}"),
+                        ("news/services.py", 12),
+                        Some("60 * 15")
+                    ),
                 ],
                 vec![everything],
                 vec![("update()", ("news/services.py", 16), true)],
@@ -221,11 +311,23 @@ fn clean_invalidation_project_passes_the_gate() {
             (
                 "pages.Page",
                 Some(("pages/models.py", 5)),
-                vec![(Some("pages:page:{}"), ("pages/views.py", 12), Some("60 * 60"))],
+                vec![(
+                    Some("pages:page:{}"),
+                    ("pages/views.py", 12),
+                    Some("60 * 60")
+                )],
                 vec![
                     everything,
-                    ("save() override", "pages.models.Page.save", ("pages/models.py", 5)),
-                    ("delete() override", "pages.models.Page.delete", ("pages/models.py", 5)),
+                    (
+                        "save() override",
+                        "pages.models.Page.save",
+                        ("pages/models.py", 5)
+                    ),
+                    (
+                        "delete() override",
+                        "pages.models.Page.delete",
+                        ("pages/models.py", 5)
+                    ),
                 ],
                 vec![],
             ),

@@ -9,9 +9,10 @@ fn check(source: &str, expected: &[(&str, usize)]) {
     check_project(&[("app/example.py", source)], "app/example.py", expected);
 }
 
+/// Runs the CA1 rules (what goes into the cache) on a small project.
 fn check_project(files: &[(&str, &str)], path: &str, expected: &[(&str, usize)]) {
     let dir = project(files);
-    let (report, _) = analyze_json(dir.path(), &[]);
+    let (report, _) = analyze_json(dir.path(), &["--select", "CA1"]);
     let expected: std::collections::BTreeSet<_> = expected
         .iter()
         .map(|(code, line)| common::finding(code, path, *line))

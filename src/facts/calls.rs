@@ -5,16 +5,16 @@ use ruff_python_ast::{self as ast, Expr};
 use ruff_text_size::Ranged;
 
 use super::eval::{
-    constant, is_computed, is_project_name, key_source, model_ref, qualified_name,
-    queryset_source, string_literal,
+    constant, is_computed, is_project_name, key_source, model_ref, qualified_name, queryset_source,
+    string_literal,
 };
 use super::extract::{argument, has_unpacking, keyword, Extractor};
 use super::keys::{KeySource, KeyTemplate};
 use super::scope::{Binding, Env};
 use super::shape::{ManagerOrigin, ModelRef, Shape};
 use super::{
-    BulkKind, BulkWrite, CacheCall, CacheKey, CacheOp, ReceiverFact, Signal, Snippet,
-    StoredValue, Timeout,
+    BulkKind, BulkWrite, CacheCall, CacheKey, CacheOp, ReceiverFact, Signal, Snippet, StoredValue,
+    Timeout,
 };
 
 impl Extractor<'_> {
@@ -285,7 +285,8 @@ impl Extractor<'_> {
             return;
         };
         if kind == BulkKind::ReverseRelated {
-            let bulk_false = matches!(keyword(call, "bulk"), Some(Expr::BooleanLiteral(b)) if !b.value);
+            let bulk_false =
+                matches!(keyword(call, "bulk"), Some(Expr::BooleanLiteral(b)) if !b.value);
             let related = matches!(model, ModelRef::Attribute(_) | ModelRef::ReverseAccessor(_));
             if bulk_false || !related {
                 return;

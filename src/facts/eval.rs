@@ -229,7 +229,12 @@ impl Extractor<'_> {
     }
 
     /// A list, set or dict comprehension: evaluated data read from what it iterates.
-    fn comprehension(&self, generators: &[ast::Comprehension], env: &Env<'_>, depth: usize) -> Shape {
+    fn comprehension(
+        &self,
+        generators: &[ast::Comprehension],
+        env: &Env<'_>,
+        depth: usize,
+    ) -> Shape {
         let sources = generators.iter().map(|g| self.eval(&g.iter, env, depth));
         Shape::one_of(sources.collect()).into_data()
     }
@@ -309,7 +314,8 @@ pub(super) fn is_computed(expr: &Expr, env: &Env<'_>) -> bool {
                 }
                 // `dict()`, `list()` and friends without arguments are literals by another name.
                 Expr::Call(call)
-                    if call.arguments.is_empty() && is_builtin_constructor(&call.func, self.env) => {}
+                    if call.arguments.is_empty()
+                        && is_builtin_constructor(&call.func, self.env) => {}
                 Expr::Call(_)
                 | Expr::ListComp(_)
                 | Expr::SetComp(_)
@@ -369,8 +375,9 @@ fn looks_like_model(expr: &Expr) -> bool {
         Expr::Attribute(attribute) => {
             starts_upper(attribute.attr.as_str()) || attribute.attr.as_str() == "model"
         }
-        Expr::Call(call) => last_segment(&call.func)
-            .is_some_and(|n| n == "get_user_model" || n == "get_model"),
+        Expr::Call(call) => {
+            last_segment(&call.func).is_some_and(|n| n == "get_user_model" || n == "get_model")
+        }
         _ => false,
     }
 }
@@ -547,7 +554,9 @@ pub(super) fn key_template(expr: &Expr, env: &Env<'_>, depth: usize) -> Option<K
             }
         }
         Expr::Name(name) => match env.lookup(name.id.as_str())? {
-            [Binding::Value(Shape::Constant(Constant::Str(text)))] => Some(KeyTemplate::literal(text)),
+            [Binding::Value(Shape::Constant(Constant::Str(text)))] => {
+                Some(KeyTemplate::literal(text))
+            }
             [Binding::Value(Shape::Template(template))] => Some(template.clone()),
             _ => None,
         },

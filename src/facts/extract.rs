@@ -6,7 +6,9 @@ use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_text_size::TextSize;
 
-use super::eval::{constant, is_project_name, key_template, last_segment, model_ref, qualified_name};
+use super::eval::{
+    constant, is_project_name, key_template, last_segment, model_ref, qualified_name,
+};
 use super::keys::KeyTemplate;
 use super::scope::{Binding, Env};
 use super::settings::cache_settings;
@@ -141,7 +143,9 @@ impl Extractor<'_> {
 
     pub(super) fn record_call(&mut self, callee: String, call: &ast::ExprCall) {
         if let Some(activity) = self.activities.last_mut() {
-            activity.calls.push((callee, ruff_text_size::Ranged::range(call).start()));
+            activity
+                .calls
+                .push((callee, ruff_text_size::Ranged::range(call).start()));
         }
     }
 
@@ -466,7 +470,12 @@ impl Extractor<'_> {
         }
     }
 
-    fn walk_class(&mut self, class: &ast::StmtClassDef, mut env: Env<'_>, qualified: &str) -> ClassFact {
+    fn walk_class(
+        &mut self,
+        class: &ast::StmtClassDef,
+        mut env: Env<'_>,
+        qualified: &str,
+    ) -> ClassFact {
         let mut fact = ClassFact {
             qualified_name: qualified.to_string(),
             name: class.name.to_string(),
@@ -592,8 +601,17 @@ impl Extractor<'_> {
     }
 
     /// `POPULAR_KEY = "blog:popular"`: a key other modules may import.
-    fn record_key_constant(&mut self, targets: &[Expr], value: &Expr, env: &Env<'_>, frame: &Frame<'_>) {
-        if !matches!(value, Expr::StringLiteral(_) | Expr::FString(_) | Expr::BinOp(_)) {
+    fn record_key_constant(
+        &mut self,
+        targets: &[Expr],
+        value: &Expr,
+        env: &Env<'_>,
+        frame: &Frame<'_>,
+    ) {
+        if !matches!(
+            value,
+            Expr::StringLiteral(_) | Expr::FString(_) | Expr::BinOp(_)
+        ) {
             return;
         }
         let [Expr::Name(name)] = targets else { return };
@@ -633,7 +651,10 @@ fn relation_kind(call: &ast::ExprCall) -> Option<RelationKind> {
     Some(match last_segment(&call.func)? {
         "ForeignKey" | "ParentalKey" => RelationKind::ForeignKey,
         "OneToOneField" => RelationKind::OneToOne,
-        "ManyToManyField" | "ParentalManyToManyField" | "GenericRelation" | "TaggableManager"
+        "ManyToManyField"
+        | "ParentalManyToManyField"
+        | "GenericRelation"
+        | "TaggableManager"
         | "ClusterTaggableManager" => RelationKind::ManyToMany,
         _ => return None,
     })
@@ -643,7 +664,9 @@ fn relation_kind(call: &ast::ExprCall) -> Option<RelationKind> {
 fn declares_manager(call: &ast::ExprCall) -> bool {
     match call.func.as_ref() {
         Expr::Call(inner) => last_segment(&inner.func) == Some("from_queryset"),
-        func => last_segment(func).is_some_and(|name| name.ends_with("Manager") || name == "as_manager"),
+        func => {
+            last_segment(func).is_some_and(|name| name.ends_with("Manager") || name == "as_manager")
+        }
     }
 }
 
@@ -674,7 +697,11 @@ fn bind_target(target: &Expr, binding: Binding, env: &mut Env<'_>) {
     }
 }
 
-pub(super) fn argument<'a>(call: &'a ast::ExprCall, position: usize, name: &str) -> Option<&'a Expr> {
+pub(super) fn argument<'a>(
+    call: &'a ast::ExprCall,
+    position: usize,
+    name: &str,
+) -> Option<&'a Expr> {
     for (index, arg) in call.arguments.args.iter().enumerate() {
         if arg.is_starred_expr() {
             break;

@@ -15,7 +15,10 @@ pub enum KeyPart {
 pub enum KeySource {
     Template(KeyTemplate),
     /// `called` is true for `key_for(post)`, false for `POPULAR_KEY`.
-    Symbol { name: String, called: bool },
+    Symbol {
+        name: String,
+        called: bool,
+    },
     Unknown,
 }
 

@@ -88,8 +88,7 @@ pub enum Signal {
 
 impl Signal {
     pub fn from_qualified(name: &str) -> Option<Signal> {
-        let short = name
-            .strip_prefix("django.db.models.signals.")?;
+        let short = name.strip_prefix("django.db.models.signals.")?;
         Some(match short {
             "pre_save" => Signal::PreSave,
             "post_save" => Signal::PostSave,

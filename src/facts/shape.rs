@@ -136,7 +136,9 @@ impl Shape {
             Shape::Container(items) => items.iter().any(|(s, _)| s.is_interesting()),
             Shape::OneOf(items) => items.iter().any(Shape::is_interesting),
             Shape::ModelData(models) => !models.is_empty(),
-            Shape::Manager(origin) => !matches!(origin, ManagerOrigin::Model(ModelRef::Attribute(_))),
+            Shape::Manager(origin) => {
+                !matches!(origin, ManagerOrigin::Model(ModelRef::Attribute(_)))
+            }
             Shape::Constant(_) | Shape::Template(_) | Shape::Opaque => false,
         }
     }

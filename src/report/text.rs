@@ -90,7 +90,11 @@ fn write_diagnostic(out: &mut dyn Write, d: &Diagnostic, options: &TextOptions) 
 fn write_invalidation_map(out: &mut dyn Write, map: &InvalidationMap) -> io::Result<()> {
     let place = |l: &Location| format!("{}:{}", escape_controls(&l.path), l.span.line);
     if map.models.is_empty() {
-        writeln!(out, "{}", "Invalidation map: no model data is cached.".bold())?;
+        writeln!(
+            out,
+            "{}",
+            "Invalidation map: no model data is cached.".bold()
+        )?;
         return writeln!(out);
     }
     writeln!(out, "{}", "Invalidation map:".bold())?;
@@ -122,7 +126,11 @@ fn write_invalidation_map(out: &mut dyn Write, map: &InvalidationMap) -> io::Res
             writeln!(out, "    invalidated by  {}", "nothing".red())?;
         }
         for bypass in &entry.bypassed_by {
-            let handled = if bypass.handled { " (cache cleared after it)" } else { "" };
+            let handled = if bypass.handled {
+                " (cache cleared after it)"
+            } else {
+                ""
+            };
             writeln!(
                 out,
                 "    bypassed by     {} ({}){handled}",

@@ -1,6 +1,6 @@
 //! CA101 queryset-cached-unevaluated: a QuerySet written to the cache.
 
-use super::{RuleContext, Rule, Violation};
+use super::{Rule, RuleContext, Violation};
 use crate::diagnostic::Severity;
 use crate::index::LeafKind;
 

@@ -1,6 +1,6 @@
 //! CA102 cache-timeout-missing: a cache write that relies on the configured `TIMEOUT`.
 
-use super::{RuleContext, Rule, Violation};
+use super::{Rule, RuleContext, Violation};
 use crate::diagnostic::Severity;
 use crate::facts::settings::SettingTimeout;
 use crate::facts::shape::Constant;

@@ -1,6 +1,6 @@
 //! CA103 cache-timeout-never-expires: an explicit `timeout=None`.
 
-use super::{RuleContext, Rule, Violation};
+use super::{Rule, RuleContext, Violation};
 use crate::diagnostic::Severity;
 use crate::facts::shape::Constant;
 use crate::facts::Timeout;

@@ -1,6 +1,6 @@
 //! CA104 get-or-set-eager-default: a `get_or_set` default computed on every call.
 
-use super::{RuleContext, Rule, Violation};
+use super::{Rule, RuleContext, Violation};
 use crate::diagnostic::Severity;
 
 pub const RULE: Rule = Rule {

@@ -1,6 +1,6 @@
 //! CA105 cache-value-unpicklable: a value pickle cannot serialise.
 
-use super::{RuleContext, Rule, Violation};
+use super::{Rule, RuleContext, Violation};
 use crate::diagnostic::Severity;
 use crate::index::LeafKind;
 

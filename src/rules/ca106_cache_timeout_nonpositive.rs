@@ -1,6 +1,6 @@
 //! CA106 cache-timeout-nonpositive: a timeout of zero or less.
 
-use super::{RuleContext, Rule, Violation};
+use super::{Rule, RuleContext, Violation};
 use crate::diagnostic::Severity;
 use crate::facts::shape::Constant;
 use crate::facts::Timeout;

@@ -1,6 +1,6 @@
 //! CA107 cache-key-invalid: a key Django warns about and memcached rejects.
 
-use super::{RuleContext, Rule, Violation};
+use super::{Rule, RuleContext, Violation};
 use crate::diagnostic::Severity;
 use crate::facts::keys::KeyTemplate;
 

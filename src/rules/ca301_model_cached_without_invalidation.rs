@@ -1,7 +1,7 @@
 //! CA301 model-cached-without-invalidation: a model's data is cached and nothing clears
 //! it when the model changes.
 
-use super::{RuleContext, Rule, Violation};
+use super::{Rule, RuleContext, Violation};
 use crate::diagnostic::Severity;
 use crate::invalidation::ModelEntry;
 
@@ -23,14 +23,15 @@ fn check(context: &RuleContext) -> Vec<Violation> {
         .models
         .iter()
         .filter(|entry| !entry.cached_in.is_empty() && entry.invalidated_by.is_empty())
-        .filter(|entry| !entry.is_abstract)
+        // A model outside the tree may well have receivers outside it too: only the map
+        // shows those.
+        .filter(|entry| entry.location.is_some() && !entry.is_abstract)
         .filter_map(violation)
         .collect()
 }
 
 fn violation(entry: &ModelEntry) -> Option<Violation> {
-    let first_write = entry.cached_in.first()?;
-    let location = entry.location.as_ref().unwrap_or(&first_write.location);
+    let location = entry.location.as_ref()?;
     let mut writes: Vec<String> = entry
         .cached_in
         .iter()
@@ -52,7 +53,10 @@ fn violation(entry: &ModelEntry) -> Option<Violation> {
         })
         .collect();
     if entry.cached_in.len() > LISTED_WRITES {
-        writes.push(format!("and {} more", entry.cached_in.len() - LISTED_WRITES));
+        writes.push(format!(
+            "and {} more",
+            entry.cached_in.len() - LISTED_WRITES
+        ));
     }
     Some(Violation {
         path: location.path.clone(),

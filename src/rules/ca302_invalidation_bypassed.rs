@@ -1,7 +1,7 @@
 //! CA302 invalidation-bypassed: a write that skips the signals or overrides a model's
 //! cache invalidation relies on.
 
-use super::{RuleContext, Rule, Violation};
+use super::{Rule, RuleContext, Violation};
 use crate::diagnostic::Severity;
 
 pub const RULE: Rule = Rule {

@@ -1,6 +1,6 @@
 //! CA303 invalidated-key-never-set: a delete whose key nothing in the project writes.
 
-use super::{RuleContext, Rule, Violation};
+use super::{Rule, RuleContext, Violation};
 use crate::diagnostic::Severity;
 
 pub const RULE: Rule = Rule {
