@@ -37,11 +37,9 @@ pub enum ManagerKind {
 pub struct ProjectIndex {
     pub files: Vec<FileEntry>,
     pub models: Vec<Model>,
-    /// Every dotted suffix of at least two parts of each function's name, so that
-    /// `blog.services.recent` finds `mysite.blog.services.recent` too.
-    functions: HashMap<String, Vec<(usize, usize)>>,
-    function_facts: HashMap<String, Vec<(usize, usize)>>,
-    key_constants: HashMap<String, Vec<(usize, usize)>>,
+    functions: NameTable,
+    function_facts: NameTable,
+    key_constants: NameTable,
     /// Model lookups: by dotted-name suffix, bare class name, label, lower-cased name.
     model_names: HashMap<String, Vec<usize>>,
     /// Manager attributes (`related_name`, many-to-many fields, custom managers) and the
@@ -74,30 +72,26 @@ impl ProjectIndex {
         let mut index = ProjectIndex {
             files,
             models: Vec::new(),
-            functions: HashMap::new(),
-            function_facts: HashMap::new(),
-            key_constants: HashMap::new(),
+            functions: NameTable::default(),
+            function_facts: NameTable::default(),
+            key_constants: NameTable::default(),
             model_names: HashMap::new(),
             manager_attributes: HashMap::new(),
         };
         for (file_index, file) in index.files.iter().enumerate() {
             let facts = &file.facts;
             for (i, function) in facts.functions.iter().enumerate() {
-                insert_suffixes(
-                    &mut index.functions,
-                    &function.qualified_name,
-                    (file_index, i),
-                );
+                index
+                    .functions
+                    .insert(&function.qualified_name, (file_index, i));
             }
             for (i, function) in facts.function_facts.iter().enumerate() {
-                insert_suffixes(
-                    &mut index.function_facts,
-                    &function.qualified_name,
-                    (file_index, i),
-                );
+                index
+                    .function_facts
+                    .insert(&function.qualified_name, (file_index, i));
             }
             for (i, (name, _)) in facts.key_constants.iter().enumerate() {
-                insert_suffixes(&mut index.key_constants, name, (file_index, i));
+                index.key_constants.insert(name, (file_index, i));
             }
         }
         index.find_models();
@@ -234,16 +228,20 @@ impl ProjectIndex {
             ModelRef::Class(name) | ModelRef::Label(name) => name.clone(),
             ModelRef::ReverseAccessor(lower) => format!("lower:{lower}"),
             ModelRef::Attribute(attr) => {
-                let mut models: Vec<usize> = self
+                let mut models: Vec<Option<usize>> = self
                     .manager_attributes
                     .get(attr)
                     .into_iter()
                     .flatten()
-                    .filter_map(|(m, _)| *m)
+                    .map(|(m, _)| *m)
                     .collect();
                 models.sort_unstable();
                 models.dedup();
-                return models;
+                // An attribute several models declare names none of them for sure.
+                return match models.as_slice() {
+                    [Some(model)] => vec![*model],
+                    _ => Vec::new(),
+                };
             }
         };
         match self.model_names.get(&key) {
@@ -306,17 +304,19 @@ impl ProjectIndex {
 
     /// The function a dotted name refers to, when exactly one project function matches.
     pub fn function(&self, qualified_name: &str) -> Option<&FunctionSummary> {
-        match self.functions.get(qualified_name)?.as_slice() {
-            [(file, function)] => Some(&self.files[*file].facts.functions[*function]),
-            _ => None,
-        }
+        let (file, function) = self.functions.find(qualified_name, |(file, function)| {
+            &self.files[file].facts.functions[function].qualified_name
+        })?;
+        Some(&self.files[file].facts.functions[function])
     }
 
     pub fn function_fact(&self, qualified_name: &str) -> Option<&FunctionFact> {
-        match self.function_facts.get(qualified_name)?.as_slice() {
-            [(file, function)] => Some(&self.files[*file].facts.function_facts[*function]),
-            _ => None,
-        }
+        let (file, function) = self
+            .function_facts
+            .find(qualified_name, |(file, function)| {
+                &self.files[file].facts.function_facts[function].qualified_name
+            })?;
+        Some(&self.files[file].facts.function_facts[function])
     }
 
     /// Whether the function writes to or deletes from the cache, itself or through the
@@ -341,12 +341,12 @@ impl ProjectIndex {
             KeySource::Symbol {
                 name,
                 called: false,
-            } => match self.key_constants.get(name.as_str())?.as_slice() {
-                [(file, constant)] => {
-                    Some(self.files[*file].facts.key_constants[*constant].1.clone())
-                }
-                _ => None,
-            },
+            } => {
+                let (file, constant) = self.key_constants.find(name, |(file, constant)| {
+                    &self.files[file].facts.key_constants[constant].0
+                })?;
+                Some(self.files[file].facts.key_constants[constant].1.clone())
+            }
             KeySource::Unknown => None,
         }
     }
@@ -451,14 +451,45 @@ impl ProjectIndex {
     }
 }
 
-fn insert_suffixes(
-    map: &mut HashMap<String, Vec<(usize, usize)>>,
-    name: &str,
-    value: (usize, usize),
-) {
-    for suffix in dotted_suffixes(name) {
-        map.entry(suffix.to_string()).or_default().push(value);
+/// Dotted names found by any suffix of two parts or more, so that an import of
+/// `blog.services.recent` finds `mysite.blog.services.recent`. Keyed by the last two parts;
+/// candidates are checked against the whole name when looked up.
+#[derive(Default)]
+struct NameTable {
+    by_tail: HashMap<String, Vec<(usize, usize)>>,
+}
+
+impl NameTable {
+    fn insert(&mut self, name: &str, value: (usize, usize)) {
+        if let Some(tail) = tail(name) {
+            self.by_tail
+                .entry(tail.to_string())
+                .or_default()
+                .push(value);
+        }
     }
+
+    /// The one entry whose name ends with `name` at a dot boundary.
+    fn find<'a>(
+        &self,
+        name: &str,
+        name_of: impl Fn((usize, usize)) -> &'a String,
+    ) -> Option<(usize, usize)> {
+        let candidates = self.by_tail.get(tail(name)?)?;
+        let mut matching = candidates.iter().copied().filter(|&candidate| {
+            let full = name_of(candidate);
+            full == name || full.ends_with(name) && full[..full.len() - name.len()].ends_with('.')
+        });
+        let first = matching.next()?;
+        matching.next().is_none().then_some(first)
+    }
+}
+
+/// The last two parts of a dotted name.
+fn tail(name: &str) -> Option<&str> {
+    let last_dot = name.rfind('.')?;
+    let start = name[..last_dot].rfind('.').map_or(0, |i| i + 1);
+    Some(&name[start..])
 }
 
 fn dotted_suffixes(name: &str) -> impl Iterator<Item = &str> {

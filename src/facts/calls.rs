@@ -257,8 +257,10 @@ impl Extractor<'_> {
 
     fn handler_name(&self, handler: &Expr, env: &Env<'_>) -> Option<String> {
         if let Expr::Name(name) = handler {
-            if let Some([Binding::Value(Shape::Callable { .. })]) = env.lookup(name.id.as_str()) {
-                return Some(self.nested_name(name.id.as_str()));
+            if let Some([binding]) = env.lookup(name.id.as_str()) {
+                if let Some(Shape::Callable { .. }) = binding.value_shape() {
+                    return Some(self.nested_name(name.id.as_str()));
+                }
             }
         }
         qualified_name(handler, env).filter(|q| is_project_name(q))

@@ -37,7 +37,7 @@ pub(super) const QUERYSET_METHODS: &[&str] = &[
     "datetimes",
 ];
 
-const MANAGER_ATTRIBUTES: &[&str] = &["objects", "_default_manager", "_base_manager"];
+pub(super) const MANAGER_ATTRIBUTES: &[&str] = &["objects", "_default_manager", "_base_manager"];
 
 /// Builtins whose result is an evaluated value, never a QuerySet.
 const EVALUATING_BUILTINS: &[&str] = &[
@@ -137,11 +137,11 @@ impl Extractor<'_> {
                 text: self.locator.snippet(attribute),
             };
         }
-        if MANAGER_ATTRIBUTES.contains(&attr) && looks_like_model(owner) {
-            return Shape::Manager(match model_ref(owner, env) {
-                Some(model) => ManagerOrigin::Model(model),
-                None => ManagerOrigin::Unknown,
-            });
+        if MANAGER_ATTRIBUTES.contains(&attr) {
+            let model = looks_like_model(owner)
+                .then(|| model_ref(owner, env))
+                .flatten();
+            return Shape::Manager(model.map_or(ManagerOrigin::Unknown, ManagerOrigin::Model));
         }
         if let Some(model) = attr.strip_suffix("_set").filter(|m| !m.is_empty()) {
             return Shape::Manager(ManagerOrigin::Model(ModelRef::ReverseAccessor(
@@ -149,9 +149,20 @@ impl Extractor<'_> {
             )));
         }
         let related = Shape::Manager(ManagerOrigin::Model(ModelRef::Attribute(attr.to_string())));
-        match self.eval(owner, env, depth).into_data() {
-            Shape::Opaque => related,
-            data => Shape::OneOf(vec![related, data]),
+        let owner_models = match owner {
+            Expr::Name(name) => env
+                .lookup(name.id.as_str())
+                .unwrap_or(&[])
+                .iter()
+                .filter_map(Binding::value_shape)
+                .flat_map(Shape::models)
+                .collect(),
+            _ => self.eval(owner, env, depth).models(),
+        };
+        if owner_models.is_empty() {
+            related
+        } else {
+            Shape::OneOf(vec![related, Shape::ModelData(owner_models)])
         }
     }
 
@@ -197,8 +208,8 @@ impl Extractor<'_> {
                 .lookup(name.id.as_str())
                 .unwrap_or(&[])
                 .iter()
-                .filter_map(|binding| match binding {
-                    Binding::Value(Shape::Callable { returns, .. }) => Some((**returns).clone()),
+                .filter_map(|binding| match binding.value_shape() {
+                    Some(Shape::Callable { returns, .. }) => Some((**returns).clone()),
                     _ => None,
                 })
                 .collect();
@@ -252,8 +263,13 @@ impl Extractor<'_> {
                     bindings
                         .iter()
                         .map(|binding| match binding {
-                            Binding::Value(Shape::Callable { returns, .. }) => {
-                                (**returns).clone().detached()
+                            Binding::Value(shape) if matches!(**shape, Shape::Callable { .. }) => {
+                                match &**shape {
+                                    Shape::Callable { returns, .. } => {
+                                        (**returns).clone().detached()
+                                    }
+                                    _ => Shape::Opaque,
+                                }
                             }
                             Binding::Qualified(function) if is_project_name(function) => {
                                 Shape::CallResult {
@@ -341,18 +357,25 @@ fn is_builtin_constructor(func: &Expr, env: &Env<'_>) -> bool {
 /// The dotted name an expression refers to through imports and module-level definitions;
 /// unbound names are builtins.
 pub(super) fn qualified_name(expr: &Expr, env: &Env<'_>) -> Option<String> {
-    match expr {
-        Expr::Name(name) => match env.lookup(name.id.as_str()) {
-            None => Some(format!("builtins.{}", name.id)),
-            Some([Binding::Qualified(qualified)]) => Some(qualified.clone()),
-            Some(_) => None,
-        },
-        Expr::Attribute(attribute) => {
-            let base = qualified_name(&attribute.value, env)?;
-            Some(format!("{base}.{}", attribute.attr))
-        }
-        _ => None,
+    let mut attributes: Vec<&str> = Vec::new();
+    let mut current = expr;
+    while let Expr::Attribute(attribute) = current {
+        attributes.push(attribute.attr.as_str());
+        current = &attribute.value;
     }
+    let Expr::Name(name) = current else {
+        return None;
+    };
+    let mut qualified = match env.lookup(name.id.as_str()) {
+        None => format!("builtins.{}", name.id),
+        Some([Binding::Qualified(qualified)]) => qualified.clone(),
+        Some(_) => return None,
+    };
+    for attribute in attributes.iter().rev() {
+        qualified.push('.');
+        qualified.push_str(attribute);
+    }
+    Some(qualified)
 }
 
 /// Names that may be project code: not builtins, not Django.
@@ -467,7 +490,7 @@ pub(super) fn constant(expr: &Expr, env: &Env<'_>, depth: usize) -> Option<Const
             Some(Constant::Number(value))
         }
         Expr::Name(name) => match env.lookup(name.id.as_str())? {
-            [Binding::Value(Shape::Constant(value))] => Some(value.clone()),
+            [binding] => binding.value_shape()?.constant().cloned(),
             _ => None,
         },
         _ => None,
@@ -554,10 +577,11 @@ pub(super) fn key_template(expr: &Expr, env: &Env<'_>, depth: usize) -> Option<K
             }
         }
         Expr::Name(name) => match env.lookup(name.id.as_str())? {
-            [Binding::Value(Shape::Constant(Constant::Str(text)))] => {
-                Some(KeyTemplate::literal(text))
-            }
-            [Binding::Value(Shape::Template(template))] => Some(template.clone()),
+            [binding] => match binding.value_shape()? {
+                Shape::Constant(Constant::Str(text)) => Some(KeyTemplate::literal(text)),
+                Shape::Template(template) => Some(template.clone()),
+                _ => None,
+            },
             _ => None,
         },
         _ => None,

@@ -283,7 +283,7 @@ impl Extractor<'_> {
                             shape @ Shape::Unpicklable {
                                 what: Unpicklable::OpenFile,
                                 ..
-                            } => Binding::Value(shape),
+                            } => Binding::value(shape),
                             _ => Binding::Unknown,
                         };
                         bind_target(target, binding, env);
@@ -580,7 +580,7 @@ impl Extractor<'_> {
                 }
             }
         }
-        Binding::Value(self.eval(value, env, 0))
+        Binding::value(self.eval(value, env, 0))
     }
 
     fn record_settings(&mut self, targets: &[Expr], value: &Expr, env: &Env<'_>) {

@@ -4,7 +4,9 @@
 //! `if`, both branches' assignments reach). Function scopes fall back to the module's
 //! final bindings, as Python resolves globals at call time.
 
-use std::collections::HashMap;
+use std::rc::Rc;
+
+use rustc_hash::FxHashMap;
 
 use super::shape::{CallableKind, Shape, Unpicklable};
 
@@ -14,15 +16,15 @@ pub enum Binding {
     Qualified(String),
     /// A Django cache object, with its alias when known.
     DjangoCache(Option<String>),
-    /// A variable holding a value of this shape.
-    Value(Shape),
+    /// A variable holding a value of this shape (shared: scopes are cloned at branches).
+    Value(Rc<Shape>),
     /// A view's `request` parameter.
     Request,
     /// Anything else (parameters, loop variables, unpacked values).
     Unknown,
 }
 
-pub type Bindings = HashMap<String, Vec<Binding>>;
+pub type Bindings = FxHashMap<String, Vec<Binding>>;
 
 const MAX_REACHING: usize = 8;
 
@@ -36,7 +38,7 @@ impl<'g> Env<'g> {
     pub fn module() -> Self {
         Env {
             globals: None,
-            locals: Bindings::new(),
+            locals: Bindings::default(),
         }
     }
 
@@ -67,7 +69,7 @@ impl<'g> Env<'g> {
         }
         names.sort_unstable();
         names.dedup();
-        let mut merged = Bindings::new();
+        let mut merged = Bindings::default();
         for name in names {
             let mut reaching: Vec<Binding> = Vec::new();
             for env in std::iter::once(&*self).chain(others.iter()) {
@@ -87,7 +89,7 @@ impl Binding {
     /// What a use of the name evaluates to.
     pub fn shape(&self) -> Shape {
         match self {
-            Binding::Value(shape) => shape.clone().detached(),
+            Binding::Value(shape) => Shape::clone(shape).detached(),
             Binding::Request => Shape::Unpicklable {
                 what: Unpicklable::Request,
                 text: "request".to_string(),
@@ -96,8 +98,20 @@ impl Binding {
         }
     }
 
+    pub fn value(shape: Shape) -> Binding {
+        Binding::Value(Rc::new(shape))
+    }
+
+    /// The shape a variable holds, without copying it.
+    pub fn value_shape(&self) -> Option<&Shape> {
+        match self {
+            Binding::Value(shape) => Some(shape),
+            _ => None,
+        }
+    }
+
     pub fn local_function(name: &str, returns: Shape) -> Binding {
-        Binding::Value(Shape::Callable {
+        Binding::value(Shape::Callable {
             kind: CallableKind::LocalFunction,
             text: name.to_string(),
             returns: Box::new(returns),
