@@ -37,32 +37,25 @@ fn violation(entry: &ModelEntry) -> Option<Violation> {
         .iter()
         .take(LISTED_WRITES)
         .map(|cached| {
+            let key = match &cached.key {
+                Some(key) => format!("`{key}`"),
+                None => "a run-time key".to_string(),
+            };
+            let timeout = cached.timeout.as_deref().unwrap_or("default timeout");
             format!(
-                "{} at {}:{} ({})",
-                match &cached.key {
-                    Some(key) => format!("`{key}`"),
-                    None => "a key built at run time".to_string(),
-                },
-                cached.location.path,
-                cached.location.span.line,
-                match &cached.timeout {
-                    Some(timeout) => format!("timeout {timeout}"),
-                    None => "default timeout".to_string(),
-                }
+                "{key} ({}:{}, {timeout})",
+                cached.location.path, cached.location.span.line
             )
         })
         .collect();
     if entry.cached_in.len() > LISTED_WRITES {
-        writes.push(format!(
-            "and {} more",
-            entry.cached_in.len() - LISTED_WRITES
-        ));
+        writes.push(format!("{} more", entry.cached_in.len() - LISTED_WRITES));
     }
     Some(Violation {
         path: location.path.clone(),
         span: location.span.clone(),
         message: format!(
-            "model `{}` is cached ({}) but no save/delete signal receiver or save()/delete() override touches the cache, so cached data stays stale for {}; add a post_save/post_delete receiver that deletes these keys",
+            "model `{}` is cached under {} but no save/delete receiver or save()/delete() override clears the cache, so cached data stays stale for {}; add a post_save/post_delete receiver that deletes these keys",
             entry.model,
             writes.join(", "),
             entry.staleness()
