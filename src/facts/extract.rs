@@ -37,13 +37,20 @@ pub fn extract(
     let mut frame = Frame::new(ScopeKind::Module, module_name.to_string());
     extractor.walk_body(&module.body, &mut env, &mut frame);
 
-    let globals = env.locals;
+    let mut globals = env.into_bindings();
+    // A name some function rebinds with `global` may hold anything at call time.
+    for name in global_declarations(&module.body) {
+        if let Some(bindings) = globals.get_mut(name) {
+            if !bindings.contains(&Binding::Unknown) {
+                bindings.push(Binding::Unknown);
+            }
+        }
+    }
     for deferred in std::mem::take(&mut frame.deferred) {
         match deferred {
             Deferred::Function(func) => {
                 let qualified = frame.qualify(func.name.as_str());
-                let outcome =
-                    extractor.walk_function(func, Env::function(&globals, None), &qualified);
+                let outcome = extractor.walk_function(func, Env::function(&globals), &qualified);
                 if outcome.returns.is_interesting() || outcome.returns_key.is_some() {
                     extractor.facts.functions.push(FunctionSummary {
                         qualified_name: qualified,
@@ -54,7 +61,7 @@ pub fn extract(
             }
             Deferred::Class(class) => {
                 let qualified = frame.qualify(class.name.as_str());
-                let fact = extractor.walk_class(class, Env::function(&globals, None), &qualified);
+                let fact = extractor.walk_class(class, Env::function(&globals), &qualified);
                 extractor.facts.classes.push(fact);
             }
         }
@@ -169,27 +176,25 @@ impl Extractor<'_> {
         }
     }
 
-    /// Walks alternative bodies from the same starting scope and joins their outcomes.
+    /// Walks alternative bodies from the same starting point and joins the writes of
+    /// those that fall through (a branch that returns or raises leaves nothing behind).
     fn walk_alternatives<'a>(
         &mut self,
         bodies: &[&'a [Stmt]],
-        include_fallthrough: bool,
+        fallthrough: bool,
         env: &mut Env<'_>,
         frame: &mut Frame<'a>,
     ) {
-        let start = env.clone();
         let mut outcomes = Vec::new();
         for body in bodies {
-            let mut branch = start.clone();
-            self.walk_body(body, &mut branch, frame);
-            outcomes.push(branch);
-        }
-        if !include_fallthrough {
-            if let Some(first) = outcomes.pop() {
-                *env = first;
+            env.push_scope();
+            self.walk_body(body, env, frame);
+            let writes = env.pop_scope();
+            if !terminates(body) {
+                outcomes.push(writes);
             }
         }
-        env.merge(outcomes);
+        env.join(outcomes, fallthrough);
     }
 
     fn walk_stmt<'a>(&mut self, stmt: &'a Stmt, env: &mut Env<'_>, frame: &mut Frame<'a>) {
@@ -297,20 +302,27 @@ impl Extractor<'_> {
                 self.walk_alternatives(&bodies, true, env, frame);
             }
             Stmt::Try(stmt_try) => {
-                let start = env.clone();
+                let mut outcomes = Vec::new();
+                env.push_scope();
                 self.walk_body(&stmt_try.body, env, frame);
                 self.walk_body(&stmt_try.orelse, env, frame);
-                let mut outcomes = Vec::new();
+                let completed = env.pop_scope();
+                if !terminates(&stmt_try.body) && !terminates(&stmt_try.orelse) {
+                    outcomes.push(completed);
+                }
                 for handler in &stmt_try.handlers {
                     let ast::ExceptHandler::ExceptHandler(handler) = handler;
-                    let mut branch = start.clone();
+                    env.push_scope();
                     if let Some(name) = &handler.name {
-                        branch.bind(name.as_str(), Binding::Unknown);
+                        env.bind(name.as_str(), Binding::Unknown);
                     }
-                    self.walk_body(&handler.body, &mut branch, frame);
-                    outcomes.push(branch);
+                    self.walk_body(&handler.body, env, frame);
+                    let caught = env.pop_scope();
+                    if !terminates(&handler.body) {
+                        outcomes.push(caught);
+                    }
                 }
-                env.merge(outcomes);
+                env.join(outcomes, false);
                 self.walk_body(&stmt_try.finalbody, env, frame);
             }
             Stmt::Import(import) => {
@@ -397,7 +409,8 @@ impl Extractor<'_> {
                 frame.deferred.push(Deferred::Function(func));
             }
             ScopeKind::Class => {
-                self.walk_function(func, env.clone(), &qualified);
+                // A method sees the enclosing scopes, not its class body's names.
+                self.walk_function(func, env.without_innermost(), &qualified);
             }
             ScopeKind::Function => {
                 let outcome = self.walk_function(func, env.clone(), &qualified);
@@ -409,12 +422,18 @@ impl Extractor<'_> {
     fn walk_function(
         &mut self,
         func: &ast::StmtFunctionDef,
-        mut env: Env<'_>,
+        enclosing: Env<'_>,
         qualified: &str,
     ) -> FunctionOutcome {
+        let mut env = enclosing.nested();
+        // Names assigned anywhere in the body are local from its first line on: they
+        // shadow the module's (and closures see them), whatever runs first.
+        for name in assigned_names(&func.body) {
+            env.bind(name, Binding::Unknown);
+        }
         for param in func.parameters.iter() {
             let name = param.name().as_str();
-            let binding = if name == "request" {
+            let binding = if name == "request" && is_request_annotation(param.annotation()) {
                 Binding::Request
             } else {
                 Binding::Unknown
@@ -473,9 +492,10 @@ impl Extractor<'_> {
     fn walk_class(
         &mut self,
         class: &ast::StmtClassDef,
-        mut env: Env<'_>,
+        enclosing: Env<'_>,
         qualified: &str,
     ) -> ClassFact {
+        let mut env = enclosing.nested();
         let mut fact = ClassFact {
             qualified_name: qualified.to_string(),
             name: class.name.to_string(),
@@ -645,6 +665,165 @@ impl<'a> Visitor<'a> for CallFinder<'a> {
         }
         visitor::walk_expr(self, expr);
     }
+}
+
+/// A `request` parameter is an `HttpRequest` unless annotated with another type.
+fn is_request_annotation(annotation: Option<&Expr>) -> bool {
+    const REQUEST_TYPES: &[&str] = &["HttpRequest", "WSGIRequest", "ASGIRequest", "Request"];
+    annotation.is_none_or(|a| last_segment(a).is_some_and(|name| REQUEST_TYPES.contains(&name)))
+}
+
+/// The names a function body binds (not counting nested functions' and classes' own
+/// bodies), less those it declares `global` or `nonlocal`.
+fn assigned_names(body: &[Stmt]) -> Vec<&str> {
+    fn targets<'a>(target: &'a Expr, names: &mut Vec<&'a str>) {
+        match target {
+            Expr::Name(name) => names.push(name.id.as_str()),
+            Expr::Tuple(tuple) => tuple.elts.iter().for_each(|e| targets(e, names)),
+            Expr::List(list) => list.elts.iter().for_each(|e| targets(e, names)),
+            Expr::Starred(starred) => targets(&starred.value, names),
+            _ => {}
+        }
+    }
+    fn collect<'a>(body: &'a [Stmt], names: &mut Vec<&'a str>, declared: &mut Vec<&'a str>) {
+        for stmt in body {
+            match stmt {
+                Stmt::Assign(assign) => assign.targets.iter().for_each(|t| targets(t, names)),
+                Stmt::AnnAssign(assign) if assign.value.is_some() => targets(&assign.target, names),
+                Stmt::AugAssign(assign) => targets(&assign.target, names),
+                Stmt::For(stmt_for) => {
+                    targets(&stmt_for.target, names);
+                    collect(&stmt_for.body, names, declared);
+                    collect(&stmt_for.orelse, names, declared);
+                }
+                Stmt::While(stmt_while) => {
+                    collect(&stmt_while.body, names, declared);
+                    collect(&stmt_while.orelse, names, declared);
+                }
+                Stmt::If(stmt_if) => {
+                    collect(&stmt_if.body, names, declared);
+                    for clause in &stmt_if.elif_else_clauses {
+                        collect(&clause.body, names, declared);
+                    }
+                }
+                Stmt::With(with) => {
+                    for item in &with.items {
+                        if let Some(vars) = &item.optional_vars {
+                            targets(vars, names);
+                        }
+                    }
+                    collect(&with.body, names, declared);
+                }
+                Stmt::Match(stmt_match) => {
+                    for case in &stmt_match.cases {
+                        collect(&case.body, names, declared);
+                    }
+                }
+                Stmt::Try(stmt_try) => {
+                    collect(&stmt_try.body, names, declared);
+                    for handler in &stmt_try.handlers {
+                        let ast::ExceptHandler::ExceptHandler(handler) = handler;
+                        if let Some(name) = &handler.name {
+                            names.push(name.as_str());
+                        }
+                        collect(&handler.body, names, declared);
+                    }
+                    collect(&stmt_try.orelse, names, declared);
+                    collect(&stmt_try.finalbody, names, declared);
+                }
+                Stmt::Import(import) => {
+                    for alias in &import.names {
+                        let bound = alias.asname.as_ref().map_or_else(
+                            || alias.name.as_str().split('.').next().unwrap_or_default(),
+                            |a| a.as_str(),
+                        );
+                        names.push(bound);
+                    }
+                }
+                Stmt::ImportFrom(import) => {
+                    for alias in &import.names {
+                        names.push(
+                            alias
+                                .asname
+                                .as_ref()
+                                .map_or(alias.name.as_str(), |a| a.as_str()),
+                        );
+                    }
+                }
+                Stmt::FunctionDef(func) => names.push(func.name.as_str()),
+                Stmt::ClassDef(class) => names.push(class.name.as_str()),
+                Stmt::Global(global) => declared.extend(global.names.iter().map(|n| n.as_str())),
+                Stmt::Nonlocal(nonlocal) => {
+                    declared.extend(nonlocal.names.iter().map(|n| n.as_str()))
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut names = Vec::new();
+    let mut declared = Vec::new();
+    collect(body, &mut names, &mut declared);
+    names.retain(|name| *name != "*" && !declared.contains(name));
+    names.sort_unstable();
+    names.dedup();
+    names
+}
+
+/// Every name some function of the module declares `global`.
+fn global_declarations(body: &[Stmt]) -> Vec<&str> {
+    let mut names = Vec::new();
+    let mut pending: Vec<&[Stmt]> = vec![body];
+    while let Some(body) = pending.pop() {
+        for stmt in body {
+            match stmt {
+                Stmt::Global(global) => names.extend(global.names.iter().map(|n| n.as_str())),
+                Stmt::FunctionDef(func) => pending.push(&func.body),
+                Stmt::ClassDef(class) => pending.push(&class.body),
+                Stmt::If(stmt_if) => {
+                    pending.push(&stmt_if.body);
+                    pending.extend(stmt_if.elif_else_clauses.iter().map(|c| &c.body[..]));
+                }
+                Stmt::For(stmt_for) => pending.push(&stmt_for.body),
+                Stmt::While(stmt_while) => pending.push(&stmt_while.body),
+                Stmt::With(with) => pending.push(&with.body),
+                Stmt::Try(stmt_try) => {
+                    pending.push(&stmt_try.body);
+                    pending.extend(stmt_try.handlers.iter().map(|h| {
+                        let ast::ExceptHandler::ExceptHandler(h) = h;
+                        &h.body[..]
+                    }));
+                }
+                _ => {}
+            }
+        }
+    }
+    names
+}
+
+/// Whether control never leaves `body` normally: it returns or raises on every path.
+fn terminates(body: &[Stmt]) -> bool {
+    body.iter().any(|stmt| match stmt {
+        Stmt::Return(_) | Stmt::Raise(_) => true,
+        Stmt::If(stmt_if) => {
+            let has_else = stmt_if.elif_else_clauses.iter().any(|c| c.test.is_none());
+            has_else
+                && terminates(&stmt_if.body)
+                && stmt_if
+                    .elif_else_clauses
+                    .iter()
+                    .all(|c| terminates(&c.body))
+        }
+        Stmt::With(with) => terminates(&with.body),
+        Stmt::Try(stmt_try) => {
+            terminates(&stmt_try.finalbody)
+                || ((terminates(&stmt_try.body) || terminates(&stmt_try.orelse))
+                    && stmt_try.handlers.iter().all(|handler| {
+                        let ast::ExceptHandler::ExceptHandler(handler) = handler;
+                        terminates(&handler.body)
+                    }))
+        }
+        _ => false,
+    })
 }
 
 fn relation_kind(call: &ast::ExprCall) -> Option<RelationKind> {

@@ -1,8 +1,8 @@
 //! Name bindings: what each name in a scope may refer to at a point in the code.
 //!
-//! A scope maps a name to every binding that may reach the current statement (after an
-//! `if`, both branches' assignments reach). Function scopes fall back to the module's
-//! final bindings, as Python resolves globals at call time.
+//! A name maps to every binding that may reach the current statement (after an `if`, both
+//! branches' assignments reach). Function scopes fall back to the module's final
+//! bindings, as Python resolves globals at call time.
 
 use std::rc::Rc;
 
@@ -28,60 +28,117 @@ pub type Bindings = FxHashMap<String, Vec<Binding>>;
 
 const MAX_REACHING: usize = 8;
 
+/// The names visible at a point of the code: layered scopes, innermost last, each shared
+/// until written so that branches, closures and class bodies cost nothing to open. Lookups
+/// that miss every layer fall back to the module's final bindings.
 #[derive(Clone)]
 pub struct Env<'g> {
     globals: Option<&'g Bindings>,
-    pub locals: Bindings,
+    scopes: Vec<Rc<Bindings>>,
 }
 
 impl<'g> Env<'g> {
     pub fn module() -> Self {
         Env {
             globals: None,
-            locals: Bindings::default(),
+            scopes: vec![Rc::default()],
         }
     }
 
-    pub fn function(globals: &'g Bindings, closure: Option<&Bindings>) -> Self {
+    /// The scope of a function or class body of the module, once the module is loaded.
+    pub fn function(globals: &'g Bindings) -> Self {
         Env {
             globals: Some(globals),
-            locals: closure.cloned().unwrap_or_default(),
+            scopes: vec![Rc::default()],
         }
+    }
+
+    /// This environment with a new, empty innermost scope (a function or class body, or a
+    /// branch whose writes are joined afterwards).
+    pub fn nested(&self) -> Self {
+        let mut nested = self.clone();
+        nested.push_scope();
+        nested
+    }
+
+    /// The environment a method body sees: its class's scope is not visible to it.
+    pub fn without_innermost(&self) -> Self {
+        let mut outer = self.clone();
+        if outer.scopes.len() > 1 {
+            outer.scopes.pop();
+        }
+        outer
+    }
+
+    pub fn push_scope(&mut self) {
+        self.scopes.push(Rc::default());
+    }
+
+    pub fn pop_scope(&mut self) -> Bindings {
+        match self.scopes.pop() {
+            Some(scope) => Rc::try_unwrap(scope).unwrap_or_else(|shared| (*shared).clone()),
+            None => Bindings::default(),
+        }
+    }
+
+    /// Every binding of the module, for the function bodies walked after it.
+    pub fn into_bindings(mut self) -> Bindings {
+        let mut flat = Bindings::default();
+        while !self.scopes.is_empty() {
+            for (name, bindings) in self.pop_scope() {
+                flat.entry(name).or_insert(bindings);
+            }
+        }
+        flat
     }
 
     pub fn lookup(&self, name: &str) -> Option<&[Binding]> {
-        self.locals
-            .get(name)
+        self.scopes
+            .iter()
+            .rev()
+            .find_map(|scope| scope.get(name))
             .or_else(|| self.globals.and_then(|g| g.get(name)))
             .map(Vec::as_slice)
     }
 
     pub fn bind(&mut self, name: &str, binding: Binding) {
-        self.locals.insert(name.to_string(), vec![binding]);
+        self.bind_all(name, vec![binding]);
     }
 
-    /// Joins the scopes at the end of alternative paths (branches of an `if`, loop taken
-    /// or not) into the scope after them.
-    pub fn merge(&mut self, others: Vec<Env<'g>>) {
-        let mut names: Vec<String> = self.locals.keys().cloned().collect();
-        for other in &others {
-            names.extend(other.locals.keys().cloned());
+    fn bind_all(&mut self, name: &str, bindings: Vec<Binding>) {
+        if self.scopes.is_empty() {
+            self.push_scope();
         }
+        if let Some(scope) = self.scopes.last_mut() {
+            Rc::make_mut(scope).insert(name.to_string(), bindings);
+        }
+    }
+
+    /// Joins the writes of alternative paths (branches of an `if`, a loop taken or not,
+    /// a `try` body and its handlers) into the current scope: a name may then hold what
+    /// any path left in it, or, with `fallthrough`, what it held before.
+    pub fn join(&mut self, outcomes: Vec<Bindings>, fallthrough: bool) {
+        let mut names: Vec<&String> = outcomes.iter().flat_map(|o| o.keys()).collect();
         names.sort_unstable();
         names.dedup();
-        let mut merged = Bindings::default();
+        let mut joined: Vec<(String, Vec<Binding>)> = Vec::with_capacity(names.len());
         for name in names {
+            let before = self.lookup(name).unwrap_or(&[]);
             let mut reaching: Vec<Binding> = Vec::new();
-            for env in std::iter::once(&*self).chain(others.iter()) {
-                for binding in env.lookup(&name).unwrap_or(&[]) {
-                    if !reaching.contains(binding) && reaching.len() < MAX_REACHING {
-                        reaching.push(binding.clone());
-                    }
+            let paths = outcomes
+                .iter()
+                .map(|outcome| outcome.get(name).map_or(before, Vec::as_slice))
+                .chain(fallthrough.then_some(before));
+            for binding in paths.flatten() {
+                if !reaching.contains(binding) && reaching.len() < MAX_REACHING {
+                    reaching.push(binding.clone());
                 }
             }
-            merged.insert(name, reaching);
+            joined.push((name.clone(), reaching));
         }
-        self.locals = merged;
+        for (name, reaching) in joined {
+            self.bind_all(&name, reaching);
+        }
     }
 }
 
