@@ -75,8 +75,11 @@ pub fn discover(root: &Path, paths: &[PathBuf]) -> Discovery {
             });
         }
     }
-    discovery.files.sort_by(|a, b| a.relative.cmp(&b.relative));
-    discovery.files.dedup_by(|a, b| a.relative == b.relative);
+    // Overlapping PATHs find a file twice; distinct files may share a lossy name.
+    discovery
+        .files
+        .sort_by(|a, b| (&a.relative, &a.absolute).cmp(&(&b.relative, &b.absolute)));
+    discovery.files.dedup_by(|a, b| a.absolute == b.absolute);
     discovery.app_dirs.sort();
     discovery
 }

@@ -275,6 +275,9 @@ impl ProjectIndex {
 
     fn is_manager(&self, origin: &ManagerOrigin) -> bool {
         match origin {
+            ManagerOrigin::Model(ModelRef::ReverseAccessor(lower)) => {
+                self.model_names.contains_key(&format!("lower:{lower}"))
+            }
             ManagerOrigin::Model(ModelRef::Attribute(attr)) => {
                 self.manager_attributes.contains_key(attr)
             }
@@ -381,6 +384,7 @@ impl ProjectIndex {
                 }
             }
             Shape::Callable { returns, .. } => self.collect_model_refs(returns, depth + 1, refs),
+            Shape::CalledIfCallable(inner) => self.collect_model_refs(inner, depth + 1, refs),
             other => refs.extend(other.models()),
         }
     }
@@ -389,16 +393,18 @@ impl ProjectIndex {
     /// project knowledge.
     pub fn stored_leaves(&self, shape: &Shape, span: &Span) -> Vec<StoredLeaf> {
         let mut leaves = Vec::new();
-        self.collect_leaves(shape, span, None, 0, &mut leaves);
+        let at = Place { span, via: None };
+        self.collect_leaves(shape, &at, false, 0, &mut leaves);
         leaves.dedup();
         leaves
     }
 
+    /// `call`: the value is called first if it is callable (a `get_or_set` default).
     fn collect_leaves(
         &self,
         shape: &Shape,
-        span: &Span,
-        via: Option<&str>,
+        at: &Place<'_>,
+        call: bool,
         depth: usize,
         leaves: &mut Vec<StoredLeaf>,
     ) {
@@ -408,37 +414,61 @@ impl ProjectIndex {
         let mut push = |kind| {
             leaves.push(StoredLeaf {
                 kind,
-                span: span.clone(),
-                via: via.map(str::to_string),
+                span: at.span.clone(),
+                via: at.via.map(str::to_string),
             })
         };
         match shape {
             Shape::QuerySet { origin, text } if self.is_manager(origin) => {
                 push(LeafKind::QuerySet(text.clone()))
             }
+            Shape::Callable { returns, .. } if call => {
+                self.collect_leaves(returns, at, false, depth + 1, leaves)
+            }
             Shape::Callable { kind, text, .. } => push(LeafKind::Unpicklable(match kind {
                 CallableKind::Lambda => format!("lambda `{text}`"),
                 CallableKind::LocalFunction => format!("locally defined function `{text}`"),
             })),
             Shape::Unpicklable { what, text } => push(LeafKind::Unpicklable(match what {
-                Unpicklable::Generator => format!("generator expression `{text}`"),
+                Unpicklable::Generator => format!("generator `{text}`"),
                 Unpicklable::OpenFile => format!("open file `{text}`"),
                 Unpicklable::Request => format!("request object `{text}`"),
             })),
-            Shape::CallResult { function, text } => {
-                if let Some(summary) = self.function(function) {
-                    let via = via.unwrap_or(text);
-                    self.collect_leaves(&summary.returns, span, Some(via), depth + 1, leaves);
+            Shape::CallResult {
+                function,
+                text,
+                awaited,
+            } => {
+                let Some(summary) = self.function(function) else {
+                    return;
+                };
+                if summary.is_async && !awaited {
+                    push(LeafKind::Unpicklable(format!(
+                        "coroutine `{text}` (an async function called without `await`)"
+                    )));
+                    return;
                 }
+                let at = Place {
+                    span: at.span,
+                    via: Some(at.via.unwrap_or(text)),
+                };
+                leaves.extend(self.definite_leaves(&summary.returns, &at, call, depth + 1));
+            }
+            Shape::CalledIfCallable(inner) => {
+                self.collect_leaves(inner, at, true, depth + 1, leaves)
             }
             Shape::Container(items) => {
                 for (item, item_span) in items {
-                    self.collect_leaves(item, item_span, via, depth + 1, leaves);
+                    let at = Place {
+                        span: item_span,
+                        via: at.via,
+                    };
+                    self.collect_leaves(item, &at, false, depth + 1, leaves);
                 }
             }
             Shape::OneOf(alternatives) => {
                 for alternative in alternatives {
-                    self.collect_leaves(alternative, span, via, depth + 1, leaves);
+                    self.collect_leaves(alternative, at, call, depth + 1, leaves);
                 }
             }
             Shape::QuerySet { .. }
@@ -449,6 +479,52 @@ impl ProjectIndex {
             | Shape::Opaque => {}
         }
     }
+
+    /// What a function's return value certainly contains: a kind of leaf counts only
+    /// when every `return` yields one (`return list(qs)` on one path clears a `return qs`).
+    fn definite_leaves(
+        &self,
+        returns: &Shape,
+        at: &Place<'_>,
+        call: bool,
+        depth: usize,
+    ) -> Vec<StoredLeaf> {
+        let alternatives: Vec<&Shape> = match returns {
+            Shape::OneOf(alternatives) => alternatives.iter().collect(),
+            single => vec![single],
+        };
+        let per_return: Vec<Vec<StoredLeaf>> = alternatives
+            .iter()
+            .map(|alternative| {
+                let mut leaves = Vec::new();
+                self.collect_leaves(alternative, at, call, depth, &mut leaves);
+                leaves
+            })
+            .collect();
+        let on_every_path = |is_kind: fn(&LeafKind) -> bool| {
+            per_return
+                .iter()
+                .all(|leaves| leaves.iter().any(|leaf| is_kind(&leaf.kind)))
+        };
+        let querysets = on_every_path(|k| matches!(k, LeafKind::QuerySet(_)));
+        let unpicklable = on_every_path(|k| matches!(k, LeafKind::Unpicklable(_)));
+        per_return
+            .into_iter()
+            .next()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|leaf| match leaf.kind {
+                LeafKind::QuerySet(_) => querysets,
+                LeafKind::Unpicklable(_) => unpicklable,
+            })
+            .collect()
+    }
+}
+
+/// Where a stored leaf is reported, and the project call it comes through.
+struct Place<'a> {
+    span: &'a Span,
+    via: Option<&'a str>,
 }
 
 /// Dotted names found by any suffix of two parts or more, so that an import of

@@ -128,9 +128,26 @@ fn absolute_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
                 bail!("path `{}` does not exist", path.display());
             }
             std::path::absolute(path)
+                .map(|absolute| normalize(&absolute))
                 .with_context(|| format!("cannot resolve path `{}`", path.display()))
         })
         .collect()
+}
+
+/// `a/b/../c` is `a/c`: report paths are relative to a root without `..` in it.
+fn normalize(path: &std::path::Path) -> PathBuf {
+    use std::path::Component;
+    let mut normal = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::ParentDir => {
+                normal.pop();
+            }
+            Component::CurDir => {}
+            other => normal.push(other),
+        }
+    }
+    normal
 }
 
 /// Reads, parses and extracts facts from every file on a pool with large stacks; a panic

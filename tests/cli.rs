@@ -349,3 +349,51 @@ fn deep_nesting_does_not_crash() {
     let (report, _) = analyze_json(dir.path(), &[]);
     assert!(findings(&report).contains(&finding("CA102", "c.py", 3)));
 }
+
+#[test]
+fn paths_are_normalised_and_lossy_names_kept_apart() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = project(&[("a/mod.py", ONE_FINDING), ("b/x.py", ONE_FINDING)]);
+    let first = dir
+        .path()
+        .join("b")
+        .join(std::ffi::OsStr::from_bytes(b"bad\xff.py"));
+    let second = dir
+        .path()
+        .join("b")
+        .join(std::ffi::OsStr::from_bytes(b"bad\xfe.py"));
+    fs::write(first, ONE_FINDING).unwrap();
+    fs::write(second, ONE_FINDING).unwrap();
+    let output = binary()
+        .current_dir(dir.path().join("a"))
+        .args(["analyze", "mod.py", "../b/", "--format", "json"])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let paths: Vec<&str> = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, ["a/mod.py", "b/bad\u{fffd}.py", "b/x.py"]);
+    assert_eq!(
+        report["summary"]["files_analyzed"], 4,
+        "both lossy names are analysed"
+    );
+}
+
+#[test]
+fn caret_lines_up_after_wide_and_control_characters() {
+    let source = "from django.core.cache import cache\n\n\u{c}cache.set(\"\u{4e2d}\u{6587}\", 1)\n";
+    let dir = project(&[("a.py", source)]);
+    let out = text(&run(&["analyze", dir.path().to_str().unwrap()]));
+    let lines: Vec<&str> = out.lines().collect();
+    let code_line = lines.iter().position(|l| l.starts_with("3 |")).unwrap();
+    assert!(
+        lines[code_line].starts_with("3 | \\u{c}cache.set("),
+        "{out}"
+    );
+    let carets = format!("  | {}{} CA102", " ".repeat(5), "^".repeat(20));
+    assert_eq!(lines[code_line + 1], carets, "{out}");
+}

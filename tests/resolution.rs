@@ -183,9 +183,13 @@ def view(author):
     cache.set("k", author.post_set.all(), 60)
 "#,
             ),
-            (
+                        (
                 "app/queries.py",
                 "from blog.models import Post\n\ndef recent():\n    return Post.objects.order_by('-id')[:10]\n",
+            ),
+            (
+                "blog/models.py",
+                "from django.db import models\n\nclass Post(models.Model):\n    author = models.ForeignKey('Author', on_delete=models.CASCADE)\n",
             ),
         ],
         "app/example.py",
@@ -417,5 +421,128 @@ caches["other"].set("e", 1)
             "`caches[\"api\"].set()` has no timeout, so it falls back to `TIMEOUT` 60 * 5 of cache `api` (config/settings/base.py:6); pass an explicit timeout",
             "`caches[\"other\"].set()` has no timeout, so it falls back to the `TIMEOUT` of cache `other` (300 seconds unless `CACHES` sets it); pass an explicit timeout",
         ]
+    );
+}
+
+#[test]
+fn lookalikes_from_review_stay_silent() {
+    check_project(
+        &[
+            (
+                "shop/models.py",
+                r#"
+from django.db import models
+
+class Post(models.Model):
+    tags = models.ManyToManyField("Tag")
+    objects = PublishedManager()
+
+class Line(models.Model):
+    post = models.ForeignKey(Post, related_name="results", on_delete=models.CASCADE)
+"#,
+            ),
+            (
+                "app/example.py",
+                r#"
+from django.core.cache import cache
+from shop.models import Post
+
+class Service:
+    def __init__(self):
+        self.tags = {"a": 1}
+        self.perm_set = {"view"}
+
+    def run(self, extra, bucket, resp, backends, n):
+        cache.set("a", self.tags.values(), 60)
+        cache.set("b", self.perm_set.union(extra), 60)
+        cache.set("c", bucket.objects.filter(Prefix="x/"), 60)
+        cache.set("d", resp.results.filter(lambda r: r.score > 1), 60)
+        cache.set("e", [*Post.objects.filter(x=1)[:10]], 60)
+        cache.set("f", [*(i * i for i in range(n))], 60)
+        list(map(lambda cache: cache.set("g", 1), backends))
+        [cache.set("h", 1) for cache in backends]
+
+def approve(request: "LeaveRequest"):
+    cache.set("i", request, 60)
+
+def loaders(uid, fast):
+    def load_fast():
+        return {"fast": True}
+    loader = load_fast if fast else (lambda: {"full": True})
+    cache.get_or_set("j", load_fast if fast else (lambda: 1), 60)
+    cache.get_or_set("k", loader, 60)
+
+def recent_posts(as_list=False):
+    qs = Post.objects.filter(published=True)
+    if as_list:
+        return list(qs)
+    return qs
+
+def cached_recent():
+    return cache.get_or_set("l", lambda: recent_posts(as_list=True), 60)
+
+def listed(staff):
+    if staff:
+        posts = Post.objects.all()
+        return posts
+    else:
+        posts = list(Post.objects.all())
+    cache.set("m", posts, 60)
+
+def later():
+    def store(k, v):
+        cache.set(k, v)
+    cache = {}
+    return store
+"#,
+            ),
+        ],
+        "app/example.py",
+        &[],
+    );
+}
+
+#[test]
+fn cases_from_review_are_flagged() {
+    check_project(
+        &[(
+            "app/example.py",
+            r#"
+from django.core.cache import cache
+from blog.models import Post
+
+try:
+    from django.core.cache import caches
+except ImportError:
+    caches = None
+
+async def fetch():
+    return 1
+
+async def view(n):
+    await cache.aset("a", fetch(), 60)
+    await cache.aset("b", await fetch(), 60)
+    if (qs := Post.objects.filter(x=1)):
+        cache.set("c", qs, 60)
+    caches["default"].set("d", 1)
+    cache.set("e", Post.objects.all().iterator(), 60)
+    cache.get("abcd:" + "abcd:" * 1 + "x y" + "a" + "b" + "c" + "d" + "e" + "f" + "g" + "h" + "i" + "j" + "k" + "l" + "m" + "n" + "o" + "p" + "q" + "r" + "s" + "t" + "u" + "v" + "w" + "x" + "y" + "z" + "A" + "B" + "C" + "D" + "E" + "F" + "G" + "H" + "I" + "J" + "K" + "L" + "M" + "N" + "O" + "P" + "Q" + "R" + "S" + "T" + "U" + "V" + "W")
+
+class Service:
+    cache = {}
+
+    def store(self, k, v):
+        cache.set(k, v)
+"#,
+        )],
+        "app/example.py",
+        &[
+            ("CA105", 14),
+            ("CA101", 17),
+            ("CA102", 18),
+            ("CA105", 19),
+            ("CA107", 20),
+            ("CA102", 26),
+        ],
     );
 }

@@ -11,7 +11,7 @@ use super::eval::{
 use super::extract::{argument, has_unpacking, keyword, Extractor};
 use super::keys::{KeySource, KeyTemplate};
 use super::scope::{Binding, Env};
-use super::shape::{ManagerOrigin, ModelRef, Shape};
+use super::shape::{Constant, ManagerOrigin, ModelRef, Shape};
 use super::{
     BulkKind, BulkWrite, CacheCall, CacheKey, CacheOp, ReceiverFact, Signal, Snippet, StoredValue,
     Timeout,
@@ -169,6 +169,8 @@ impl Extractor<'_> {
                         Binding::Qualified(q) if q == CACHE => {
                             aliases.push(Some("default".to_string()))
                         }
+                        // `except ImportError: cache = None`: calls on None never run.
+                        Binding::Value(shape) if shape.constant() == Some(&Constant::None) => {}
                         _ => return None,
                     }
                 }

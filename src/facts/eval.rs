@@ -35,6 +35,7 @@ pub(super) const QUERYSET_METHODS: &[&str] = &[
     "complex_filter",
     "dates",
     "datetimes",
+    "raw",
 ];
 
 pub(super) const MANAGER_ATTRIBUTES: &[&str] = &["objects", "_default_manager", "_base_manager"];
@@ -107,7 +108,14 @@ impl Extractor<'_> {
             Expr::Tuple(tuple) => self.container(tuple.elts.iter(), env, depth),
             Expr::Set(set) => self.container(set.elts.iter(), env, depth),
             Expr::Starred(starred) => self.eval(&starred.value, env, depth),
-            Expr::Await(await_expr) => self.eval(&await_expr.value, env, depth),
+            Expr::Await(await_expr) => match self.eval(&await_expr.value, env, depth) {
+                Shape::CallResult { function, text, .. } => Shape::CallResult {
+                    function,
+                    text,
+                    awaited: true,
+                },
+                other => other,
+            },
             Expr::If(if_expr) => Shape::one_of(vec![
                 self.eval(&if_expr.body, env, depth),
                 self.eval(&if_expr.orelse, env, depth),
@@ -138,10 +146,16 @@ impl Extractor<'_> {
             };
         }
         if MANAGER_ATTRIBUTES.contains(&attr) {
-            let model = looks_like_model(owner)
-                .then(|| model_ref(owner, env))
-                .flatten();
+            if !looks_like_model(owner) && !names_a_model(owner) {
+                // `bucket.objects` (boto3) and the like.
+                return Shape::Opaque;
+            }
+            let model = model_ref(owner, env);
             return Shape::Manager(model.map_or(ManagerOrigin::Unknown, ManagerOrigin::Model));
+        }
+        if matches!(owner, Expr::Name(n) if n.id.as_str() == "self") && !self.in_model_class() {
+            // `self.tags` of a plain class is an attribute, whatever models declare.
+            return Shape::Opaque;
         }
         if let Some(model) = attr.strip_suffix("_set").filter(|m| !m.is_empty()) {
             return Shape::Manager(ManagerOrigin::Model(ModelRef::ReverseAccessor(
@@ -176,7 +190,14 @@ impl Extractor<'_> {
                 };
             }
             let receiver = self.eval(&method.value, env, depth);
-            if let Some(origin) = queryset_source(&receiver) {
+            let takes_lambda = call.arguments.args.iter().any(Expr::is_lambda_expr);
+            if let Some(origin) = queryset_source(&receiver).filter(|_| !takes_lambda) {
+                if name == "iterator" {
+                    return Shape::Unpicklable {
+                        what: Unpicklable::Generator,
+                        text: self.locator.snippet(call),
+                    };
+                }
                 if QUERYSET_METHODS.contains(&name) {
                     return Shape::QuerySet {
                         origin,
@@ -221,6 +242,7 @@ impl Extractor<'_> {
             Some(function) if is_project_name(&function) => Shape::CallResult {
                 function,
                 text: self.locator.snippet(call),
+                awaited: false,
             },
             _ => Shape::Opaque,
         }
@@ -234,7 +256,14 @@ impl Extractor<'_> {
     ) -> Shape {
         Shape::Container(
             elements
-                .map(|e| (self.eval(e, env, depth), self.locator.span(e)))
+                .map(|e| {
+                    let shape = match e {
+                        // `[*qs]` copies the items into the display.
+                        Expr::Starred(starred) => self.eval(&starred.value, env, depth).into_data(),
+                        _ => self.eval(e, env, depth),
+                    };
+                    (shape, self.locator.span(e))
+                })
                 .collect(),
         )
     }
@@ -255,6 +284,17 @@ impl Extractor<'_> {
     pub(super) fn stored_by_default(&self, default: &Expr, env: &Env<'_>) -> Shape {
         match default {
             Expr::Lambda(lambda) => self.eval(&lambda.body, env, 1),
+            Expr::If(if_expr) => Shape::one_of(vec![
+                self.stored_by_default(&if_expr.body, env),
+                self.stored_by_default(&if_expr.orelse, env),
+            ]),
+            Expr::BoolOp(bool_op) => Shape::one_of(
+                bool_op
+                    .values
+                    .iter()
+                    .map(|v| self.stored_by_default(v, env))
+                    .collect(),
+            ),
             Expr::Name(name) => {
                 let Some(bindings) = env.lookup(name.id.as_str()) else {
                     return Shape::Opaque;
@@ -263,21 +303,14 @@ impl Extractor<'_> {
                     bindings
                         .iter()
                         .map(|binding| match binding {
-                            Binding::Value(shape) if matches!(**shape, Shape::Callable { .. }) => {
-                                match &**shape {
-                                    Shape::Callable { returns, .. } => {
-                                        (**returns).clone().detached()
-                                    }
-                                    _ => Shape::Opaque,
-                                }
-                            }
                             Binding::Qualified(function) if is_project_name(function) => {
                                 Shape::CallResult {
                                     function: function.clone(),
                                     text: format!("{}()", name.id),
+                                    awaited: false,
                                 }
                             }
-                            other => other.shape(),
+                            other => other.shape().called(),
                         })
                         .collect(),
                 )
@@ -297,6 +330,7 @@ impl Extractor<'_> {
                     Some(function) if is_project_name(&function) => Shape::CallResult {
                         text: format!("{}()", self.locator.snippet(default)),
                         function,
+                        awaited: false,
                     },
                     _ => self.eval(&attribute.value, env, 1).into_data(),
                 }
@@ -307,7 +341,8 @@ impl Extractor<'_> {
                     None => Shape::Opaque,
                 }
             }
-            other => self.eval(other, env, 0),
+            // A computed default (`make_loader(pk)`) may itself return a callable.
+            other => Shape::CalledIfCallable(Box::new(self.eval(other, env, 0))),
         }
     }
 }
@@ -328,10 +363,11 @@ pub(super) fn is_computed(expr: &Expr, env: &Env<'_>) -> bool {
                 {
                     visitor::walk_arguments(self, &call.arguments);
                 }
-                // `dict()`, `list()` and friends without arguments are literals by another name.
+                // `dict()`, `dict(count=0)`, `list()`: literals by another name.
                 Expr::Call(call)
-                    if call.arguments.is_empty()
-                        && is_builtin_constructor(&call.func, self.env) => {}
+                    if is_builtin_constructor(&call.func, self.env)
+                        && call.arguments.args.iter().all(is_trivial)
+                        && call.arguments.keywords.iter().all(|k| is_trivial(&k.value)) => {}
                 Expr::Call(_)
                 | Expr::ListComp(_)
                 | Expr::SetComp(_)
@@ -345,6 +381,28 @@ pub(super) fn is_computed(expr: &Expr, env: &Env<'_>) -> bool {
     let mut computation = Computation { env, found: false };
     computation.visit_expr(expr);
     computation.found
+}
+
+/// A literal or a display of literals: nothing to compute. (A name may hold a QuerySet,
+/// so `list(posts)` is work.)
+fn is_trivial(expr: &Expr) -> bool {
+    match expr {
+        Expr::StringLiteral(_)
+        | Expr::BytesLiteral(_)
+        | Expr::NumberLiteral(_)
+        | Expr::BooleanLiteral(_)
+        | Expr::NoneLiteral(_)
+        | Expr::EllipsisLiteral(_) => true,
+        Expr::UnaryOp(unary) => is_trivial(&unary.operand),
+        Expr::List(list) => list.elts.iter().all(is_trivial),
+        Expr::Tuple(tuple) => tuple.elts.iter().all(is_trivial),
+        Expr::Set(set) => set.elts.iter().all(is_trivial),
+        Expr::Dict(dict) => dict
+            .items
+            .iter()
+            .all(|item| item.key.as_ref().is_none_or(is_trivial) && is_trivial(&item.value)),
+        _ => false,
+    }
 }
 
 fn is_builtin_constructor(func: &Expr, env: &Env<'_>) -> bool {
@@ -368,8 +426,16 @@ pub(super) fn qualified_name(expr: &Expr, env: &Env<'_>) -> Option<String> {
     };
     let mut qualified = match env.lookup(name.id.as_str()) {
         None => format!("builtins.{}", name.id),
-        Some([Binding::Qualified(qualified)]) => qualified.clone(),
-        Some(_) => return None,
+        // `except ImportError: name = None` leaves the import as the only usable binding.
+        Some(bindings) => match bindings
+            .iter()
+            .filter(|b| b.value_shape().and_then(Shape::constant) != Some(&Constant::None))
+            .collect::<Vec<_>>()
+            .as_slice()
+        {
+            [Binding::Qualified(qualified)] => qualified.clone(),
+            _ => return None,
+        },
     };
     for attribute in attributes.iter().rev() {
         qualified.push('.');
@@ -403,6 +469,11 @@ fn looks_like_model(expr: &Expr) -> bool {
         }
         _ => false,
     }
+}
+
+/// `model`, `self.related_model`, `queryset.model`: a variable that holds a model class.
+fn names_a_model(expr: &Expr) -> bool {
+    last_segment(expr).is_some_and(|name| name.to_ascii_lowercase().ends_with("model"))
 }
 
 /// The model a class expression names, when it names one we can find again.
@@ -544,13 +615,29 @@ pub(super) fn key_template(expr: &Expr, env: &Env<'_>, depth: usize) -> Option<K
             Some(template)
         }
         Expr::BinOp(binop) if binop.op == Operator::Add => {
-            let left = key_template(&binop.left, env, depth);
-            let right = key_template(&binop.right, env, depth);
-            if left.is_none() && right.is_none() {
+            // `"a" + x + "b" + ...` nests to the left: walk the chain without recursing.
+            let mut operands = vec![binop.right.as_ref()];
+            let mut left = binop.left.as_ref();
+            while let Expr::BinOp(inner) = left {
+                if inner.op != Operator::Add {
+                    break;
+                }
+                operands.push(&inner.right);
+                left = &inner.left;
+            }
+            operands.push(left);
+            let parts: Vec<Option<KeyTemplate>> = operands
+                .iter()
+                .rev()
+                .map(|operand| key_template(operand, env, depth))
+                .collect();
+            if parts.iter().all(Option::is_none) {
                 return None;
             }
-            let mut template = left.unwrap_or_else(KeyTemplate::hole);
-            template.append(right.unwrap_or_else(KeyTemplate::hole));
+            let mut template = KeyTemplate::default();
+            for part in parts {
+                template.append(part.unwrap_or_else(KeyTemplate::hole));
+            }
             Some(template)
         }
         Expr::BinOp(binop) if binop.op == Operator::Mod => match binop.left.as_ref() {

@@ -51,9 +51,11 @@ pub fn extract(
             Deferred::Function(func) => {
                 let qualified = frame.qualify(func.name.as_str());
                 let outcome = extractor.walk_function(func, Env::function(&globals), &qualified);
-                if outcome.returns.is_interesting() || outcome.returns_key.is_some() {
+                let matters = outcome.returns.is_interesting() || outcome.returns_key.is_some();
+                if matters || func.is_async {
                     extractor.facts.functions.push(FunctionSummary {
                         qualified_name: qualified,
+                        is_async: func.is_async,
                         returns: outcome.returns,
                         returns_key: outcome.returns_key,
                     });
@@ -131,13 +133,18 @@ pub(super) struct Extractor<'src> {
     package: Vec<String>,
     pub(super) facts: FileFacts,
     activities: Vec<Activity>,
-    /// Dotted names of the classes being walked, innermost last.
-    classes: Vec<String>,
+    /// The classes being walked, innermost last: dotted name, and whether it is a model.
+    classes: Vec<(String, bool)>,
 }
 
 impl Extractor<'_> {
     pub(super) fn current_class(&self) -> Option<&str> {
-        self.classes.last().map(String::as_str)
+        self.classes.last().map(|(name, _)| name.as_str())
+    }
+
+    /// Whether the code being walked is in a model class (or a class that may be one).
+    pub(super) fn in_model_class(&self) -> bool {
+        self.classes.last().is_some_and(|(_, is_model)| *is_model)
     }
 
     /// The dotted name of a function defined in the function being walked.
@@ -221,10 +228,7 @@ impl Extractor<'_> {
             Stmt::Return(ret) => {
                 if let Some(value) = &ret.value {
                     self.visit_expr(value, env);
-                    let shape = self.eval(value, env, 0);
-                    if shape.is_interesting() {
-                        frame.returns.push(shape);
-                    }
+                    frame.returns.push(self.eval(value, env, 0));
                     frame.return_keys.push(key_template(value, env, 0));
                 }
             }
@@ -537,7 +541,12 @@ impl Extractor<'_> {
                 _ => {}
             }
         }
-        self.classes.push(qualified.to_string());
+        let is_model = fact.has_model_fields
+            || fact
+                .bases
+                .iter()
+                .any(|base| base.ends_with("Model") || base.ends_with("Mixin"));
+        self.classes.push((qualified.to_string(), is_model));
         let mut frame = Frame::new(ScopeKind::Class, qualified.to_string());
         self.walk_body(&class.body, &mut env, &mut frame);
         self.classes.pop();
@@ -643,27 +652,81 @@ impl Extractor<'_> {
         }
     }
 
-    /// Inspects every call inside `expr`.
-    pub(super) fn visit_expr(&mut self, expr: &Expr, env: &Env<'_>) {
+    /// Inspects every call inside `expr`, then binds its walrus targets.
+    pub(super) fn visit_expr(&mut self, expr: &Expr, env: &mut Env<'_>) {
         let mut finder = CallFinder::default();
         finder.visit_expr(expr);
-        for call in finder.calls {
+        for (call, shadowed) in finder.calls {
+            // `lambda cache: cache.set(...)`: that `cache` is the parameter.
+            if root_name(&call.func).is_some_and(|root| shadowed.contains(&root)) {
+                continue;
+            }
             self.inspect_call(call, env);
+        }
+        for named in finder.walrus {
+            let binding = self.value_binding(&named.value, env);
+            bind_target(&named.target, binding, env);
         }
     }
 }
 
+/// The calls in an expression, each with the names the lambdas and comprehensions around
+/// it rebind, and the walrus assignments outside those.
 #[derive(Default)]
 struct CallFinder<'a> {
-    calls: Vec<&'a ast::ExprCall>,
+    calls: Vec<(&'a ast::ExprCall, Vec<&'a str>)>,
+    walrus: Vec<&'a ast::ExprNamed>,
+    shadowed: Vec<&'a str>,
 }
 
 impl<'a> Visitor<'a> for CallFinder<'a> {
     fn visit_expr(&mut self, expr: &'a Expr) {
-        if let Expr::Call(call) = expr {
-            self.calls.push(call);
+        let scope_start = self.shadowed.len();
+        match expr {
+            Expr::Call(call) => self.calls.push((call, self.shadowed.clone())),
+            Expr::Named(named) if self.shadowed.is_empty() => self.walrus.push(named),
+            Expr::Lambda(lambda) => {
+                if let Some(parameters) = &lambda.parameters {
+                    self.shadowed
+                        .extend(parameters.iter().map(|p| p.name().as_str()));
+                }
+            }
+            Expr::ListComp(ast::ExprListComp { generators, .. })
+            | Expr::SetComp(ast::ExprSetComp { generators, .. })
+            | Expr::DictComp(ast::ExprDictComp { generators, .. })
+            | Expr::Generator(ast::ExprGenerator { generators, .. }) => {
+                for generator in generators {
+                    bound_names(&generator.target, &mut self.shadowed);
+                }
+            }
+            _ => {}
         }
         visitor::walk_expr(self, expr);
+        self.shadowed.truncate(scope_start);
+    }
+}
+
+fn bound_names<'a>(target: &'a Expr, names: &mut Vec<&'a str>) {
+    match target {
+        Expr::Name(name) => names.push(name.id.as_str()),
+        Expr::Tuple(tuple) => tuple.elts.iter().for_each(|e| bound_names(e, names)),
+        Expr::List(list) => list.elts.iter().for_each(|e| bound_names(e, names)),
+        Expr::Starred(starred) => bound_names(&starred.value, names),
+        _ => {}
+    }
+}
+
+/// The name an attribute or call chain starts from: `cache` in `cache.get(k).x()`.
+fn root_name(expr: &Expr) -> Option<&str> {
+    let mut current = expr;
+    loop {
+        current = match current {
+            Expr::Attribute(attribute) => &attribute.value,
+            Expr::Call(call) => &call.func,
+            Expr::Subscript(subscript) => &subscript.value,
+            Expr::Name(name) => return Some(name.id.as_str()),
+            _ => return None,
+        };
     }
 }
 
@@ -676,23 +739,16 @@ fn is_request_annotation(annotation: Option<&Expr>) -> bool {
 /// The names a function body binds (not counting nested functions' and classes' own
 /// bodies), less those it declares `global` or `nonlocal`.
 fn assigned_names(body: &[Stmt]) -> Vec<&str> {
-    fn targets<'a>(target: &'a Expr, names: &mut Vec<&'a str>) {
-        match target {
-            Expr::Name(name) => names.push(name.id.as_str()),
-            Expr::Tuple(tuple) => tuple.elts.iter().for_each(|e| targets(e, names)),
-            Expr::List(list) => list.elts.iter().for_each(|e| targets(e, names)),
-            Expr::Starred(starred) => targets(&starred.value, names),
-            _ => {}
-        }
-    }
     fn collect<'a>(body: &'a [Stmt], names: &mut Vec<&'a str>, declared: &mut Vec<&'a str>) {
         for stmt in body {
             match stmt {
-                Stmt::Assign(assign) => assign.targets.iter().for_each(|t| targets(t, names)),
-                Stmt::AnnAssign(assign) if assign.value.is_some() => targets(&assign.target, names),
-                Stmt::AugAssign(assign) => targets(&assign.target, names),
+                Stmt::Assign(assign) => assign.targets.iter().for_each(|t| bound_names(t, names)),
+                Stmt::AnnAssign(assign) if assign.value.is_some() => {
+                    bound_names(&assign.target, names)
+                }
+                Stmt::AugAssign(assign) => bound_names(&assign.target, names),
                 Stmt::For(stmt_for) => {
-                    targets(&stmt_for.target, names);
+                    bound_names(&stmt_for.target, names);
                     collect(&stmt_for.body, names, declared);
                     collect(&stmt_for.orelse, names, declared);
                 }
@@ -709,7 +765,7 @@ fn assigned_names(body: &[Stmt]) -> Vec<&str> {
                 Stmt::With(with) => {
                     for item in &with.items {
                         if let Some(vars) = &item.optional_vars {
-                            targets(vars, names);
+                            bound_names(vars, names);
                         }
                     }
                     collect(&with.body, names, declared);

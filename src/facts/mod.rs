@@ -303,6 +303,9 @@ pub struct Snippet {
 pub struct FunctionSummary {
     /// Dotted name, e.g. `blog.services.recent_posts`.
     pub qualified_name: String,
+    /// `async def`: calling it without `await` gives a coroutine.
+    pub is_async: bool,
+    /// What it returns, one alternative per `return` statement.
     pub returns: Shape,
     /// The key template it returns, when every `return` gives the same one.
     pub returns_key: Option<KeyTemplate>,

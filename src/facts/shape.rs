@@ -29,11 +29,16 @@ pub enum Shape {
         what: Unpicklable,
         text: String,
     },
-    /// Whatever the project function `function` (a dotted name) returns.
+    /// Whatever the project function `function` (a dotted name) returns; a coroutine
+    /// when the function is `async def` and the call is not awaited.
     CallResult {
         function: String,
         text: String,
+        awaited: bool,
     },
+    /// What `get_or_set` stores from a default: the value, or what calling it returns
+    /// when it is callable.
+    CalledIfCallable(Box<Shape>),
     /// A dict, list, tuple or set display written in place; each element keeps its span.
     Container(Vec<(Shape, Span)>),
     /// Any one of several values, such as the assignments that reach a use.
@@ -102,8 +107,14 @@ impl Shape {
                 other => vec![other],
             };
             for member in members {
-                if !flat.contains(&member) && flat.len() < MAX_ALTERNATIVES {
+                if flat.contains(&member) {
+                    continue;
+                }
+                if flat.len() < MAX_ALTERNATIVES {
                     flat.push(member);
+                } else if let Some(last) = flat.last_mut() {
+                    // Too many to track: what the rest may be is unknown.
+                    *last = Shape::Opaque;
                 }
             }
         }
@@ -133,6 +144,7 @@ impl Shape {
             | Shape::Callable { .. }
             | Shape::Unpicklable { .. }
             | Shape::CallResult { .. } => true,
+            Shape::CalledIfCallable(inner) => inner.is_interesting(),
             Shape::Container(items) => items.iter().any(|(s, _)| s.is_interesting()),
             Shape::OneOf(items) => items.iter().any(Shape::is_interesting),
             Shape::ModelData(models) => !models.is_empty(),
@@ -161,6 +173,7 @@ impl Shape {
             } => models.push(model.clone()),
             Shape::ModelData(refs) => models.extend(refs.iter().cloned()),
             Shape::Callable { returns, .. } => returns.collect_models(models),
+            Shape::CalledIfCallable(inner) => inner.collect_models(models),
             Shape::Container(items) => items.iter().for_each(|(s, _)| s.collect_models(models)),
             Shape::OneOf(items) => items.iter().for_each(|s| s.collect_models(models)),
             Shape::Manager(ManagerOrigin::Unknown)
@@ -180,6 +193,17 @@ impl Shape {
             Shape::Opaque
         } else {
             Shape::ModelData(models)
+        }
+    }
+
+    /// The value a caller gets: what a callable returns, the value itself otherwise.
+    pub fn called(self) -> Shape {
+        match self {
+            Shape::Callable { returns, .. } => *returns,
+            Shape::OneOf(alternatives) => {
+                Shape::one_of(alternatives.into_iter().map(Shape::called).collect())
+            }
+            other => other,
         }
     }
 

@@ -5,6 +5,7 @@ use std::borrow::Cow;
 use std::io::{self, Write};
 
 use owo_colors::OwoColorize;
+use unicode_width::UnicodeWidthChar;
 
 use super::counts_by_code;
 use crate::diagnostic::{Diagnostic, Severity};
@@ -70,7 +71,7 @@ fn write_diagnostic(out: &mut dyn Write, d: &Diagnostic, options: &TextOptions) 
         let line_number = d.span.line.to_string();
         let gutter = " ".repeat(line_number.len());
         let source = escape_controls_keep_tabs(&d.span.source_line);
-        let (indent, width) = underline(&source, d);
+        let (indent, width) = underline(&d.span.source_line, d);
         writeln!(out, "{gutter} {}", "|".blue())?;
         writeln!(out, "{} {} {source}", line_number.blue(), "|".blue())?;
         writeln!(
@@ -142,20 +143,37 @@ fn write_invalidation_map(out: &mut dyn Write, map: &InvalidationMap) -> io::Res
     writeln!(out)
 }
 
-/// The prefix before the caret (tabs kept so it lines up) and the caret's width.
-fn underline(source: &str, d: &Diagnostic) -> (String, usize) {
-    let chars: Vec<char> = source.chars().collect();
+/// The prefix before the caret (tabs kept so it lines up) and the caret's width, in
+/// terminal columns of the line as printed (escaped controls, double-width characters).
+fn underline(source_line: &str, d: &Diagnostic) -> (String, usize) {
+    let chars: Vec<char> = source_line.chars().collect();
     let start = (d.span.column - 1).min(chars.len());
     let end = if d.span.end_line == d.span.line {
         (d.span.end_column - 1).min(chars.len())
     } else {
         chars.len()
     };
-    let indent = chars[..start]
+    let mut indent = String::new();
+    for &c in &chars[..start] {
+        if c == '\t' {
+            indent.push('\t');
+        } else {
+            indent.extend(std::iter::repeat_n(' ', display_width(c)));
+        }
+    }
+    let width = chars[start..end]
         .iter()
-        .map(|&c| if c == '\t' { '\t' } else { ' ' })
-        .collect();
-    (indent, end.saturating_sub(start).max(1))
+        .map(|&c| display_width(c))
+        .sum::<usize>();
+    (indent, width.max(1))
+}
+
+fn display_width(c: char) -> usize {
+    if c.is_control() {
+        c.escape_default().count()
+    } else {
+        UnicodeWidthChar::width(c).unwrap_or(0)
+    }
 }
 
 /// Control characters in file names or messages must not reach the terminal as is.
