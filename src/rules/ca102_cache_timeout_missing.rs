@@ -45,25 +45,45 @@ fn fallback(index: &ProjectIndex, alias: Option<&str>) -> String {
             "it falls back to the `TIMEOUT` of cache `{alias}` (300 seconds unless `CACHES` sets it)"
         );
     }
-    let described: Vec<String> = settings
-        .iter()
-        .map(|(path, setting)| {
-            let place = format!("{path}:{}", setting.line);
-            match &setting.timeout {
-                SettingTimeout::Set(Some(Constant::None), _) => format!(
-                    "`TIMEOUT` None of cache `{alias}` ({place}) and never expires"
-                ),
-                SettingTimeout::Set(_, text) => {
-                    format!("`TIMEOUT` {text} of cache `{alias}` ({place})")
-                }
-                SettingTimeout::NotSet => format!(
-                    "Django's default of 300 seconds (cache `{alias}` at {place} sets no `TIMEOUT`)"
-                ),
-                SettingTimeout::OnlyInOptions => format!(
-                    "Django's default of 300 seconds (cache `{alias}` at {place} sets `TIMEOUT` only inside `OPTIONS`, which Django ignores)"
-                ),
+    // Settings files that agree are named together, in the order found.
+    let mut described: Vec<(String, Vec<String>)> = Vec::new();
+    for (path, setting) in &settings {
+        let place = format!("{path}:{}", setting.line);
+        let what = match &setting.timeout {
+            SettingTimeout::Set(Some(Constant::None), _) => {
+                format!("`TIMEOUT` None of cache `{alias}` ({{places}}) and never expires")
             }
-        })
+            SettingTimeout::Set(_, text) => format!("`TIMEOUT` {text} of cache `{alias}` ({{places}})"),
+            SettingTimeout::NotSet => format!(
+                "Django's default of 300 seconds (cache `{alias}` at {{places}} sets no `TIMEOUT`)"
+            ),
+            SettingTimeout::OnlyInOptions => format!(
+                "Django's default of 300 seconds (cache `{alias}` at {{places}} sets `TIMEOUT` only inside `OPTIONS`, which Django ignores)"
+            ),
+        };
+        match described.iter_mut().find(|(w, _)| *w == what) {
+            Some((_, places)) => places.push(place),
+            None => described.push((what, vec![place])),
+        }
+    }
+    let described: Vec<String> = described
+        .into_iter()
+        .map(|(what, places)| what.replace("{places}", &list_places(&places)))
         .collect();
     format!("it falls back to {}", described.join("; or to "))
+}
+
+/// Up to two places, then how many more.
+fn list_places(places: &[String]) -> String {
+    const LISTED: usize = 2;
+    let mut listed = places
+        .iter()
+        .take(LISTED)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if places.len() > LISTED {
+        listed.push_str(&format!(" and {} more", places.len() - LISTED));
+    }
+    listed
 }
