@@ -4,6 +4,7 @@
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -60,9 +61,12 @@ struct OutputArgs {
     /// Add each rule's help text, and the number of files analysed and the time taken.
     #[arg(long, short)]
     verbose: bool,
-    /// Exit with 0 even when there are findings.
+        /// Exit with 0 even when there are findings.
     #[arg(long)]
     exit_zero: bool,
+    /// Print the time each phase took to standard error.
+    #[arg(long)]
+    timings: bool,
 }
 
 #[derive(Args)]
@@ -146,6 +150,7 @@ fn print_report(
     output: &OutputArgs,
     invalidation_map: bool,
 ) -> Result<ExitCode> {
+        let reporting = Instant::now();
     let mut stdout = anstream::stdout().lock();
     let written = match output.format {
         Format::Text => write_text(
@@ -159,12 +164,39 @@ fn print_report(
         Format::Json => write_json(&mut stdout, analysis),
     }
     .and_then(|()| stdout.flush());
-    match written {
+        match written {
         // A closed pipe (`| head`) is the reader's choice, not an error.
         Err(err) if err.kind() == io::ErrorKind::BrokenPipe => {}
         other => other.context("cannot write the report")?,
     }
+    if output.timings {
+        print_timings(analysis, reporting.elapsed());
+    }
     Ok(exit_status(analysis, output.exit_zero))
+}
+
+/// The phase timings, with the share of CPU time spent outside the parser.
+fn print_timings(analysis: &Analysis, report: Duration) {
+    let t = &analysis.timings;
+    let seconds = |d: Duration| d.as_secs_f64();
+    let cpu = t.discover + t.read + t.parse + t.facts + t.index + t.rules + report;
+    let outside = cpu.saturating_sub(t.parse);
+    eprintln!(
+        "timings: discover {:.3}s, read {:.3}s cpu, parse {:.3}s cpu, facts {:.3}s cpu \
+         (per-file phase {:.3}s wall), index {:.3}s, rules {:.3}s, report {:.3}s; \
+         total {:.3}s wall; outside parsing {:.1}% of {:.3}s cpu",
+        seconds(t.discover),
+        seconds(t.read),
+        seconds(t.parse),
+        seconds(t.facts),
+        seconds(t.per_file_wall),
+        seconds(t.index),
+        seconds(t.rules),
+        seconds(report),
+        seconds(analysis.elapsed + report),
+        100.0 * seconds(outside) / seconds(cpu).max(f64::EPSILON),
+        seconds(cpu),
+    );
 }
 
 fn exit_status(analysis: &Analysis, exit_zero: bool) -> ExitCode {

@@ -34,45 +34,55 @@ pub struct Discovery {
 }
 
 /// Walks `paths` (files or directories) without following symlinks; only regular `.py`
-/// files are kept.
+/// files are kept. Directory entries' types come from the listing itself, so the walk
+/// makes one system call per directory rather than one per file.
 pub fn discover(root: &Path, paths: &[PathBuf]) -> Discovery {
     let mut discovery = Discovery::default();
-    let mut stack: Vec<PathBuf> = paths.to_vec();
-    while let Some(path) = stack.pop() {
-        let metadata = match fs::symlink_metadata(&path) {
-            Ok(metadata) => metadata,
+    let mut directories: Vec<PathBuf> = Vec::new();
+    for path in paths {
+        match fs::symlink_metadata(path) {
+            Ok(metadata) if metadata.is_dir() => directories.push(path.clone()),
+            Ok(metadata) => discovery.add_file(root, path.clone(), metadata.file_type()),
+            Err(err) => discovery
+                .errors
+                .push((relative(root, path), err.to_string())),
+        }
+    }
+    let is_given = |dir: &PathBuf| paths.contains(dir);
+    while let Some(dir) = directories.pop() {
+        if is_skipped_name(&dir) && !is_given(&dir) {
+            continue;
+        }
+        let entries = match fs::read_dir(&dir) {
+            Ok(entries) => entries,
             Err(err) => {
-                discovery
-                    .errors
-                    .push((relative(root, &path), err.to_string()));
+                discovery.errors.push((relative(root, &dir), err.to_string()));
                 continue;
             }
         };
-        if metadata.is_dir() {
-            if is_skipped_dir(&path) && !paths.contains(&path) {
-                continue;
+        let mut children = Vec::new();
+        let mut is_virtualenv = false;
+        let mut has_app_marker = false;
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            is_virtualenv |= name == "pyvenv.cfg";
+            has_app_marker |= APP_MARKERS.iter().any(|m| name == *m);
+            if let Ok(file_type) = entry.file_type() {
+                children.push((entry.path(), file_type));
             }
-            match fs::read_dir(&path) {
-                Ok(entries) => {
-                    let mut has_app_marker = false;
-                    for entry in entries.flatten() {
-                        let name = entry.file_name();
-                        has_app_marker |= APP_MARKERS.iter().any(|m| name == *m);
-                        stack.push(entry.path());
-                    }
-                    if has_app_marker {
-                        discovery.app_dirs.push(relative(root, &path));
-                    }
-                }
-                Err(err) => discovery
-                    .errors
-                    .push((relative(root, &path), err.to_string())),
+        }
+        if is_virtualenv && !is_given(&dir) {
+            continue;
+        }
+        if has_app_marker {
+            discovery.app_dirs.push(relative(root, &dir));
+        }
+        for (path, file_type) in children {
+            if file_type.is_dir() {
+                directories.push(path);
+            } else {
+                discovery.add_file(root, path, file_type);
             }
-        } else if metadata.is_file() && path.extension().is_some_and(|ext| ext == "py") {
-            discovery.files.push(SourcePath {
-                relative: relative(root, &path),
-                absolute: path,
-            });
         }
     }
     // Overlapping PATHs find a file twice; distinct files may share a lossy name.
@@ -84,12 +94,22 @@ pub fn discover(root: &Path, paths: &[PathBuf]) -> Discovery {
     discovery
 }
 
-fn is_skipped_dir(path: &Path) -> bool {
-    let skipped_name = path
-        .file_name()
+fn is_skipped_name(path: &Path) -> bool {
+    path.file_name()
         .and_then(|name| name.to_str())
-        .is_some_and(|name| SKIPPED_DIRECTORIES.contains(&name));
-    skipped_name || path.join("pyvenv.cfg").exists()
+        .is_some_and(|name| SKIPPED_DIRECTORIES.contains(&name))
+}
+
+impl Discovery {
+    /// Keeps regular `.py` files: symlinks, FIFOs, sockets and devices are never opened.
+    fn add_file(&mut self, root: &Path, path: PathBuf, file_type: fs::FileType) {
+        if file_type.is_file() && path.extension().is_some_and(|ext| ext == "py") {
+            self.files.push(SourcePath {
+                relative: relative(root, &path),
+                absolute: path,
+            });
+        }
+    }
 }
 
 /// `path` relative to `root` with `/` separators; non-UTF-8 bytes become U+FFFD.

@@ -15,7 +15,7 @@ use crate::index::{FileEntry, ProjectIndex};
 use crate::invalidation::InvalidationMap;
 use crate::rules::{Rule, RuleContext, Violation, FILE_NOT_ANALYZED, RULES};
 use crate::selection::Selection;
-use crate::source::{analyze_file, FileOutcome};
+use crate::source::{analyze_file, FileOutcome, FileTimings};
 
 /// Worker stack size: dropping or walking very deep syntax trees recurses, and rayon's
 /// default 2 MiB stacks abort on inputs real projects contain.
@@ -32,6 +32,21 @@ pub struct Analysis {
     pub diagnostics: Vec<Diagnostic>,
     pub invalidation: InvalidationMap,
     pub elapsed: Duration,
+    pub timings: Timings,
+}
+
+/// Where the time went: wall time of the sequential phases, and CPU time summed over the
+/// worker threads for the per-file phases.
+#[derive(Default)]
+pub struct Timings {
+    pub discover: Duration,
+    pub read: Duration,
+    pub parse: Duration,
+    pub facts: Duration,
+    /// Wall time of the parallel read, parse and facts phase.
+    pub per_file_wall: Duration,
+    pub index: Duration,
+    pub rules: Duration,
 }
 
 impl Analysis {
@@ -47,10 +62,21 @@ pub fn run(options: &Options) -> Result<Analysis> {
     let started = Instant::now();
     let paths = absolute_paths(&options.paths)?;
     let root = common_root(&paths);
-    let discovery = discover(&root, &paths);
+        let discovery = discover(&root, &paths);
     let app_dirs = resolve_apps(&options.apps, &discovery)?;
+    let mut timings = Timings {
+        discover: started.elapsed(),
+        ..Timings::default()
+    };
 
-    let outcomes = parse_all(&discovery)?;
+    let parsing = Instant::now();
+    let (outcomes, file_timings) = parse_all(&discovery)?;
+    timings.per_file_wall = parsing.elapsed();
+    for file in file_timings {
+        timings.read += file.read;
+        timings.parse += file.parse;
+        timings.facts += file.facts;
+    }
 
     let mut diagnostics = Vec::new();
     for (path, reason) in &discovery.errors {
@@ -72,13 +98,16 @@ pub fn run(options: &Options) -> Result<Analysis> {
             }
         }
     }
-    let files_analyzed = entries.len();
+        let files_analyzed = entries.len();
+    let indexing = Instant::now();
     let index = ProjectIndex::build(entries);
     let mut invalidation = InvalidationMap::build(&index);
-    let context = RuleContext {
+        let context = RuleContext {
         index: &index,
         invalidation: &invalidation,
     };
+    timings.index = indexing.elapsed();
+    let checking = Instant::now();
 
     let rules: Vec<&Rule> = RULES
         .iter()
@@ -95,8 +124,8 @@ pub fn run(options: &Options) -> Result<Analysis> {
         .collect();
     diagnostics.extend(found.into_iter().flatten());
 
-    let in_apps =
-        |path: &str| app_dirs.is_empty() || app_dirs.iter().any(|dir| is_within(path, dir));
+        timings.rules = checking.elapsed();
+    let in_apps = |path: &str| app_dirs.is_empty() || app_dirs.iter().any(|dir| is_within(path, dir));
     diagnostics.retain(|d| options.selection.includes_file_errors(d.code) && in_apps(&d.path));
     invalidation.retain(in_apps);
     diagnostics.sort_by(|a, b| {
@@ -106,11 +135,12 @@ pub fn run(options: &Options) -> Result<Analysis> {
     });
     diagnostics.dedup_by(|a, b| a.sort_key() == b.sort_key() && a.message == b.message);
 
-    Ok(Analysis {
+        Ok(Analysis {
         files_analyzed,
         diagnostics,
         invalidation,
         elapsed: started.elapsed(),
+        timings,
     })
 }
 
@@ -152,7 +182,7 @@ fn normalize(path: &std::path::Path) -> PathBuf {
 
 /// Reads, parses and extracts facts from every file on a pool with large stacks; a panic
 /// while analysing one file becomes that file's `CA000`.
-fn parse_all(discovery: &Discovery) -> Result<Vec<FileOutcome>> {
+fn parse_all(discovery: &Discovery) -> Result<(Vec<FileOutcome>, Vec<FileTimings>)> {
     let pool = rayon::ThreadPoolBuilder::new()
         .stack_size(WORKER_STACK_BYTES)
         .build()
@@ -162,15 +192,16 @@ fn parse_all(discovery: &Discovery) -> Result<Vec<FileOutcome>> {
             .files
             .par_iter()
             .map(|file| {
-                panic::catch_unwind(AssertUnwindSafe(|| analyze_file(file))).unwrap_or_else(|_| {
-                    FileOutcome::NotAnalyzed {
+                                panic::catch_unwind(AssertUnwindSafe(|| analyze_file(file))).unwrap_or_else(|_| {
+                    let outcome = FileOutcome::NotAnalyzed {
                         reason: "internal error while analysing this file (please report it)"
                             .to_string(),
                         span: Span::file_start(),
-                    }
+                    };
+                    (outcome, FileTimings::default())
                 })
             })
-            .collect()
+            .unzip()
     }))
 }
 

@@ -2,6 +2,7 @@
 //! inside [`analyze_file`].
 
 use std::fs;
+use std::time::{Duration, Instant};
 
 use ruff_python_parser::parse_module;
 use ruff_source_file::LineIndex;
@@ -20,8 +21,26 @@ pub enum FileOutcome {
     },
 }
 
-pub fn analyze_file(file: &SourcePath) -> FileOutcome {
-    let bytes = match fs::read(&file.absolute) {
+/// Time spent on one file, by phase.
+#[derive(Clone, Copy, Default)]
+pub struct FileTimings {
+    pub read: Duration,
+    pub parse: Duration,
+    /// Fact extraction, and dropping the syntax tree.
+    pub facts: Duration,
+}
+
+pub fn analyze_file(file: &SourcePath) -> (FileOutcome, FileTimings) {
+    let mut timings = FileTimings::default();
+    let outcome = analyze_timed(file, &mut timings);
+    (outcome, timings)
+}
+
+fn analyze_timed(file: &SourcePath, timings: &mut FileTimings) -> FileOutcome {
+    let started = Instant::now();
+    let read = fs::read(&file.absolute);
+    timings.read = started.elapsed();
+    let bytes = match read {
         Ok(bytes) => bytes,
         Err(err) => {
             return FileOutcome::NotAnalyzed {
@@ -43,7 +62,10 @@ pub fn analyze_file(file: &SourcePath) -> FileOutcome {
         Ok(source) => source,
         Err(err) => return not_utf8(err),
     };
-    let parsed = match parse_module(&source) {
+        let parsing = Instant::now();
+    let parsed = parse_module(&source);
+    timings.parse = parsing.elapsed();
+    let parsed = match parsed {
         Ok(parsed) => parsed,
         Err(err) => {
             let span = Locator::new(&source).span_of(err.location);
@@ -53,13 +75,12 @@ pub fn analyze_file(file: &SourcePath) -> FileOutcome {
             };
         }
     };
+        let extracting = Instant::now();
     let (module_name, is_package) = module_name(&file.relative);
-    FileOutcome::Analyzed(facts::extract(
-        parsed.syntax(),
-        &source,
-        &module_name,
-        is_package,
-    ))
+    let facts = facts::extract(parsed.syntax(), &source, &module_name, is_package);
+    drop(parsed);
+    timings.facts = extracting.elapsed();
+    FileOutcome::Analyzed(facts)
 }
 
 fn not_utf8(err: std::string::FromUtf8Error) -> FileOutcome {
