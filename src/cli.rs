@@ -55,8 +55,8 @@ struct ScopeArgs {
 
 #[derive(Args)]
 struct OutputArgs {
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
+        /// Output format.
+    #[arg(long = "output-format", visible_alias = "format", value_enum, default_value_t = Format::Text)]
     format: Format,
     /// Add each rule's help text, and the number of files analysed and the time taken.
     #[arg(long, short)]
@@ -92,8 +92,8 @@ struct ReportArgs {
     /// File to write; it is replaced atomically, never left half-written.
     #[arg(long, short, value_name = "FILE")]
     output: PathBuf,
-    /// Report format [default: from the file's extension, else json]
-    #[arg(long, value_enum)]
+        /// Report format [default: from the file's extension, else json]
+    #[arg(long = "output-format", visible_alias = "format", value_enum)]
     format: Option<Format>,
 }
 
@@ -109,6 +109,8 @@ struct RuleArgs {
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Format {
+    /// Ruff-style findings with source lines (also `full`).
+    #[value(alias = "full")]
     Text,
     Json,
 }

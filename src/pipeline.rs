@@ -11,6 +11,7 @@ use rayon::prelude::*;
 use crate::diagnostic::Diagnostic;
 use crate::discover::{common_root, discover, Discovery};
 use crate::facts::span::Span;
+use crate::facts::ProjectPackages;
 use crate::index::{FileEntry, ProjectIndex};
 use crate::invalidation::InvalidationMap;
 use crate::rules::{Rule, RuleContext, Violation, FILE_NOT_ANALYZED, RULES};
@@ -183,6 +184,8 @@ fn normalize(path: &std::path::Path) -> PathBuf {
 /// Reads, parses and extracts facts from every file on a pool with large stacks; a panic
 /// while analysing one file becomes that file's `CA000`.
 fn parse_all(discovery: &Discovery) -> Result<(Vec<FileOutcome>, Vec<FileTimings>)> {
+    let packages =
+        ProjectPackages::from_relative_paths(discovery.files.iter().map(|f| f.relative.as_str()));
     let pool = rayon::ThreadPoolBuilder::new()
         .stack_size(WORKER_STACK_BYTES)
         .build()
@@ -192,7 +195,7 @@ fn parse_all(discovery: &Discovery) -> Result<(Vec<FileOutcome>, Vec<FileTimings
             .files
             .par_iter()
             .map(|file| {
-                                panic::catch_unwind(AssertUnwindSafe(|| analyze_file(file))).unwrap_or_else(|_| {
+                                panic::catch_unwind(AssertUnwindSafe(|| analyze_file(file, &packages))).unwrap_or_else(|_| {
                     let outcome = FileOutcome::NotAnalyzed {
                         reason: "internal error while analysing this file (please report it)"
                             .to_string(),

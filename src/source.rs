@@ -10,7 +10,7 @@ use ruff_text_size::TextSize;
 
 use crate::discover::SourcePath;
 use crate::facts::span::{Locator, Span};
-use crate::facts::{self, FileFacts};
+use crate::facts::{self, FileFacts, ProjectPackages};
 
 pub enum FileOutcome {
     Analyzed(FileFacts),
@@ -30,13 +30,17 @@ pub struct FileTimings {
     pub facts: Duration,
 }
 
-pub fn analyze_file(file: &SourcePath) -> (FileOutcome, FileTimings) {
+pub fn analyze_file(file: &SourcePath, packages: &ProjectPackages) -> (FileOutcome, FileTimings) {
     let mut timings = FileTimings::default();
-    let outcome = analyze_timed(file, &mut timings);
+    let outcome = analyze_timed(file, packages, &mut timings);
     (outcome, timings)
 }
 
-fn analyze_timed(file: &SourcePath, timings: &mut FileTimings) -> FileOutcome {
+fn analyze_timed(
+    file: &SourcePath,
+    packages: &ProjectPackages,
+    timings: &mut FileTimings,
+) -> FileOutcome {
     let started = Instant::now();
     let read = fs::read(&file.absolute);
     timings.read = started.elapsed();
@@ -77,7 +81,7 @@ fn analyze_timed(file: &SourcePath, timings: &mut FileTimings) -> FileOutcome {
     };
         let extracting = Instant::now();
     let (module_name, is_package) = module_name(&file.relative);
-    let facts = facts::extract(parsed.syntax(), &source, &module_name, is_package);
+    let facts = facts::extract(parsed.syntax(), &source, &module_name, is_package, packages);
     drop(parsed);
     timings.facts = extracting.elapsed();
     FileOutcome::Analyzed(facts)

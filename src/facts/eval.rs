@@ -239,7 +239,7 @@ impl Extractor<'_> {
             }
         }
         match qualified {
-            Some(function) if is_project_name(&function) => Shape::CallResult {
+            Some(function) if env.is_project_name(&function) => Shape::CallResult {
                 function,
                 text: self.locator.snippet(call),
                 awaited: false,
@@ -303,7 +303,7 @@ impl Extractor<'_> {
                     bindings
                         .iter()
                         .map(|binding| match binding {
-                            Binding::Qualified(function) if is_project_name(function) => {
+                            Binding::Qualified(function) if env.is_project_name(function) => {
                                 Shape::CallResult {
                                     function: function.clone(),
                                     text: format!("{}()", name.id),
@@ -327,7 +327,7 @@ impl Extractor<'_> {
                     };
                 }
                 match qualified_name(default, env) {
-                    Some(function) if is_project_name(&function) => Shape::CallResult {
+                    Some(function) if env.is_project_name(&function) => Shape::CallResult {
                         text: format!("{}()", self.locator.snippet(default)),
                         function,
                         awaited: false,
@@ -442,11 +442,6 @@ pub(super) fn qualified_name(expr: &Expr, env: &Env<'_>) -> Option<String> {
         qualified.push_str(attribute);
     }
     Some(qualified)
-}
-
-/// Names that may be project code: not builtins, not Django.
-pub(super) fn is_project_name(qualified: &str) -> bool {
-    !qualified.starts_with("builtins.") && !qualified.starts_with("django.")
 }
 
 pub(super) fn queryset_source(shape: &Shape) -> Option<ManagerOrigin> {
@@ -580,7 +575,7 @@ pub(super) fn key_source(expr: &Expr, env: &Env<'_>) -> KeySource {
         _ => None,
     };
     match symbol {
-        Some((name, called)) if is_project_name(&name) => KeySource::Symbol { name, called },
+        Some((name, called)) if env.is_project_name(&name) => KeySource::Symbol { name, called },
         _ => KeySource::Unknown,
     }
 }

@@ -7,10 +7,10 @@ use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_text_size::TextSize;
 
 use super::eval::{
-    constant, is_project_name, key_template, last_segment, model_ref, qualified_name,
+    constant, key_template, last_segment, model_ref, qualified_name,
 };
 use super::keys::KeyTemplate;
-use super::scope::{Binding, Env};
+use super::scope::{Binding, Env, ProjectPackages};
 use super::settings::cache_settings;
 use super::shape::{ModelRef, Shape, Unpicklable};
 use super::span::Locator;
@@ -21,6 +21,7 @@ pub fn extract(
     source: &str,
     module_name: &str,
     is_package: bool,
+    packages: &ProjectPackages,
 ) -> FileFacts {
     let mut package: Vec<String> = module_name.split('.').map(str::to_string).collect();
     if !is_package {
@@ -33,7 +34,7 @@ pub fn extract(
         activities: Vec::new(),
         classes: Vec::new(),
     };
-    let mut env = Env::module();
+    let mut env = Env::module(packages);
     let mut frame = Frame::new(ScopeKind::Module, module_name.to_string());
     extractor.walk_body(&module.body, &mut env, &mut frame);
 
@@ -50,7 +51,7 @@ pub fn extract(
         match deferred {
             Deferred::Function(func) => {
                 let qualified = frame.qualify(func.name.as_str());
-                let outcome = extractor.walk_function(func, Env::function(&globals), &qualified);
+                let outcome = extractor.walk_function(func, Env::function(&globals, packages), &qualified);
                 let matters = outcome.returns.is_interesting() || outcome.returns_key.is_some();
                 if matters || func.is_async {
                     extractor.facts.functions.push(FunctionSummary {
@@ -63,7 +64,7 @@ pub fn extract(
             }
             Deferred::Class(class) => {
                 let qualified = frame.qualify(class.name.as_str());
-                let fact = extractor.walk_class(class, Env::function(&globals), &qualified);
+                let fact = extractor.walk_class(class, Env::function(&globals, packages), &qualified);
                 extractor.facts.classes.push(fact);
             }
         }
@@ -646,7 +647,7 @@ impl Extractor<'_> {
         let [Expr::Name(name)] = targets else { return };
         if let Some(template) = key_template(value, env, 0) {
             let qualified = frame.qualify(name.id.as_str());
-            if is_project_name(&qualified) {
+            if env.is_project_name(&qualified) {
                 self.facts.key_constants.push((qualified, template));
             }
         }

@@ -11,6 +11,7 @@ pub mod shape;
 pub mod span;
 
 pub use extract::extract;
+pub use scope::ProjectPackages;
 
 use keys::{KeySource, KeyTemplate};
 use settings::CacheSetting;

@@ -35,22 +35,59 @@ const MAX_REACHING: usize = 8;
 pub struct Env<'g> {
     globals: Option<&'g Bindings>,
     scopes: Vec<Rc<Bindings>>,
+    packages: &'g ProjectPackages,
+}
+
+/// The names of the project's own packages and modules (every directory and module name
+/// in the analysed tree): a dotted name starting with one may be project code; `json.dumps`
+/// or `requests.get` cannot be.
+#[derive(Default)]
+pub struct ProjectPackages(rustc_hash::FxHashSet<String>);
+
+impl ProjectPackages {
+    pub fn from_relative_paths<'p>(paths: impl Iterator<Item = &'p str>) -> Self {
+        let mut names = rustc_hash::FxHashSet::default();
+        for path in paths {
+            let module = path.strip_suffix(".py").unwrap_or(path);
+            for part in module.split('/') {
+                if !names.contains(part) {
+                    names.insert(part.to_string());
+                }
+            }
+        }
+        ProjectPackages(names)
+    }
+
+    pub fn may_define(&self, qualified: &str) -> bool {
+        let root = qualified.split('.').next().unwrap_or(qualified);
+        self.0.contains(root)
+    }
 }
 
 impl<'g> Env<'g> {
-    pub fn module() -> Self {
+    pub fn module(packages: &'g ProjectPackages) -> Self {
         Env {
             globals: None,
             scopes: vec![Rc::default()],
+            packages,
         }
     }
 
     /// The scope of a function or class body of the module, once the module is loaded.
-    pub fn function(globals: &'g Bindings) -> Self {
+    pub fn function(globals: &'g Bindings, packages: &'g ProjectPackages) -> Self {
         Env {
             globals: Some(globals),
             scopes: vec![Rc::default()],
+            packages,
         }
+    }
+
+    /// Whether a dotted name may be the project's own code (not builtins, Django, the
+    /// standard library or other installed packages).
+    pub fn is_project_name(&self, qualified: &str) -> bool {
+        !qualified.starts_with("builtins.")
+            && !qualified.starts_with("django.")
+            && self.packages.may_define(qualified)
     }
 
     /// This environment with a new, empty innermost scope (a function or class body, or a

@@ -1,5 +1,7 @@
 //! Source positions that outlive the syntax tree: facts keep these, never AST nodes.
 
+use std::cell::OnceCell;
+
 use ruff_source_file::LineIndex;
 use ruff_text_size::{Ranged, TextRange};
 use serde::Serialize;
@@ -28,18 +30,24 @@ impl Span {
     }
 }
 
-/// Turns byte ranges of one file into [`Span`]s and source snippets.
+/// Turns byte ranges of one file into [`Span`]s and source snippets. The line index is
+/// built on first use: most files never need a position.
 pub struct Locator<'src> {
     source: &'src str,
-    index: LineIndex,
+    index: OnceCell<LineIndex>,
 }
 
 impl<'src> Locator<'src> {
     pub fn new(source: &'src str) -> Self {
         Locator {
             source,
-            index: LineIndex::from_source_text(source),
+            index: OnceCell::new(),
         }
+    }
+
+    fn index(&self) -> &LineIndex {
+        self.index
+            .get_or_init(|| LineIndex::from_source_text(self.source))
     }
 
     pub fn span(&self, node: &impl Ranged) -> Span {
@@ -47,9 +55,10 @@ impl<'src> Locator<'src> {
     }
 
     pub fn span_of(&self, range: TextRange) -> Span {
-        let start = self.index.line_column(range.start(), self.source);
-        let end = self.index.line_column(range.end(), self.source);
-        let line_range = self.index.line_range(start.line, self.source);
+        let index = self.index();
+        let start = index.line_column(range.start(), self.source);
+        let end = index.line_column(range.end(), self.source);
+        let line_range = index.line_range(start.line, self.source);
         let source_line = self.source[line_range]
             .trim_end_matches(['\n', '\r'])
             .into();
@@ -66,12 +75,31 @@ impl<'src> Locator<'src> {
     pub fn snippet(&self, node: &impl Ranged) -> String {
         const MAX_CHARS: usize = 60;
         let text = &self.source[node.range()];
-        let collapsed = text.split_whitespace().collect::<Vec<_>>().join(" ");
-        if collapsed.chars().count() > MAX_CHARS {
-            let head: String = collapsed.chars().take(MAX_CHARS - 3).collect();
-            format!("{head}...")
-        } else {
-            collapsed
+        let mut snippet = String::with_capacity(text.len().min(4 * MAX_CHARS));
+        let mut chars = 0;
+        let mut pending_space = false;
+        for c in text.chars() {
+            if c.is_whitespace() {
+                pending_space = chars > 0;
+                continue;
+            }
+            if pending_space {
+                snippet.push(' ');
+                chars += 1;
+                pending_space = false;
+            }
+            snippet.push(c);
+            chars += 1;
+            if chars > MAX_CHARS {
+                let cut = snippet
+                    .char_indices()
+                    .nth(MAX_CHARS - 3)
+                    .map_or(snippet.len(), |(i, _)| i);
+                snippet.truncate(cut);
+                snippet.push_str("...");
+                return snippet;
+            }
         }
+        snippet
     }
 }
