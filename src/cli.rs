@@ -55,13 +55,13 @@ struct ScopeArgs {
 
 #[derive(Args)]
 struct OutputArgs {
-        /// Output format.
+    /// Output format.
     #[arg(long = "output-format", visible_alias = "format", value_enum, default_value_t = Format::Text)]
     format: Format,
     /// Add each rule's help text, and the number of files analysed and the time taken.
     #[arg(long, short)]
     verbose: bool,
-        /// Exit with 0 even when there are findings.
+    /// Exit with 0 even when there are findings.
     #[arg(long)]
     exit_zero: bool,
     /// Print the time each phase took to standard error.
@@ -92,7 +92,7 @@ struct ReportArgs {
     /// File to write; it is replaced atomically, never left half-written.
     #[arg(long, short, value_name = "FILE")]
     output: PathBuf,
-        /// Report format [default: from the file's extension, else json]
+    /// Report format [default: from the file's extension, else json]
     #[arg(long = "output-format", visible_alias = "format", value_enum)]
     format: Option<Format>,
 }
@@ -152,7 +152,7 @@ fn print_report(
     output: &OutputArgs,
     invalidation_map: bool,
 ) -> Result<ExitCode> {
-        let reporting = Instant::now();
+    let reporting = Instant::now();
     let mut stdout = anstream::stdout().lock();
     let written = match output.format {
         Format::Text => write_text(
@@ -166,7 +166,7 @@ fn print_report(
         Format::Json => write_json(&mut stdout, analysis),
     }
     .and_then(|()| stdout.flush());
-        match written {
+    match written {
         // A closed pipe (`| head`) is the reader's choice, not an error.
         Err(err) if err.kind() == io::ErrorKind::BrokenPipe => {}
         other => other.context("cannot write the report")?,

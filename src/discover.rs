@@ -56,7 +56,9 @@ pub fn discover(root: &Path, paths: &[PathBuf]) -> Discovery {
         let entries = match fs::read_dir(&dir) {
             Ok(entries) => entries,
             Err(err) => {
-                discovery.errors.push((relative(root, &dir), err.to_string()));
+                discovery
+                    .errors
+                    .push((relative(root, &dir), err.to_string()));
                 continue;
             }
         };

@@ -63,7 +63,7 @@ pub fn run(options: &Options) -> Result<Analysis> {
     let started = Instant::now();
     let paths = absolute_paths(&options.paths)?;
     let root = common_root(&paths);
-        let discovery = discover(&root, &paths);
+    let discovery = discover(&root, &paths);
     let app_dirs = resolve_apps(&options.apps, &discovery)?;
     let mut timings = Timings {
         discover: started.elapsed(),
@@ -99,11 +99,11 @@ pub fn run(options: &Options) -> Result<Analysis> {
             }
         }
     }
-        let files_analyzed = entries.len();
+    let files_analyzed = entries.len();
     let indexing = Instant::now();
     let index = ProjectIndex::build(entries);
     let mut invalidation = InvalidationMap::build(&index);
-        let context = RuleContext {
+    let context = RuleContext {
         index: &index,
         invalidation: &invalidation,
     };
@@ -125,8 +125,9 @@ pub fn run(options: &Options) -> Result<Analysis> {
         .collect();
     diagnostics.extend(found.into_iter().flatten());
 
-        timings.rules = checking.elapsed();
-    let in_apps = |path: &str| app_dirs.is_empty() || app_dirs.iter().any(|dir| is_within(path, dir));
+    timings.rules = checking.elapsed();
+    let in_apps =
+        |path: &str| app_dirs.is_empty() || app_dirs.iter().any(|dir| is_within(path, dir));
     diagnostics.retain(|d| options.selection.includes_file_errors(d.code) && in_apps(&d.path));
     invalidation.retain(in_apps);
     diagnostics.sort_by(|a, b| {
@@ -136,7 +137,7 @@ pub fn run(options: &Options) -> Result<Analysis> {
     });
     diagnostics.dedup_by(|a, b| a.sort_key() == b.sort_key() && a.message == b.message);
 
-        Ok(Analysis {
+    Ok(Analysis {
         files_analyzed,
         diagnostics,
         invalidation,
@@ -195,14 +196,15 @@ fn parse_all(discovery: &Discovery) -> Result<(Vec<FileOutcome>, Vec<FileTimings
             .files
             .par_iter()
             .map(|file| {
-                                panic::catch_unwind(AssertUnwindSafe(|| analyze_file(file, &packages))).unwrap_or_else(|_| {
-                    let outcome = FileOutcome::NotAnalyzed {
-                        reason: "internal error while analysing this file (please report it)"
-                            .to_string(),
-                        span: Span::file_start(),
-                    };
-                    (outcome, FileTimings::default())
-                })
+                panic::catch_unwind(AssertUnwindSafe(|| analyze_file(file, &packages)))
+                    .unwrap_or_else(|_| {
+                        let outcome = FileOutcome::NotAnalyzed {
+                            reason: "internal error while analysing this file (please report it)"
+                                .to_string(),
+                            span: Span::file_start(),
+                        };
+                        (outcome, FileTimings::default())
+                    })
             })
             .unzip()
     }))

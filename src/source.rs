@@ -66,7 +66,7 @@ fn analyze_timed(
         Ok(source) => source,
         Err(err) => return not_utf8(err),
     };
-        let parsing = Instant::now();
+    let parsing = Instant::now();
     let parsed = parse_module(&source);
     timings.parse = parsing.elapsed();
     let parsed = match parsed {
@@ -79,7 +79,7 @@ fn analyze_timed(
             };
         }
     };
-        let extracting = Instant::now();
+    let extracting = Instant::now();
     let (module_name, is_package) = module_name(&file.relative);
     let facts = facts::extract(parsed.syntax(), &source, &module_name, is_package, packages);
     drop(parsed);

@@ -5,8 +5,7 @@ use ruff_python_ast::{self as ast, Expr};
 use ruff_text_size::Ranged;
 
 use super::eval::{
-    constant, is_computed, key_source, model_ref, qualified_name, queryset_source,
-    string_literal,
+    constant, is_computed, key_source, model_ref, qualified_name, queryset_source, string_literal,
 };
 use super::extract::{argument, has_unpacking, keyword, Extractor};
 use super::keys::{KeySource, KeyTemplate};
@@ -19,7 +18,8 @@ use super::{
 
 impl Extractor<'_> {
     pub(super) fn inspect_call(&mut self, call: &ast::ExprCall, env: &Env<'_>) {
-        if let Some(qualified) = qualified_name(&call.func, env).filter(|q| env.is_project_name(q)) {
+        if let Some(qualified) = qualified_name(&call.func, env).filter(|q| env.is_project_name(q))
+        {
             self.record_call(qualified, call);
         } else if let Some(method) = self.self_method(call) {
             self.record_call(method, call);

@@ -6,9 +6,7 @@ use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_text_size::TextSize;
 
-use super::eval::{
-    constant, key_template, last_segment, model_ref, qualified_name,
-};
+use super::eval::{constant, key_template, last_segment, model_ref, qualified_name};
 use super::keys::KeyTemplate;
 use super::scope::{Binding, Env, ProjectPackages};
 use super::settings::cache_settings;
@@ -51,7 +49,8 @@ pub fn extract(
         match deferred {
             Deferred::Function(func) => {
                 let qualified = frame.qualify(func.name.as_str());
-                let outcome = extractor.walk_function(func, Env::function(&globals, packages), &qualified);
+                let outcome =
+                    extractor.walk_function(func, Env::function(&globals, packages), &qualified);
                 let matters = outcome.returns.is_interesting() || outcome.returns_key.is_some();
                 if matters || func.is_async {
                     extractor.facts.functions.push(FunctionSummary {
@@ -64,7 +63,8 @@ pub fn extract(
             }
             Deferred::Class(class) => {
                 let qualified = frame.qualify(class.name.as_str());
-                let fact = extractor.walk_class(class, Env::function(&globals, packages), &qualified);
+                let fact =
+                    extractor.walk_class(class, Env::function(&globals, packages), &qualified);
                 extractor.facts.classes.push(fact);
             }
         }
