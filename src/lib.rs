@@ -1,6 +1,7 @@
 pub mod cli;
 pub mod diagnostic;
 pub mod discover;
+pub mod django_version;
 pub mod facts;
 pub mod index;
 pub mod invalidation;
