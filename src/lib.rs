@@ -9,3 +9,4 @@ pub mod report;
 pub mod rules;
 pub mod selection;
 pub mod source;
+pub mod templates;

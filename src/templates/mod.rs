@@ -1,0 +1,3 @@
+//! Django templates.
+
+pub mod lexer;
