@@ -117,7 +117,7 @@ fn skip_plain(text: &str, from: usize) -> usize {
 
 /// The offset just past the `quote` closing a string whose body starts at `from`; a
 /// backslash escapes any character but a newline.
-fn closing_quote(bytes: &[u8], from: usize, quote: u8) -> Option<usize> {
+pub(crate) fn closing_quote(bytes: &[u8], from: usize, quote: u8) -> Option<usize> {
     let mut i = from;
     while let Some(&byte) = bytes.get(i) {
         if byte == quote {
