@@ -1,4 +1,5 @@
-//! File discovery: the Python files under the analysed paths, in a stable order.
+//! File discovery: the Python files and Django templates under the analysed paths, in a
+//! stable order.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -18,10 +19,27 @@ const SKIPPED_DIRECTORIES: &[&str] = &[
 /// Files that mark a Django app directory, for `--app`.
 const APP_MARKERS: &[&str] = &["apps.py", "models.py", "views.py"];
 
+/// Extensions Django projects give templates; other files under `templates/` (images,
+/// scripts, stylesheets) are not templates.
+const TEMPLATE_EXTENSIONS: &[&str] =
+    &["html", "htm", "txt", "xml", "djhtml", "dtl", "svg", "email"];
+
+/// The directory name Django's app and project template loaders look in.
+const TEMPLATES_DIRECTORY: &str = "templates";
+
 pub struct SourcePath {
     pub absolute: PathBuf,
     /// Relative to the root, with `/` separators.
     pub relative: String,
+}
+
+pub struct TemplateFile {
+    pub absolute: PathBuf,
+    /// Relative to the root, with `/` separators.
+    pub relative: String,
+    /// The name Django loads it by: the path after the last `templates` directory, e.g.
+    /// `blog/post_detail.html`.
+    pub name: String,
 }
 
 #[derive(Default)]
@@ -31,10 +49,12 @@ pub struct Discovery {
     pub errors: Vec<(String, String)>,
     /// Relative directories holding `apps.py`, `models.py` or `views.py`.
     pub app_dirs: Vec<String>,
+    /// Template files: those under a `templates` directory with a template extension.
+    pub templates: Vec<TemplateFile>,
 }
 
 /// Walks `paths` (files or directories) without following symlinks; only regular `.py`
-/// files are kept. Directory entries' types come from the listing itself, so the walk
+/// files and templates are kept. Directory entries' types come from the listing itself, so the walk
 /// makes one system call per directory rather than one per file.
 pub fn discover(root: &Path, paths: &[PathBuf]) -> Discovery {
     let mut discovery = Discovery::default();
@@ -92,6 +112,12 @@ pub fn discover(root: &Path, paths: &[PathBuf]) -> Discovery {
         .files
         .sort_by(|a, b| (&a.relative, &a.absolute).cmp(&(&b.relative, &b.absolute)));
     discovery.files.dedup_by(|a, b| a.absolute == b.absolute);
+    discovery
+        .templates
+        .sort_by(|a, b| (&a.relative, &a.absolute).cmp(&(&b.relative, &b.absolute)));
+    discovery
+        .templates
+        .dedup_by(|a, b| a.absolute == b.absolute);
     discovery.app_dirs.sort();
     discovery
 }
@@ -103,15 +129,45 @@ fn is_skipped_name(path: &Path) -> bool {
 }
 
 impl Discovery {
-    /// Keeps regular `.py` files: symlinks, FIFOs, sockets and devices are never opened.
+    /// Keeps regular `.py` files and templates: symlinks, FIFOs, sockets and devices are
+    /// never opened.
     fn add_file(&mut self, root: &Path, path: PathBuf, file_type: fs::FileType) {
-        if file_type.is_file() && path.extension().is_some_and(|ext| ext == "py") {
+        if !file_type.is_file() {
+            return;
+        }
+        let Some(extension) = path.extension() else {
+            return;
+        };
+        if extension == "py" {
             self.files.push(SourcePath {
                 relative: relative(root, &path),
                 absolute: path,
             });
+        } else if TEMPLATE_EXTENSIONS.iter().any(|t| extension == *t) {
+            let relative = relative(root, &path);
+            if let Some(name) = template_name(&relative) {
+                self.templates.push(TemplateFile {
+                    name: name.to_string(),
+                    relative,
+                    absolute: path,
+                });
+            }
         }
     }
+}
+
+/// The part of `relative` after its last `templates` directory, or `None` outside one.
+fn template_name(relative: &str) -> Option<&str> {
+    let directories = relative.rsplit_once('/')?.0;
+    let mut name = None;
+    let mut offset = 0;
+    for part in directories.split('/') {
+        offset += part.len() + 1;
+        if part == TEMPLATES_DIRECTORY {
+            name = Some(&relative[offset..]);
+        }
+    }
+    name
 }
 
 /// `path` relative to `root` with `/` separators; non-UTF-8 bytes become U+FFFD.
@@ -153,4 +209,24 @@ pub fn common_root(paths: &[PathBuf]) -> PathBuf {
         }
     }
     root
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn template_names_follow_the_last_templates_directory() {
+        assert_eq!(
+            template_name("blog/templates/blog/post.html"),
+            Some("blog/post.html")
+        );
+        assert_eq!(
+            template_name("templates/a/templates/b.html"),
+            Some("b.html")
+        );
+        assert_eq!(template_name("templates/base.html"), Some("base.html"));
+        assert_eq!(template_name("static/templates.html"), None);
+        assert_eq!(template_name("my_templates/base.html"), None);
+    }
 }

@@ -10,3 +10,4 @@ pub mod report;
 pub mod rules;
 pub mod selection;
 pub mod source;
+pub mod templates;
