@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::django_version::{self, DjangoVersion};
 use crate::pipeline::{self, Analysis, Options};
 use crate::report::{write_json, write_text, TextOptions};
 use crate::rules::{self, RULES};
@@ -51,6 +52,10 @@ struct ScopeArgs {
     /// Do not report these codes or prefixes, comma separated.
     #[arg(long, value_delimiter = ',', value_name = "CODES")]
     ignore: Vec<String>,
+    /// The Django version the project runs, e.g. 5.2 or 6.0.6 [default: the lowest version
+    /// its requirements allow, else the newest release]
+    #[arg(long, value_name = "VERSION", value_parser = django_version::parse_version_option)]
+    django_version: Option<DjangoVersion>,
 }
 
 #[derive(Args)]
@@ -144,6 +149,7 @@ fn analyze(scope: &ScopeArgs, family: Option<&str>) -> Result<Analysis> {
         paths: scope.paths.clone(),
         apps: scope.apps.clone(),
         selection,
+        django_version: scope.django_version,
     })
 }
 

@@ -11,3 +11,4 @@ pub mod rules;
 pub mod selection;
 pub mod source;
 pub mod templates;
+pub mod views;

@@ -10,6 +10,7 @@ use rayon::prelude::*;
 
 use crate::diagnostic::Diagnostic;
 use crate::discover::{common_root, discover, Discovery};
+use crate::django_version::{self, DjangoVersion, TargetVersion, VersionSource};
 use crate::facts::span::Span;
 use crate::facts::ProjectPackages;
 use crate::index::{FileEntry, ProjectIndex};
@@ -17,6 +18,8 @@ use crate::invalidation::InvalidationMap;
 use crate::rules::{Rule, RuleContext, Violation, FILE_NOT_ANALYZED, RULES};
 use crate::selection::Selection;
 use crate::source::{analyze_file, FileOutcome, FileTimings};
+use crate::templates::TemplateIndex;
+use crate::views::ViewMap;
 
 /// Worker stack size: dropping or walking very deep syntax trees recurses, and rayon's
 /// default 2 MiB stacks abort on inputs real projects contain.
@@ -26,10 +29,15 @@ pub struct Options {
     pub paths: Vec<PathBuf>,
     pub apps: Vec<String>,
     pub selection: Selection,
+    /// `--django-version`: overrides what the project's requirements say.
+    pub django_version: Option<DjangoVersion>,
 }
 
 pub struct Analysis {
     pub files_analyzed: usize,
+    pub templates_analyzed: usize,
+    /// The Django version the rules assumed, and where it came from.
+    pub django: TargetVersion,
     pub diagnostics: Vec<Diagnostic>,
     pub invalidation: InvalidationMap,
     pub elapsed: Duration,
@@ -92,7 +100,7 @@ pub fn run(options: &Options) -> Result<Analysis> {
         match outcome {
             FileOutcome::Analyzed(facts) => entries.push(FileEntry {
                 path: file.relative.clone(),
-                facts,
+                facts: *facts,
             }),
             FileOutcome::NotAnalyzed { reason, span } => {
                 diagnostics.push(not_analyzed(file.relative.clone(), reason, span))
@@ -101,11 +109,22 @@ pub fn run(options: &Options) -> Result<Analysis> {
     }
     let files_analyzed = entries.len();
     let indexing = Instant::now();
+    let templates = TemplateIndex::build(&discovery.templates);
+    let django = match options.django_version {
+        Some(version) => TargetVersion {
+            version,
+            source: VersionSource::CommandLine,
+        },
+        None => django_version::detect(&root),
+    };
     let index = ProjectIndex::build(entries);
     let mut invalidation = InvalidationMap::build(&index);
+    let views = ViewMap::build(&index, &templates);
     let context = RuleContext {
         index: &index,
         invalidation: &invalidation,
+        views: &views,
+        django: &django,
     };
     timings.index = indexing.elapsed();
     let checking = Instant::now();
@@ -139,6 +158,8 @@ pub fn run(options: &Options) -> Result<Analysis> {
 
     Ok(Analysis {
         files_analyzed,
+        templates_analyzed: templates.len(),
+        django,
         diagnostics,
         invalidation,
         elapsed: started.elapsed(),
@@ -212,6 +233,7 @@ fn parse_all(discovery: &Discovery) -> Result<(Vec<FileOutcome>, Vec<FileTimings
 
 fn not_analyzed(path: String, reason: String, span: Span) -> Diagnostic {
     FILE_NOT_ANALYZED.diagnostic(Violation {
+        severity: None,
         path,
         span,
         message: reason,

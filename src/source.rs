@@ -13,7 +13,7 @@ use crate::facts::span::{Locator, Span};
 use crate::facts::{self, FileFacts, ProjectPackages};
 
 pub enum FileOutcome {
-    Analyzed(FileFacts),
+    Analyzed(Box<FileFacts>),
     /// The file could not be read or parsed: why, and where when known.
     NotAnalyzed {
         reason: String,
@@ -84,7 +84,7 @@ fn analyze_timed(
     let facts = facts::extract(parsed.syntax(), &source, &module_name, is_package, packages);
     drop(parsed);
     timings.facts = extracting.elapsed();
-    FileOutcome::Analyzed(facts)
+    FileOutcome::Analyzed(Box::new(facts))
 }
 
 fn not_utf8(err: std::string::FromUtf8Error) -> FileOutcome {

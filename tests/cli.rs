@@ -71,7 +71,14 @@ fn text_output_is_ruff_like() {
         verbose.contains("= help: Pass an explicit timeout"),
         "{verbose}"
     );
-    assert!(verbose.contains("Analyzed 1 files in "), "{verbose}");
+    assert!(
+        verbose.contains("Analyzed 1 file and 0 templates in "),
+        "{verbose}"
+    );
+    assert!(
+        verbose.contains("Django 6.1.3: newest release (no Django requirement found).\n"),
+        "{verbose}"
+    );
 
     let clean = project(&[("a.py", CLEAN)]);
     assert_eq!(

@@ -18,8 +18,10 @@ use super::{
 
 impl Extractor<'_> {
     pub(super) fn inspect_call(&mut self, call: &ast::ExprCall, env: &Env<'_>) {
-        if let Some(qualified) = qualified_name(&call.func, env).filter(|q| env.is_project_name(q))
-        {
+        let qualified = qualified_name(&call.func, env);
+        self.inspect_view_call(call, qualified.as_deref(), env);
+        self.inspect_route(call, qualified.as_deref(), env);
+        if let Some(qualified) = qualified.filter(|q| env.is_project_name(q)) {
             self.record_call(qualified, call);
         } else if let Some(method) = self.self_method(call) {
             self.record_call(method, call);
@@ -41,7 +43,7 @@ impl Extractor<'_> {
     }
 
     /// `self.method(...)` inside a class body: the method's dotted name.
-    fn self_method(&self, call: &ast::ExprCall) -> Option<String> {
+    pub(super) fn self_method(&self, call: &ast::ExprCall) -> Option<String> {
         let Expr::Attribute(method) = call.func.as_ref() else {
             return None;
         };

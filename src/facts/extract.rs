@@ -12,6 +12,7 @@ use super::scope::{Binding, Env, ProjectPackages};
 use super::settings::cache_settings;
 use super::shape::{ModelRef, Shape, Unpicklable};
 use super::span::Locator;
+use super::views::{is_per_user_attribute, ClassView, ViewBody, ViewFunction};
 use super::{ClassFact, FileFacts, FunctionFact, FunctionSummary, RelationFact, RelationKind};
 
 pub fn extract(
@@ -122,6 +123,7 @@ struct Activity {
     calls: Vec<(String, TextSize)>,
     /// Bulk writes in this function: index into `FileFacts::bulk_writes`, and where the call ends.
     bulk_writes: Vec<(usize, TextSize)>,
+    view: ViewBody,
 }
 
 struct FunctionOutcome {
@@ -167,6 +169,17 @@ impl Extractor<'_> {
     pub(super) fn record_cache_touch(&mut self, at: TextSize) {
         if let Some(activity) = self.activities.last_mut() {
             activity.touches_cache.push(at);
+        }
+    }
+
+    /// The view facts of the function being walked.
+    pub(super) fn view_body(&self) -> Option<&ViewBody> {
+        self.activities.last().map(|activity| &activity.view)
+    }
+
+    pub(super) fn view_body_mut(&mut self, update: impl FnOnce(&mut ViewBody)) {
+        if let Some(activity) = self.activities.last_mut() {
+            update(&mut activity.view);
         }
     }
 
@@ -237,6 +250,7 @@ impl Extractor<'_> {
                 self.visit_expr(&assign.value, env);
                 if frame.kind == ScopeKind::Module {
                     self.record_settings(&assign.targets, &assign.value, env);
+                    self.record_rest_framework(&assign.targets, &assign.value, env);
                     self.record_key_constant(&assign.targets, &assign.value, env, frame);
                 }
                 let binding = self.value_binding(&assign.value, env);
@@ -450,11 +464,14 @@ impl Extractor<'_> {
             touches_cache: Vec::new(),
             calls: Vec::new(),
             bulk_writes: Vec::new(),
+            view: ViewBody::default(),
         });
         let mut frame = Frame::new(ScopeKind::Function, qualified.to_string());
         self.walk_body(&func.body, &mut env, &mut frame);
-        if let Some(activity) = self.activities.pop() {
+        if let Some(mut activity) = self.activities.pop() {
+            let body = std::mem::take(&mut activity.view);
             self.finish_activity(activity);
+            self.record_view_function(func, &enclosing, qualified, body);
         }
         let returns_key = match frame.return_keys.split_first() {
             Some((Some(first), rest)) if rest.iter().all(|k| k.as_ref() == Some(first)) => {
@@ -466,6 +483,31 @@ impl Extractor<'_> {
             returns: Shape::one_of(frame.returns),
             returns_key,
         }
+    }
+
+    fn record_view_function(
+        &mut self,
+        func: &ast::StmtFunctionDef,
+        enclosing: &Env<'_>,
+        qualified: &str,
+        body: ViewBody,
+    ) {
+        let decorators: Vec<_> = func
+            .decorator_list
+            .iter()
+            .flat_map(|decorator| self.decoration(&decorator.expression, enclosing).wrappers)
+            .collect();
+        let drf = self.drf_decorator_policy(&func.decorator_list, enclosing);
+        if decorators.is_empty() && body.is_empty() && drf == Default::default() {
+            return;
+        }
+        self.facts.view_functions.push(ViewFunction {
+            qualified_name: qualified.to_string(),
+            span: self.locator.span(&func.name),
+            decorators,
+            drf,
+            body,
+        });
     }
 
     /// Records what the function did, and for each bulk write in it, whether the cache is
@@ -520,17 +562,28 @@ impl Extractor<'_> {
             relations: Vec::new(),
             managers: Vec::new(),
             overrides: Vec::new(),
+            view: ClassView::default(),
         };
+        for decorator in &class.decorator_list {
+            let decoration = self.decoration(&decorator.expression, &env);
+            if let Some(method) = decoration.method {
+                fact.view
+                    .method_decorators
+                    .extend(decoration.wrappers.into_iter().map(|w| (method.clone(), w)));
+            }
+        }
         for stmt in &class.body {
             match stmt {
                 Stmt::Assign(assign) => {
                     for target in &assign.targets {
                         self.record_field(target, &assign.value, &env, &mut fact);
+                        self.record_view_attribute(target, &assign.value, &env, &mut fact.view);
                     }
                 }
                 Stmt::AnnAssign(assign) => {
                     if let Some(value) = &assign.value {
                         self.record_field(&assign.target, value, &env, &mut fact);
+                        self.record_view_attribute(&assign.target, value, &env, &mut fact.view);
                     }
                 }
                 Stmt::FunctionDef(func) if matches!(func.name.as_str(), "save" | "delete") => {
@@ -664,6 +717,9 @@ impl Extractor<'_> {
             }
             self.inspect_call(call, env);
         }
+        for attribute in finder.request_attributes {
+            self.inspect_per_user_read(attribute, env);
+        }
         for named in finder.walrus {
             let binding = self.value_binding(&named.value, env);
             bind_target(&named.target, binding, env);
@@ -677,6 +733,8 @@ impl Extractor<'_> {
 struct CallFinder<'a> {
     calls: Vec<(&'a ast::ExprCall, Vec<&'a str>)>,
     walrus: Vec<&'a ast::ExprNamed>,
+    /// `x.user`, `x.session`, ...: reads of per-user state when `x` is the request.
+    request_attributes: Vec<&'a ast::ExprAttribute>,
     shadowed: Vec<&'a str>,
 }
 
@@ -686,6 +744,9 @@ impl<'a> Visitor<'a> for CallFinder<'a> {
         match expr {
             Expr::Call(call) => self.calls.push((call, self.shadowed.clone())),
             Expr::Named(named) if self.shadowed.is_empty() => self.walrus.push(named),
+            Expr::Attribute(attribute) if is_per_user_attribute(attribute.attr.as_str()) => {
+                self.request_attributes.push(attribute)
+            }
             Expr::Lambda(lambda) => {
                 if let Some(parameters) = &lambda.parameters {
                     self.shadowed

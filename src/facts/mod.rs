@@ -9,6 +9,7 @@ mod scope;
 pub mod settings;
 pub mod shape;
 pub mod span;
+pub mod views;
 
 pub use extract::extract;
 pub use scope::ProjectPackages;
@@ -17,6 +18,7 @@ use keys::{KeySource, KeyTemplate};
 use settings::CacheSetting;
 use shape::{Constant, ModelRef, Shape};
 use span::Span;
+use views::{CachedRoute, ClassView, RestFrameworkSettings, ViewFunction};
 
 #[derive(Debug, Default)]
 pub struct FileFacts {
@@ -33,6 +35,12 @@ pub struct FileFacts {
     pub bulk_writes: Vec<BulkWrite>,
     /// Module-level string constants usable as cache keys.
     pub key_constants: Vec<(String, KeyTemplate)>,
+    /// Functions and methods with view decorators or view-related reads and calls.
+    pub view_functions: Vec<ViewFunction>,
+    /// URLconf entries that wrap their view in `cache_page(...)`.
+    pub cached_routes: Vec<CachedRoute>,
+    /// `REST_FRAMEWORK` defaults, in a settings file.
+    pub rest_framework: Option<RestFrameworkSettings>,
 }
 
 #[derive(Debug)]
@@ -52,6 +60,8 @@ pub struct ClassFact {
     pub managers: Vec<String>,
     /// `save` and `delete` methods defined on the class.
     pub overrides: Vec<String>,
+    /// What it declares as a class-based view.
+    pub view: ClassView,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

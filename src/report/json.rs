@@ -85,6 +85,9 @@ struct Tool {
 #[derive(Serialize)]
 struct Summary {
     files_analyzed: usize,
+    templates_analyzed: usize,
+    django_version: String,
+    django_version_source: String,
     findings: usize,
     by_code: BTreeMap<&'static str, usize>,
     errors: usize,
@@ -114,6 +117,9 @@ pub fn write_json(out: &mut dyn Write, analysis: &Analysis) -> io::Result<()> {
         },
         summary: Summary {
             files_analyzed: analysis.files_analyzed,
+            templates_analyzed: analysis.templates_analyzed,
+            django_version: analysis.django.version.to_string(),
+            django_version_source: analysis.django.source_label(),
             findings: analysis.diagnostics.len() - errors,
             by_code: counts_by_code(&analysis.diagnostics),
             errors,

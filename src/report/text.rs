@@ -43,9 +43,16 @@ pub fn write_text(
     if options.verbose {
         writeln!(
             out,
-            "Analyzed {} files in {:.2}s.",
-            analysis.files_analyzed,
-            analysis.elapsed.as_secs_f64()
+            "Analyzed {} and {} in {:.2}s.",
+            counted(analysis.files_analyzed, "file"),
+            counted(analysis.templates_analyzed, "template"),
+            analysis.elapsed.as_secs_f64(),
+        )?;
+        writeln!(
+            out,
+            "Django {}: {}.",
+            analysis.django.version,
+            analysis.django.source_label()
         )?;
     }
     Ok(())
@@ -201,4 +208,13 @@ fn escape(text: &str, keep_tabs: bool) -> Cow<'_, str> {
             })
             .collect(),
     )
+}
+
+/// `1 file`, `2 files`.
+fn counted(count: usize, noun: &str) -> String {
+    if count == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{count} {noun}s")
+    }
 }

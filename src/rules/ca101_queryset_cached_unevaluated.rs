@@ -32,6 +32,7 @@ fn check(context: &RuleContext) -> Vec<Violation> {
                     ),
                 };
                 violations.push(Violation {
+                    severity: None,
                     path: file.path.clone(),
                     span: leaf.span,
                     message,

@@ -22,6 +22,7 @@ fn check(context: &RuleContext) -> Vec<Violation> {
         .cache_calls()
         .filter(|(_, call)| call.op.writes() && matches!(call.timeout, Timeout::Missing))
         .map(|(file, call)| Violation {
+            severity: None,
             path: file.path.clone(),
             span: call.span.clone(),
             message: format!(

@@ -27,6 +27,7 @@ fn check(context: &RuleContext) -> Vec<Violation> {
                     .map(|via| format!(" (returned by `{via}`)"))
                     .unwrap_or_default();
                 violations.push(Violation {
+                    severity: None,
                     path: file.path.clone(),
                     span: leaf.span,
                     message: format!(

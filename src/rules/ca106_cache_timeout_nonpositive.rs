@@ -24,6 +24,7 @@ fn check(context: &RuleContext) -> Vec<Violation> {
                 text,
                 span,
             } if *seconds <= 0.0 => Some(Violation {
+                severity: None,
                 path: file.path.clone(),
                 span: span.clone(),
                 message: format!(

@@ -26,6 +26,7 @@ fn check(context: &RuleContext) -> Vec<Violation> {
             };
             if let Some(problem) = problem(&template) {
                 violations.push(Violation {
+                    severity: None,
                     path: file.path.clone(),
                     span: key.span.clone(),
                     message: format!(

@@ -52,6 +52,7 @@ fn violation(entry: &ModelEntry) -> Option<Violation> {
         writes.push(format!("{} more", entry.cached_in.len() - LISTED_WRITES));
     }
     Some(Violation {
+        severity: None,
         path: location.path.clone(),
         span: location.span.clone(),
         message: format!(

@@ -26,6 +26,7 @@ fn check(context: &RuleContext) -> Vec<Violation> {
                 None => String::new(),
             };
             Violation {
+                severity: None,
                 path: dead.location.path.clone(),
                 span: dead.location.span.clone(),
                 message: format!(

@@ -8,19 +8,28 @@ mod ca104_get_or_set_eager_default;
 mod ca105_cache_value_unpicklable;
 mod ca106_cache_timeout_nonpositive;
 mod ca107_cache_key_invalid;
+mod ca201_per_user_view_cached_without_vary;
+mod ca202_auth_check_behind_cache;
+mod ca203_csrf_token_in_cached_view;
+mod ca204_token_auth_view_cached_without_vary;
+mod ca205_cache_page_ineffective;
 mod ca301_model_cached_without_invalidation;
 mod ca302_invalidation_bypassed;
 mod ca303_invalidated_key_never_set;
 
 use crate::diagnostic::{Diagnostic, Severity};
+use crate::django_version::TargetVersion;
 use crate::facts::span::Span;
 use crate::index::ProjectIndex;
 use crate::invalidation::InvalidationMap;
+use crate::views::ViewMap;
 
-/// What rules read: the project index and the invalidation map built from it.
+/// What rules read: the project index, the maps built from it, and the Django version.
 pub struct RuleContext<'a> {
     pub index: &'a ProjectIndex,
     pub invalidation: &'a InvalidationMap,
+    pub views: &'a ViewMap,
+    pub django: &'a TargetVersion,
 }
 
 pub struct Rule {
@@ -36,6 +45,8 @@ pub struct Rule {
 
 /// What a rule found: where, and the sentence saying what is wrong and what to write.
 pub struct Violation {
+    /// Overrides the rule's default severity for this finding.
+    pub severity: Option<Severity>,
     pub path: String,
     pub span: Span,
     pub message: String,
@@ -50,6 +61,11 @@ pub const RULES: &[Rule] = &[
     ca105_cache_value_unpicklable::RULE,
     ca106_cache_timeout_nonpositive::RULE,
     ca107_cache_key_invalid::RULE,
+    ca201_per_user_view_cached_without_vary::RULE,
+    ca202_auth_check_behind_cache::RULE,
+    ca203_csrf_token_in_cached_view::RULE,
+    ca204_token_auth_view_cached_without_vary::RULE,
+    ca205_cache_page_ineffective::RULE,
     ca301_model_cached_without_invalidation::RULE,
     ca302_invalidation_bypassed::RULE,
     ca303_invalidated_key_never_set::RULE,
@@ -77,7 +93,7 @@ impl Rule {
         Diagnostic {
             code: self.code,
             name: self.name,
-            severity: self.severity,
+            severity: violation.severity.unwrap_or(self.severity),
             message: violation.message,
             help: self.help,
             path: violation.path,

@@ -1,0 +1,605 @@
+//! View facts: how a view is wrapped (decorators, `method_decorator`, URLconf wrapping),
+//! what it reads of the current user, what it renders, and its DRF policies.
+
+use ruff_python_ast::{self as ast, Expr};
+
+use super::eval::{constant, qualified_name, string_literal};
+use super::extract::{argument, keyword, Extractor};
+use super::scope::{Binding, Env};
+use super::shape::Constant;
+
+/// A decorator that matters to view caching, as applied to a view.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Wrapper {
+    pub kind: WrapperKind,
+    /// The decorator as written, e.g. `cache_page(60 * 15)`.
+    pub text: String,
+    pub line: usize,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WrapperKind {
+    CachePage,
+    /// `vary_on_cookie`, `vary_on_headers(...)`: which request headers it adds to `Vary`.
+    Vary(VaryOn),
+    /// `login_required`, `permission_required`, `user_passes_test`, `staff_member_required`.
+    AuthCheck,
+    CsrfProtect,
+    CacheControl(CacheControl),
+    /// `never_cache`: `Cache-Control: max-age=0, no-cache, no-store, must-revalidate, private`.
+    NeverCache,
+    /// DRF's `api_view`: what is below it runs after DRF authenticates the request.
+    ApiView,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct VaryOn {
+    pub cookie: bool,
+    pub authorization: bool,
+}
+
+/// `Cache-Control` directives set to true.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CacheControl {
+    pub private: bool,
+    pub no_cache: bool,
+    pub no_store: bool,
+    pub public: bool,
+}
+
+impl CacheControl {
+    fn union(self, other: CacheControl) -> CacheControl {
+        CacheControl {
+            private: self.private || other.private,
+            no_cache: self.no_cache || other.no_cache,
+            no_store: self.no_store || other.no_store,
+            public: self.public || other.public,
+        }
+    }
+}
+
+/// Where a view reads something, for messages.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Evidence {
+    pub text: String,
+    pub line: usize,
+}
+
+/// A DRF view's explicit policies: class names as written or resolved.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DrfPolicy {
+    pub authentication_classes: Option<Vec<String>>,
+    pub permission_classes: Option<Vec<String>>,
+}
+
+/// A function or method's view-related facts.
+#[derive(Debug)]
+pub struct ViewFunction {
+    pub qualified_name: String,
+    /// The function's name in its `def` line.
+    pub span: super::span::Span,
+    /// Decorators that matter, outermost first; `method_decorator` lists unfolded.
+    pub decorators: Vec<Wrapper>,
+    /// `@authentication_classes(...)` / `@permission_classes(...)` on an `api_view`.
+    pub drf: DrfPolicy,
+    pub body: ViewBody,
+}
+
+/// What a view's body does that matters to caching its response.
+#[derive(Debug, Default)]
+pub struct ViewBody {
+    /// The first read of per-user state: `request.user`, `request.session`, ...
+    pub per_user: Option<Evidence>,
+    /// Project functions it passes the request to.
+    pub request_passed_to: Vec<String>,
+    /// Templates it renders with the request (`render(request, "x.html")`).
+    pub templates: Vec<String>,
+    /// `get_token(request)`: the response carries a CSRF token.
+    pub csrf_token: Option<Evidence>,
+    /// `patch_cache_control(response, ...)` / `add_never_cache_headers(response)`.
+    pub cache_control: Option<(CacheControl, Evidence)>,
+    /// `patch_vary_headers(response, [...])`.
+    pub vary: VaryOn,
+}
+
+impl ViewBody {
+    pub fn is_empty(&self) -> bool {
+        self.per_user.is_none()
+            && self.request_passed_to.is_empty()
+            && self.templates.is_empty()
+            && self.csrf_token.is_none()
+            && self.cache_control.is_none()
+            && self.vary == VaryOn::default()
+    }
+}
+
+/// A class's view-related attributes.
+#[derive(Debug, Default)]
+pub struct ClassView {
+    pub template_name: Option<String>,
+    pub drf: DrfPolicy,
+    /// `@method_decorator(..., name="dispatch")` on the class: the method, and the
+    /// decorators outermost first.
+    pub method_decorators: Vec<(String, Wrapper)>,
+}
+
+/// A URLconf entry whose view is wrapped in `cache_page(...)`.
+#[derive(Debug)]
+pub struct CachedRoute {
+    /// Wrappers around the view, outermost first.
+    pub wrappers: Vec<Wrapper>,
+    pub target: RouteTarget,
+    /// The view argument as written.
+    pub text: String,
+    pub span: super::span::Span,
+}
+
+#[derive(Debug)]
+pub enum RouteTarget {
+    Function(String),
+    /// `SomeView.as_view(...)`, with a `template_name=` given there.
+    Class {
+        qualified_name: String,
+        template_name: Option<String>,
+    },
+    Unknown,
+}
+
+/// DRF's settings: `REST_FRAMEWORK = {"DEFAULT_AUTHENTICATION_CLASSES": [...], ...}`.
+#[derive(Debug, Default, Clone)]
+pub struct RestFrameworkSettings {
+    pub authentication_classes: Option<Vec<String>>,
+    pub permission_classes: Option<Vec<String>>,
+}
+
+const CACHE_PAGE: &str = "django.views.decorators.cache.cache_page";
+const CACHE_CONTROL: &str = "django.views.decorators.cache.cache_control";
+const NEVER_CACHE: &str = "django.views.decorators.cache.never_cache";
+const VARY_ON_COOKIE: &str = "django.views.decorators.vary.vary_on_cookie";
+const VARY_ON_HEADERS: &str = "django.views.decorators.vary.vary_on_headers";
+const CSRF_PROTECT: &str = "django.views.decorators.csrf.csrf_protect";
+const METHOD_DECORATOR: &str = "django.utils.decorators.method_decorator";
+const API_VIEW: &str = "rest_framework.decorators.api_view";
+const DRF_AUTHENTICATION: &str = "rest_framework.decorators.authentication_classes";
+const DRF_PERMISSIONS: &str = "rest_framework.decorators.permission_classes";
+/// Decorators that are applied without arguments as well as with them.
+const AUTH_CHECKS: &[&str] = &[
+    "django.contrib.auth.decorators.login_required",
+    "django.contrib.auth.decorators.permission_required",
+    "django.contrib.auth.decorators.user_passes_test",
+    "django.contrib.admin.views.decorators.staff_member_required",
+];
+const URL_FUNCTIONS: &[&str] = &[
+    "django.urls.path",
+    "django.urls.re_path",
+    "django.conf.urls.url",
+];
+const RENDER_FUNCTIONS: &[&str] = &[
+    "django.shortcuts.render",
+    "django.template.response.TemplateResponse",
+];
+const RENDER_TO_STRING: &str = "django.template.loader.render_to_string";
+const GET_TOKEN: &str = "django.middleware.csrf.get_token";
+const PATCH_CACHE_CONTROL: &str = "django.utils.cache.patch_cache_control";
+const ADD_NEVER_CACHE_HEADERS: &str = "django.utils.cache.add_never_cache_headers";
+const PATCH_VARY_HEADERS: &str = "django.utils.cache.patch_vary_headers";
+/// Request attributes that differ from one user to the next.
+const PER_USER_ATTRIBUTES: &[&str] = &["user", "session", "COOKIES", "auth"];
+
+pub(super) fn is_per_user_attribute(name: &str) -> bool {
+    PER_USER_ATTRIBUTES.contains(&name)
+}
+
+/// `@method_decorator(...)`, with the method it names (`name=`), if any.
+pub struct Decoration {
+    pub wrappers: Vec<Wrapper>,
+    pub method: Option<String>,
+}
+
+impl Extractor<'_> {
+    /// The wrappers a decorator expression applies, outermost first.
+    pub(super) fn decoration(&self, decorator: &Expr, env: &Env<'_>) -> Decoration {
+        if let Expr::Call(call) = decorator {
+            if qualified_name(&call.func, env).as_deref() == Some(METHOD_DECORATOR) {
+                let method = keyword(call, "name").and_then(string_literal);
+                let wrappers = match argument(call, 0, "decorator") {
+                    Some(Expr::List(list)) => self.wrappers(&list.elts, env),
+                    Some(Expr::Tuple(tuple)) => self.wrappers(&tuple.elts, env),
+                    Some(single) => self.wrappers(std::slice::from_ref(single), env),
+                    None => Vec::new(),
+                };
+                return Decoration { wrappers, method };
+            }
+        }
+        Decoration {
+            wrappers: self.wrappers(std::slice::from_ref(decorator), env),
+            method: None,
+        }
+    }
+
+    fn wrappers(&self, decorators: &[Expr], env: &Env<'_>) -> Vec<Wrapper> {
+        decorators
+            .iter()
+            .filter_map(|decorator| {
+                Some(Wrapper {
+                    kind: wrapper_kind(decorator, env)?,
+                    text: self.locator.snippet(decorator),
+                    line: self.locator.span(decorator).line,
+                })
+            })
+            .collect()
+    }
+
+    /// `@authentication_classes([...])` and `@permission_classes([...])` on an `api_view`.
+    pub(super) fn drf_decorator_policy(
+        &self,
+        decorators: &[ast::Decorator],
+        env: &Env<'_>,
+    ) -> DrfPolicy {
+        let mut policy = DrfPolicy::default();
+        for decorator in decorators {
+            let Expr::Call(call) = &decorator.expression else {
+                continue;
+            };
+            let classes = || call.arguments.args.first().map(|arg| class_names(arg, env));
+            match qualified_name(&call.func, env).as_deref() {
+                Some(DRF_AUTHENTICATION) => policy.authentication_classes = classes(),
+                Some(DRF_PERMISSIONS) => policy.permission_classes = classes(),
+                _ => {}
+            }
+        }
+        policy
+    }
+
+    /// Class-level `template_name = ...`, `authentication_classes = ...`,
+    /// `permission_classes = ...`.
+    pub(super) fn record_view_attribute(
+        &self,
+        target: &Expr,
+        value: &Expr,
+        env: &Env<'_>,
+        view: &mut ClassView,
+    ) {
+        let Expr::Name(name) = target else { return };
+        match name.id.as_str() {
+            "template_name" => view.template_name = string_constant(value, env),
+            "authentication_classes" => {
+                view.drf.authentication_classes = Some(class_names(value, env))
+            }
+            "permission_classes" => view.drf.permission_classes = Some(class_names(value, env)),
+            _ => {}
+        }
+    }
+
+    /// Calls inside a view's body that matter to caching its response.
+    pub(super) fn inspect_view_call(
+        &mut self,
+        call: &ast::ExprCall,
+        qualified: Option<&str>,
+        env: &Env<'_>,
+    ) {
+        let Some(body) = self.view_body() else { return };
+        let passes_request = call
+            .arguments
+            .args
+            .iter()
+            .chain(call.arguments.keywords.iter().map(|k| &k.value))
+            .any(|arg| is_request(arg, env));
+        let line = || self.locator.span(call).line;
+        match qualified {
+            Some(name) if RENDER_FUNCTIONS.contains(&name) => {
+                if let Some(template) = argument(call, 1, "template") {
+                    let names = template_names(template, env);
+                    self.view_body_mut(|body| body.templates.extend(names));
+                }
+                return;
+            }
+            Some(RENDER_TO_STRING) => {
+                let with_request = argument(call, 2, "request").is_some_and(|r| is_request(r, env));
+                if with_request {
+                    if let Some(template) = argument(call, 0, "template_name") {
+                        let names = template_names(template, env);
+                        self.view_body_mut(|body| body.templates.extend(names));
+                    }
+                }
+                return;
+            }
+            Some(GET_TOKEN) => {
+                if body.csrf_token.is_none() {
+                    let evidence = Evidence {
+                        text: self.locator.snippet(call),
+                        line: line(),
+                    };
+                    self.view_body_mut(|body| body.csrf_token = Some(evidence));
+                }
+                return;
+            }
+            Some(PATCH_CACHE_CONTROL) | Some(ADD_NEVER_CACHE_HEADERS) => {
+                let control = if qualified == Some(ADD_NEVER_CACHE_HEADERS) {
+                    NEVER_CACHE_CONTROL
+                } else {
+                    cache_control_keywords(call)
+                };
+                let evidence = Evidence {
+                    text: self.locator.snippet(call),
+                    line: line(),
+                };
+                self.view_body_mut(|body| {
+                    body.cache_control = Some(match body.cache_control.take() {
+                        Some((earlier, first)) => (earlier.union(control), first),
+                        None => (control, evidence),
+                    });
+                });
+                return;
+            }
+            Some(PATCH_VARY_HEADERS) => {
+                if let Some(headers) = argument(call, 1, "newheaders") {
+                    let vary = vary_on(headers_in(headers));
+                    self.view_body_mut(|body| {
+                        body.vary.cookie |= vary.cookie;
+                        body.vary.authorization |= vary.authorization;
+                    });
+                }
+                return;
+            }
+            _ => {}
+        }
+        if passes_request {
+            let callee = qualified
+                .filter(|q| env.is_project_name(q))
+                .map(str::to_string)
+                .or_else(|| self.self_method(call));
+            if let Some(callee) = callee {
+                self.view_body_mut(|body| body.request_passed_to.push(callee));
+            }
+        }
+    }
+
+    /// `request.user`, `self.request.session`, ...: the first such read in a function.
+    pub(super) fn inspect_per_user_read(&mut self, attribute: &ast::ExprAttribute, env: &Env<'_>) {
+        if !is_per_user_attribute(attribute.attr.as_str()) || !is_request(&attribute.value, env) {
+            return;
+        }
+        if self.view_body().is_some_and(|body| body.per_user.is_none()) {
+            let evidence = Evidence {
+                text: self.locator.snippet(attribute),
+                line: self.locator.span(attribute).line,
+            };
+            self.view_body_mut(|body| body.per_user = Some(evidence));
+        }
+    }
+
+    /// `path("x/", cache_page(60)(views.index))`: records the route when the view is
+    /// wrapped in `cache_page`.
+    pub(super) fn inspect_route(
+        &mut self,
+        call: &ast::ExprCall,
+        qualified: Option<&str>,
+        env: &Env<'_>,
+    ) {
+        if !qualified.is_some_and(|q| URL_FUNCTIONS.contains(&q)) {
+            return;
+        }
+        let Some(view) = argument(call, 1, "view") else {
+            return;
+        };
+        let mut wrappers = Vec::new();
+        let target = self.peel_wrappers(view, env, &mut wrappers, 0);
+        if wrappers.iter().any(|w| w.kind == WrapperKind::CachePage) {
+            self.facts.cached_routes.push(CachedRoute {
+                wrappers,
+                target,
+                text: self.locator.snippet(view),
+                span: self.locator.span(call),
+            });
+        }
+    }
+
+    fn peel_wrappers(
+        &self,
+        view: &Expr,
+        env: &Env<'_>,
+        wrappers: &mut Vec<Wrapper>,
+        depth: usize,
+    ) -> RouteTarget {
+        const MAX_WRAPPERS: usize = 16;
+        let Expr::Call(call) = view else {
+            return match qualified_name(view, env) {
+                Some(name) if !name.starts_with("builtins.") => RouteTarget::Function(name),
+                _ => RouteTarget::Unknown,
+            };
+        };
+        if let Expr::Attribute(attribute) = call.func.as_ref() {
+            if attribute.attr.as_str() == "as_view" {
+                return match qualified_name(&attribute.value, env) {
+                    Some(name) => RouteTarget::Class {
+                        qualified_name: name,
+                        template_name: keyword(call, "template_name")
+                            .and_then(|t| string_constant(t, env)),
+                    },
+                    None => RouteTarget::Unknown,
+                };
+            }
+        }
+        let ([inner], true) = (&call.arguments.args[..], call.arguments.keywords.is_empty()) else {
+            return RouteTarget::Unknown;
+        };
+        // `cache_page(60)(view)` applies the decorator `cache_page(60)`; `login_required(view)`
+        // applies `login_required` itself.
+        let kind = match call.func.as_ref() {
+            factory @ Expr::Call(_) => wrapper_kind(factory, env),
+            bare => bare_wrapper_kind(bare, env),
+        };
+        let Some(kind) = kind.filter(|_| depth < MAX_WRAPPERS) else {
+            return RouteTarget::Unknown;
+        };
+        wrappers.push(Wrapper {
+            kind,
+            text: self.locator.snippet(call.func.as_ref()),
+            line: self.locator.span(call).line,
+        });
+        self.peel_wrappers(inner, env, wrappers, depth + 1)
+    }
+
+    /// `REST_FRAMEWORK = {...}` in a settings module.
+    pub(super) fn record_rest_framework(&mut self, targets: &[Expr], value: &Expr, env: &Env<'_>) {
+        let is_setting = targets
+            .iter()
+            .any(|t| matches!(t, Expr::Name(n) if n.id.as_str() == "REST_FRAMEWORK"));
+        let (true, Expr::Dict(dict)) = (is_setting, value) else {
+            return;
+        };
+        let mut settings = RestFrameworkSettings::default();
+        for item in &dict.items {
+            let Some(Expr::StringLiteral(key)) = &item.key else {
+                continue;
+            };
+            match key.value.to_str() {
+                "DEFAULT_AUTHENTICATION_CLASSES" => {
+                    settings.authentication_classes = Some(class_names(&item.value, env))
+                }
+                "DEFAULT_PERMISSION_CLASSES" => {
+                    settings.permission_classes = Some(class_names(&item.value, env))
+                }
+                _ => {}
+            }
+        }
+        self.facts.rest_framework = Some(settings);
+    }
+}
+
+const NEVER_CACHE_CONTROL: CacheControl = CacheControl {
+    private: true,
+    no_cache: true,
+    no_store: true,
+    public: false,
+};
+
+/// What a decorator expression is, when it is one that matters (called or not).
+fn wrapper_kind(decorator: &Expr, env: &Env<'_>) -> Option<WrapperKind> {
+    let (func, call) = match decorator {
+        Expr::Call(call) => (call.func.as_ref(), Some(call)),
+        other => (other, None),
+    };
+    let name = qualified_name(func, env)?;
+    Some(match (name.as_str(), call) {
+        (CACHE_PAGE, Some(_)) => WrapperKind::CachePage,
+        (CACHE_CONTROL, Some(call)) => WrapperKind::CacheControl(cache_control_keywords(call)),
+        (VARY_ON_HEADERS, Some(call)) => WrapperKind::Vary(vary_on(
+            call.arguments
+                .args
+                .iter()
+                .filter_map(string_literal)
+                .collect(),
+        )),
+        (API_VIEW, _) => WrapperKind::ApiView,
+        _ => {
+            return bare_wrapper_kind(func, env).filter(|_| call.is_none() || is_auth_check(&name))
+        }
+    })
+}
+
+/// Decorators applied as they are: `login_required`, `vary_on_cookie`, `never_cache`, ...
+fn bare_wrapper_kind(func: &Expr, env: &Env<'_>) -> Option<WrapperKind> {
+    let name = qualified_name(func, env)?;
+    Some(match name.as_str() {
+        VARY_ON_COOKIE => WrapperKind::Vary(VaryOn {
+            cookie: true,
+            authorization: false,
+        }),
+        NEVER_CACHE => WrapperKind::NeverCache,
+        CSRF_PROTECT => WrapperKind::CsrfProtect,
+        name if is_auth_check(name) => WrapperKind::AuthCheck,
+        _ => return None,
+    })
+}
+
+fn is_auth_check(name: &str) -> bool {
+    AUTH_CHECKS.contains(&name)
+}
+
+fn cache_control_keywords(call: &ast::ExprCall) -> CacheControl {
+    let enabled = |name: &str| {
+        keyword(call, name).is_some_and(|value| matches!(value, Expr::BooleanLiteral(b) if b.value))
+    };
+    CacheControl {
+        private: enabled("private"),
+        no_cache: enabled("no_cache"),
+        no_store: enabled("no_store"),
+        public: enabled("public"),
+    }
+}
+
+fn headers_in(headers: &Expr) -> Vec<String> {
+    match headers {
+        Expr::List(list) => list.elts.iter().filter_map(string_literal).collect(),
+        Expr::Tuple(tuple) => tuple.elts.iter().filter_map(string_literal).collect(),
+        other => string_literal(other).into_iter().collect(),
+    }
+}
+
+fn vary_on(headers: Vec<String>) -> VaryOn {
+    VaryOn {
+        cookie: headers.iter().any(|h| h.eq_ignore_ascii_case("cookie")),
+        authorization: headers
+            .iter()
+            .any(|h| h.eq_ignore_ascii_case("authorization")),
+    }
+}
+
+/// `request` (a view's request parameter) or `self.request`.
+fn is_request(expr: &Expr, env: &Env<'_>) -> bool {
+    match expr {
+        Expr::Name(name) => env
+            .lookup(name.id.as_str())
+            .is_some_and(|bindings| bindings.contains(&Binding::Request)),
+        Expr::Attribute(attribute) => {
+            attribute.attr.as_str() == "request"
+                && matches!(attribute.value.as_ref(), Expr::Name(n) if n.id.as_str() == "self")
+        }
+        _ => false,
+    }
+}
+
+fn string_constant(expr: &Expr, env: &Env<'_>) -> Option<String> {
+    match constant(expr, env, 0) {
+        Some(Constant::Str(text)) => Some(text),
+        _ => None,
+    }
+}
+
+/// A template name, or each name of a list of candidates.
+fn template_names(expr: &Expr, env: &Env<'_>) -> Vec<String> {
+    match expr {
+        Expr::List(list) => list
+            .elts
+            .iter()
+            .filter_map(|e| string_constant(e, env))
+            .collect(),
+        Expr::Tuple(tuple) => tuple
+            .elts
+            .iter()
+            .filter_map(|e| string_constant(e, env))
+            .collect(),
+        other => string_constant(other, env).into_iter().collect(),
+    }
+}
+
+/// `[TokenAuthentication, "rest_framework.authentication.SessionAuthentication"]`: each
+/// class's dotted name where it resolves, else its name as written.
+fn class_names(expr: &Expr, env: &Env<'_>) -> Vec<String> {
+    let elements: &[Expr] = match expr {
+        Expr::List(list) => &list.elts,
+        Expr::Tuple(tuple) => &tuple.elts,
+        other => std::slice::from_ref(other),
+    };
+    elements
+        .iter()
+        .filter_map(|element| match element {
+            Expr::StringLiteral(literal) => Some(literal.value.to_str().to_string()),
+            other => qualified_name(other, env)
+                .filter(|q| !q.starts_with("builtins."))
+                .or_else(|| super::eval::last_segment(other).map(str::to_string)),
+        })
+        .collect()
+}

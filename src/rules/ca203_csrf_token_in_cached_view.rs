@@ -1,0 +1,38 @@
+//! CA203 csrf-token-in-cached-view: a cached page carries a CSRF token, so every visitor
+//! gets the first visitor's token.
+
+use super::{Rule, RuleContext, Violation};
+use crate::diagnostic::Severity;
+
+pub const RULE: Rule = Rule {
+    code: "CA203",
+    name: "csrf-token-in-cached-view",
+    severity: Severity::Error,
+    help: "Put `@csrf_protect` below `@cache_page`, as Django's CSRF documentation asks for cached views.",
+    doc: include_str!("../../rules/CA203.md"),
+    check,
+};
+
+fn check(context: &RuleContext) -> Vec<Violation> {
+    context
+        .views
+        .views
+        .iter()
+        .filter(|view| view.prevents_storing(context.django).is_none())
+        .filter(|view| !view.csrf_protect_inside())
+        .filter_map(|view| {
+            let token = view.csrf_token.as_ref()?;
+            let cache = &view.cache_page().text;
+            Some(Violation {
+                severity: None,
+                path: view.path.clone(),
+                span: view.span.clone(),
+                message: format!(
+                    "{} is cached by `{cache}` and {}, but no `csrf_protect` runs inside the cache to set the CSRF cookie and `Vary: Cookie`, so later visitors get the first visitor's token and their forms fail; add `@csrf_protect` below `@{cache}`",
+                    view.subject(),
+                    token.description
+                ),
+            })
+        })
+        .collect()
+}

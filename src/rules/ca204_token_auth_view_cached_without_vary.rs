@@ -1,0 +1,52 @@
+//! CA204 token-auth-view-cached-without-vary: a cached DRF view authenticates by the
+//! `Authorization` header and the cache does not vary on it, so one client's data is
+//! served to every client.
+
+use super::{Rule, RuleContext, Violation};
+use crate::diagnostic::Severity;
+use crate::django_version::{introduced_in, CacheBehaviour};
+
+pub const RULE: Rule = Rule {
+    code: "CA204",
+    name: "token-auth-view-cached-without-vary",
+    severity: Severity::Error,
+    help: "Add `vary_on_headers(\"Authorization\")` inside the cache (below `cache_page`).",
+    doc: include_str!("../../rules/CA204.md"),
+    check,
+};
+
+fn check(context: &RuleContext) -> Vec<Violation> {
+    let django = context.django;
+    context
+        .views
+        .views
+        .iter()
+        .filter(|view| view.prevents_storing(django).is_none())
+        .filter(|view| view.shared_across_tokens(django))
+        .filter_map(|view| {
+            let per_user = view.per_user.as_ref()?;
+            let header = view.drf.as_ref()?.header.as_ref()?;
+            let cache = &view.cache_page().text;
+            let why = if django.version.has(CacheBehaviour::VariesOnAuthorization) {
+                "the response is marked `Cache-Control: public`, which stops Django from varying on `Authorization` by itself".to_string()
+            } else {
+                format!(
+                    "Django {} ({}) does not vary the cache on `Authorization` by itself (that came in {})",
+                    django.version,
+                    django.source_label(),
+                    introduced_in(CacheBehaviour::VariesOnAuthorization)
+                )
+            };
+            Some(Violation {
+                severity: None,
+                path: view.path.clone(),
+                span: view.span.clone(),
+                message: format!(
+                    "DRF {} is cached by `{cache}`, {} and authenticates with `{header}` (the `Authorization` header), but {why}, so one client's data is served to every client; add `@method_decorator(vary_on_headers(\"Authorization\"))` inside the cache",
+                    view.subject(),
+                    per_user.description
+                ),
+            })
+        })
+        .collect()
+}

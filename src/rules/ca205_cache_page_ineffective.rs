@@ -1,0 +1,43 @@
+//! CA205 cache-page-ineffective: a `cache_page` whose response is marked `private` (or
+//! `no-cache`/`no-store` where Django honours it) inside the cache: nothing is ever stored.
+
+use super::{Rule, RuleContext, Violation};
+use crate::diagnostic::Severity;
+use crate::facts::views::WrapperKind;
+
+pub const RULE: Rule = Rule {
+    code: "CA205",
+    name: "cache-page-ineffective",
+    severity: Severity::Warning,
+    help: "Remove the `cache_page`, or move the `Cache-Control` marking outside it if only browsers should see it.",
+    doc: include_str!("../../rules/CA205.md"),
+    check,
+};
+
+fn check(context: &RuleContext) -> Vec<Violation> {
+    context
+        .views
+        .views
+        .iter()
+        .filter_map(|view| {
+            let blocker = view.prevents_storing(context.django)?;
+            let marking = match blocker.kind {
+                WrapperKind::NeverCache => "private, no-cache, no-store".to_string(),
+                WrapperKind::CacheControl(control) => control.describe().replace('_', "-"),
+                _ => return None,
+            };
+            let cache = &view.cache_page().text;
+            Some(Violation {
+                severity: None,
+                path: view.path.clone(),
+                span: view.span.clone(),
+                message: format!(
+                    "`{cache}` on {} never stores anything: `{}` inside it marks the response `{marking}`, which the cache refuses to store, so every request still runs the view; remove `{cache}` or move `{}` outside it",
+                    view.subject(),
+                    blocker.text,
+                    blocker.text
+                ),
+            })
+        })
+        .collect()
+}

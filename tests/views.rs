@@ -1,0 +1,174 @@
+//! View caching rules (CA201–CA205) on the `views` fixture project, and the Django version
+//! that decides CA204 and CA205, read from each kind of requirement file.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::Path;
+
+use common::{analyze_json, finding, findings, fixture, markers, Finding};
+
+fn severity_at(report: &serde_json::Value, path: &str, line: u64) -> String {
+    report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["path"] == path && d["line"] == line)
+        .map(|d| d["severity"].as_str().unwrap().to_string())
+        .unwrap_or_default()
+}
+
+#[test]
+fn view_findings_match_markers() {
+    let root = fixture("views");
+    let (report, status) = analyze_json(&root, &[]);
+    let expected = markers(&root);
+    assert!(expected.len() >= 25, "the fixture marks its findings");
+    assert_eq!(findings(&report), expected);
+    assert_eq!(status, 1);
+    assert_eq!(report["summary"]["django_version"], "5.2.14");
+    assert_eq!(
+        report["summary"]["django_version_source"],
+        "requirements.txt (Django==5.2.14)"
+    );
+    assert_eq!(report["summary"]["templates_analyzed"], 4);
+    // An auth check inside the cache is an error unless entries vary per visitor.
+    assert_eq!(severity_at(&report, "shop/views.py", 63), "error");
+    assert_eq!(severity_at(&report, "shop/views.py", 76), "warning");
+}
+
+#[test]
+fn messages_say_what_is_wrong_and_what_to_write() {
+    let (report, _) = analyze_json(&fixture("views"), &[]);
+    let message = |path: &str, line: u64| -> String {
+        report["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["path"] == path && d["line"] == line)
+            .map(|d| d["message"].as_str().unwrap().to_string())
+            .unwrap()
+    };
+    assert_eq!(
+        message("shop/views.py", 14),
+        "`greeting` is cached by `cache_page(60 * 15)` and reads `request.user` (line 15), but nothing varies the cache on the session cookie, so the first visitor's page is served to everyone; add `@vary_on_cookie` below `@cache_page(60 * 15)`"
+    );
+    assert!(message("shop/views.py", 26).contains(
+        "`vary_on_cookie` is applied outside `cache_page(60 * 15)`, so it only takes effect after the response is stored"
+    ));
+    assert!(message("shop/views.py", 37).contains(
+        "passes the request to `cart_summary`, which reads `request.session` (shop/helpers.py:2)"
+    ));
+    assert!(message("shop/views.py", 47).contains(
+        "renders `shop/home.html`, which uses `user.get_short_name` (shop/templates/shop/base.html:2)"
+    ));
+    assert!(message("shop/urls.py", 9).starts_with(
+        "view `dashboard` (cached in the URLconf as `cache_page(60)(views.dashboard)`)"
+    ));
+    assert!(message("shop/api.py", 16).contains("Django 5.2.14 (requirements.txt (Django==5.2.14)) does not vary the cache on `Authorization`"));
+}
+
+#[test]
+fn fixed_django_versions_vary_on_authorization_and_refuse_no_cache() {
+    let root = fixture("views");
+    let (report, _) = analyze_json(&root, &["--django-version", "5.2.15"]);
+    let mut expected: BTreeSet<Finding> = markers(&root)
+        .into_iter()
+        .filter(|(code, _, _)| code != "CA204")
+        .collect();
+    // `cache_control(no_cache=True)` inside the cache: refused from 5.2.15 on.
+    expected.insert(finding("CA205", "shop/views.py", 125));
+    assert_eq!(findings(&report), expected);
+    assert_eq!(report["summary"]["django_version"], "5.2.15");
+    assert_eq!(report["summary"]["django_version_source"], "command line");
+}
+
+#[test]
+fn lookalike_cache_page_is_not_django() {
+    let root = fixture("views");
+    let (report, _) = analyze_json(&root, &[]);
+    assert!(findings(&report)
+        .iter()
+        .all(|(_, path, _)| path != "shop/lookalike.py"));
+}
+
+/// A header-authenticated DRF view that caches a per-user GET, with the requirement
+/// files of `fixtures/django_versions/<name>` beside it.
+fn token_view_project(versions: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(&fixture("django_versions").join(versions), dir.path());
+    fs::write(
+        dir.path().join("views.py"),
+        fs::read_to_string(fixture("views").join("shop/api.py")).unwrap(),
+    )
+    .unwrap();
+    dir
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            fs::create_dir_all(&target).unwrap();
+            copy_tree(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn ca204_follows_the_django_version_from_each_requirement_file() {
+    let cases = [
+        ("pyproject_42", "4.2.0", "pyproject.toml", true),
+        ("poetry_5214", "5.2.14", "pyproject.toml", true),
+        ("setup_cfg_605", "6.0.5", "setup.cfg", true),
+        ("setup_py_5215", "5.2.15", "setup.py", false),
+        ("requirements_606", "6.0.6", "requirements.txt", false),
+        (
+            "requirements_dir_61",
+            "6.1.0",
+            "requirements/base.txt",
+            false,
+        ),
+        ("pipfile_42", "4.2.0", "Pipfile", true),
+        ("poetry_lock_5215", "5.2.15", "poetry.lock", false),
+        ("uv_lock_5214", "5.2.14", "uv.lock", true),
+        ("pipfile_lock_61", "6.1.0", "Pipfile.lock", false),
+    ];
+    for (name, version, source, fires) in cases {
+        let dir = token_view_project(name);
+        let (report, _) = analyze_json(dir.path(), &[]);
+        assert_eq!(report["summary"]["django_version"], version, "{name}");
+        let label = report["summary"]["django_version_source"].as_str().unwrap();
+        assert!(label.starts_with(source), "{name}: {label}");
+        let ca204: Vec<usize> = findings(&report)
+            .into_iter()
+            .filter(|(code, _, _)| code == "CA204")
+            .map(|(_, _, line)| line)
+            .collect();
+        let expected = if fires { vec![16] } else { Vec::new() };
+        assert_eq!(ca204, expected, "{name} ({version})");
+    }
+}
+
+#[test]
+fn without_a_requirement_the_newest_release_is_assumed_and_said() {
+    let (report, _) = analyze_json(&fixture("django_versions").join("none"), &[]);
+    assert_eq!(
+        report["summary"]["django_version_source"],
+        "newest release (no Django requirement found)"
+    );
+    let output = common::run(&[
+        "analyze",
+        fixture("django_versions").join("none").to_str().unwrap(),
+        "--verbose",
+    ]);
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        text.contains(": newest release (no Django requirement found)."),
+        "{text}"
+    );
+}
