@@ -8,8 +8,8 @@ use std::collections::HashMap;
 use crate::django_version::{CacheBehaviour, TargetVersion};
 use crate::facts::span::Span;
 use crate::facts::views::{
-    CacheControl, CachedRoute, ClassView, DrfPolicy, RestFrameworkSettings, RouteTarget, VaryOn,
-    ViewBody, ViewFunction, Wrapper, WrapperKind,
+    CacheControl, CachedRoute, ClassView, DrfPolicy, RenderedTemplate, RestFrameworkSettings,
+    RouteTarget, VaryOn, ViewBody, ViewFunction, Wrapper, WrapperKind,
 };
 use crate::facts::ClassFact;
 use crate::index::ProjectIndex;
@@ -24,6 +24,8 @@ pub struct CachedView {
     pub span: Span,
     /// The URLconf entry, when the caching is applied there.
     pub route: Option<String>,
+    /// A class-based view (decorators go through `method_decorator`).
+    pub is_class: bool,
     /// Outermost first; `layers[cache_at]` is the `cache_page`.
     pub layers: Vec<Wrapper>,
     pub cache_at: usize,
@@ -62,6 +64,24 @@ const AUTH_MIXINS: &[&str] = &[
 ];
 /// Methods that handle a GET, which is what `cache_page` stores.
 const GET_HANDLERS: &[&str] = &["get", "list", "retrieve"];
+/// Methods Django's generic views and DRF call while answering a GET.
+const GET_HOOKS: &[&str] = &[
+    "dispatch",
+    "setup",
+    "head",
+    "get_context_data",
+    "get_queryset",
+    "get_object",
+    "get_context_object_name",
+    "render_to_response",
+    "get_serializer",
+    "get_serializer_class",
+    "get_serializer_context",
+    "filter_queryset",
+    "paginate_queryset",
+    "get_paginated_response",
+    "finalize_response",
+];
 const MAX_INHERITANCE: usize = 8;
 
 impl CachedView {
@@ -123,6 +143,20 @@ impl CachedView {
         }
     }
 
+    /// How to put `decorator` inside the cache, for messages.
+    pub fn inside_fix(&self, decorator: &str) -> String {
+        let cache = &self.cache_page().text;
+        if self.route.is_some() {
+            format!("wrap the view inside the cache in the URLconf: `{cache}({decorator}(...))`")
+        } else if self.is_class {
+            format!(
+                "put `{decorator}` inside the cache: after `{cache}` in the same `method_decorator([...])` list, or in a `@method_decorator({decorator})` below it"
+            )
+        } else {
+            format!("add `@{decorator}` below `@{cache}`")
+        }
+    }
+
     /// Whether the view reads per-user state and its users are told apart by the
     /// `Authorization` header, on a Django that does not vary on it by itself (or with
     /// a `public` response): CA204's case, which CA201 leaves to it.
@@ -163,7 +197,7 @@ impl ViewMap {
             {
                 continue;
             }
-            let stack = project.function_stack(function);
+            let stack = project.function_stack(path, function);
             views.extend(project.cached(
                 &stack,
                 &[],
@@ -174,9 +208,14 @@ impl ViewMap {
             ));
         }
         for (qualified, (path, class)) in &project.classes {
-            for stack in project.class_stacks(qualified, class, None) {
+            // Caching a class inherits is reported where the base class applies it.
+            for stack in project
+                .class_stacks(qualified, class, None)
+                .into_iter()
+                .filter(|stack| !stack.inherited_cache)
+            {
                 let (at_path, span) = match &stack.reported_at {
-                    Some(method) => (path.as_str(), method.span.clone()),
+                    Some((method_path, method)) => (method_path.as_str(), method.span.clone()),
                     None => (path.as_str(), class.span.clone()),
                 };
                 views.extend(project.cached(&stack, &[], &class.name, at_path, &span, None));
@@ -191,7 +230,9 @@ impl ViewMap {
             let stacks = match &route.target {
                 RouteTarget::Function(qualified) => {
                     match project.function_views.get(qualified.as_str()) {
-                        Some((_, function)) => vec![project.function_stack(function)],
+                        Some((function_path, function)) => {
+                            vec![project.function_stack(function_path, function)]
+                        }
                         None => vec![Stack::default()],
                     }
                 }
@@ -205,7 +246,14 @@ impl ViewMap {
                         .take(1)
                         .collect(),
                     None => vec![Stack {
-                        templates: template_name.iter().cloned().collect(),
+                        templates: template_name
+                            .iter()
+                            .map(|name| RenderedTemplate {
+                                name: name.clone(),
+                                hidden: Vec::new(),
+                            })
+                            .collect(),
+                        is_class: true,
                         ..Stack::default()
                     }],
                 },
@@ -232,10 +280,22 @@ impl ViewMap {
 struct Stack<'a> {
     layers: Vec<Wrapper>,
     drf: Option<DrfAuthentication>,
+    /// The functions and methods that build the response, with their files.
     bodies: Vec<(&'a str, &'a ViewFunction)>,
-    templates: Vec<String>,
+    /// A class's `template_name` (or the one `as_view()` is given).
+    templates: Vec<RenderedTemplate>,
     /// The handler method whose decorator caches it, when the caching is on a method.
-    reported_at: Option<&'a ViewFunction>,
+    reported_at: Option<(&'a String, &'a ViewFunction)>,
+    /// The class caches `dispatch` only through a base class.
+    inherited_cache: bool,
+    is_class: bool,
+}
+
+/// A class in a method resolution order: one of the project's, or one from outside the
+/// tree by dotted name (`django.views.generic.ListView`).
+enum MroEntry<'a> {
+    Project(&'a ClassFact),
+    External(String),
 }
 
 struct Project<'a> {
@@ -246,6 +306,7 @@ struct Project<'a> {
     routes: Vec<(&'a String, &'a CachedRoute)>,
     rest_framework: RestFrameworkSettings,
     templates: &'a TemplateIndex,
+    index: &'a ProjectIndex,
 }
 
 impl<'a> Project<'a> {
@@ -258,6 +319,7 @@ impl<'a> Project<'a> {
             routes: Vec::new(),
             rest_framework: RestFrameworkSettings::default(),
             templates,
+            index,
         };
         for file in &index.files {
             let facts = &file.facts;
@@ -303,7 +365,7 @@ impl<'a> Project<'a> {
     }
 
     /// A function view: its decorators; under `api_view`, DRF's checks run below it.
-    fn function_stack(&self, function: &'a ViewFunction) -> Stack<'a> {
+    fn function_stack(&self, path: &'a str, function: &'a ViewFunction) -> Stack<'a> {
         let mut layers = Vec::new();
         let mut drf = None;
         for decorator in &function.decorators {
@@ -317,173 +379,242 @@ impl<'a> Project<'a> {
         Stack {
             layers,
             drf,
-            bodies: vec![("", function)],
-            templates: Vec::new(),
-            reported_at: None,
+            bodies: vec![(path, function)],
+            ..Stack::default()
         }
     }
 
-    /// A class-based view's stacks: one per place it is cached (`dispatch` through the
-    /// class, or a GET handler), or one uncached stack for URLconf wrapping to build on.
+    /// A class-based view's stacks: one for GET through `dispatch` (cached there, or left
+    /// for URLconf wrapping to build on), and one for each GET handler cached on its own.
     fn class_stacks(
         &self,
         qualified: &str,
         class: &'a ClassFact,
         route_template: Option<&str>,
     ) -> Vec<Stack<'a>> {
-        let chain = self.inheritance(qualified, class);
-        let is_drf = chain
-            .iter()
-            .flat_map(|class| &class.bases)
-            .any(|base| base.starts_with("rest_framework."));
-        let is_view = is_drf
-            || chain.iter().flat_map(|class| &class.bases).any(|base| {
-                base.starts_with("django.views.") || base.starts_with("django.contrib.auth.views.")
+        let mro = self.linearize(qualified, class);
+        let project_classes = || {
+            mro.iter().filter_map(|entry| match entry {
+                MroEntry::Project(class) => Some(*class),
+                MroEntry::External(_) => None,
             })
-            || !self.methods_of(&chain).is_empty();
+        };
+        let external_names = || {
+            mro.iter().filter_map(|entry| match entry {
+                MroEntry::External(name) => Some(name.as_str()),
+                MroEntry::Project(_) => None,
+            })
+        };
+        let is_drf = external_names().any(|name| name.starts_with("rest_framework."));
+        let is_view = is_drf
+            || external_names().any(|name| {
+                name.starts_with("django.views.") || name.starts_with("django.contrib.auth.views.")
+            })
+            || project_classes()
+                .any(|class| self.methods.contains_key(class.qualified_name.as_str()));
         if !is_view {
             return Vec::new();
         }
-        let decorated = |method: &str| -> Vec<Wrapper> {
-            chain
-                .iter()
-                .flat_map(|class| &class.view.method_decorators)
-                .filter(|(name, _)| name == method)
-                .map(|(_, wrapper)| wrapper.clone())
-                .collect()
-        };
-        let method = |name: &str| -> Option<&'a ViewFunction> {
-            self.methods_of(&chain)
-                .into_iter()
-                .map(|(_, f)| f)
-                .find(|f| short_name(&f.qualified_name) == name)
-        };
-        let mut dispatch = decorated("dispatch");
-        if let Some(own) = method("dispatch") {
-            dispatch.extend(own.decorators.iter().cloned());
+        // `dispatch`: each class's `method_decorator(..., name="dispatch")` wraps what its
+        // `dispatch` resolves to, so along the MRO: decorators, own `dispatch` decorators,
+        // auth mixins' checks; DRF checks permissions last, in `APIView.dispatch`.
+        let mut dispatch: Vec<Wrapper> = Vec::new();
+        for entry in &mro {
+            match entry {
+                MroEntry::Project(class) => {
+                    dispatch.extend(decorators_for(class, "dispatch"));
+                    if let Some((_, own)) = self.method(class, "dispatch") {
+                        dispatch.extend(own.decorators.iter().cloned());
+                    }
+                }
+                MroEntry::External(name) => {
+                    let short = short_name(name);
+                    if AUTH_MIXINS.contains(&short) {
+                        dispatch.push(Wrapper {
+                            kind: WrapperKind::AuthCheck,
+                            text: short.to_string(),
+                            line: class.span.line,
+                        });
+                    }
+                }
+            }
         }
-        let dispatch_line = dispatch.last().map_or(class.span.line, |w| w.line);
-        let mut checks: Vec<Wrapper> = chain
-            .iter()
-            .flat_map(|class| &class.bases)
-            .filter_map(|base| {
-                let name = base.rsplit('.').next().unwrap_or(base);
-                AUTH_MIXINS.contains(&name).then(|| Wrapper {
-                    kind: WrapperKind::AuthCheck,
-                    text: name.to_string(),
-                    line: dispatch_line,
-                })
-            })
-            .take(1)
-            .collect();
         let drf = is_drf.then(|| {
-            let policy = self.drf_policy(&merged_policy(&chain));
-            checks.extend(self.permission_check(&policy, dispatch_line));
+            let own = merged_policy(project_classes());
+            let policy = self.drf_policy(&own);
+            dispatch.extend(self.permission_check(&policy, class.span.line));
             self.drf_authentication(&policy)
         });
-        let bodies: Vec<(&str, &ViewFunction)> = self
-            .methods_of(&chain)
-            .into_iter()
-            .map(|(path, f)| (path.as_str(), f))
-            .collect();
-        let templates: Vec<String> = route_template
+        let introduced_here =
+            |layers: &[Wrapper]| layers.iter().any(|w| w.kind == WrapperKind::CachePage);
+        let own_dispatch_cache = introduced_here(&decorators_for(class, "dispatch"))
+            || self
+                .method(class, "dispatch")
+                .is_some_and(|(_, own)| introduced_here(&own.decorators));
+        let template: Vec<RenderedTemplate> = route_template
             .map(str::to_string)
-            .or_else(|| chain.iter().find_map(|c| c.view.template_name.clone()))
+            .or_else(|| project_classes().find_map(|c| c.view.template_name.clone()))
+            .map(|name| RenderedTemplate {
+                name,
+                hidden: project_classes()
+                    .flat_map(|c| c.view.context_names.iter().cloned())
+                    .collect(),
+            })
             .into_iter()
             .collect();
-        let handler_layers = |handler: &str| -> (Vec<Wrapper>, Option<&'a ViewFunction>) {
-            let mut layers = decorated(handler);
-            let own = method(handler);
-            if let Some(own) = own {
-                layers.extend(own.decorators.iter().cloned());
+        // A handler's layers: class decorators naming it, up to the class defining it,
+        // then that method's own decorators.
+        let handler_layers = |handler: &str| -> Vec<Wrapper> {
+            let mut layers = Vec::new();
+            for class in project_classes() {
+                layers.extend(decorators_for(class, handler));
+                if let Some((_, own)) = self.method(class, handler) {
+                    layers.extend(own.decorators.iter().cloned());
+                    break;
+                }
             }
-            (layers, own)
+            layers
         };
-        let stack = |handler: &str| -> Stack<'a> {
-            let (handler, own) = handler_layers(handler);
+        let stack = |handlers: &[&str], reported_at: Option<(&'a String, &'a ViewFunction)>| {
             let mut layers = dispatch.clone();
-            layers.extend(checks.iter().cloned());
-            layers.extend(handler.iter().cloned());
-            let cached_here = handler.iter().any(|w| w.kind == WrapperKind::CachePage);
+            if let [handler] = handlers {
+                layers.extend(handler_layers(handler));
+            }
             Stack {
                 layers,
                 drf: drf.clone(),
-                bodies: bodies.clone(),
-                templates: templates.clone(),
-                reported_at: own.filter(|f| {
-                    cached_here
-                        && f.decorators
-                            .iter()
-                            .any(|w| w.kind == WrapperKind::CachePage)
-                }),
+                bodies: self.get_path_bodies(&mro, handlers),
+                templates: template.clone(),
+                reported_at,
+                inherited_cache: false,
+                is_class: true,
             }
         };
-        let mut stacks = vec![stack("get")];
-        for handler in &GET_HANDLERS[1..] {
-            let (layers, _) = handler_layers(handler);
-            if layers.iter().any(|w| w.kind == WrapperKind::CachePage) {
-                stacks.push(stack(handler));
+        let mut stacks = vec![Stack {
+            inherited_cache: !own_dispatch_cache,
+            ..stack(GET_HANDLERS, None)
+        }];
+        for handler in GET_HANDLERS {
+            let own_decorators = decorators_for(class, handler);
+            let own_method = self.method(class, handler);
+            let cached_by_class = introduced_here(&own_decorators);
+            let cached_by_method = own_method.is_some_and(|(_, f)| introduced_here(&f.decorators));
+            if cached_by_class || cached_by_method {
+                let reported_at = own_method.filter(|_| cached_by_method && !cached_by_class);
+                stacks.push(stack(&[handler], reported_at));
             }
         }
         stacks
     }
 
-    /// The class and its project base classes, nearest first.
-    fn inheritance(&self, qualified: &str, class: &'a ClassFact) -> Vec<&'a ClassFact> {
-        let mut chain = vec![class];
-        let mut pending: Vec<&str> = class.bases.iter().map(String::as_str).collect();
-        let mut seen = vec![qualified.to_string()];
-        while let Some(base) = pending.pop() {
-            if chain.len() >= MAX_INHERITANCE {
-                break;
-            }
-            let Some(base_class) = self.class(base) else {
+    /// The methods a GET runs: `dispatch`, `setup`, the handlers, the hooks generic views
+    /// and DRF call on the way, and the methods of the class those call. Not `post`,
+    /// `form_valid` or `perform_create`: they shape other responses.
+    fn get_path_bodies(
+        &self,
+        mro: &[MroEntry<'a>],
+        handlers: &[&str],
+    ) -> Vec<(&'a str, &'a ViewFunction)> {
+        let resolve = |name: &str| {
+            mro.iter().find_map(|entry| match entry {
+                MroEntry::Project(class) => self.method(class, name),
+                MroEntry::External(_) => None,
+            })
+        };
+        let mut names: Vec<String> = handlers
+            .iter()
+            .chain(GET_HOOKS)
+            .map(|name| name.to_string())
+            .collect();
+        let mut bodies: Vec<(&'a str, &'a ViewFunction)> = Vec::new();
+        let mut next = 0;
+        while next < names.len() {
+            let name = names[next].clone();
+            next += 1;
+            let Some((path, function)) = resolve(&name) else {
                 continue;
             };
-            if seen.contains(&base_class.qualified_name) {
+            if bodies.iter().any(|(_, f)| std::ptr::eq(*f, function)) {
                 continue;
             }
-            seen.push(base_class.qualified_name.clone());
-            chain.push(base_class);
-            pending.extend(base_class.bases.iter().map(String::as_str));
+            bodies.push((path.as_str(), function));
+            for callee in self.self_calls(function) {
+                if !names.iter().any(|n| n == callee) {
+                    names.push(callee.to_string());
+                }
+            }
         }
-        chain
+        bodies
     }
 
+    /// `self.helper(...)` calls in a method, by method name.
+    fn self_calls(&self, function: &ViewFunction) -> Vec<&'a str> {
+        let class = parent(&function.qualified_name);
+        self.index
+            .function_fact(&function.qualified_name)
+            .map(|fact| {
+                fact.calls
+                    .iter()
+                    .filter(|callee| parent(callee) == class)
+                    .map(|callee| short_name(callee))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    fn method(&self, class: &ClassFact, name: &str) -> Option<(&'a String, &'a ViewFunction)> {
+        self.methods
+            .get(class.qualified_name.as_str())?
+            .iter()
+            .find(|(_, f)| short_name(&f.qualified_name) == name)
+            .copied()
+    }
+
+    /// The method resolution order, depth first and left to right (C3 agrees on the view
+    /// hierarchies this reads), with classes from outside the tree by dotted name.
+    fn linearize(&self, qualified: &str, class: &'a ClassFact) -> Vec<MroEntry<'a>> {
+        let mut mro = vec![MroEntry::Project(class)];
+        let mut seen = vec![qualified.to_string()];
+        let mut pending: Vec<&str> = class.bases.iter().rev().map(String::as_str).collect();
+        while let Some(base) = pending.pop() {
+            if mro.len() >= MAX_INHERITANCE * 2 {
+                break;
+            }
+            match self.class(base) {
+                Some(base_class) => {
+                    if seen.contains(&base_class.qualified_name) {
+                        continue;
+                    }
+                    seen.push(base_class.qualified_name.clone());
+                    mro.push(MroEntry::Project(base_class));
+                    pending.extend(base_class.bases.iter().rev().map(String::as_str));
+                }
+                None => {
+                    if !seen.iter().any(|s| s == base) {
+                        seen.push(base.to_string());
+                        mro.push(MroEntry::External(base.to_string()));
+                    }
+                }
+            }
+        }
+        mro
+    }
+
+    /// A project class by dotted name; a bare name (an unresolved import) by its name
+    /// when only one project class has it.
     fn class(&self, name: &str) -> Option<&'a ClassFact> {
         if let Some((_, class)) = self.classes.get(name) {
             return Some(class);
         }
-        match self
-            .class_names
-            .get(name.rsplit('.').next().unwrap_or(name))
-        {
+        if name.contains('.') {
+            return None;
+        }
+        match self.class_names.get(name) {
             Some(candidates) if candidates.len() == 1 => {
                 self.classes.get(candidates[0]).map(|(_, class)| *class)
             }
             _ => None,
         }
-    }
-
-    fn methods_of(&self, chain: &[&'a ClassFact]) -> Vec<(&'a String, &'a ViewFunction)> {
-        let mut methods: Vec<(&String, &ViewFunction)> = Vec::new();
-        for class in chain {
-            for (path, method) in self
-                .methods
-                .get(class.qualified_name.as_str())
-                .into_iter()
-                .flatten()
-            {
-                let name = short_name(&method.qualified_name);
-                if !methods
-                    .iter()
-                    .any(|(_, m)| short_name(&m.qualified_name) == name)
-                {
-                    methods.push((path, method));
-                }
-            }
-        }
-        methods
     }
 
     /// The view's policy, falling back to the `REST_FRAMEWORK` settings.
@@ -506,7 +637,8 @@ impl<'a> Project<'a> {
         let names: Vec<&str> = classes
             .iter()
             .map(|c| c.rsplit('.').next().unwrap_or(c))
-            .filter(|name| *name != "AllowAny")
+            // GET is what the cache stores, and these allow every GET.
+            .filter(|name| *name != "AllowAny" && !name.contains("ReadOnly"))
             .collect();
         (!names.is_empty()).then(|| Wrapper {
             kind: WrapperKind::AuthCheck,
@@ -549,28 +681,50 @@ impl<'a> Project<'a> {
         let cache_at = layers
             .iter()
             .position(|w| w.kind == WrapperKind::CachePage)?;
-        for (_, body) in &stack.bodies {
-            layers.extend(response_layers(&body.body));
+        for (_, function) in &stack.bodies {
+            layers.extend(response_layers(&function.body));
+            // `patch_vary_headers` in a helper the view calls, one level down.
+            for callee in self.project_calls(function) {
+                if let Some((_, helper)) = self.function_views.get(callee.as_str()) {
+                    if helper.body.vary != VaryOn::default() {
+                        layers.push(Wrapper {
+                            kind: WrapperKind::Vary(helper.body.vary),
+                            text: format!("{}(...)", short_name(callee)),
+                            line: 0,
+                        });
+                    }
+                }
+            }
         }
         Some(CachedView {
             name: name.to_string(),
             path: path.to_string(),
             span: span.clone(),
             route,
+            is_class: stack.is_class,
             layers,
             cache_at,
             drf: stack.drf.clone(),
-            per_user: self.per_user(stack),
-            csrf_token: self.csrf_token(stack),
+            per_user: self.per_user(stack, path),
+            csrf_token: self.csrf_token(stack, path),
         })
     }
 
-    fn per_user(&self, stack: &Stack<'a>) -> Option<Found> {
-        for (_, function) in &stack.bodies {
-            let body = &function.body;
-            if let Some(read) = &body.per_user {
+    fn project_calls(&self, function: &ViewFunction) -> &'a [String] {
+        self.index
+            .function_fact(&function.qualified_name)
+            .map_or(&[], |fact| fact.calls.as_slice())
+    }
+
+    fn per_user(&self, stack: &Stack<'a>, reported_in: &str) -> Option<Found> {
+        for (path, function) in &stack.bodies {
+            if let Some(read) = &function.body.per_user {
                 return Some(Found {
-                    description: format!("reads `{}` (line {})", read.text, read.line),
+                    description: format!(
+                        "reads `{}` ({})",
+                        read.text,
+                        location(path, read.line, reported_in)
+                    ),
                 });
             }
         }
@@ -582,10 +736,10 @@ impl<'a> Project<'a> {
                 if let Some(read) = &helper.body.per_user {
                     return Some(Found {
                         description: format!(
-                            "passes the request to `{}`, which reads `{}` ({path}:{})",
+                            "passes the request to `{}`, which reads `{}` ({})",
                             short_name(callee),
                             read.text,
-                            read.line
+                            location(path, read.line, reported_in)
                         ),
                     });
                 }
@@ -594,11 +748,15 @@ impl<'a> Project<'a> {
         self.in_templates(stack, TemplateQuery::PerUser, "uses")
     }
 
-    fn csrf_token(&self, stack: &Stack<'a>) -> Option<Found> {
-        for (_, function) in &stack.bodies {
+    fn csrf_token(&self, stack: &Stack<'a>, reported_in: &str) -> Option<Found> {
+        for (path, function) in &stack.bodies {
             if let Some(call) = &function.body.csrf_token {
                 return Some(Found {
-                    description: format!("calls `{}` (line {})", call.text, call.line),
+                    description: format!(
+                        "calls `{}` ({})",
+                        call.text,
+                        location(path, call.line, reported_in)
+                    ),
                 });
             }
         }
@@ -612,20 +770,29 @@ impl<'a> Project<'a> {
             .flat_map(|(_, f)| &f.body.templates)
             .chain(&stack.templates);
         for template in rendered {
-            if let Some(evidence) = self.templates.find(template, query) {
+            if let Some(evidence) = self.templates.find(&template.name, query, &template.hidden) {
                 let used = match query {
                     TemplateQuery::PerUser => evidence.text,
                     TemplateQuery::CsrfToken => format!("{{% {} %}}", evidence.text),
                 };
                 return Some(Found {
                     description: format!(
-                        "renders `{template}`, which {verb} `{used}` ({}:{})",
-                        evidence.path, evidence.line
+                        "renders `{}`, which {verb} `{used}` ({}:{})",
+                        template.name, evidence.path, evidence.line
                     ),
                 });
             }
         }
         None
+    }
+}
+
+/// `line 12` in the reported file, `shop/helpers.py:12` in another.
+fn location(path: &str, line: usize, reported_in: &str) -> String {
+    if path == reported_in {
+        format!("line {line}")
+    } else {
+        format!("{path}:{line}")
     }
 }
 
@@ -650,9 +817,9 @@ fn response_layers(body: &ViewBody) -> Vec<Wrapper> {
 }
 
 /// The nearest class's policy for each attribute.
-fn merged_policy(chain: &[&ClassFact]) -> DrfPolicy {
+fn merged_policy<'c>(chain: impl Iterator<Item = &'c ClassFact> + Clone) -> DrfPolicy {
     let view = |get: fn(&ClassView) -> &Option<Vec<String>>| {
-        chain.iter().find_map(|class| get(&class.view).clone())
+        chain.clone().find_map(|class| get(&class.view).clone())
     };
     DrfPolicy {
         authentication_classes: view(|v| &v.drf.authentication_classes),
@@ -666,6 +833,17 @@ fn is_header_authentication(class_name: &str) -> bool {
     ["Token", "JWT", "Basic", "OAuth2", "Bearer"]
         .iter()
         .any(|marker| class_name.contains(marker))
+}
+
+/// Class-level `method_decorator(..., name=method)` decorators, outermost first.
+fn decorators_for(class: &ClassFact, method: &str) -> Vec<Wrapper> {
+    class
+        .view
+        .method_decorators
+        .iter()
+        .filter(|(name, _)| name == method)
+        .map(|(_, wrapper)| wrapper.clone())
+        .collect()
 }
 
 fn parent(qualified: &str) -> &str {

@@ -32,7 +32,7 @@ fn view_findings_match_markers() {
         report["summary"]["django_version_source"],
         "requirements.txt (Django==5.2.14)"
     );
-    assert_eq!(report["summary"]["templates_analyzed"], 4);
+    assert_eq!(report["summary"]["templates_analyzed"], 9);
     // An auth check inside the cache is an error unless entries vary per visitor.
     assert_eq!(severity_at(&report, "shop/views.py", 63), "error");
     assert_eq!(severity_at(&report, "shop/views.py", 76), "warning");

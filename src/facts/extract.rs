@@ -124,6 +124,8 @@ struct Activity {
     /// Bulk writes in this function: index into `FileFacts::bulk_writes`, and where the call ends.
     bulk_writes: Vec<(usize, TextSize)>,
     view: ViewBody,
+    /// How many branches (`if`, loops, `match`) the walk is inside.
+    branch_depth: usize,
 }
 
 struct FunctionOutcome {
@@ -172,6 +174,19 @@ impl Extractor<'_> {
         }
     }
 
+    fn branch_depth_change(&mut self, by: isize) {
+        if let Some(activity) = self.activities.last_mut() {
+            activity.branch_depth = activity.branch_depth.saturating_add_signed(by);
+        }
+    }
+
+    /// Whether the code being walked runs only on some paths through its function.
+    pub(super) fn in_branch(&self) -> bool {
+        self.activities
+            .last()
+            .is_some_and(|activity| activity.branch_depth > 0)
+    }
+
     /// The view facts of the function being walked.
     pub(super) fn view_body(&self) -> Option<&ViewBody> {
         self.activities.last().map(|activity| &activity.view)
@@ -207,6 +222,7 @@ impl Extractor<'_> {
         frame: &mut Frame<'a>,
     ) {
         let mut outcomes = Vec::new();
+        self.branch_depth_change(1);
         for body in bodies {
             env.push_scope();
             self.walk_body(body, env, frame);
@@ -215,6 +231,7 @@ impl Extractor<'_> {
                 outcomes.push(writes);
             }
         }
+        self.branch_depth_change(-1);
         env.join(outcomes, fallthrough);
     }
 
@@ -255,6 +272,7 @@ impl Extractor<'_> {
                 }
                 let binding = self.value_binding(&assign.value, env);
                 for target in &assign.targets {
+                    self.inspect_header_assignment(target, &assign.value);
                     self.visit_expr(target, env);
                     bind_target(target, binding.clone(), env);
                 }
@@ -465,6 +483,7 @@ impl Extractor<'_> {
             calls: Vec::new(),
             bulk_writes: Vec::new(),
             view: ViewBody::default(),
+            branch_depth: 0,
         });
         let mut frame = Frame::new(ScopeKind::Function, qualified.to_string());
         self.walk_body(&func.body, &mut env, &mut frame);

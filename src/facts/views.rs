@@ -93,7 +93,7 @@ pub struct ViewBody {
     /// Project functions it passes the request to.
     pub request_passed_to: Vec<String>,
     /// Templates it renders with the request (`render(request, "x.html")`).
-    pub templates: Vec<String>,
+    pub templates: Vec<RenderedTemplate>,
     /// `get_token(request)`: the response carries a CSRF token.
     pub csrf_token: Option<Evidence>,
     /// `patch_cache_control(response, ...)` / `add_never_cache_headers(response)`.
@@ -113,10 +113,21 @@ impl ViewBody {
     }
 }
 
+/// A template a view renders, with the names its context gives (which hide what
+/// context processors add: `{"user": owner}` is not the visitor).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RenderedTemplate {
+    pub name: String,
+    pub hidden: Vec<String>,
+}
+
 /// A class's view-related attributes.
 #[derive(Debug, Default)]
 pub struct ClassView {
     pub template_name: Option<String>,
+    /// Names a generic view puts in the context: `context_object_name`, and the model's
+    /// name (`model = User` gives `user`).
+    pub context_names: Vec<String>,
     pub drf: DrfPolicy,
     /// `@method_decorator(..., name="dispatch")` on the class: the method, and the
     /// decorators outermost first.
@@ -263,6 +274,10 @@ impl Extractor<'_> {
         let Expr::Name(name) = target else { return };
         match name.id.as_str() {
             "template_name" => view.template_name = string_constant(value, env),
+            "context_object_name" => view.context_names.extend(string_constant(value, env)),
+            "model" => view
+                .context_names
+                .extend(super::eval::last_segment(value).map(str::to_lowercase)),
             "authentication_classes" => {
                 view.drf.authentication_classes = Some(class_names(value, env))
             }
@@ -289,8 +304,9 @@ impl Extractor<'_> {
         match qualified {
             Some(name) if RENDER_FUNCTIONS.contains(&name) => {
                 if let Some(template) = argument(call, 1, "template") {
-                    let names = template_names(template, env);
-                    self.view_body_mut(|body| body.templates.extend(names));
+                    let hidden = context_keys(argument(call, 2, "context"));
+                    let rendered = rendered(template_names(template, env), hidden);
+                    self.view_body_mut(|body| body.templates.extend(rendered));
                 }
                 return;
             }
@@ -298,8 +314,9 @@ impl Extractor<'_> {
                 let with_request = argument(call, 2, "request").is_some_and(|r| is_request(r, env));
                 if with_request {
                     if let Some(template) = argument(call, 0, "template_name") {
-                        let names = template_names(template, env);
-                        self.view_body_mut(|body| body.templates.extend(names));
+                        let hidden = context_keys(argument(call, 1, "context"));
+                        let rendered = rendered(template_names(template, env), hidden);
+                        self.view_body_mut(|body| body.templates.extend(rendered));
                     }
                 }
                 return;
@@ -312,6 +329,11 @@ impl Extractor<'_> {
                     };
                     self.view_body_mut(|body| body.csrf_token = Some(evidence));
                 }
+                return;
+            }
+            // Only where every response gets it: a marking in a branch leaves the
+            // others cacheable.
+            Some(PATCH_CACHE_CONTROL) | Some(ADD_NEVER_CACHE_HEADERS) if self.in_branch() => {
                 return;
             }
             Some(PATCH_CACHE_CONTROL) | Some(ADD_NEVER_CACHE_HEADERS) => {
@@ -334,7 +356,7 @@ impl Extractor<'_> {
             }
             Some(PATCH_VARY_HEADERS) => {
                 if let Some(headers) = argument(call, 1, "newheaders") {
-                    let vary = vary_on(headers_in(headers));
+                    let vary = vary_of_headers(headers);
                     self.view_body_mut(|body| {
                         body.vary.cookie |= vary.cookie;
                         body.vary.authorization |= vary.authorization;
@@ -441,6 +463,22 @@ impl Extractor<'_> {
         self.peel_wrappers(inner, env, wrappers, depth + 1)
     }
 
+    /// `response["Vary"] = "Cookie"` (or `response.headers["Vary"]`) in a view.
+    pub(super) fn inspect_header_assignment(&mut self, target: &Expr, value: &Expr) {
+        let Expr::Subscript(subscript) = target else {
+            return;
+        };
+        let is_vary =
+            string_literal(&subscript.slice).is_some_and(|h| h.eq_ignore_ascii_case("vary"));
+        if is_vary {
+            let vary = vary_of_headers(value);
+            self.view_body_mut(|body| {
+                body.vary.cookie |= vary.cookie;
+                body.vary.authorization |= vary.authorization;
+            });
+        }
+    }
+
     /// `REST_FRAMEWORK = {...}` in a settings module.
     pub(super) fn record_rest_framework(&mut self, targets: &[Expr], value: &Expr, env: &Env<'_>) {
         let is_setting = targets
@@ -530,12 +568,28 @@ fn cache_control_keywords(call: &ast::ExprCall) -> CacheControl {
     }
 }
 
-fn headers_in(headers: &Expr) -> Vec<String> {
-    match headers {
-        Expr::List(list) => list.elts.iter().filter_map(string_literal).collect(),
-        Expr::Tuple(tuple) => tuple.elts.iter().filter_map(string_literal).collect(),
-        other => string_literal(other).into_iter().collect(),
+/// What `patch_vary_headers` adds: the literal headers, or, when they are not literals,
+/// possibly anything (so no rule claims the cookie is missing).
+fn vary_of_headers(headers: &Expr) -> VaryOn {
+    let elements: &[Expr] = match headers {
+        Expr::List(list) => &list.elts,
+        Expr::Tuple(tuple) => &tuple.elts,
+        other => std::slice::from_ref(other),
+    };
+    let literals: Vec<String> = elements.iter().filter_map(string_literal).collect();
+    if literals.len() < elements.len() {
+        return VaryOn {
+            cookie: true,
+            authorization: true,
+        };
     }
+    vary_on(
+        literals
+            .iter()
+            .flat_map(|h| h.split(','))
+            .map(|h| h.trim().to_string())
+            .collect(),
+    )
 }
 
 fn vary_on(headers: Vec<String>) -> VaryOn {
@@ -565,6 +619,28 @@ fn string_constant(expr: &Expr, env: &Env<'_>) -> Option<String> {
     match constant(expr, env, 0) {
         Some(Constant::Str(text)) => Some(text),
         _ => None,
+    }
+}
+
+fn rendered(names: Vec<String>, hidden: Vec<String>) -> Vec<RenderedTemplate> {
+    names
+        .into_iter()
+        .map(|name| RenderedTemplate {
+            name,
+            hidden: hidden.clone(),
+        })
+        .collect()
+}
+
+/// The string keys of a context given as a dict literal (`{"user": owner}`).
+fn context_keys(context: Option<&Expr>) -> Vec<String> {
+    match context {
+        Some(Expr::Dict(dict)) => dict
+            .items
+            .iter()
+            .filter_map(|item| item.key.as_ref().and_then(string_literal))
+            .collect(),
+        _ => Vec::new(),
     }
 }
 

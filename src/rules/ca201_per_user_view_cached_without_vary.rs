@@ -26,11 +26,13 @@ fn check(context: &RuleContext) -> Vec<Violation> {
             let cache = &view.cache_page().text;
             let problem = match view.vary_on_cookie_outside() {
                 Some(vary) => format!(
-                    "`{}` is applied outside `{cache}`, so it only takes effect after the response is stored; move it below `@{cache}`",
-                    vary.text
+                    "`{}` is applied outside `{cache}`, so it only takes effect after the response is stored; move it inside: {}",
+                    vary.text,
+                    view.inside_fix("vary_on_cookie")
                 ),
                 None => format!(
-                    "nothing varies the cache on the session cookie, so the first visitor's page is served to everyone; add `@vary_on_cookie` below `@{cache}`"
+                    "nothing varies the cache on the session cookie, so the first visitor's page is served to everyone; {}",
+                    view.inside_fix("vary_on_cookie")
                 ),
             };
             Some(Violation {

@@ -28,9 +28,10 @@ fn check(context: &RuleContext) -> Vec<Violation> {
                 path: view.path.clone(),
                 span: view.span.clone(),
                 message: format!(
-                    "{} is cached by `{cache}` and {}, but no `csrf_protect` runs inside the cache to set the CSRF cookie and `Vary: Cookie`, so later visitors get the first visitor's token and their forms fail; add `@csrf_protect` below `@{cache}`",
+                    "{} is cached by `{cache}` and {}, but no `csrf_protect` runs inside the cache to set the CSRF cookie and `Vary: Cookie`, so later visitors get the first visitor's token and their forms fail; {}",
                     view.subject(),
-                    token.description
+                    token.description,
+                    view.inside_fix("csrf_protect")
                 ),
             })
         })

@@ -42,9 +42,10 @@ fn check(context: &RuleContext) -> Vec<Violation> {
                 path: view.path.clone(),
                 span: view.span.clone(),
                 message: format!(
-                    "DRF {} is cached by `{cache}`, {} and authenticates with `{header}` (the `Authorization` header), but {why}, so one client's data is served to every client; add `@method_decorator(vary_on_headers(\"Authorization\"))` inside the cache",
+                    "DRF {} is cached by `{cache}`, {} and authenticates with `{header}` (the `Authorization` header), but {why}, so one client's data is served to every client; {}",
                     view.subject(),
-                    per_user.description
+                    per_user.description,
+                    view.inside_fix("vary_on_headers(\"Authorization\")")
                 ),
             })
         })

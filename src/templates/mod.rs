@@ -47,7 +47,10 @@ const TAGS_WITHOUT_VARIABLES: &[&str] = &[
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct TemplateFacts {
     pub extends: Option<TemplateRef>,
-    pub includes: Vec<TemplateRef>,
+    pub includes: Vec<Include>,
+    /// The names of the `{% block %}`s it defines: an extending template's blocks replace
+    /// its parent's of the same name.
+    pub blocks: Vec<String>,
     /// The first use of each kind of per-user state (`user`, `perms`, `messages`,
     /// `request.user`, `request.session`, `request.COOKIES`) as the leading segments of a
     /// variable in `{{ }}` or a tag's arguments, in source order. Names a `{% for %}`,
@@ -71,6 +74,21 @@ pub enum TemplateRef {
 pub struct TemplateUse {
     pub line: usize,
     pub text: String,
+    /// The `{% block %}`s around it, outermost first.
+    pub blocks: Vec<String>,
+}
+
+/// An `{% include %}`, with what the included template sees.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Include {
+    pub target: TemplateRef,
+    /// `only`: the included template sees just the keyword arguments, not the context
+    /// (nor what context processors add, such as `user` and `csrf_token`).
+    pub only: bool,
+    /// Names bound where it is included (loop variables, `with` names, its keyword
+    /// arguments): they hide what context processors add under the same names.
+    pub bound: Vec<String>,
+    pub blocks: Vec<String>,
 }
 
 /// What [`TemplateIndex::find`] looks for.
@@ -115,8 +133,10 @@ struct Collector<'a> {
     scopes: Vec<Scope<'a>>,
     /// Names `as name` binds outside any scope: bound to the end of the file.
     file_bound: Vec<&'a str>,
-    /// Which of [`PER_USER_ROOTS`] already has its first use recorded.
-    seen: [bool; PER_USER_ROOTS.len()],
+    /// The `{% block %}`s open, outermost first.
+    blocks: Vec<&'a str>,
+    /// Which of [`PER_USER_ROOTS`] already has its first use recorded, per block path.
+    seen: Vec<(usize, Vec<&'a str>)>,
 }
 
 /// The names a tag's arguments bind.
@@ -138,18 +158,43 @@ impl<'a> Collector<'a> {
             "csrf_token" => self.facts.csrf_tokens.push(TemplateUse {
                 line,
                 text: contents.to_string(),
+                blocks: self.block_path(),
             }),
             "extends" | "include" => {
+                let bindings = self.arguments(args, line);
                 if let Some(name) = args.first() {
-                    let reference = template_ref(name);
+                    let target = template_ref(name);
                     if command == "include" {
-                        self.facts.includes.push(reference);
+                        let mut bound: Vec<String> = self
+                            .scopes
+                            .iter()
+                            .flat_map(|scope| &scope.bound)
+                            .chain(&self.file_bound)
+                            .chain(&bindings.keywords)
+                            .map(|name| name.to_string())
+                            .collect();
+                        bound.sort_unstable();
+                        bound.dedup();
+                        self.facts.includes.push(Include {
+                            target,
+                            only: args.contains(&"only"),
+                            bound,
+                            blocks: self.block_path(),
+                        });
                     } else if self.facts.extends.is_none() {
-                        self.facts.extends = Some(reference);
+                        self.facts.extends = Some(target);
                     }
                 }
-                let bindings = self.arguments(args, line);
                 self.bind(bindings.target);
+            }
+            "block" => {
+                if let Some(name) = args.first() {
+                    self.blocks.push(name);
+                    self.facts.blocks.push(name.to_string());
+                }
+            }
+            "endblock" => {
+                self.blocks.pop();
             }
             "for" => {
                 let (targets, iterable) = match args.iter().rposition(|a| *a == "in") {
@@ -251,15 +296,24 @@ impl<'a> Collector<'a> {
                 _ => false,
             });
             if let Some(root) = root {
-                if !self.seen[root] {
-                    self.seen[root] = true;
+                if !self
+                    .seen
+                    .iter()
+                    .any(|(seen, blocks)| *seen == root && *blocks == self.blocks)
+                {
+                    self.seen.push((root, self.blocks.clone()));
                     self.facts.per_user.push(TemplateUse {
                         line,
                         text: variable.to_string(),
+                        blocks: self.block_path(),
                     });
                 }
             }
         }
+    }
+
+    fn block_path(&self) -> Vec<String> {
+        self.blocks.iter().map(|name| name.to_string()).collect()
     }
 
     fn is_bound(&self, name: &str) -> bool {
@@ -422,35 +476,71 @@ impl TemplateIndex {
     }
 
     /// The first evidence, breadth-first through `{% extends %}` and `{% include %}` from
-    /// the named template, that its page uses what `query` asks for. Templates sharing a
-    /// name (in different apps) all count; dynamic names, names outside the tree and
-    /// unreadable templates are never evidence.
-    pub fn find(&self, name: &str, query: TemplateQuery) -> Option<Evidence> {
+    /// the named template, that its page uses what `query` asks for. `hidden` are names
+    /// the view's own context binds (`{"user": owner}`), which hide what context
+    /// processors add. Blocks an extending template replaces, `only` includes, and names
+    /// bound around an include do not count. Templates sharing a name (in different apps)
+    /// all count; dynamic names, names outside the tree and unreadable templates are never
+    /// evidence.
+    pub fn find(&self, name: &str, query: TemplateQuery, hidden: &[String]) -> Option<Evidence> {
         let mut visited = vec![false; self.templates.len()];
         let mut queue = VecDeque::new();
-        self.enqueue(name, 0, &mut visited, &mut queue);
-        while let Some((index, depth)) = queue.pop_front() {
+        let start = Reach {
+            depth: 0,
+            hidden: hidden.to_vec(),
+            replaced: Vec::new(),
+        };
+        self.enqueue(name, &start, &mut visited, &mut queue);
+        while let Some((index, reach)) = queue.pop_front() {
             let template = &self.templates[index];
             let uses = match query {
                 TemplateQuery::PerUser => &template.facts.per_user,
                 TemplateQuery::CsrfToken => &template.facts.csrf_tokens,
             };
-            if let Some(found) = uses.first() {
+            let hidden = |use_: &TemplateUse| {
+                reach.is_replaced(&use_.blocks)
+                    || (query == TemplateQuery::PerUser && reach.hides(&use_.text))
+            };
+            let visible = |use_: &&TemplateUse| !hidden(use_);
+            if let Some(found) = uses.iter().find(visible) {
                 return Some(Evidence {
                     path: template.relative.clone(),
                     line: found.line,
                     text: found.text.clone(),
                 });
             }
-            if depth == MAX_DEPTH {
+            if reach.depth == MAX_DEPTH {
                 continue;
             }
             let facts = &template.facts;
-            for reference in facts.extends.iter().chain(&facts.includes) {
-                if let TemplateRef::Name(target) = reference {
-                    if let Some(target) = resolve(&template.name, target) {
-                        self.enqueue(&target, depth + 1, &mut visited, &mut queue);
-                    }
+            if let Some(TemplateRef::Name(parent)) = &facts.extends {
+                if let Some(parent) = resolve(&template.name, parent) {
+                    let mut replaced = reach.replaced.clone();
+                    replaced.extend(facts.blocks.iter().cloned());
+                    let next = Reach {
+                        depth: reach.depth + 1,
+                        hidden: reach.hidden.clone(),
+                        replaced,
+                    };
+                    self.enqueue(&parent, &next, &mut visited, &mut queue);
+                }
+            }
+            for include in &facts.includes {
+                let TemplateRef::Name(target) = &include.target else {
+                    continue;
+                };
+                if include.only || reach.is_replaced(&include.blocks) {
+                    continue;
+                }
+                if let Some(target) = resolve(&template.name, target) {
+                    let mut hidden = reach.hidden.clone();
+                    hidden.extend(include.bound.iter().cloned());
+                    let next = Reach {
+                        depth: reach.depth + 1,
+                        hidden,
+                        replaced: Vec::new(),
+                    };
+                    self.enqueue(&target, &next, &mut visited, &mut queue);
                 }
             }
         }
@@ -460,16 +550,38 @@ impl TemplateIndex {
     fn enqueue(
         &self,
         name: &str,
-        depth: usize,
+        reach: &Reach,
         visited: &mut [bool],
-        queue: &mut VecDeque<(usize, usize)>,
+        queue: &mut VecDeque<(usize, Reach)>,
     ) {
         for &index in self.by_name.get(name).into_iter().flatten() {
             if !visited[index] {
                 visited[index] = true;
-                queue.push_back((index, depth));
+                queue.push_back((index, reach.clone()));
             }
         }
+    }
+}
+
+/// How a template is reached from the one a view renders.
+#[derive(Clone)]
+struct Reach {
+    depth: usize,
+    /// Names bound on the way, which hide context processors' values.
+    hidden: Vec<String>,
+    /// Blocks the extending templates on the way define, which replace these.
+    replaced: Vec<String>,
+}
+
+impl Reach {
+    fn is_replaced(&self, blocks: &[String]) -> bool {
+        blocks.iter().any(|block| self.replaced.contains(block))
+    }
+
+    /// Whether `variable`'s first segment is a name bound on the way.
+    fn hides(&self, variable: &str) -> bool {
+        let first = variable.split('.').next().unwrap_or(variable);
+        self.hidden.iter().any(|name| name == first)
     }
 }
 
@@ -580,19 +692,21 @@ mod tests {
             facts.extends,
             Some(TemplateRef::Name("base.html".to_string()))
         );
+        let targets: Vec<&TemplateRef> = facts.includes.iter().map(|i| &i.target).collect();
         assert_eq!(
-            facts.includes,
+            targets,
             [
-                TemplateRef::Name("a.html".to_string()),
-                TemplateRef::Dynamic,
-                TemplateRef::Dynamic
+                &TemplateRef::Name("a.html".to_string()),
+                &TemplateRef::Dynamic,
+                &TemplateRef::Dynamic
             ]
         );
         assert_eq!(
             facts.csrf_tokens,
             [TemplateUse {
                 line: 2,
-                text: "csrf_token".to_string()
+                text: "csrf_token".to_string(),
+                blocks: Vec::new(),
             }]
         );
         assert_eq!(
@@ -652,7 +766,7 @@ mod tests {
                 "{% include dynamic %}{% include 'missing.html' %}",
             ),
         ]);
-        let found = index.find("page.html", TemplateQuery::PerUser);
+        let found = index.find("page.html", TemplateQuery::PerUser, &[]);
         assert_eq!(
             found,
             Some(Evidence {
@@ -661,9 +775,14 @@ mod tests {
                 text: "user.is_authenticated".to_string()
             })
         );
-        assert!(index.find("page.html", TemplateQuery::CsrfToken).is_some());
-        assert_eq!(index.find("plain.html", TemplateQuery::PerUser), None);
-        assert_eq!(index.find("unknown.html", TemplateQuery::PerUser), None);
+        assert!(index
+            .find("page.html", TemplateQuery::CsrfToken, &[])
+            .is_some());
+        assert_eq!(index.find("plain.html", TemplateQuery::PerUser, &[]), None);
+        assert_eq!(
+            index.find("unknown.html", TemplateQuery::PerUser, &[]),
+            None
+        );
         assert!(index.contains("nav.html"));
         assert!(!index.contains("unknown.html"));
     }
@@ -674,7 +793,7 @@ mod tests {
             ("a.html", "{% extends 'b.html' %}"),
             ("b.html", "{% include 'a.html' %}"),
         ]);
-        assert_eq!(cycle.find("a.html", TemplateQuery::PerUser), None);
+        assert_eq!(cycle.find("a.html", TemplateQuery::PerUser, &[]), None);
 
         // 0.html includes 1.html and so on; the last one uses `user`.
         let last = MAX_DEPTH + 2;
@@ -689,15 +808,17 @@ mod tests {
             .zip(sources.iter().map(String::as_str))
             .collect();
         let chain = index(&chain);
-        assert!(chain.find("2.html", TemplateQuery::PerUser).is_some());
-        assert_eq!(chain.find("0.html", TemplateQuery::PerUser), None);
+        assert!(chain.find("2.html", TemplateQuery::PerUser, &[]).is_some());
+        assert_eq!(chain.find("0.html", TemplateQuery::PerUser, &[]), None);
     }
 
     #[test]
     fn templates_sharing_a_name_all_count() {
         let index = index(&[("x.html", "plain"), ("x.html", "{{ messages }}")]);
         assert_eq!(
-            index.find("x.html", TemplateQuery::PerUser).map(|e| e.text),
+            index
+                .find("x.html", TemplateQuery::PerUser, &[])
+                .map(|e| e.text),
             Some("messages".to_string())
         );
     }
@@ -742,7 +863,7 @@ mod tests {
         assert_eq!(index.len(), 4);
         assert!(index.unreadable.is_empty());
         assert_eq!(
-            index.find("blog/x.html", TemplateQuery::PerUser),
+            index.find("blog/x.html", TemplateQuery::PerUser, &[]),
             Some(Evidence {
                 path: "templates/nav.html".to_string(),
                 line: 1,
@@ -751,13 +872,13 @@ mod tests {
         );
         assert_eq!(
             index
-                .find("blog/x.html", TemplateQuery::CsrfToken)
+                .find("blog/x.html", TemplateQuery::CsrfToken, &[])
                 .map(|e| e.line),
             Some(2)
         );
         assert_eq!(
             index
-                .find("latin1.txt", TemplateQuery::PerUser)
+                .find("latin1.txt", TemplateQuery::PerUser, &[])
                 .map(|e| e.text),
             Some("perms".to_string())
         );
