@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::diagnostic::Severity;
 use crate::django_version::{self, DjangoVersion};
 use crate::pipeline::{self, Analysis, Options};
 use crate::report::{write_json, write_text, TextOptions};
@@ -56,6 +57,27 @@ struct ScopeArgs {
     /// its requirements allow, else the newest release]
     #[arg(long, value_name = "VERSION", value_parser = django_version::parse_version_option)]
     django_version: Option<DjangoVersion>,
+    /// The least severe finding that makes the exit status 1: `error`, `warning` (errors
+    /// and warnings fail) or `opportunity` (every finding fails).
+    #[arg(long, value_enum, value_name = "SEVERITY", default_value_t = FailOn::Warning)]
+    fail_on: FailOn,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum FailOn {
+    Error,
+    Warning,
+    Opportunity,
+}
+
+impl FailOn {
+    fn threshold(self) -> Severity {
+        match self {
+            FailOn::Error => Severity::Error,
+            FailOn::Warning => Severity::Warning,
+            FailOn::Opportunity => Severity::Opportunity,
+        }
+    }
 }
 
 #[derive(Args)]
@@ -129,11 +151,11 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Analyze(args) => {
             let analysis = analyze(&args.scope, None)?;
-            print_report(&analysis, &args.output, false)
+            print_report(&analysis, &args.output, args.scope.fail_on, false)
         }
         Command::CheckInvalidation(args) => {
             let analysis = analyze(&args.scope, Some("CA3"))?;
-            print_report(&analysis, &args.output, true)
+            print_report(&analysis, &args.output, args.scope.fail_on, true)
         }
         Command::Report(args) => write_report_file(&args),
         Command::Rule(args) => print_rule(&args),
@@ -156,6 +178,7 @@ fn analyze(scope: &ScopeArgs, family: Option<&str>) -> Result<Analysis> {
 fn print_report(
     analysis: &Analysis,
     output: &OutputArgs,
+    fail_on: FailOn,
     invalidation_map: bool,
 ) -> Result<ExitCode> {
     let reporting = Instant::now();
@@ -180,7 +203,12 @@ fn print_report(
     if output.timings {
         print_timings(analysis, reporting.elapsed());
     }
-    Ok(exit_status(analysis, output.exit_zero))
+    let fail_on = if output.exit_zero {
+        None
+    } else {
+        Some(fail_on)
+    };
+    Ok(exit_status(analysis, fail_on))
 }
 
 /// The phase timings, with the share of CPU time spent outside the parser.
@@ -207,12 +235,15 @@ fn print_timings(analysis: &Analysis, report: Duration) {
     );
 }
 
-fn exit_status(analysis: &Analysis, exit_zero: bool) -> ExitCode {
-    if analysis.diagnostics.is_empty() || exit_zero {
-        ExitCode::from(EXIT_CLEAN)
-    } else {
-        ExitCode::from(EXIT_FINDINGS)
-    }
+/// 1 when a finding is at least as severe as `fail_on` (`None`: `--exit-zero`).
+fn exit_status(analysis: &Analysis, fail_on: Option<FailOn>) -> ExitCode {
+    let fails = fail_on.is_some_and(|fail_on| {
+        analysis
+            .diagnostics
+            .iter()
+            .any(|d| d.severity <= fail_on.threshold())
+    });
+    ExitCode::from(if fails { EXIT_FINDINGS } else { EXIT_CLEAN })
 }
 
 fn write_report_file(args: &ReportArgs) -> Result<ExitCode> {
@@ -242,7 +273,7 @@ fn write_report_file(args: &ReportArgs) -> Result<ExitCode> {
         }
     }
     write_atomically(&args.output, &buffer)?;
-    Ok(exit_status(&analysis, false))
+    Ok(exit_status(&analysis, Some(args.scope.fail_on)))
 }
 
 /// Writes to a temporary file beside `path`, then renames it over `path`.

@@ -9,6 +9,8 @@ use crate::facts::span::Span;
 pub enum Severity {
     Error,
     Warning,
+    /// A place where caching would help: reported, but not a failure unless asked.
+    Opportunity,
 }
 
 impl Severity {
@@ -16,6 +18,7 @@ impl Severity {
         match self {
             Severity::Error => "error",
             Severity::Warning => "warning",
+            Severity::Opportunity => "opportunity",
         }
     }
 }
@@ -30,6 +33,9 @@ pub struct Diagnostic {
     /// Relative to the analysed root, with `/` separators.
     pub path: String,
     pub span: Span,
+    /// Why the finding was chosen (the query, the view, the path that reaches it), shown
+    /// under `--verbose`.
+    pub detail: Option<String>,
 }
 
 impl Diagnostic {

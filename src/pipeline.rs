@@ -234,6 +234,7 @@ fn parse_all(discovery: &Discovery) -> Result<(Vec<FileOutcome>, Vec<FileTimings
 fn not_analyzed(path: String, reason: String, span: Span) -> Diagnostic {
     FILE_NOT_ANALYZED.diagnostic(Violation {
         severity: None,
+        detail: None,
         path,
         span,
         message: reason,

@@ -6,7 +6,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::counts_by_code;
+use super::{counts_by_code, counts_by_severity};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::invalidation::{InvalidationMap, Location};
 use crate::pipeline::Analysis;
@@ -90,6 +90,7 @@ struct Summary {
     django_version_source: String,
     findings: usize,
     by_code: BTreeMap<&'static str, usize>,
+    by_severity: BTreeMap<&'static str, usize>,
     errors: usize,
 }
 
@@ -105,6 +106,8 @@ struct JsonDiagnostic<'a> {
     column: usize,
     end_line: usize,
     end_column: usize,
+    /// Why the finding was chosen (opportunities), else null.
+    detail: Option<&'a str>,
 }
 
 pub fn write_json(out: &mut dyn Write, analysis: &Analysis) -> io::Result<()> {
@@ -122,6 +125,7 @@ pub fn write_json(out: &mut dyn Write, analysis: &Analysis) -> io::Result<()> {
             django_version_source: analysis.django.source_label(),
             findings: analysis.diagnostics.len() - errors,
             by_code: counts_by_code(&analysis.diagnostics),
+            by_severity: counts_by_severity(&analysis.diagnostics),
             errors,
         },
         diagnostics: analysis
@@ -144,6 +148,7 @@ impl<'a> From<&'a Diagnostic> for JsonDiagnostic<'a> {
             message: &d.message,
             help: d.help,
             path: &d.path,
+            detail: d.detail.as_deref(),
             line: d.span.line,
             column: d.span.column,
             end_line: d.span.end_line,

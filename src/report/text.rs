@@ -23,22 +23,35 @@ pub fn write_text(
     analysis: &Analysis,
     options: &TextOptions,
 ) -> io::Result<()> {
-    for diagnostic in &analysis.diagnostics {
+    let (opportunities, problems): (Vec<Diagnostic>, Vec<Diagnostic>) = analysis
+        .diagnostics
+        .iter()
+        .cloned()
+        .partition(|d| d.severity == Severity::Opportunity);
+    for diagnostic in &problems {
         write_diagnostic(out, diagnostic, options)?;
+    }
+    if !opportunities.is_empty() {
+        writeln!(out, "{}", "Opportunities:".bold())?;
+        writeln!(out)?;
+        for diagnostic in &opportunities {
+            write_diagnostic(out, diagnostic, options)?;
+        }
     }
     if options.invalidation_map {
         write_invalidation_map(out, &analysis.invalidation)?;
     }
-    let findings = analysis.diagnostics.len();
-    if findings == 0 {
+    if problems.is_empty() {
         writeln!(out, "{}", "All checks passed!".green().bold())?;
     } else {
-        let counts: Vec<String> = counts_by_code(&analysis.diagnostics)
-            .into_iter()
-            .map(|(code, count)| format!("{code}: {count}"))
-            .collect();
-        let noun = if findings == 1 { "problem" } else { "problems" };
-        writeln!(out, "Found {findings} {noun} ({}).", counts.join(", "))?;
+        writeln!(out, "Found {}.", tally(&problems, "problem", "problems"))?;
+    }
+    if !opportunities.is_empty() {
+        writeln!(
+            out,
+            "Found {}.",
+            tally(&opportunities, "opportunity", "opportunities")
+        )?;
     }
     if options.verbose {
         writeln!(
@@ -62,6 +75,7 @@ fn write_diagnostic(out: &mut dyn Write, d: &Diagnostic, options: &TextOptions) 
     let code = match d.severity {
         Severity::Error => d.code.red().bold().to_string(),
         Severity::Warning => d.code.yellow().bold().to_string(),
+        Severity::Opportunity => d.code.cyan().bold().to_string(),
     };
     writeln!(
         out,
@@ -90,6 +104,9 @@ fn write_diagnostic(out: &mut dyn Write, d: &Diagnostic, options: &TextOptions) 
         writeln!(out, "{gutter} {}", "|".blue())?;
     }
     if options.verbose {
+        if let Some(detail) = &d.detail {
+            writeln!(out, "  {} {}", "= why:".bold(), escape_controls(detail))?;
+        }
         writeln!(out, "  {} {}", "= help:".bold(), d.help)?;
     }
     writeln!(out)
@@ -208,6 +225,20 @@ fn escape(text: &str, keep_tabs: bool) -> Cow<'_, str> {
             })
             .collect(),
     )
+}
+
+/// `3 problems (CA101: 2, CA102: 1)`.
+fn tally(diagnostics: &[Diagnostic], singular: &str, plural: &str) -> String {
+    let counts: Vec<String> = counts_by_code(diagnostics)
+        .into_iter()
+        .map(|(code, count)| format!("{code}: {count}"))
+        .collect();
+    let noun = if diagnostics.len() == 1 {
+        singular
+    } else {
+        plural
+    };
+    format!("{} {noun} ({})", diagnostics.len(), counts.join(", "))
 }
 
 /// `1 file`, `2 files`.

@@ -33,6 +33,7 @@ fn check(context: &RuleContext) -> Vec<Violation> {
                 };
                 violations.push(Violation {
                     severity: None,
+                    detail: None,
                     path: file.path.clone(),
                     span: leaf.span,
                     message,

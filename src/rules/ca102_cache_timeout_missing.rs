@@ -23,6 +23,7 @@ fn check(context: &RuleContext) -> Vec<Violation> {
         .filter(|(_, call)| call.op.writes() && matches!(call.timeout, Timeout::Missing))
         .map(|(file, call)| Violation {
             severity: None,
+            detail: None,
             path: file.path.clone(),
             span: call.span.clone(),
             message: format!(

@@ -20,6 +20,7 @@ fn check(context: &RuleContext) -> Vec<Violation> {
             let default = call.eager_default.as_ref()?;
             Some(Violation {
                 severity: None,
+                detail: None,
                 path: file.path.clone(),
                 span: default.span.clone(),
                 message: format!(

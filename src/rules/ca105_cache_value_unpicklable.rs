@@ -28,6 +28,7 @@ fn check(context: &RuleContext) -> Vec<Violation> {
                     .unwrap_or_default();
                 violations.push(Violation {
                     severity: None,
+                    detail: None,
                     path: file.path.clone(),
                     span: leaf.span,
                     message: format!(

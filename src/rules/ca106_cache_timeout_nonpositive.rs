@@ -25,6 +25,7 @@ fn check(context: &RuleContext) -> Vec<Violation> {
                 span,
             } if *seconds <= 0.0 => Some(Violation {
                 severity: None,
+                detail: None,
                 path: file.path.clone(),
                 span: span.clone(),
                 message: format!(

@@ -27,6 +27,7 @@ fn check(context: &RuleContext) -> Vec<Violation> {
             if let Some(problem) = problem(&template) {
                 violations.push(Violation {
                     severity: None,
+                    detail: None,
                     path: file.path.clone(),
                     span: key.span.clone(),
                     message: format!(

@@ -37,6 +37,7 @@ fn check(context: &RuleContext) -> Vec<Violation> {
             };
             Some(Violation {
                 severity: None,
+                detail: None,
                 path: view.path.clone(),
                 span: view.span.clone(),
                 message: format!(

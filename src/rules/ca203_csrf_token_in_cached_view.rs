@@ -25,6 +25,7 @@ fn check(context: &RuleContext) -> Vec<Violation> {
             let cache = &view.cache_page().text;
             Some(Violation {
                 severity: None,
+                detail: None,
                 path: view.path.clone(),
                 span: view.span.clone(),
                 message: format!(

@@ -53,6 +53,7 @@ fn violation(entry: &ModelEntry) -> Option<Violation> {
     }
     Some(Violation {
         severity: None,
+        detail: None,
         path: location.path.clone(),
         span: location.span.clone(),
         message: format!(

@@ -22,6 +22,7 @@ fn check(context: &RuleContext) -> Vec<Violation> {
         for bypass in entry.bypassed_by.iter().filter(|b| !b.handled) {
             violations.push(Violation {
                 severity: None,
+                detail: None,
                 path: bypass.location.path.clone(),
                 span: bypass.location.span.clone(),
                 message: format!(

@@ -27,6 +27,7 @@ fn check(context: &RuleContext) -> Vec<Violation> {
             };
             Violation {
                 severity: None,
+                detail: None,
                 path: dead.location.path.clone(),
                 span: dead.location.span.clone(),
                 message: format!(

@@ -47,6 +47,8 @@ pub struct Rule {
 pub struct Violation {
     /// Overrides the rule's default severity for this finding.
     pub severity: Option<Severity>,
+    /// Why the finding was chosen, for `--verbose`.
+    pub detail: Option<String>,
     pub path: String,
     pub span: Span,
     pub message: String,
@@ -98,6 +100,7 @@ impl Rule {
             help: self.help,
             path: violation.path,
             span: violation.span,
+            detail: violation.detail,
         }
     }
 }
