@@ -112,6 +112,8 @@ impl Extractor<'_> {
             timeout,
             stored,
             eager_default,
+            in_async_def: self.async_def(),
+            per_item: self.varies_per_item(call),
         });
     }
 

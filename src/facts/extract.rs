@@ -32,6 +32,7 @@ pub fn extract(
         facts: FileFacts::default(),
         activities: Vec::new(),
         classes: Vec::new(),
+        call_site: CallSite::default(),
     };
     let mut env = Env::module(packages);
     let mut frame = Frame::new(ScopeKind::Module, module_name.to_string());
@@ -126,6 +127,10 @@ struct Activity {
     view: ViewBody,
     /// How many branches (`if`, loops, `match`) the walk is inside.
     branch_depth: usize,
+    is_async: bool,
+    /// For each `for` loop the walk is inside: its targets and the names its body assigns,
+    /// which change from one iteration to the next.
+    loop_names: Vec<Vec<String>>,
 }
 
 struct FunctionOutcome {
@@ -140,6 +145,16 @@ pub(super) struct Extractor<'src> {
     activities: Vec<Activity>,
     /// The classes being walked, innermost last: dotted name, and whether it is a model.
     classes: Vec<(String, bool)>,
+    /// Where the call being inspected sits inside its expression.
+    pub(super) call_site: CallSite,
+}
+
+/// A call's place in its expression: in a lambda (which runs wherever it is called), and
+/// under which comprehension variables.
+#[derive(Default)]
+pub(super) struct CallSite {
+    pub(super) in_lambda: bool,
+    pub(super) comprehension_names: Vec<String>,
 }
 
 impl Extractor<'_> {
@@ -185,6 +200,44 @@ impl Extractor<'_> {
         self.activities
             .last()
             .is_some_and(|activity| activity.branch_depth > 0)
+    }
+
+    /// The `async def` being walked, unless the code is in a lambda inside it.
+    pub(super) fn async_def(&self) -> Option<String> {
+        let activity = self.activities.last()?;
+        (activity.is_async && !self.call_site.in_lambda).then(|| activity.qualified_name.clone())
+    }
+
+    /// Whether a cache call's key arguments use a name that changes per loop iteration.
+    pub(super) fn varies_per_item(&self, call: &ast::ExprCall) -> bool {
+        let loop_names = self
+            .activities
+            .last()
+            .into_iter()
+            .flat_map(|activity| activity.loop_names.iter().flatten());
+        let varying: Vec<&str> = loop_names
+            .map(String::as_str)
+            .chain(
+                self.call_site
+                    .comprehension_names
+                    .iter()
+                    .map(String::as_str),
+            )
+            .collect();
+        if varying.is_empty() {
+            return false;
+        }
+        let mut names = Vec::new();
+        for argument in call.arguments.args.iter().take(1).chain(
+            call.arguments
+                .keywords
+                .iter()
+                .filter(|k| k.arg.as_ref().is_some_and(|a| a.as_str() == "key"))
+                .map(|k| &k.value),
+        ) {
+            NameCollector { names: &mut names }.visit_expr(argument);
+        }
+        names.iter().any(|name| varying.contains(name))
     }
 
     /// The view facts of the function being walked.
@@ -296,7 +349,17 @@ impl Extractor<'_> {
             Stmt::For(stmt_for) => {
                 self.visit_expr(&stmt_for.iter, env);
                 bind_target(&stmt_for.target, Binding::Unknown, env);
+                let mut varying = Vec::new();
+                bound_names(&stmt_for.target, &mut varying);
+                varying.extend(assigned_names(&stmt_for.body));
+                let varying = varying.into_iter().map(str::to_string).collect();
+                if let Some(activity) = self.activities.last_mut() {
+                    activity.loop_names.push(varying);
+                }
                 self.walk_alternatives(&[&stmt_for.body], true, env, frame);
+                if let Some(activity) = self.activities.last_mut() {
+                    activity.loop_names.pop();
+                }
                 self.walk_body(&stmt_for.orelse, env, frame);
             }
             Stmt::While(stmt_while) => {
@@ -484,6 +547,8 @@ impl Extractor<'_> {
             bulk_writes: Vec::new(),
             view: ViewBody::default(),
             branch_depth: 0,
+            is_async: func.is_async,
+            loop_names: Vec::new(),
         });
         let mut frame = Frame::new(ScopeKind::Function, qualified.to_string());
         self.walk_body(&func.body, &mut env, &mut frame);
@@ -729,13 +794,18 @@ impl Extractor<'_> {
     pub(super) fn visit_expr(&mut self, expr: &Expr, env: &mut Env<'_>) {
         let mut finder = CallFinder::default();
         finder.visit_expr(expr);
-        for (call, shadowed) in finder.calls {
+        for found in finder.calls {
             // `lambda cache: cache.set(...)`: that `cache` is the parameter.
-            if root_name(&call.func).is_some_and(|root| shadowed.contains(&root)) {
+            if root_name(&found.call.func).is_some_and(|root| found.shadowed.contains(&root)) {
                 continue;
             }
-            self.inspect_call(call, env);
+            self.call_site = CallSite {
+                in_lambda: found.in_lambda,
+                comprehension_names: found.comprehension_names,
+            };
+            self.inspect_call(found.call, env);
         }
+        self.call_site = CallSite::default();
         for attribute in finder.request_attributes {
             self.inspect_per_user_read(attribute, env);
         }
@@ -746,11 +816,22 @@ impl Extractor<'_> {
     }
 }
 
+struct FoundCall<'a> {
+    call: &'a ast::ExprCall,
+    /// Names the lambdas and comprehensions around it rebind.
+    shadowed: Vec<&'a str>,
+    in_lambda: bool,
+    comprehension_names: Vec<String>,
+}
+
 /// The calls in an expression, each with the names the lambdas and comprehensions around
 /// it rebind, and the walrus assignments outside those.
 #[derive(Default)]
 struct CallFinder<'a> {
-    calls: Vec<(&'a ast::ExprCall, Vec<&'a str>)>,
+    calls: Vec<FoundCall<'a>>,
+    lambda_depth: usize,
+    /// Names bound by the comprehensions around the expression being visited.
+    comprehension_names: Vec<&'a str>,
     walrus: Vec<&'a ast::ExprNamed>,
     /// `x.user`, `x.session`, ...: reads of per-user state when `x` is the request.
     request_attributes: Vec<&'a ast::ExprAttribute>,
@@ -760,13 +841,25 @@ struct CallFinder<'a> {
 impl<'a> Visitor<'a> for CallFinder<'a> {
     fn visit_expr(&mut self, expr: &'a Expr) {
         let scope_start = self.shadowed.len();
+        let comprehension_start = self.comprehension_names.len();
+        let mut in_lambda = false;
         match expr {
-            Expr::Call(call) => self.calls.push((call, self.shadowed.clone())),
+            Expr::Call(call) => self.calls.push(FoundCall {
+                call,
+                shadowed: self.shadowed.clone(),
+                in_lambda: self.lambda_depth > 0,
+                comprehension_names: self
+                    .comprehension_names
+                    .iter()
+                    .map(|name| name.to_string())
+                    .collect(),
+            }),
             Expr::Named(named) if self.shadowed.is_empty() => self.walrus.push(named),
             Expr::Attribute(attribute) if is_per_user_attribute(attribute.attr.as_str()) => {
                 self.request_attributes.push(attribute)
             }
             Expr::Lambda(lambda) => {
+                in_lambda = true;
                 if let Some(parameters) = &lambda.parameters {
                     self.shadowed
                         .extend(parameters.iter().map(|p| p.name().as_str()));
@@ -778,12 +871,30 @@ impl<'a> Visitor<'a> for CallFinder<'a> {
             | Expr::Generator(ast::ExprGenerator { generators, .. }) => {
                 for generator in generators {
                     bound_names(&generator.target, &mut self.shadowed);
+                    bound_names(&generator.target, &mut self.comprehension_names);
                 }
             }
             _ => {}
         }
+        self.lambda_depth += usize::from(in_lambda);
         visitor::walk_expr(self, expr);
+        self.lambda_depth -= usize::from(in_lambda);
         self.shadowed.truncate(scope_start);
+        self.comprehension_names.truncate(comprehension_start);
+    }
+}
+
+/// Every name an expression reads.
+struct NameCollector<'a, 'n> {
+    names: &'n mut Vec<&'a str>,
+}
+
+impl<'a> Visitor<'a> for NameCollector<'a, '_> {
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        if let Expr::Name(name) = expr {
+            self.names.push(name.id.as_str());
+        }
+        visitor::walk_expr(self, expr);
     }
 }
 

@@ -274,6 +274,11 @@ pub struct CacheCall {
     pub stored: Vec<StoredValue>,
     /// A `get_or_set` default computed before the call (a call, not a callable).
     pub eager_default: Option<Snippet>,
+    /// The `async def` whose event loop the call runs on (not in a lambda or nested `def`).
+    pub in_async_def: Option<String>,
+    /// In a `for` loop or comprehension, with a key that changes from one item to the
+    /// next: one cache round trip per item.
+    pub per_item: bool,
 }
 
 #[derive(Debug)]
