@@ -1,6 +1,7 @@
 //! Django templates: what each one says that rules need, and an index that follows
 //! `{% extends %}` and `{% include %}` from a template to everything its page renders.
 
+mod fragments;
 pub mod lexer;
 
 use std::borrow::Cow;
@@ -11,7 +12,9 @@ use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 use crate::discover::TemplateFile;
-use lexer::{closing_quote, split_contents, tokenize, TokenKind};
+use fragments::CacheTag;
+pub use fragments::{Fragment, LoopUse, Malformed};
+use lexer::{closing_quote, split_contents, tokenize, Token, TokenKind};
 
 /// How many `{% extends %}` and `{% include %}` steps `find` follows: real chains are a
 /// few steps long, and the limit bounds the work on generated or pathological trees.
@@ -26,8 +29,12 @@ const PER_USER_ROOTS: [&[&str]; 6] = [
     &["messages"],
     &["request", "user"],
     &["request", "session"],
-    &["request", "COOKIES"],
+    COOKIES,
 ];
+
+/// Cookies differ between visitors, but not by user: varying a fragment on the user does
+/// not tell them apart, so fragment rules leave them out.
+const COOKIES: &[&str] = &["request", "COOKIES"];
 
 /// Tags whose arguments are names rather than variables: `{% block messages %}` names a
 /// block, `{% load user_tags %}` a library, `{% filter lower %}` filters.
@@ -56,6 +63,21 @@ pub struct TemplateFacts {
     pub per_user: Vec<TemplateUse>,
     /// `{% csrf_token %}` tags.
     pub csrf_tokens: Vec<TemplateUse>,
+    /// `{% cache %}` blocks, in the order they open.
+    pub fragments: Vec<Fragment>,
+    /// The first structural problem (an unclosed or mismatched built-in block tag, a
+    /// `{% cache %}` without a name) in a Django template that uses `{% cache %}`: what it
+    /// caches is then unknown.
+    pub malformed: Option<Malformed>,
+    /// The template uses Jinja2-only syntax, so Django's fragment rules do not apply.
+    pub jinja: bool,
+}
+
+impl TemplateFacts {
+    /// Whether the fragment rules can judge this template's `{% cache %}` blocks.
+    pub fn fragments_are_known(&self) -> bool {
+        self.malformed.is_none() && !self.jinja
+    }
 }
 
 /// A template named by `{% extends %}` or `{% include %}`.
@@ -90,55 +112,121 @@ pub struct Evidence {
 }
 
 pub fn template_facts(source: &str) -> TemplateFacts {
-    let mut collector = Collector::default();
+    let mut collector = Collector::new(source);
     for token in tokenize(source) {
         match token.kind {
             TokenKind::Variable => collector.expression(token.contents, token.line),
-            TokenKind::Block => collector.tag(token.contents, token.line),
+            TokenKind::Block => collector.tag(token),
             TokenKind::Text | TokenKind::Comment => {}
         }
     }
-    collector.facts
+    collector.finish()
 }
 
-/// Names bound until a closing tag: `{% for %}` loop variables, `{% with %}` and
-/// `{% blocktrans %}` keyword arguments, and `as name` targets inside them.
-struct Scope<'a> {
+/// What a name stands for where it is used.
+#[derive(Clone, Copy)]
+enum Binding<'a> {
+    /// A `{% for %}` loop's variable: the loop (an index into `Collector::loops`) and the
+    /// variable's name.
+    Loop(usize, &'a str),
+    /// A `{% with %}` name bound from a loop's variable, named here.
+    FromLoop(usize, &'a str),
+    /// A `{% with %}` name bound from per-user state.
+    PerUser,
+    Other,
+}
+
+/// An open built-in block tag, until its closing tag.
+struct Frame<'a> {
+    token: Token<'a>,
+    command: &'a str,
     end_tag: &'static str,
-    bound: Vec<&'a str>,
+    /// Names bound until the closing tag: `{% for %}` loop variables, `{% with %}` and
+    /// `{% blocktrans %}` keyword arguments, and `as name` targets inside them.
+    bound: Vec<(&'a str, Binding<'a>)>,
+    kind: FrameKind,
 }
 
-#[derive(Default)]
+enum FrameKind {
+    /// A `{% for %}` loop; `None` in its `{% empty %}` branch, which runs without one.
+    Loop(Option<usize>),
+    /// A `{% cache %}` block; `None` when its arguments are malformed.
+    Fragment(Option<OpenFragment>),
+    /// `{% with %}` and `{% blocktrans %}`: they bind names, like loops.
+    Scope,
+    /// Other block tags, which bind nothing of their own.
+    Block,
+}
+
+struct OpenFragment {
+    /// Index into `TemplateFacts::fragments`.
+    index: usize,
+    /// Loops around the fragment, outermost first.
+    enclosing_loops: Vec<usize>,
+    /// How many of `enclosing_loops`, from the outermost, the vary-on arguments identify:
+    /// varying on an inner loop's variable identifies the iterations of the loops around
+    /// it too.
+    varied_loops: usize,
+    /// Loops whose first use is already recorded.
+    reported_loops: Vec<usize>,
+}
+
+struct LoopInfo<'a> {
+    tag: &'a str,
+    line: usize,
+}
+
 struct Collector<'a> {
+    source: &'a str,
     facts: TemplateFacts,
-    /// Innermost last.
-    scopes: Vec<Scope<'a>>,
+    /// Open built-in block tags, innermost last.
+    frames: Vec<Frame<'a>>,
+    /// Every `{% for %}` seen, in source order.
+    loops: Vec<LoopInfo<'a>>,
     /// Names `as name` binds outside any scope: bound to the end of the file.
     file_bound: Vec<&'a str>,
     /// Which of [`PER_USER_ROOTS`] already has its first use recorded.
     seen: [bool; PER_USER_ROOTS.len()],
+    uses_cache: bool,
 }
 
 /// The names a tag's arguments bind.
 #[derive(Default)]
 struct Bindings<'a> {
-    /// Keys of `key=value` arguments.
-    keywords: Vec<&'a str>,
+    /// `key=value` arguments.
+    keywords: Vec<(&'a str, &'a str)>,
     /// The name after `as` or `asvar`.
     target: Option<&'a str>,
 }
 
 impl<'a> Collector<'a> {
-    fn tag(&mut self, contents: &'a str, line: usize) {
+    fn new(source: &'a str) -> Self {
+        Collector {
+            source,
+            facts: TemplateFacts::default(),
+            frames: Vec::new(),
+            loops: Vec::new(),
+            file_bound: Vec::new(),
+            seen: [false; PER_USER_ROOTS.len()],
+            uses_cache: false,
+        }
+    }
+
+    fn tag(&mut self, token: Token<'a>) {
+        let (contents, line) = (token.contents, token.line);
         let bits = split_contents(contents);
         let Some((&command, args)) = bits.split_first() else {
             return;
         };
+        self.facts.jinja |= fragments::is_jinja_tag(contents, command);
         match command {
-            "csrf_token" => self.facts.csrf_tokens.push(TemplateUse {
-                line,
-                text: contents.to_string(),
-            }),
+            "csrf_token" => {
+                self.facts.csrf_tokens.push(TemplateUse {
+                    line,
+                    text: contents.to_string(),
+                });
+                self.record_csrf_token(&token);
+            }
             "extends" | "include" => {
                 if let Some(name) = args.first() {
                     let reference = template_ref(name);
@@ -157,40 +245,64 @@ impl<'a> Collector<'a> {
                     None => (&[][..], args),
                 };
                 self.arguments(iterable, line);
+                let id = self.loops.len();
+                self.loops.push(LoopInfo {
+                    tag: contents,
+                    line,
+                });
                 let bound = targets
                     .iter()
                     .flat_map(|t| t.split(','))
                     .map(str::trim)
                     .filter(|name| !name.is_empty())
+                    .map(|name| (name, Binding::Loop(id, name)))
                     .collect();
-                self.scopes.push(Scope {
-                    end_tag: "endfor",
-                    bound,
-                });
+                self.open(token, command, bound, FrameKind::Loop(Some(id)));
             }
             // The `{% empty %}` branch runs when there was nothing to loop over.
             "empty" => {
-                if let Some(scope) = self.scopes.last_mut() {
-                    if scope.end_tag == "endfor" {
-                        scope.bound.clear();
+                if let Some(frame) = self.frames.last_mut() {
+                    if let FrameKind::Loop(id) = &mut frame.kind {
+                        *id = None;
+                        frame.bound.clear();
                     }
                 }
             }
             "with" | "blocktrans" | "blocktranslate" => {
                 let bindings = self.arguments(args, line);
-                let mut bound = bindings.keywords;
-                bound.extend(bindings.target);
-                let end_tag = match command {
-                    "with" => "endwith",
-                    "blocktrans" => "endblocktrans",
-                    _ => "endblocktranslate",
-                };
-                self.scopes.push(Scope { end_tag, bound });
+                let mut bound: Vec<(&'a str, Binding<'a>)> = bindings
+                    .keywords
+                    .iter()
+                    .map(|&(key, value)| (key, self.binding_from(value)))
+                    .collect();
+                if let Some(target) = bindings.target {
+                    // The old form, `{% with value as name %}`.
+                    let binding = match args {
+                        [value, _, _] => self.binding_from(value),
+                        _ => Binding::Other,
+                    };
+                    bound.push((target, binding));
+                }
+                self.open(token, command, bound, FrameKind::Scope);
             }
             // The second argument names the fragment.
             "cache" => {
+                self.uses_cache = true;
                 self.arguments(args.get(..1).unwrap_or_default(), line);
                 self.arguments(args.get(2..).unwrap_or_default(), line);
+                let fragment = match CacheTag::parse(args) {
+                    Some(cache) => Some(self.open_fragment(&cache, &token)),
+                    None => {
+                        self.malformed(
+                            &token,
+                            format!(
+                                "`{{% {contents} %}}` on line {line} needs a timeout and a fragment name, as in `{{% cache 500 sidebar %}}`"
+                            ),
+                        );
+                        None
+                    }
+                };
+                self.open(token, command, Vec::new(), FrameKind::Fragment(fragment));
             }
             // `{% regroup items by attribute as name %}`: the attribute is looked up on
             // each item.
@@ -200,16 +312,146 @@ impl<'a> Collector<'a> {
                 let bindings = self.arguments(args.get(by + 2..).unwrap_or_default(), line);
                 self.bind(bindings.target);
             }
-            end if end.starts_with("end") => {
-                if let Some(open) = self.scopes.iter().rposition(|s| s.end_tag == end) {
-                    self.scopes.truncate(open);
+            end if end.starts_with("end") => self.close(&token, end),
+            _ => {
+                if !TAGS_WITHOUT_VARIABLES.contains(&command) {
+                    let bindings = self.arguments(args, line);
+                    self.bind(bindings.target);
+                }
+                if let Some(end_tag) = fragments::end_tag(command) {
+                    self.frames.push(Frame {
+                        token,
+                        command,
+                        end_tag,
+                        bound: Vec::new(),
+                        kind: FrameKind::Block,
+                    });
                 }
             }
-            _ if TAGS_WITHOUT_VARIABLES.contains(&command) => {}
-            _ => {
-                let bindings = self.arguments(args, line);
-                self.bind(bindings.target);
+        }
+    }
+
+    fn open(
+        &mut self,
+        token: Token<'a>,
+        command: &'a str,
+        bound: Vec<(&'a str, Binding<'a>)>,
+        kind: FrameKind,
+    ) {
+        if let Some(end_tag) = fragments::end_tag(command) {
+            self.frames.push(Frame {
+                token,
+                command,
+                end_tag,
+                bound,
+                kind,
+            });
+        }
+    }
+
+    /// Closes the block `end` ends. Django rejects a closing tag that is not the innermost
+    /// open block's; the walk recovers by closing every block inside the one it ends.
+    fn close(&mut self, token: &Token<'a>, end: &'a str) {
+        let Some(opening) = fragments::opening_tag(end) else {
+            return;
+        };
+        let line = token.line;
+        match self.frames.iter().rposition(|frame| frame.end_tag == end) {
+            Some(open) => {
+                if let Some(inner) = self.frames.get(open + 1..).and_then(<[_]>::last) {
+                    let message = format!(
+                        "`{{% {end} %}}` on line {line} closes `{{% {opening} %}}` (line {}) while `{{% {} %}}` from line {} is still open",
+                        self.frames[open].token.line, inner.command, inner.token.line
+                    );
+                    self.malformed(token, message);
+                }
+                self.frames.truncate(open);
             }
+            None => self.malformed(
+                token,
+                format!(
+                    "`{{% {end} %}}` on line {line} closes nothing: no `{{% {opening} %}}` is open"
+                ),
+            ),
+        }
+    }
+
+    fn finish(mut self) -> TemplateFacts {
+        if let Some(unclosed) = self.frames.pop() {
+            let message = format!(
+                "`{{% {} %}}` on line {} is never closed: `{{% {} %}}` is missing",
+                unclosed.command, unclosed.token.line, unclosed.end_tag
+            );
+            self.malformed(&unclosed.token, message);
+        }
+        // Structure is only judged where fragments depend on it; a template that never
+        // caches may be Jinja2 or use tags from libraries this walk does not know.
+        if !self.uses_cache || self.facts.jinja {
+            self.facts.malformed = None;
+        }
+        self.facts
+    }
+
+    /// Keeps the first structural problem.
+    fn malformed(&mut self, token: &Token, message: String) {
+        if self.facts.malformed.is_none() {
+            self.facts.malformed = Some(Malformed {
+                message,
+                span: fragments::token_span(self.source, token),
+            });
+        }
+    }
+
+    fn open_fragment(&mut self, cache: &CacheTag, token: &Token) -> OpenFragment {
+        let enclosing_loops: Vec<usize> = self
+            .frames
+            .iter()
+            .filter_map(|frame| match frame.kind {
+                FrameKind::Loop(id) => id,
+                _ => None,
+            })
+            .collect();
+        let mut varies_on_user = false;
+        let mut varied_loops = 0;
+        for variable in cache.vary_on.iter().flat_map(|arg| variables(arg)) {
+            let mut segments = variable.split('.');
+            let first = segments.next().unwrap_or_default();
+            let second = segments.next();
+            match self.lookup(first) {
+                None => {
+                    varies_on_user |= first == "user"
+                        || (first == "request" && matches!(second, Some("user" | "session")));
+                    // `forloop.counter` tells the innermost loop's iterations apart.
+                    if first == "forloop" {
+                        varied_loops = enclosing_loops.len();
+                    }
+                }
+                Some(Binding::PerUser) => varies_on_user = true,
+                Some(Binding::Loop(id, _) | Binding::FromLoop(id, _)) => {
+                    if let Some(position) = enclosing_loops.iter().position(|&l| l == id) {
+                        varied_loops = varied_loops.max(position + 1);
+                    }
+                }
+                Some(Binding::Other) => {}
+            }
+        }
+        let index = self.facts.fragments.len();
+        self.facts.fragments.push(Fragment {
+            span: fragments::token_span(self.source, token),
+            timeout: cache.timeout.to_string(),
+            name: cache.name.to_string(),
+            vary_on: cache.vary_on.iter().map(|arg| arg.to_string()).collect(),
+            using: cache.using.map(str::to_string),
+            per_user: None,
+            varies_on_user,
+            unvaried_loop_uses: Vec::new(),
+            csrf_tokens: Vec::new(),
+        });
+        OpenFragment {
+            index,
+            enclosing_loops,
+            varied_loops,
+            reported_loops: Vec::new(),
         }
     }
 
@@ -224,7 +466,7 @@ impl<'a> Collector<'a> {
             }
             let value = match keyword_argument(arg) {
                 Some((key, value)) => {
-                    bindings.keywords.push(key);
+                    bindings.keywords.push((key, value));
                     value
                 }
                 None => arg,
@@ -234,36 +476,131 @@ impl<'a> Collector<'a> {
         bindings
     }
 
-    /// Records the per-user variables of a filter expression (`a.b|f:c`).
+    /// Records the per-user and loop variables of a filter expression (`a.b|f:c`).
     fn expression(&mut self, expression: &'a str, line: usize) {
         for variable in variables(expression) {
             let mut segments = variable.split('.');
             let Some(first) = segments.next() else {
                 continue;
             };
-            if self.is_bound(first) {
-                continue;
-            }
             let second = segments.next();
-            let root = PER_USER_ROOTS.iter().position(|root| match root {
-                [name] => *name == first,
-                [name, attribute] => *name == first && Some(*attribute) == second,
-                _ => false,
-            });
-            if let Some(root) = root {
-                if !self.seen[root] {
-                    self.seen[root] = true;
-                    self.facts.per_user.push(TemplateUse {
-                        line,
-                        text: variable.to_string(),
-                    });
+            match self.lookup(first) {
+                None => {
+                    let Some(root) = per_user_root(first, second) else {
+                        continue;
+                    };
+                    if !self.seen[root] {
+                        self.seen[root] = true;
+                        self.facts.per_user.push(TemplateUse {
+                            line,
+                            text: variable.to_string(),
+                        });
+                    }
+                    if PER_USER_ROOTS[root] != COOKIES {
+                        self.record_per_user(variable, line);
+                    }
                 }
+                Some(Binding::PerUser) => self.record_per_user(variable, line),
+                Some(Binding::Loop(id, name) | Binding::FromLoop(id, name)) => {
+                    self.record_loop_use(id, name, variable, line)
+                }
+                Some(Binding::Other) => {}
             }
         }
     }
 
-    fn is_bound(&self, name: &str) -> bool {
-        self.file_bound.contains(&name) || self.scopes.iter().any(|s| s.bound.contains(&name))
+    fn open_fragments(&mut self) -> impl Iterator<Item = &mut OpenFragment> + use<'_, 'a> {
+        self.frames
+            .iter_mut()
+            .filter_map(|frame| match &mut frame.kind {
+                FrameKind::Fragment(open) => open.as_mut(),
+                _ => None,
+            })
+    }
+
+    fn record_per_user(&mut self, variable: &str, line: usize) {
+        let indices: Vec<usize> = self.open_fragments().map(|open| open.index).collect();
+        for index in indices {
+            self.facts.fragments[index]
+                .per_user
+                .get_or_insert_with(|| TemplateUse {
+                    line,
+                    text: variable.to_string(),
+                });
+        }
+    }
+
+    fn record_loop_use(&mut self, id: usize, loop_variable: &str, variable: &str, line: usize) {
+        let Some(info) = self.loops.get(id) else {
+            return;
+        };
+        let (loop_tag, loop_line) = (info.tag, info.line);
+        let mut unvaried = Vec::new();
+        for open in self.open_fragments() {
+            let Some(position) = open.enclosing_loops.iter().position(|&l| l == id) else {
+                continue;
+            };
+            if position >= open.varied_loops && !open.reported_loops.contains(&id) {
+                open.reported_loops.push(id);
+                unvaried.push(open.index);
+            }
+        }
+        for index in unvaried {
+            self.facts.fragments[index]
+                .unvaried_loop_uses
+                .push(LoopUse {
+                    text: variable.to_string(),
+                    line,
+                    loop_variable: loop_variable.to_string(),
+                    loop_tag: loop_tag.to_string(),
+                    loop_line,
+                });
+        }
+    }
+
+    fn record_csrf_token(&mut self, token: &Token) {
+        let source = self.source;
+        let outermost = self.open_fragments().next().map(|open| open.index);
+        if let Some(index) = outermost {
+            self.facts.fragments[index]
+                .csrf_tokens
+                .push(fragments::token_span(source, token));
+        }
+    }
+
+    /// What `name` is bound to here, innermost binding first; `None` when unbound.
+    fn lookup(&self, name: &str) -> Option<Binding<'a>> {
+        for frame in self.frames.iter().rev() {
+            if let Some((_, binding)) = frame.bound.iter().rev().find(|(n, _)| *n == name) {
+                return Some(*binding);
+            }
+        }
+        self.file_bound.contains(&name).then_some(Binding::Other)
+    }
+
+    /// What a `{% with %}` name bound to `value` stands for: a loop variable's value, the
+    /// visitor's state, or something else.
+    fn binding_from(&self, value: &str) -> Binding<'a> {
+        let mut binding = Binding::Other;
+        for variable in variables(value) {
+            let mut segments = variable.split('.');
+            let first = segments.next().unwrap_or_default();
+            match self.lookup(first) {
+                Some(Binding::Loop(id, name) | Binding::FromLoop(id, name)) => {
+                    return Binding::FromLoop(id, name)
+                }
+                Some(Binding::PerUser) => binding = Binding::PerUser,
+                None => {
+                    if per_user_root(first, segments.next())
+                        .is_some_and(|root| PER_USER_ROOTS[root] != COOKIES)
+                    {
+                        binding = Binding::PerUser;
+                    }
+                }
+                Some(Binding::Other) => {}
+            }
+        }
+        binding
     }
 
     /// Binds an `as name` target in the innermost scope, like Django's context assignment.
@@ -271,11 +608,25 @@ impl<'a> Collector<'a> {
         let Some(name) = target else {
             return;
         };
-        match self.scopes.last_mut() {
-            Some(scope) => scope.bound.push(name),
+        let scope = self
+            .frames
+            .iter_mut()
+            .rev()
+            .find(|frame| matches!(frame.kind, FrameKind::Loop(_) | FrameKind::Scope));
+        match scope {
+            Some(frame) => frame.bound.push((name, Binding::Other)),
             None => self.file_bound.push(name),
         }
     }
+}
+
+/// Which of [`PER_USER_ROOTS`] a variable's leading segments are.
+fn per_user_root(first: &str, second: Option<&str>) -> Option<usize> {
+    PER_USER_ROOTS.iter().position(|root| match root {
+        [name] => *name == first,
+        [name, attribute] => *name == first && Some(*attribute) == second,
+        _ => false,
+    })
 }
 
 /// `key=value` split like Django's `kwarg_re`; `a==b` is a comparison, not an argument.
@@ -599,6 +950,155 @@ mod tests {
             template_facts("{% extends layout %}").extends,
             Some(TemplateRef::Dynamic)
         );
+    }
+
+    fn fragments(source: &str) -> Vec<Fragment> {
+        let facts = template_facts(source);
+        assert_eq!(facts.malformed, None, "{source}");
+        facts.fragments
+    }
+
+    #[test]
+    fn fragments_record_per_user_state_and_user_vary_on() {
+        let [sidebar, keyed] = &fragments(
+            "{% load cache %}\n{% cache 500 sidebar %}Hi {{ request.user.username }}{% endcache %}\n\
+             {% cache 500 keyed request.user.pk using=\"local\" %}{{ user }}{% endcache %}",
+        )[..] else {
+            panic!("two fragments")
+        };
+        assert_eq!((sidebar.span.line, sidebar.span.column), (2, 1));
+        assert_eq!(
+            &*sidebar.span.source_line,
+            "{% cache 500 sidebar %}Hi {{ request.user.username }}{% endcache %}"
+        );
+        assert_eq!(sidebar.name, "sidebar");
+        assert_eq!(
+            sidebar.per_user,
+            Some(TemplateUse {
+                line: 2,
+                text: "request.user.username".to_string()
+            })
+        );
+        assert!(!sidebar.varies_on_user);
+        assert!(keyed.varies_on_user);
+        assert_eq!(keyed.vary_on, ["request.user.pk"]);
+        assert_eq!(keyed.using.as_deref(), Some("\"local\""));
+
+        let [aliased] = &fragments(
+            "{% with me=request.user %}{% cache 1 a me.id %}{{ me.name }}{% endcache %}{% endwith %}",
+        )[..] else {
+            panic!("one fragment")
+        };
+        assert!(aliased.varies_on_user);
+        assert_eq!(
+            aliased.per_user.as_ref().map(|u| u.text.as_str()),
+            Some("me.name")
+        );
+        let [cookies] = &fragments("{% cache 1 a %}{{ request.COOKIES.theme }}{% endcache %}")[..]
+        else {
+            panic!("one fragment")
+        };
+        assert_eq!(cookies.per_user, None);
+    }
+
+    #[test]
+    fn fragments_in_loops_record_unvaried_loop_variables() {
+        let uses = |source: &str| -> Vec<(String, String)> {
+            fragments(source)
+                .into_iter()
+                .flat_map(|f| f.unvaried_loop_uses)
+                .map(|u| (u.text, u.loop_variable))
+                .collect()
+        };
+        let pair = |text: &str, variable: &str| (text.to_string(), variable.to_string());
+        assert_eq!(
+            uses(
+                "{% for post in posts %}{% cache 1 t %}{{ post.title }}{% endcache %}{% endfor %}"
+            ),
+            [pair("post.title", "post")]
+        );
+        assert_eq!(
+            uses("{% for post in posts %}{% with a=post.author %}{% cache 1 t %}{{ a.name }}{% endcache %}{% endwith %}{% endfor %}"),
+            [pair("a.name", "post")]
+        );
+        assert_eq!(
+            uses("{% for k, v in items %}{% cache 1 t %}{{ v }}{% endcache %}{% endfor %}"),
+            [pair("v", "v")]
+        );
+        for fine in [
+            "{% for post in posts %}{% cache 1 t post.pk %}{{ post.title }}{% endcache %}{% endfor %}",
+            "{% for post in posts %}{% with a=post.author %}{% cache 1 t a.pk %}{{ post }}{% endcache %}{% endwith %}{% endfor %}",
+            "{% for c in cats %}{% for p in c.posts %}{% cache 1 t p.pk %}{{ c }}{{ p }}{% endcache %}{% endfor %}{% endfor %}",
+            "{% for k, v in items %}{% cache 1 t k %}{{ v }}{% endcache %}{% endfor %}",
+            "{% for post in posts %}{% cache 1 t forloop.counter %}{{ post }}{% endcache %}{% endfor %}",
+            "{% for post in posts %}{% empty %}{% cache 1 t %}{{ post }}{% endcache %}{% endfor %}",
+            "{% for post in posts %}{% with post=featured %}{% cache 1 t %}{{ post }}{% endcache %}{% endwith %}{% endfor %}",
+            "{% cache 1 t %}{% for post in posts %}{{ post }}{% endfor %}{% endcache %}",
+            "{% for post in posts %}{% cache 1 t %}{# {{ post }} #}{% comment %}{{ post }}{% endcomment %}{% endcache %}{% endfor %}",
+        ] {
+            assert_eq!(uses(fine), Vec::<(String, String)>::new(), "{fine}");
+        }
+    }
+
+    #[test]
+    fn nested_fragments_and_csrf_tokens() {
+        let facts = template_facts(
+            "{% cache 1 outer %}\n{% cache 1 inner user.pk %}{% csrf_token %}{% endcache %}\n{% endcache %}",
+        );
+        let [outer, inner] = &facts.fragments[..] else {
+            panic!("two fragments")
+        };
+        assert_eq!(outer.per_user.as_ref().map(|u| u.line), Some(2));
+        assert_eq!(outer.csrf_tokens.len(), 1);
+        assert!(inner.csrf_tokens.is_empty());
+        assert_eq!(inner.per_user, None);
+        assert!(inner.varies_on_user);
+    }
+
+    #[test]
+    fn malformed_structure_matters_only_with_fragments() {
+        let message = |source: &str| {
+            template_facts(source)
+                .malformed
+                .map(|m| (m.span.line, m.message))
+        };
+        assert_eq!(
+            message("{% cache 1 a %}\n{% for x in y %}\n{% endcache %}"),
+            Some((3, "`{% endcache %}` on line 3 closes `{% cache %}` (line 1) while `{% for %}` from line 2 is still open".to_string()))
+        );
+        assert_eq!(
+            message("{% cache 1 a %}{% if x %}\n{% endcache %}\n{% endif %}").map(|m| m.0),
+            Some(2)
+        );
+        assert_eq!(
+            message("{% cache 1 a %}\n{% if x %}{% endif %}"),
+            Some((
+                1,
+                "`{% cache %}` on line 1 is never closed: `{% endcache %}` is missing".to_string()
+            ))
+        );
+        assert_eq!(
+            message("{% cache 1 a %}{% endcache %}\n{% endif %}"),
+            Some((
+                2,
+                "`{% endif %}` on line 2 closes nothing: no `{% if %}` is open".to_string()
+            ))
+        );
+        assert!(message("{% cache 300 %}{% endcache %}")
+            .unwrap()
+            .1
+            .contains("needs a timeout and a fragment name"));
+        for fine in [
+            "{% for x in y %}{% endif %}",
+            "{%- if x -%}{% cache 1 a %}{% endcache %}{% endfor %}",
+            "{% cache 1 a %}{% addtoblock 'js' %}{% endaddtoblock %}{% placeholder 'x' %}{% endcache %}",
+            "{% cache 1 a %}{% verbatim %}{% endif %}{% endverbatim %}{% endcache %}",
+            "{% cache 1 a %}{% comment %}{% endif %}{% endcomment %}{% endcache %}",
+            "{% block a %}{% cache 1 a %}{% endcache %}{% endblock a %}",
+        ] {
+            assert_eq!(message(fine), None, "{fine}");
+        }
+        assert!(template_facts("{% raw %}{% cache 1 a %}{% endraw %}").jinja);
     }
 
     #[test]
