@@ -65,6 +65,23 @@ pub struct Fragment {
     pub csrf_tokens: Vec<Span>,
 }
 
+impl Fragment {
+    /// The `{% cache %}` tag as written, on one line.
+    pub fn tag(&self) -> String {
+        self.tag_with_vary_on(None)
+    }
+
+    /// The `{% cache %}` tag with one more vary-on argument, `using=` kept last.
+    pub fn tag_with_vary_on(&self, extra: Option<&str>) -> String {
+        let mut bits = vec![self.timeout.as_str(), self.name.as_str()];
+        bits.extend(self.vary_on.iter().map(String::as_str));
+        bits.extend(extra);
+        let using = self.using.as_ref().map(|alias| format!("using={alias}"));
+        bits.extend(using.as_deref());
+        format!("{{% cache {} %}}", bits.join(" "))
+    }
+}
+
 /// A use of an enclosing loop's variable inside a fragment.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LoopUse {
@@ -140,21 +157,63 @@ pub(super) fn is_jinja_tag(contents: &str, command: &str) -> bool {
         || JINJA_ONLY_TAGS.contains(&command)
 }
 
-/// The span of a token, with its line's text for the report's caret.
-pub(super) fn token_span(source: &str, token: &Token) -> Span {
-    let line_start = source[..token.start].rfind('\n').map_or(0, |i| i + 1);
-    let line_end = source[token.start..]
-        .find('\n')
-        .map_or(source.len(), |i| token.start + i);
-    // Tags never span lines; a text token might, so its end is cut at its first line.
-    let end = token.end.min(line_end);
-    let column = |offset: usize| source[line_start..offset].chars().count() + 1;
-    Span {
-        line: token.line,
-        column: column(token.start),
-        end_line: token.line,
-        end_column: column(end),
-        source_line: source[line_start..line_end].trim_end_matches('\r').into(),
+/// Lines longer than this are left out of spans: a minified template holds every tag
+/// on one line, and each span would copy all of it.
+const MAX_SOURCE_LINE_BYTES: usize = 4096;
+
+/// Spans of tokens, for tokens met mostly in source order: the column is counted on from
+/// the previous token's when both are on one line, so long lines are scanned once.
+pub(super) struct Positions<'a> {
+    source: &'a str,
+    /// The line of the previous token (0 before any), its byte range, and the previous
+    /// token's offset and 1-based column.
+    line: usize,
+    line_start: usize,
+    line_end: usize,
+    offset: usize,
+    column: usize,
+}
+
+impl<'a> Positions<'a> {
+    pub fn new(source: &'a str) -> Self {
+        Positions {
+            source,
+            line: 0,
+            line_start: 0,
+            line_end: 0,
+            offset: 0,
+            column: 1,
+        }
+    }
+
+    /// The span of a tag, with its line's text for the report's caret.
+    pub fn span(&mut self, token: &Token) -> Span {
+        let source = self.source;
+        if token.line != self.line || token.start < self.offset {
+            self.line = token.line;
+            self.line_start = source[..token.start].rfind('\n').map_or(0, |i| i + 1);
+            self.line_end = source[token.start..]
+                .find('\n')
+                .map_or(source.len(), |i| token.start + i);
+            self.offset = self.line_start;
+            self.column = 1;
+        }
+        self.column += source[self.offset..token.start].chars().count();
+        self.offset = token.start;
+        // Tags never span lines; a text token might, so its end is cut at its first line.
+        let end = token.end.clamp(token.start, self.line_end);
+        let line = &source[self.line_start..self.line_end];
+        Span {
+            line: token.line,
+            column: self.column,
+            end_line: token.line,
+            end_column: self.column + source[token.start..end].chars().count(),
+            source_line: if line.len() > MAX_SOURCE_LINE_BYTES {
+                "".into()
+            } else {
+                line.trim_end_matches('\r').into()
+            },
+        }
     }
 }
 
@@ -178,11 +237,24 @@ mod tests {
 
     #[test]
     fn spans_cover_the_tag_on_its_line() {
-        let source = "<p>\n  é {% cache 1 x %}\r\n";
+        let source = "<p>\n  é {% cache 1 x %}ü{{ a }}\r\n{{ b }}";
         let tokens = tokenize(source);
-        let span = token_span(source, &tokens[1]);
+        let mut positions = Positions::new(source);
+        let span = positions.span(&tokens[1]);
         assert_eq!((span.line, span.column, span.end_column), (2, 5, 20));
-        assert_eq!(&*span.source_line, "  é {% cache 1 x %}");
+        assert_eq!(&*span.source_line, "  é {% cache 1 x %}ü{{ a }}");
+        let span = positions.span(&tokens[3]);
+        assert_eq!((span.line, span.column, span.end_column), (2, 21, 28));
+        let span = positions.span(&tokens[5]);
+        assert_eq!((span.line, span.column, span.end_column), (3, 1, 8));
+        let span = positions.span(&tokens[1]);
+        assert_eq!((span.line, span.column), (2, 5));
+        let long = format!("{} {{% cache 1 x %}}", "x".repeat(MAX_SOURCE_LINE_BYTES));
+        let span = Positions::new(&long).span(&tokenize(&long)[1]);
+        assert_eq!(
+            (span.column, &*span.source_line),
+            (MAX_SOURCE_LINE_BYTES + 2, "")
+        );
     }
 
     #[test]

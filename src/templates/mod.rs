@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 use crate::discover::TemplateFile;
-use fragments::CacheTag;
+use fragments::{CacheTag, Positions};
 pub use fragments::{Fragment, LoopUse, Malformed};
 use lexer::{closing_quote, split_contents, tokenize, Token, TokenKind};
 
@@ -141,17 +141,18 @@ struct Frame<'a> {
     token: Token<'a>,
     command: &'a str,
     end_tag: &'static str,
-    /// Names bound until the closing tag: `{% for %}` loop variables, `{% with %}` and
-    /// `{% blocktrans %}` keyword arguments, and `as name` targets inside them.
-    bound: Vec<(&'a str, Binding<'a>)>,
+    /// Names bound until the closing tag (their bindings are in `Collector::bindings`):
+    /// `{% for %}` loop variables, `{% with %}` and `{% blocktrans %}` keyword arguments,
+    /// and `as name` targets inside them.
+    bound: Vec<&'a str>,
     kind: FrameKind,
 }
 
 enum FrameKind {
-    /// A `{% for %}` loop; `None` in its `{% empty %}` branch, which runs without one.
-    Loop(Option<usize>),
-    /// A `{% cache %}` block; `None` when its arguments are malformed.
-    Fragment(Option<OpenFragment>),
+    /// A `{% for %}` loop; `false` in its `{% empty %}` branch, which runs without one.
+    Loop(bool),
+    /// A `{% cache %}` block; `false` when its arguments are malformed.
+    Fragment(bool),
     /// `{% with %}` and `{% blocktrans %}`: they bind names, like loops.
     Scope,
     /// Other block tags, which bind nothing of their own.
@@ -161,11 +162,10 @@ enum FrameKind {
 struct OpenFragment {
     /// Index into `TemplateFacts::fragments`.
     index: usize,
-    /// Loops around the fragment, outermost first.
-    enclosing_loops: Vec<usize>,
-    /// How many of `enclosing_loops`, from the outermost, the vary-on arguments identify:
-    /// varying on an inner loop's variable identifies the iterations of the loops around
-    /// it too.
+    /// How many loops are around the fragment: the outermost of `Collector::active_loops`.
+    enclosing_loops: usize,
+    /// How many of those, from the outermost, the vary-on arguments identify: varying on
+    /// an inner loop's variable identifies the iterations of the loops around it too.
     varied_loops: usize,
     /// Loops whose first use is already recorded.
     reported_loops: Vec<usize>,
@@ -174,17 +174,26 @@ struct OpenFragment {
 struct LoopInfo<'a> {
     tag: &'a str,
     line: usize,
+    /// Its index in `Collector::active_loops` while it runs.
+    depth: usize,
 }
 
+/// The walk over a template's tokens. Lookups are by name and open blocks are kept on
+/// stacks, so deeply nested or generated templates take time linear in their size.
 struct Collector<'a> {
-    source: &'a str,
+    positions: Positions<'a>,
     facts: TemplateFacts,
     /// Open built-in block tags, innermost last.
     frames: Vec<Frame<'a>>,
+    /// Each bound name's bindings, innermost last. Names `as name` binds outside any
+    /// scope stay bound to the end of the file.
+    bindings: FxHashMap<&'a str, Vec<Binding<'a>>>,
     /// Every `{% for %}` seen, in source order.
     loops: Vec<LoopInfo<'a>>,
-    /// Names `as name` binds outside any scope: bound to the end of the file.
-    file_bound: Vec<&'a str>,
+    /// The loops running here, outermost first.
+    active_loops: Vec<usize>,
+    /// Open `{% cache %}` blocks, outermost first.
+    open_fragments: Vec<OpenFragment>,
     /// Which of [`PER_USER_ROOTS`] already has its first use recorded.
     seen: [bool; PER_USER_ROOTS.len()],
     uses_cache: bool,
@@ -202,11 +211,13 @@ struct Bindings<'a> {
 impl<'a> Collector<'a> {
     fn new(source: &'a str) -> Self {
         Collector {
-            source,
+            positions: Positions::new(source),
             facts: TemplateFacts::default(),
             frames: Vec::new(),
+            bindings: FxHashMap::default(),
             loops: Vec::new(),
-            file_bound: Vec::new(),
+            active_loops: Vec::new(),
+            open_fragments: Vec::new(),
             seen: [false; PER_USER_ROOTS.len()],
             uses_cache: false,
         }
@@ -249,7 +260,9 @@ impl<'a> Collector<'a> {
                 self.loops.push(LoopInfo {
                     tag: contents,
                     line,
+                    depth: self.active_loops.len(),
                 });
+                self.active_loops.push(id);
                 let bound = targets
                     .iter()
                     .flat_map(|t| t.split(','))
@@ -257,14 +270,17 @@ impl<'a> Collector<'a> {
                     .filter(|name| !name.is_empty())
                     .map(|name| (name, Binding::Loop(id, name)))
                     .collect();
-                self.open(token, command, bound, FrameKind::Loop(Some(id)));
+                self.open(token, command, bound, FrameKind::Loop(true));
             }
             // The `{% empty %}` branch runs when there was nothing to loop over.
             "empty" => {
                 if let Some(frame) = self.frames.last_mut() {
-                    if let FrameKind::Loop(id) = &mut frame.kind {
-                        *id = None;
-                        frame.bound.clear();
+                    if let FrameKind::Loop(running @ true) = &mut frame.kind {
+                        *running = false;
+                        self.active_loops.pop();
+                        for name in std::mem::take(&mut frame.bound) {
+                            unbind(&mut self.bindings, name);
+                        }
                     }
                 }
             }
@@ -290,8 +306,11 @@ impl<'a> Collector<'a> {
                 self.uses_cache = true;
                 self.arguments(args.get(..1).unwrap_or_default(), line);
                 self.arguments(args.get(2..).unwrap_or_default(), line);
-                let fragment = match CacheTag::parse(args) {
-                    Some(cache) => Some(self.open_fragment(&cache, &token)),
+                let parsed = match CacheTag::parse(args) {
+                    Some(cache) => {
+                        self.open_fragment(&cache, &token);
+                        true
+                    }
                     None => {
                         self.malformed(
                             &token,
@@ -299,10 +318,10 @@ impl<'a> Collector<'a> {
                                 "`{{% {contents} %}}` on line {line} needs a timeout and a fragment name, as in `{{% cache 500 sidebar %}}`"
                             ),
                         );
-                        None
+                        false
                     }
                 };
-                self.open(token, command, Vec::new(), FrameKind::Fragment(fragment));
+                self.open(token, command, Vec::new(), FrameKind::Fragment(parsed));
             }
             // `{% regroup items by attribute as name %}`: the attribute is looked up on
             // each item.
@@ -338,14 +357,42 @@ impl<'a> Collector<'a> {
         bound: Vec<(&'a str, Binding<'a>)>,
         kind: FrameKind,
     ) {
-        if let Some(end_tag) = fragments::end_tag(command) {
-            self.frames.push(Frame {
-                token,
-                command,
-                end_tag,
-                bound,
-                kind,
-            });
+        // Every caller's command has a closing tag.
+        let Some(end_tag) = fragments::end_tag(command) else {
+            return;
+        };
+        let mut names = Vec::with_capacity(bound.len());
+        for (name, binding) in bound {
+            self.bindings.entry(name).or_default().push(binding);
+            names.push(name);
+        }
+        self.frames.push(Frame {
+            token,
+            command,
+            end_tag,
+            bound: names,
+            kind,
+        });
+    }
+
+    /// Closes the innermost open blocks down to and including `frames[open]`.
+    fn close_frames(&mut self, open: usize) {
+        while self.frames.len() > open {
+            let Some(frame) = self.frames.pop() else {
+                break;
+            };
+            for name in frame.bound.into_iter().rev() {
+                unbind(&mut self.bindings, name);
+            }
+            match frame.kind {
+                FrameKind::Loop(true) => {
+                    self.active_loops.pop();
+                }
+                FrameKind::Fragment(true) => {
+                    self.open_fragments.pop();
+                }
+                _ => {}
+            }
         }
     }
 
@@ -365,7 +412,7 @@ impl<'a> Collector<'a> {
                     );
                     self.malformed(token, message);
                 }
-                self.frames.truncate(open);
+                self.close_frames(open);
             }
             None => self.malformed(
                 token,
@@ -377,12 +424,13 @@ impl<'a> Collector<'a> {
     }
 
     fn finish(mut self) -> TemplateFacts {
-        if let Some(unclosed) = self.frames.pop() {
+        if let Some(unclosed) = self.frames.last() {
             let message = format!(
                 "`{{% {} %}}` on line {} is never closed: `{{% {} %}}` is missing",
                 unclosed.command, unclosed.token.line, unclosed.end_tag
             );
-            self.malformed(&unclosed.token, message);
+            let token = unclosed.token;
+            self.malformed(&token, message);
         }
         // Structure is only judged where fragments depend on it; a template that never
         // caches may be Jinja2 or use tags from libraries this walk does not know.
@@ -397,20 +445,13 @@ impl<'a> Collector<'a> {
         if self.facts.malformed.is_none() {
             self.facts.malformed = Some(Malformed {
                 message,
-                span: fragments::token_span(self.source, token),
+                span: self.positions.span(token),
             });
         }
     }
 
-    fn open_fragment(&mut self, cache: &CacheTag, token: &Token) -> OpenFragment {
-        let enclosing_loops: Vec<usize> = self
-            .frames
-            .iter()
-            .filter_map(|frame| match frame.kind {
-                FrameKind::Loop(id) => id,
-                _ => None,
-            })
-            .collect();
+    fn open_fragment(&mut self, cache: &CacheTag, token: &Token) {
+        let enclosing_loops = self.active_loops.len();
         let mut varies_on_user = false;
         let mut varied_loops = 0;
         for variable in cache.vary_on.iter().flat_map(|arg| variables(arg)) {
@@ -423,13 +464,14 @@ impl<'a> Collector<'a> {
                         || (first == "request" && matches!(second, Some("user" | "session")));
                     // `forloop.counter` tells the innermost loop's iterations apart.
                     if first == "forloop" {
-                        varied_loops = enclosing_loops.len();
+                        varied_loops = enclosing_loops;
                     }
                 }
                 Some(Binding::PerUser) => varies_on_user = true,
+                // A bound loop variable's loop is running, so it encloses the fragment.
                 Some(Binding::Loop(id, _) | Binding::FromLoop(id, _)) => {
-                    if let Some(position) = enclosing_loops.iter().position(|&l| l == id) {
-                        varied_loops = varied_loops.max(position + 1);
+                    if let Some(info) = self.loops.get(id) {
+                        varied_loops = varied_loops.max(info.depth + 1);
                     }
                 }
                 Some(Binding::Other) => {}
@@ -437,7 +479,7 @@ impl<'a> Collector<'a> {
         }
         let index = self.facts.fragments.len();
         self.facts.fragments.push(Fragment {
-            span: fragments::token_span(self.source, token),
+            span: self.positions.span(token),
             timeout: cache.timeout.to_string(),
             name: cache.name.to_string(),
             vary_on: cache.vary_on.iter().map(|arg| arg.to_string()).collect(),
@@ -447,12 +489,12 @@ impl<'a> Collector<'a> {
             unvaried_loop_uses: Vec::new(),
             csrf_tokens: Vec::new(),
         });
-        OpenFragment {
+        self.open_fragments.push(OpenFragment {
             index,
             enclosing_loops,
             varied_loops,
             reported_loops: Vec::new(),
-        }
+        });
     }
 
     /// Records the per-user variables in a tag's arguments, and returns what they bind.
@@ -509,73 +551,58 @@ impl<'a> Collector<'a> {
         }
     }
 
-    fn open_fragments(&mut self) -> impl Iterator<Item = &mut OpenFragment> + use<'_, 'a> {
-        self.frames
-            .iter_mut()
-            .filter_map(|frame| match &mut frame.kind {
-                FrameKind::Fragment(open) => open.as_mut(),
-                _ => None,
-            })
-    }
-
+    /// Records the first per-user use in each open fragment. Fragments that have one
+    /// are the outer ones, opened before that use, so the walk stops at the first.
     fn record_per_user(&mut self, variable: &str, line: usize) {
-        let indices: Vec<usize> = self.open_fragments().map(|open| open.index).collect();
-        for index in indices {
-            self.facts.fragments[index]
-                .per_user
-                .get_or_insert_with(|| TemplateUse {
-                    line,
-                    text: variable.to_string(),
-                });
+        for open in self.open_fragments.iter().rev() {
+            let per_user = &mut self.facts.fragments[open.index].per_user;
+            if per_user.is_some() {
+                break;
+            }
+            *per_user = Some(TemplateUse {
+                line,
+                text: variable.to_string(),
+            });
         }
     }
 
+    /// Records the first use of a loop's variable in each open fragment inside that loop
+    /// whose vary-on arguments do not identify the loop's iterations. A fragment that has
+    /// recorded it was open at an earlier use, and so was every fragment around it.
     fn record_loop_use(&mut self, id: usize, loop_variable: &str, variable: &str, line: usize) {
         let Some(info) = self.loops.get(id) else {
             return;
         };
-        let (loop_tag, loop_line) = (info.tag, info.line);
-        let mut unvaried = Vec::new();
-        for open in self.open_fragments() {
-            let Some(position) = open.enclosing_loops.iter().position(|&l| l == id) else {
-                continue;
-            };
-            if position >= open.varied_loops && !open.reported_loops.contains(&id) {
-                open.reported_loops.push(id);
-                unvaried.push(open.index);
+        for open in self.open_fragments.iter_mut().rev() {
+            if info.depth >= open.enclosing_loops || open.reported_loops.contains(&id) {
+                break;
             }
-        }
-        for index in unvaried {
-            self.facts.fragments[index]
+            if info.depth < open.varied_loops {
+                continue;
+            }
+            open.reported_loops.push(id);
+            self.facts.fragments[open.index]
                 .unvaried_loop_uses
                 .push(LoopUse {
                     text: variable.to_string(),
                     line,
                     loop_variable: loop_variable.to_string(),
-                    loop_tag: loop_tag.to_string(),
-                    loop_line,
+                    loop_tag: info.tag.to_string(),
+                    loop_line: info.line,
                 });
         }
     }
 
     fn record_csrf_token(&mut self, token: &Token) {
-        let source = self.source;
-        let outermost = self.open_fragments().next().map(|open| open.index);
-        if let Some(index) = outermost {
-            self.facts.fragments[index]
-                .csrf_tokens
-                .push(fragments::token_span(source, token));
+        if let Some(outermost) = self.open_fragments.first() {
+            let span = self.positions.span(token);
+            self.facts.fragments[outermost.index].csrf_tokens.push(span);
         }
     }
 
     /// What `name` is bound to here, innermost binding first; `None` when unbound.
     fn lookup(&self, name: &str) -> Option<Binding<'a>> {
-        for frame in self.frames.iter().rev() {
-            if let Some((_, binding)) = frame.bound.iter().rev().find(|(n, _)| *n == name) {
-                return Some(*binding);
-            }
-        }
-        self.file_bound.contains(&name).then_some(Binding::Other)
+        self.bindings.get(name)?.last().copied()
     }
 
     /// What a `{% with %}` name bound to `value` stands for: a loop variable's value, the
@@ -613,9 +640,19 @@ impl<'a> Collector<'a> {
             .iter_mut()
             .rev()
             .find(|frame| matches!(frame.kind, FrameKind::Loop(_) | FrameKind::Scope));
-        match scope {
-            Some(frame) => frame.bound.push((name, Binding::Other)),
-            None => self.file_bound.push(name),
+        if let Some(frame) = scope {
+            frame.bound.push(name);
+        }
+        self.bindings.entry(name).or_default().push(Binding::Other);
+    }
+}
+
+/// Drops the innermost binding of `name`.
+fn unbind(bindings: &mut FxHashMap<&str, Vec<Binding>>, name: &str) {
+    if let Some(stack) = bindings.get_mut(name) {
+        stack.pop();
+        if stack.is_empty() {
+            bindings.remove(name);
         }
     }
 }
@@ -765,6 +802,21 @@ impl TemplateIndex {
 
     pub fn is_empty(&self) -> bool {
         self.templates.is_empty()
+    }
+
+    /// Each template read, with its relative path.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &TemplateFacts)> {
+        self.templates
+            .iter()
+            .map(|template| (template.relative.as_str(), &template.facts))
+    }
+
+    /// The fragments of each template whose `{% cache %}` blocks can be judged, with the
+    /// template's relative path.
+    pub fn known_fragments(&self) -> impl Iterator<Item = (&str, &Fragment)> {
+        self.iter()
+            .filter(|(_, facts)| facts.fragments_are_known())
+            .flat_map(|(path, facts)| facts.fragments.iter().map(move |f| (path, f)))
     }
 
     /// Whether some template in the tree, readable or not, has this name.
