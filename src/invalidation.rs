@@ -11,6 +11,7 @@ use crate::facts::shape::{Constant, ModelRef};
 use crate::facts::span::Span;
 use crate::facts::{BulkKind, CacheOp, Signal, Timeout};
 use crate::index::ProjectIndex;
+use crate::templates::TemplateIndex;
 
 #[derive(Debug, Default)]
 pub struct InvalidationMap {
@@ -125,10 +126,32 @@ enum ModelKey {
 }
 
 impl InvalidationMap {
-    pub fn build(index: &ProjectIndex) -> Self {
+    pub fn build(index: &ProjectIndex, templates: &TemplateIndex) -> Self {
         let mut entries: BTreeMap<ModelKey, ModelEntry> = BTreeMap::new();
         let mut keys: BTreeMap<String, KeyEntry> = BTreeMap::new();
         let mut written: Vec<(KeyTemplate, Location)> = Vec::new();
+
+        // `{% cache %}` writes the key `make_template_fragment_key` builds for its name,
+        // whatever it varies on. Every fragment counts, even in templates the fragment
+        // rules cannot judge: a name read is a name written.
+        for (path, facts) in templates.iter() {
+            for fragment in &facts.fragments {
+                let template = KeyTemplate::fragment(&fragment.name);
+                let location = Location {
+                    path: path.to_string(),
+                    span: fragment.span.clone(),
+                };
+                keys.entry(template.to_string())
+                    .or_insert_with(|| KeyEntry {
+                        template: template.to_string(),
+                        set_at: Vec::new(),
+                        deleted_at: Vec::new(),
+                    })
+                    .set_at
+                    .push(location.clone());
+                written.push((template, location));
+            }
+        }
 
         for (file, call) in index.cache_calls() {
             let location = |span: &Span| Location {
@@ -447,9 +470,6 @@ fn dead_deletes(index: &ProjectIndex, written: &[(KeyTemplate, Location)]) -> Ve
                 continue;
             };
             let rendered = template.to_string();
-            if rendered.starts_with("template.cache.") {
-                continue;
-            }
             if written.iter().any(|(w, _)| templates_overlap(&template, w)) {
                 continue;
             }

@@ -117,11 +117,24 @@ pub fn run(options: &Options) -> Result<Analysis> {
         },
         None => django_version::detect(&root),
     };
+    for (path, facts) in templates.iter() {
+        if let Some(malformed) = &facts.malformed {
+            diagnostics.push(not_analyzed(
+                path.to_string(),
+                format!(
+                    "template is malformed, so its `{{% cache %}}` blocks were not analysed: {}",
+                    malformed.message
+                ),
+                malformed.span.clone(),
+            ));
+        }
+    }
     let index = ProjectIndex::build(entries);
-    let mut invalidation = InvalidationMap::build(&index);
+    let mut invalidation = InvalidationMap::build(&index, &templates);
     let views = ViewMap::build(&index, &templates);
     let context = RuleContext {
         index: &index,
+        templates: &templates,
         invalidation: &invalidation,
         views: &views,
         django: &django,

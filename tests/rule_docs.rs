@@ -1,6 +1,7 @@
 //! Every rule's documentation is executable: its "Example" must raise exactly one finding,
-//! of that rule's code, and its "Use instead" must raise none. `cache-analyzer rule`
-//! prints the same text.
+//! of that rule's code, and its "Use instead" must raise none. A ```python block is
+//! analysed as `example.py`, an ```html block as the template `templates/example.html`.
+//! `cache-analyzer rule` prints the same text.
 
 mod common;
 
@@ -13,8 +14,14 @@ struct RuleDoc {
     code: String,
     name: String,
     severity: String,
-    example: String,
-    use_instead: String,
+    example: CodeBlock,
+    use_instead: CodeBlock,
+}
+
+struct CodeBlock {
+    /// Where the temporary project holds it.
+    path: &'static str,
+    source: String,
 }
 
 fn rule_docs() -> Vec<RuleDoc> {
@@ -43,14 +50,27 @@ fn parse(text: &str) -> RuleDoc {
     }
 }
 
-fn code_block_after(text: &str, heading: &str) -> String {
+fn code_block_after(text: &str, heading: &str) -> CodeBlock {
     let section = text.split_once(&format!("\n{heading}\n")).unwrap().1;
-    let block = section.split_once("```python\n").unwrap().1;
-    block.split_once("\n```").unwrap().0.to_string() + "\n"
+    let (language, block) = section
+        .split_once("```")
+        .unwrap()
+        .1
+        .split_once('\n')
+        .unwrap();
+    let path = match language {
+        "python" => "example.py",
+        "html" => "templates/example.html",
+        other => panic!("{heading} has a ```{other} block"),
+    };
+    CodeBlock {
+        path,
+        source: block.split_once("\n```").unwrap().0.to_string() + "\n",
+    }
 }
 
-fn codes_raised(source: &str) -> Vec<String> {
-    let dir = project(&[("example.py", source)]);
+fn codes_raised(block: &CodeBlock) -> Vec<String> {
+    let dir = project(&[(block.path, block.source.as_str())]);
     let (report, _) = analyze_json(dir.path(), &[]);
     report["diagnostics"]
         .as_array()

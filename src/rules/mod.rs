@@ -16,17 +16,23 @@ mod ca205_cache_page_ineffective;
 mod ca301_model_cached_without_invalidation;
 mod ca302_invalidation_bypassed;
 mod ca303_invalidated_key_never_set;
+mod ca401_template_fragment_per_user;
+mod ca402_template_fragment_loop_without_vary;
+mod ca403_template_fragment_csrf_token;
 
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::django_version::TargetVersion;
 use crate::facts::span::Span;
 use crate::index::ProjectIndex;
 use crate::invalidation::InvalidationMap;
+use crate::templates::TemplateIndex;
 use crate::views::ViewMap;
 
-/// What rules read: the project index, the maps built from it, and the Django version.
+/// What rules read: the project index, the templates, the maps built from them, and the
+/// Django version.
 pub struct RuleContext<'a> {
     pub index: &'a ProjectIndex,
+    pub templates: &'a TemplateIndex,
     pub invalidation: &'a InvalidationMap,
     pub views: &'a ViewMap,
     pub django: &'a TargetVersion,
@@ -71,6 +77,9 @@ pub const RULES: &[Rule] = &[
     ca301_model_cached_without_invalidation::RULE,
     ca302_invalidation_bypassed::RULE,
     ca303_invalidated_key_never_set::RULE,
+    ca401_template_fragment_per_user::RULE,
+    ca402_template_fragment_loop_without_vary::RULE,
+    ca403_template_fragment_csrf_token::RULE,
 ];
 
 /// A file that could not be read or parsed. Not a rule over the index: the pipeline
@@ -79,7 +88,7 @@ pub const FILE_NOT_ANALYZED: Rule = Rule {
     code: "CA000",
     name: "file-not-analyzed",
     severity: Severity::Error,
-    help: "Fix the file so Python can parse it (or exclude it); nothing in it was analysed.",
+    help: "Fix the file so it parses (as Python, or as a Django template for templates that use `{% cache %}`), or exclude it; nothing in it was analysed.",
     doc: include_str!("../../rules/CA000.md"),
     check: |_| Vec::new(),
 };

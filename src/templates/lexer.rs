@@ -23,6 +23,8 @@ pub struct Token<'a> {
     pub line: usize,
     /// Byte offset of the token's start in the source.
     pub start: usize,
+    /// Byte offset just past the token's end (past the closer, for tags).
+    pub end: usize,
 }
 
 /// Splits a template into tokens. Like Django, a tag never spans lines: a `{%` with no
@@ -168,7 +170,7 @@ impl<'a> Lexer<'a> {
                 Mode::Comment(body) => {
                     if opener == b'%' && contents == "endcomment" {
                         self.push_nonempty(TokenKind::Comment, body, start);
-                        self.push(TokenKind::Block, contents, start);
+                        self.push(TokenKind::Block, contents, start, end);
                         self.mode = Mode::Normal;
                         pending = end;
                     }
@@ -177,7 +179,7 @@ impl<'a> Lexer<'a> {
                 Mode::Verbatim(opening) => {
                     self.push_nonempty(TokenKind::Text, pending, start);
                     if opener == b'%' && contents.strip_prefix("end") == Some(opening) {
-                        self.push(TokenKind::Block, contents, start);
+                        self.push(TokenKind::Block, contents, start, end);
                         self.mode = Mode::Normal;
                     } else {
                         self.push_nonempty(TokenKind::Text, start, end);
@@ -190,7 +192,7 @@ impl<'a> Lexer<'a> {
                         b'{' => TokenKind::Variable,
                         _ => TokenKind::Comment,
                     };
-                    self.push(kind, contents, start);
+                    self.push(kind, contents, start, end);
                     if kind == TokenKind::Block {
                         if contents == "verbatim" || contents.starts_with("verbatim ") {
                             self.mode = Mode::Verbatim(contents);
@@ -246,12 +248,12 @@ impl<'a> Lexer<'a> {
 
     fn push_nonempty(&mut self, kind: TokenKind, start: usize, end: usize) {
         if start < end {
-            self.push(kind, &self.source[start..end], start);
+            self.push(kind, &self.source[start..end], start, end);
         }
     }
 
     /// Tokens are pushed in source order, so lines are counted over each byte once.
-    fn push(&mut self, kind: TokenKind, contents: &'a str, start: usize) {
+    fn push(&mut self, kind: TokenKind, contents: &'a str, start: usize, end: usize) {
         let skipped = &self.source.as_bytes()[self.line_offset..start];
         self.line += skipped.iter().filter(|&&b| b == b'\n').count();
         self.line_offset = start;
@@ -260,6 +262,7 @@ impl<'a> Lexer<'a> {
             contents,
             line: self.line,
             start,
+            end,
         });
     }
 }
@@ -293,6 +296,8 @@ mod tests {
         );
         let starts: Vec<usize> = tokenize(source).iter().map(|t| t.start).collect();
         assert_eq!(starts, [0, 4, 25, 26, 36, 46, 47]);
+        let ends: Vec<usize> = tokenize(source).iter().map(|t| t.end).collect();
+        assert_eq!(ends, [4, 25, 26, 36, 46, 47, 56]);
     }
 
     #[test]

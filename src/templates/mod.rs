@@ -1,6 +1,7 @@
 //! Django templates: what each one says that rules need, and an index that follows
 //! `{% extends %}` and `{% include %}` from a template to everything its page renders.
 
+mod fragments;
 pub mod lexer;
 
 use std::borrow::Cow;
@@ -11,7 +12,9 @@ use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 use crate::discover::TemplateFile;
-use lexer::{closing_quote, split_contents, tokenize, TokenKind};
+use fragments::{CacheTag, Positions};
+pub use fragments::{Fragment, LoopUse, Malformed};
+use lexer::{closing_quote, split_contents, tokenize, Token, TokenKind};
 
 /// How many `{% extends %}` and `{% include %}` steps `find` follows: real chains are a
 /// few steps long, and the limit bounds the work on generated or pathological trees.
@@ -26,8 +29,12 @@ const PER_USER_ROOTS: [&[&str]; 6] = [
     &["messages"],
     &["request", "user"],
     &["request", "session"],
-    &["request", "COOKIES"],
+    COOKIES,
 ];
+
+/// Cookies differ between visitors, but not by user: varying a fragment on the user does
+/// not tell them apart, so fragment rules leave them out.
+const COOKIES: &[&str] = &["request", "COOKIES"];
 
 /// Tags whose arguments are names rather than variables: `{% block messages %}` names a
 /// block, `{% load user_tags %}` a library, `{% filter lower %}` filters.
@@ -59,6 +66,21 @@ pub struct TemplateFacts {
     pub per_user: Vec<TemplateUse>,
     /// `{% csrf_token %}` tags.
     pub csrf_tokens: Vec<TemplateUse>,
+    /// `{% cache %}` blocks, in the order they open.
+    pub fragments: Vec<Fragment>,
+    /// The first structural problem (an unclosed or mismatched built-in block tag, a
+    /// `{% cache %}` without a name) in a Django template that uses `{% cache %}`: what it
+    /// caches is then unknown.
+    pub malformed: Option<Malformed>,
+    /// The template uses Jinja2-only syntax, so Django's fragment rules do not apply.
+    pub jinja: bool,
+}
+
+impl TemplateFacts {
+    /// Whether the fragment rules can judge this template's `{% cache %}` blocks.
+    pub fn fragments_are_known(&self) -> bool {
+        self.malformed.is_none() && !self.jinja
+    }
 }
 
 /// A template named by `{% extends %}` or `{% include %}`.
@@ -108,70 +130,144 @@ pub struct Evidence {
 }
 
 pub fn template_facts(source: &str) -> TemplateFacts {
-    let mut collector = Collector::default();
+    let mut collector = Collector::new(source);
     for token in tokenize(source) {
         match token.kind {
             TokenKind::Variable => collector.expression(token.contents, token.line),
-            TokenKind::Block => collector.tag(token.contents, token.line),
+            TokenKind::Block => collector.tag(token),
             TokenKind::Text | TokenKind::Comment => {}
         }
     }
-    collector.facts
+    collector.finish()
 }
 
-/// Names bound until a closing tag: `{% for %}` loop variables, `{% with %}` and
-/// `{% blocktrans %}` keyword arguments, and `as name` targets inside them.
-struct Scope<'a> {
+/// What a name stands for where it is used.
+#[derive(Clone, Copy)]
+enum Binding<'a> {
+    /// A `{% for %}` loop's variable: the loop (an index into `Collector::loops`) and the
+    /// variable's name.
+    Loop(usize, &'a str),
+    /// A `{% with %}` name bound from a loop's variable, named here.
+    FromLoop(usize, &'a str),
+    /// A `{% with %}` name bound from per-user state.
+    PerUser,
+    Other,
+}
+
+/// An open built-in block tag, until its closing tag.
+struct Frame<'a> {
+    token: Token<'a>,
+    command: &'a str,
     end_tag: &'static str,
+    /// Names bound until the closing tag (their bindings are in `Collector::bindings`):
+    /// `{% for %}` loop variables, `{% with %}` and `{% blocktrans %}` keyword arguments,
+    /// and `as name` targets inside them.
     bound: Vec<&'a str>,
+    kind: FrameKind,
 }
 
-#[derive(Default)]
+enum FrameKind {
+    /// A `{% for %}` loop; `false` in its `{% empty %}` branch, which runs without one.
+    Loop(bool),
+    /// A `{% cache %}` block; `false` when its arguments are malformed.
+    Fragment(bool),
+    /// `{% with %}` and `{% blocktrans %}`: they bind names, like loops.
+    Scope,
+    /// Other block tags, which bind nothing of their own.
+    Block,
+}
+
+struct OpenFragment {
+    /// Index into `TemplateFacts::fragments`.
+    index: usize,
+    /// How many loops are around the fragment: the outermost of `Collector::active_loops`.
+    enclosing_loops: usize,
+    /// How many of those, from the outermost, the vary-on arguments identify: varying on
+    /// an inner loop's variable identifies the iterations of the loops around it too.
+    varied_loops: usize,
+    /// Loops whose first use is already recorded.
+    reported_loops: Vec<usize>,
+}
+
+struct LoopInfo<'a> {
+    tag: &'a str,
+    line: usize,
+    /// Its index in `Collector::active_loops` while it runs.
+    depth: usize,
+}
+
+/// The walk over a template's tokens. Lookups are by name and open blocks are kept on
+/// stacks, so deeply nested or generated templates take time linear in their size.
 struct Collector<'a> {
+    positions: Positions<'a>,
     facts: TemplateFacts,
-    /// Innermost last.
-    scopes: Vec<Scope<'a>>,
-    /// Names `as name` binds outside any scope: bound to the end of the file.
-    file_bound: Vec<&'a str>,
-    /// The `{% block %}`s open, outermost first.
-    blocks: Vec<&'a str>,
+    /// Open built-in block tags, innermost last.
+    frames: Vec<Frame<'a>>,
+    /// Each bound name's bindings, innermost last. Names `as name` binds outside any
+    /// scope stay bound to the end of the file.
+    bindings: FxHashMap<&'a str, Vec<Binding<'a>>>,
+    /// Every `{% for %}` seen, in source order.
+    loops: Vec<LoopInfo<'a>>,
+    /// The loops running here, outermost first.
+    active_loops: Vec<usize>,
+    /// Open `{% cache %}` blocks, outermost first.
+    open_fragments: Vec<OpenFragment>,
     /// Which of [`PER_USER_ROOTS`] already has its first use recorded, per block path.
-    seen: Vec<(usize, Vec<&'a str>)>,
+    seen: Vec<(usize, Vec<String>)>,
+    uses_cache: bool,
 }
 
 /// The names a tag's arguments bind.
 #[derive(Default)]
 struct Bindings<'a> {
-    /// Keys of `key=value` arguments.
-    keywords: Vec<&'a str>,
+    /// `key=value` arguments.
+    keywords: Vec<(&'a str, &'a str)>,
     /// The name after `as` or `asvar`.
     target: Option<&'a str>,
 }
 
 impl<'a> Collector<'a> {
-    fn tag(&mut self, contents: &'a str, line: usize) {
+    fn new(source: &'a str) -> Self {
+        Collector {
+            positions: Positions::new(source),
+            facts: TemplateFacts::default(),
+            frames: Vec::new(),
+            bindings: FxHashMap::default(),
+            loops: Vec::new(),
+            active_loops: Vec::new(),
+            open_fragments: Vec::new(),
+            seen: Vec::new(),
+            uses_cache: false,
+        }
+    }
+
+    fn tag(&mut self, token: Token<'a>) {
+        let (contents, line) = (token.contents, token.line);
         let bits = split_contents(contents);
         let Some((&command, args)) = bits.split_first() else {
             return;
         };
+        self.facts.jinja |= fragments::is_jinja_tag(contents, command);
         match command {
-            "csrf_token" => self.facts.csrf_tokens.push(TemplateUse {
-                line,
-                text: contents.to_string(),
-                blocks: self.block_path(),
-            }),
+            "csrf_token" => {
+                self.facts.csrf_tokens.push(TemplateUse {
+                    line,
+                    text: contents.to_string(),
+                    blocks: self.block_path(),
+                });
+                self.record_csrf_token(&token);
+            }
             "extends" | "include" => {
                 let bindings = self.arguments(args, line);
                 if let Some(name) = args.first() {
                     let target = template_ref(name);
                     if command == "include" {
                         let mut bound: Vec<String> = self
-                            .scopes
-                            .iter()
-                            .flat_map(|scope| &scope.bound)
-                            .chain(&self.file_bound)
-                            .chain(&bindings.keywords)
-                            .map(|name| name.to_string())
+                            .bindings
+                            .keys()
+                            .copied()
+                            .chain(bindings.keywords.iter().map(|&(key, _)| key))
+                            .map(str::to_string)
                             .collect();
                         bound.sort_unstable();
                         bound.dedup();
@@ -187,55 +283,78 @@ impl<'a> Collector<'a> {
                 }
                 self.bind(bindings.target);
             }
-            "block" => {
-                if let Some(name) = args.first() {
-                    self.blocks.push(name);
-                    self.facts.blocks.push(name.to_string());
-                }
-            }
-            "endblock" => {
-                self.blocks.pop();
-            }
             "for" => {
                 let (targets, iterable) = match args.iter().rposition(|a| *a == "in") {
                     Some(split) => (&args[..split], &args[split + 1..]),
                     None => (&[][..], args),
                 };
                 self.arguments(iterable, line);
+                let id = self.loops.len();
+                self.loops.push(LoopInfo {
+                    tag: contents,
+                    line,
+                    depth: self.active_loops.len(),
+                });
+                self.active_loops.push(id);
                 let bound = targets
                     .iter()
                     .flat_map(|t| t.split(','))
                     .map(str::trim)
                     .filter(|name| !name.is_empty())
+                    .map(|name| (name, Binding::Loop(id, name)))
                     .collect();
-                self.scopes.push(Scope {
-                    end_tag: "endfor",
-                    bound,
-                });
+                self.open(token, command, bound, FrameKind::Loop(true));
             }
             // The `{% empty %}` branch runs when there was nothing to loop over.
             "empty" => {
-                if let Some(scope) = self.scopes.last_mut() {
-                    if scope.end_tag == "endfor" {
-                        scope.bound.clear();
+                if let Some(frame) = self.frames.last_mut() {
+                    if let FrameKind::Loop(running @ true) = &mut frame.kind {
+                        *running = false;
+                        self.active_loops.pop();
+                        for name in std::mem::take(&mut frame.bound) {
+                            unbind(&mut self.bindings, name);
+                        }
                     }
                 }
             }
             "with" | "blocktrans" | "blocktranslate" => {
                 let bindings = self.arguments(args, line);
-                let mut bound = bindings.keywords;
-                bound.extend(bindings.target);
-                let end_tag = match command {
-                    "with" => "endwith",
-                    "blocktrans" => "endblocktrans",
-                    _ => "endblocktranslate",
-                };
-                self.scopes.push(Scope { end_tag, bound });
+                let mut bound: Vec<(&'a str, Binding<'a>)> = bindings
+                    .keywords
+                    .iter()
+                    .map(|&(key, value)| (key, self.binding_from(value)))
+                    .collect();
+                if let Some(target) = bindings.target {
+                    // The old form, `{% with value as name %}`.
+                    let binding = match args {
+                        [value, _, _] => self.binding_from(value),
+                        _ => Binding::Other,
+                    };
+                    bound.push((target, binding));
+                }
+                self.open(token, command, bound, FrameKind::Scope);
             }
             // The second argument names the fragment.
             "cache" => {
+                self.uses_cache = true;
                 self.arguments(args.get(..1).unwrap_or_default(), line);
                 self.arguments(args.get(2..).unwrap_or_default(), line);
+                let parsed = match CacheTag::parse(args) {
+                    Some(cache) => {
+                        self.open_fragment(&cache, &token);
+                        true
+                    }
+                    None => {
+                        self.malformed(
+                            &token,
+                            format!(
+                                "`{{% {contents} %}}` on line {line} needs a timeout and a fragment name, as in `{{% cache 500 sidebar %}}`"
+                            ),
+                        );
+                        false
+                    }
+                };
+                self.open(token, command, Vec::new(), FrameKind::Fragment(parsed));
             }
             // `{% regroup items by attribute as name %}`: the attribute is looked up on
             // each item.
@@ -245,17 +364,175 @@ impl<'a> Collector<'a> {
                 let bindings = self.arguments(args.get(by + 2..).unwrap_or_default(), line);
                 self.bind(bindings.target);
             }
-            end if end.starts_with("end") => {
-                if let Some(open) = self.scopes.iter().rposition(|s| s.end_tag == end) {
-                    self.scopes.truncate(open);
+            end if end.starts_with("end") => self.close(&token, end),
+            _ => {
+                if command == "block" {
+                    if let Some(name) = args.first() {
+                        self.facts.blocks.push(name.to_string());
+                    }
+                }
+                if !TAGS_WITHOUT_VARIABLES.contains(&command) {
+                    let bindings = self.arguments(args, line);
+                    self.bind(bindings.target);
+                }
+                if let Some(end_tag) = fragments::end_tag(command) {
+                    self.frames.push(Frame {
+                        token,
+                        command,
+                        end_tag,
+                        bound: Vec::new(),
+                        kind: FrameKind::Block,
+                    });
                 }
             }
-            _ if TAGS_WITHOUT_VARIABLES.contains(&command) => {}
-            _ => {
-                let bindings = self.arguments(args, line);
-                self.bind(bindings.target);
+        }
+    }
+
+    fn open(
+        &mut self,
+        token: Token<'a>,
+        command: &'a str,
+        bound: Vec<(&'a str, Binding<'a>)>,
+        kind: FrameKind,
+    ) {
+        // Every caller's command has a closing tag.
+        let Some(end_tag) = fragments::end_tag(command) else {
+            return;
+        };
+        let mut names = Vec::with_capacity(bound.len());
+        for (name, binding) in bound {
+            self.bindings.entry(name).or_default().push(binding);
+            names.push(name);
+        }
+        self.frames.push(Frame {
+            token,
+            command,
+            end_tag,
+            bound: names,
+            kind,
+        });
+    }
+
+    /// Closes the innermost open blocks down to and including `frames[open]`.
+    fn close_frames(&mut self, open: usize) {
+        while self.frames.len() > open {
+            let Some(frame) = self.frames.pop() else {
+                break;
+            };
+            for name in frame.bound.into_iter().rev() {
+                unbind(&mut self.bindings, name);
+            }
+            match frame.kind {
+                FrameKind::Loop(true) => {
+                    self.active_loops.pop();
+                }
+                FrameKind::Fragment(true) => {
+                    self.open_fragments.pop();
+                }
+                _ => {}
             }
         }
+    }
+
+    /// Closes the block `end` ends. Django rejects a closing tag that is not the innermost
+    /// open block's; the walk recovers by closing every block inside the one it ends.
+    fn close(&mut self, token: &Token<'a>, end: &'a str) {
+        let Some(opening) = fragments::opening_tag(end) else {
+            return;
+        };
+        let line = token.line;
+        match self.frames.iter().rposition(|frame| frame.end_tag == end) {
+            Some(open) => {
+                if let Some(inner) = self.frames.get(open + 1..).and_then(<[_]>::last) {
+                    let message = format!(
+                        "`{{% {end} %}}` on line {line} closes `{{% {opening} %}}` (line {}) while `{{% {} %}}` from line {} is still open",
+                        self.frames[open].token.line, inner.command, inner.token.line
+                    );
+                    self.malformed(token, message);
+                }
+                self.close_frames(open);
+            }
+            None => self.malformed(
+                token,
+                format!(
+                    "`{{% {end} %}}` on line {line} closes nothing: no `{{% {opening} %}}` is open"
+                ),
+            ),
+        }
+    }
+
+    fn finish(mut self) -> TemplateFacts {
+        if let Some(unclosed) = self.frames.last() {
+            let message = format!(
+                "`{{% {} %}}` on line {} is never closed: `{{% {} %}}` is missing",
+                unclosed.command, unclosed.token.line, unclosed.end_tag
+            );
+            let token = unclosed.token;
+            self.malformed(&token, message);
+        }
+        // Structure is only judged where fragments depend on it; a template that never
+        // caches may be Jinja2 or use tags from libraries this walk does not know.
+        if !self.uses_cache || self.facts.jinja {
+            self.facts.malformed = None;
+        }
+        self.facts
+    }
+
+    /// Keeps the first structural problem.
+    fn malformed(&mut self, token: &Token, message: String) {
+        if self.facts.malformed.is_none() {
+            self.facts.malformed = Some(Malformed {
+                message,
+                span: self.positions.span(token),
+            });
+        }
+    }
+
+    fn open_fragment(&mut self, cache: &CacheTag, token: &Token) {
+        let enclosing_loops = self.active_loops.len();
+        let mut varies_on_user = false;
+        let mut varied_loops = 0;
+        for variable in cache.vary_on.iter().flat_map(|arg| variables(arg)) {
+            let mut segments = variable.split('.');
+            let first = segments.next().unwrap_or_default();
+            let second = segments.next();
+            match self.lookup(first) {
+                None => {
+                    varies_on_user |= first == "user"
+                        || (first == "request" && matches!(second, Some("user" | "session")));
+                    // `forloop.counter` tells the innermost loop's iterations apart.
+                    if first == "forloop" {
+                        varied_loops = enclosing_loops;
+                    }
+                }
+                Some(Binding::PerUser) => varies_on_user = true,
+                // A bound loop variable's loop is running, so it encloses the fragment.
+                Some(Binding::Loop(id, _) | Binding::FromLoop(id, _)) => {
+                    if let Some(info) = self.loops.get(id) {
+                        varied_loops = varied_loops.max(info.depth + 1);
+                    }
+                }
+                Some(Binding::Other) => {}
+            }
+        }
+        let index = self.facts.fragments.len();
+        self.facts.fragments.push(Fragment {
+            span: self.positions.span(token),
+            timeout: cache.timeout.to_string(),
+            name: cache.name.to_string(),
+            vary_on: cache.vary_on.iter().map(|arg| arg.to_string()).collect(),
+            using: cache.using.map(str::to_string),
+            per_user: None,
+            varies_on_user,
+            unvaried_loop_uses: Vec::new(),
+            csrf_tokens: Vec::new(),
+        });
+        self.open_fragments.push(OpenFragment {
+            index,
+            enclosing_loops,
+            varied_loops,
+            reported_loops: Vec::new(),
+        });
     }
 
     /// Records the per-user variables in a tag's arguments, and returns what they bind.
@@ -269,7 +546,7 @@ impl<'a> Collector<'a> {
             }
             let value = match keyword_argument(arg) {
                 Some((key, value)) => {
-                    bindings.keywords.push(key);
+                    bindings.keywords.push((key, value));
                     value
                 }
                 None => arg,
@@ -279,45 +556,136 @@ impl<'a> Collector<'a> {
         bindings
     }
 
-    /// Records the per-user variables of a filter expression (`a.b|f:c`).
+    /// Records the per-user and loop variables of a filter expression (`a.b|f:c`).
     fn expression(&mut self, expression: &'a str, line: usize) {
         for variable in variables(expression) {
             let mut segments = variable.split('.');
             let Some(first) = segments.next() else {
                 continue;
             };
-            if self.is_bound(first) {
-                continue;
-            }
             let second = segments.next();
-            let root = PER_USER_ROOTS.iter().position(|root| match root {
-                [name] => *name == first,
-                [name, attribute] => *name == first && Some(*attribute) == second,
-                _ => false,
-            });
-            if let Some(root) = root {
-                if !self
-                    .seen
-                    .iter()
-                    .any(|(seen, blocks)| *seen == root && *blocks == self.blocks)
-                {
-                    self.seen.push((root, self.blocks.clone()));
-                    self.facts.per_user.push(TemplateUse {
-                        line,
-                        text: variable.to_string(),
-                        blocks: self.block_path(),
-                    });
+            match self.lookup(first) {
+                None => {
+                    let Some(root) = per_user_root(first, second) else {
+                        continue;
+                    };
+                    let blocks = self.block_path();
+                    if !self
+                        .seen
+                        .iter()
+                        .any(|(seen, path)| *seen == root && *path == blocks)
+                    {
+                        self.seen.push((root, blocks.clone()));
+                        self.facts.per_user.push(TemplateUse {
+                            line,
+                            text: variable.to_string(),
+                            blocks,
+                        });
+                    }
+                    if PER_USER_ROOTS[root] != COOKIES {
+                        self.record_per_user(variable, line);
+                    }
                 }
+                Some(Binding::PerUser) => self.record_per_user(variable, line),
+                Some(Binding::Loop(id, name) | Binding::FromLoop(id, name)) => {
+                    self.record_loop_use(id, name, variable, line)
+                }
+                Some(Binding::Other) => {}
             }
         }
     }
 
-    fn block_path(&self) -> Vec<String> {
-        self.blocks.iter().map(|name| name.to_string()).collect()
+    /// Records the first per-user use in each open fragment. Fragments that have one
+    /// are the outer ones, opened before that use, so the walk stops at the first.
+    fn record_per_user(&mut self, variable: &str, line: usize) {
+        for open in self.open_fragments.iter().rev() {
+            let per_user = &mut self.facts.fragments[open.index].per_user;
+            if per_user.is_some() {
+                break;
+            }
+            *per_user = Some(TemplateUse {
+                line,
+                text: variable.to_string(),
+                blocks: Vec::new(),
+            });
+        }
     }
 
-    fn is_bound(&self, name: &str) -> bool {
-        self.file_bound.contains(&name) || self.scopes.iter().any(|s| s.bound.contains(&name))
+    /// Records the first use of a loop's variable in each open fragment inside that loop
+    /// whose vary-on arguments do not identify the loop's iterations. A fragment that has
+    /// recorded it was open at an earlier use, and so was every fragment around it.
+    fn record_loop_use(&mut self, id: usize, loop_variable: &str, variable: &str, line: usize) {
+        let Some(info) = self.loops.get(id) else {
+            return;
+        };
+        for open in self.open_fragments.iter_mut().rev() {
+            if info.depth >= open.enclosing_loops || open.reported_loops.contains(&id) {
+                break;
+            }
+            if info.depth < open.varied_loops {
+                continue;
+            }
+            open.reported_loops.push(id);
+            self.facts.fragments[open.index]
+                .unvaried_loop_uses
+                .push(LoopUse {
+                    text: variable.to_string(),
+                    line,
+                    loop_variable: loop_variable.to_string(),
+                    loop_tag: info.tag.to_string(),
+                    loop_line: info.line,
+                });
+        }
+    }
+
+    fn record_csrf_token(&mut self, token: &Token) {
+        if let Some(outermost) = self.open_fragments.first() {
+            let span = self.positions.span(token);
+            self.facts.fragments[outermost.index].csrf_tokens.push(span);
+        }
+    }
+
+    /// The names of the `{% block %}`s open here, outermost first.
+    fn block_path(&self) -> Vec<String> {
+        self.frames
+            .iter()
+            .filter(|frame| frame.command == "block")
+            .filter_map(|frame| {
+                split_contents(frame.token.contents)
+                    .get(1)
+                    .map(|n| n.to_string())
+            })
+            .collect()
+    }
+
+    /// What `name` is bound to here, innermost binding first; `None` when unbound.
+    fn lookup(&self, name: &str) -> Option<Binding<'a>> {
+        self.bindings.get(name)?.last().copied()
+    }
+
+    /// What a `{% with %}` name bound to `value` stands for: a loop variable's value, the
+    /// visitor's state, or something else.
+    fn binding_from(&self, value: &str) -> Binding<'a> {
+        let mut binding = Binding::Other;
+        for variable in variables(value) {
+            let mut segments = variable.split('.');
+            let first = segments.next().unwrap_or_default();
+            match self.lookup(first) {
+                Some(Binding::Loop(id, name) | Binding::FromLoop(id, name)) => {
+                    return Binding::FromLoop(id, name)
+                }
+                Some(Binding::PerUser) => binding = Binding::PerUser,
+                None => {
+                    if per_user_root(first, segments.next())
+                        .is_some_and(|root| PER_USER_ROOTS[root] != COOKIES)
+                    {
+                        binding = Binding::PerUser;
+                    }
+                }
+                Some(Binding::Other) => {}
+            }
+        }
+        binding
     }
 
     /// Binds an `as name` target in the innermost scope, like Django's context assignment.
@@ -325,11 +693,35 @@ impl<'a> Collector<'a> {
         let Some(name) = target else {
             return;
         };
-        match self.scopes.last_mut() {
-            Some(scope) => scope.bound.push(name),
-            None => self.file_bound.push(name),
+        let scope = self
+            .frames
+            .iter_mut()
+            .rev()
+            .find(|frame| matches!(frame.kind, FrameKind::Loop(_) | FrameKind::Scope));
+        if let Some(frame) = scope {
+            frame.bound.push(name);
+        }
+        self.bindings.entry(name).or_default().push(Binding::Other);
+    }
+}
+
+/// Drops the innermost binding of `name`.
+fn unbind(bindings: &mut FxHashMap<&str, Vec<Binding>>, name: &str) {
+    if let Some(stack) = bindings.get_mut(name) {
+        stack.pop();
+        if stack.is_empty() {
+            bindings.remove(name);
         }
     }
+}
+
+/// Which of [`PER_USER_ROOTS`] a variable's leading segments are.
+fn per_user_root(first: &str, second: Option<&str>) -> Option<usize> {
+    PER_USER_ROOTS.iter().position(|root| match root {
+        [name] => *name == first,
+        [name, attribute] => *name == first && Some(*attribute) == second,
+        _ => false,
+    })
 }
 
 /// `key=value` split like Django's `kwarg_re`; `a==b` is a comparison, not an argument.
@@ -468,6 +860,21 @@ impl TemplateIndex {
 
     pub fn is_empty(&self) -> bool {
         self.templates.is_empty()
+    }
+
+    /// Each template read, with its relative path.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &TemplateFacts)> {
+        self.templates
+            .iter()
+            .map(|template| (template.relative.as_str(), &template.facts))
+    }
+
+    /// The fragments of each template whose `{% cache %}` blocks can be judged, with the
+    /// template's relative path.
+    pub fn known_fragments(&self) -> impl Iterator<Item = (&str, &Fragment)> {
+        self.iter()
+            .filter(|(_, facts)| facts.fragments_are_known())
+            .flat_map(|(path, facts)| facts.fragments.iter().map(move |f| (path, f)))
     }
 
     /// Whether some template in the tree, readable or not, has this name.
@@ -713,6 +1120,156 @@ mod tests {
             template_facts("{% extends layout %}").extends,
             Some(TemplateRef::Dynamic)
         );
+    }
+
+    fn fragments(source: &str) -> Vec<Fragment> {
+        let facts = template_facts(source);
+        assert_eq!(facts.malformed, None, "{source}");
+        facts.fragments
+    }
+
+    #[test]
+    fn fragments_record_per_user_state_and_user_vary_on() {
+        let [sidebar, keyed] = &fragments(
+            "{% load cache %}\n{% cache 500 sidebar %}Hi {{ request.user.username }}{% endcache %}\n\
+             {% cache 500 keyed request.user.pk using=\"local\" %}{{ user }}{% endcache %}",
+        )[..] else {
+            panic!("two fragments")
+        };
+        assert_eq!((sidebar.span.line, sidebar.span.column), (2, 1));
+        assert_eq!(
+            &*sidebar.span.source_line,
+            "{% cache 500 sidebar %}Hi {{ request.user.username }}{% endcache %}"
+        );
+        assert_eq!(sidebar.name, "sidebar");
+        assert_eq!(
+            sidebar.per_user,
+            Some(TemplateUse {
+                line: 2,
+                text: "request.user.username".to_string(),
+                blocks: Vec::new(),
+            })
+        );
+        assert!(!sidebar.varies_on_user);
+        assert!(keyed.varies_on_user);
+        assert_eq!(keyed.vary_on, ["request.user.pk"]);
+        assert_eq!(keyed.using.as_deref(), Some("\"local\""));
+
+        let [aliased] = &fragments(
+            "{% with me=request.user %}{% cache 1 a me.id %}{{ me.name }}{% endcache %}{% endwith %}",
+        )[..] else {
+            panic!("one fragment")
+        };
+        assert!(aliased.varies_on_user);
+        assert_eq!(
+            aliased.per_user.as_ref().map(|u| u.text.as_str()),
+            Some("me.name")
+        );
+        let [cookies] = &fragments("{% cache 1 a %}{{ request.COOKIES.theme }}{% endcache %}")[..]
+        else {
+            panic!("one fragment")
+        };
+        assert_eq!(cookies.per_user, None);
+    }
+
+    #[test]
+    fn fragments_in_loops_record_unvaried_loop_variables() {
+        let uses = |source: &str| -> Vec<(String, String)> {
+            fragments(source)
+                .into_iter()
+                .flat_map(|f| f.unvaried_loop_uses)
+                .map(|u| (u.text, u.loop_variable))
+                .collect()
+        };
+        let pair = |text: &str, variable: &str| (text.to_string(), variable.to_string());
+        assert_eq!(
+            uses(
+                "{% for post in posts %}{% cache 1 t %}{{ post.title }}{% endcache %}{% endfor %}"
+            ),
+            [pair("post.title", "post")]
+        );
+        assert_eq!(
+            uses("{% for post in posts %}{% with a=post.author %}{% cache 1 t %}{{ a.name }}{% endcache %}{% endwith %}{% endfor %}"),
+            [pair("a.name", "post")]
+        );
+        assert_eq!(
+            uses("{% for k, v in items %}{% cache 1 t %}{{ v }}{% endcache %}{% endfor %}"),
+            [pair("v", "v")]
+        );
+        for fine in [
+            "{% for post in posts %}{% cache 1 t post.pk %}{{ post.title }}{% endcache %}{% endfor %}",
+            "{% for post in posts %}{% with a=post.author %}{% cache 1 t a.pk %}{{ post }}{% endcache %}{% endwith %}{% endfor %}",
+            "{% for c in cats %}{% for p in c.posts %}{% cache 1 t p.pk %}{{ c }}{{ p }}{% endcache %}{% endfor %}{% endfor %}",
+            "{% for k, v in items %}{% cache 1 t k %}{{ v }}{% endcache %}{% endfor %}",
+            "{% for post in posts %}{% cache 1 t forloop.counter %}{{ post }}{% endcache %}{% endfor %}",
+            "{% for post in posts %}{% empty %}{% cache 1 t %}{{ post }}{% endcache %}{% endfor %}",
+            "{% for post in posts %}{% with post=featured %}{% cache 1 t %}{{ post }}{% endcache %}{% endwith %}{% endfor %}",
+            "{% cache 1 t %}{% for post in posts %}{{ post }}{% endfor %}{% endcache %}",
+            "{% for post in posts %}{% cache 1 t %}{# {{ post }} #}{% comment %}{{ post }}{% endcomment %}{% endcache %}{% endfor %}",
+        ] {
+            assert_eq!(uses(fine), Vec::<(String, String)>::new(), "{fine}");
+        }
+    }
+
+    #[test]
+    fn nested_fragments_and_csrf_tokens() {
+        let facts = template_facts(
+            "{% cache 1 outer %}\n{% cache 1 inner user.pk %}{% csrf_token %}{% endcache %}\n{% endcache %}",
+        );
+        let [outer, inner] = &facts.fragments[..] else {
+            panic!("two fragments")
+        };
+        assert_eq!(outer.per_user.as_ref().map(|u| u.line), Some(2));
+        assert_eq!(outer.csrf_tokens.len(), 1);
+        assert!(inner.csrf_tokens.is_empty());
+        assert_eq!(inner.per_user, None);
+        assert!(inner.varies_on_user);
+    }
+
+    #[test]
+    fn malformed_structure_matters_only_with_fragments() {
+        let message = |source: &str| {
+            template_facts(source)
+                .malformed
+                .map(|m| (m.span.line, m.message))
+        };
+        assert_eq!(
+            message("{% cache 1 a %}\n{% for x in y %}\n{% endcache %}"),
+            Some((3, "`{% endcache %}` on line 3 closes `{% cache %}` (line 1) while `{% for %}` from line 2 is still open".to_string()))
+        );
+        assert_eq!(
+            message("{% cache 1 a %}{% if x %}\n{% endcache %}\n{% endif %}").map(|m| m.0),
+            Some(2)
+        );
+        assert_eq!(
+            message("{% cache 1 a %}\n{% if x %}{% endif %}"),
+            Some((
+                1,
+                "`{% cache %}` on line 1 is never closed: `{% endcache %}` is missing".to_string()
+            ))
+        );
+        assert_eq!(
+            message("{% cache 1 a %}{% endcache %}\n{% endif %}"),
+            Some((
+                2,
+                "`{% endif %}` on line 2 closes nothing: no `{% if %}` is open".to_string()
+            ))
+        );
+        assert!(message("{% cache 300 %}{% endcache %}")
+            .unwrap()
+            .1
+            .contains("needs a timeout and a fragment name"));
+        for fine in [
+            "{% for x in y %}{% endif %}",
+            "{%- if x -%}{% cache 1 a %}{% endcache %}{% endfor %}",
+            "{% cache 1 a %}{% addtoblock 'js' %}{% endaddtoblock %}{% placeholder 'x' %}{% endcache %}",
+            "{% cache 1 a %}{% verbatim %}{% endif %}{% endverbatim %}{% endcache %}",
+            "{% cache 1 a %}{% comment %}{% endif %}{% endcomment %}{% endcache %}",
+            "{% block a %}{% cache 1 a %}{% endcache %}{% endblock a %}",
+        ] {
+            assert_eq!(message(fine), None, "{fine}");
+        }
+        assert!(template_facts("{% raw %}{% cache 1 a %}{% endraw %}").jinja);
     }
 
     #[test]

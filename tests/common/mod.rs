@@ -1,5 +1,6 @@
 //! Helpers shared by the integration tests: run the real binary, read its JSON report,
-//! and read the `# expect: [CODE, ...]` markers written by hand in fixture files.
+//! and read the `# expect: [CODE, ...]` markers (`{# expect: [CODE] #}` in templates)
+//! written by hand in fixture files.
 
 #![allow(dead_code)]
 
@@ -58,7 +59,8 @@ pub fn findings(report: &Value) -> BTreeSet<Finding> {
         .collect()
 }
 
-/// Every `# expect: [CA101, CA102]` marker under `root`, as findings.
+/// Every `# expect: [CA101, CA102]` marker under `root`, as findings. Templates mark
+/// theirs in a comment, `{# expect: [CA401] #}`, which the same search finds.
 pub fn markers(root: &Path) -> BTreeSet<Finding> {
     let mut expected = BTreeSet::new();
     let mut stack = vec![root.to_path_buf()];

@@ -1,0 +1,33 @@
+//! CA403 template-fragment-csrf-token: `{% csrf_token %}` inside a `{% cache %}` block.
+
+use super::{Rule, RuleContext, Violation};
+use crate::diagnostic::Severity;
+
+pub const RULE: Rule = Rule {
+    code: "CA403",
+    name: "template-fragment-csrf-token",
+    severity: Severity::Error,
+    help: "Keep the form's `{% csrf_token %}` outside the `{% cache %}` block.",
+    doc: include_str!("../../rules/CA403.md"),
+    check,
+};
+
+fn check(context: &RuleContext) -> Vec<Violation> {
+    let mut violations = Vec::new();
+    for (path, fragment) in context.templates.known_fragments() {
+        for token in &fragment.csrf_tokens {
+            violations.push(Violation {
+                severity: None,
+                detail: None,
+                path: path.to_string(),
+                span: token.clone(),
+                message: format!(
+                    "`{{% csrf_token %}}` is inside the cached fragment `{}` (line {}), so later visitors get the first visitor's token and their form submissions fail CSRF verification; move the `{{% csrf_token %}}` (or the whole form) outside the `{{% cache %}}` block",
+                    fragment.tag(),
+                    fragment.span.line
+                ),
+            });
+        }
+    }
+    violations
+}
