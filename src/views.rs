@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use crate::django_version::{CacheBehaviour, TargetVersion};
 use crate::facts::span::Span;
 use crate::facts::views::{
-    CacheControl, CachedRoute, ClassView, DrfPolicy, RenderedTemplate, RestFrameworkSettings,
+    CacheControl, ClassView, DrfPolicy, QueryUse, RenderedTemplate, RestFrameworkSettings, Route,
     RouteTarget, VaryOn, ViewBody, ViewFunction, Wrapper, WrapperKind,
 };
 use crate::facts::ClassFact;
@@ -54,6 +54,30 @@ pub struct DrfAuthentication {
 
 pub struct ViewMap {
     pub views: Vec<CachedView>,
+    /// Routed GET-only views that query the database, read no per-user state and cache
+    /// nothing (CA502).
+    pub uncached_views: Vec<UncachedView>,
+    /// Expensive queries in uncached views, context processors and template tags (CA501).
+    pub uncached_queries: Vec<UncachedQuery>,
+}
+
+/// A view that could be cached whole.
+pub struct UncachedView {
+    pub name: String,
+    pub path: String,
+    pub span: Span,
+    /// The URLconf entry routing to it, `path:line`.
+    pub routed_at: String,
+    /// Its first query, described.
+    pub query: String,
+}
+
+/// A query worth caching, and where it runs.
+pub struct UncachedQuery {
+    pub path: String,
+    pub query: QueryUse,
+    /// e.g. "view `post_list`", "context processor `site_stats`".
+    pub runs_in: String,
 }
 
 /// Auth mixins whose check runs in `dispatch`.
@@ -221,7 +245,12 @@ impl ViewMap {
                 views.extend(project.cached(&stack, &[], &class.name, at_path, &span, None));
             }
         }
-        for (path, route) in &project.routes {
+        for (path, route) in project.routes.iter().filter(|(_, route)| {
+            route
+                .wrappers
+                .iter()
+                .any(|w| w.kind == WrapperKind::CachePage)
+        }) {
             let name = match &route.target {
                 RouteTarget::Function(qualified) => short_name(qualified).to_string(),
                 RouteTarget::Class { qualified_name, .. } => short_name(qualified_name).to_string(),
@@ -271,7 +300,13 @@ impl ViewMap {
             }
         }
         views.sort_by(|a, b| (&a.path, a.span.line).cmp(&(&b.path, b.span.line)));
-        ViewMap { views }
+        let uncached_views = project.uncached_views(index);
+        let uncached_queries = project.uncached_queries(&uncached_views);
+        ViewMap {
+            views,
+            uncached_views,
+            uncached_queries,
+        }
     }
 }
 
@@ -289,6 +324,8 @@ struct Stack<'a> {
     /// The class caches `dispatch` only through a base class.
     inherited_cache: bool,
     is_class: bool,
+    /// A generic view's `model` or `queryset`, which it queries.
+    queries_model: bool,
 }
 
 /// A class in a method resolution order: one of the project's, or one from outside the
@@ -303,7 +340,7 @@ struct Project<'a> {
     classes: HashMap<&'a str, (&'a String, &'a ClassFact)>,
     class_names: HashMap<&'a str, Vec<&'a str>>,
     methods: HashMap<&'a str, Vec<(&'a String, &'a ViewFunction)>>,
-    routes: Vec<(&'a String, &'a CachedRoute)>,
+    routes: Vec<(&'a String, &'a Route)>,
     rest_framework: RestFrameworkSettings,
     templates: &'a TemplateIndex,
     index: &'a ProjectIndex,
@@ -340,7 +377,7 @@ impl<'a> Project<'a> {
             }
             project
                 .routes
-                .extend(facts.cached_routes.iter().map(|route| (&file.path, route)));
+                .extend(facts.routes.iter().map(|route| (&file.path, route)));
             if let Some(settings) = &facts.rest_framework {
                 if project.rest_framework.authentication_classes.is_none() {
                     project.rest_framework.authentication_classes =
@@ -488,6 +525,7 @@ impl<'a> Project<'a> {
                 reported_at,
                 inherited_cache: false,
                 is_class: true,
+                queries_model: false,
             }
         };
         let mut stacks = vec![Stack {
@@ -793,6 +831,238 @@ fn location(path: &str, line: usize, reported_in: &str) -> String {
         format!("line {line}")
     } else {
         format!("{path}:{line}")
+    }
+}
+
+/// Wrappers that cache the response, set HTTP caching headers or check auth: a view with
+/// any of them is not one to suggest caching.
+fn caches_response(wrapper: &Wrapper) -> bool {
+    matches!(
+        wrapper.kind,
+        WrapperKind::CachePage
+            | WrapperKind::CacheControl(_)
+            | WrapperKind::NeverCache
+            | WrapperKind::Conditional
+            | WrapperKind::ApiView
+            | WrapperKind::AuthCheck
+    )
+}
+
+/// Generic views and mixins that answer more than GET.
+fn handles_forms(base: &str) -> bool {
+    let name = short_name(base);
+    name.ends_with("FormView")
+        || name.ends_with("FormMixin")
+        || matches!(
+            name,
+            "CreateView" | "UpdateView" | "DeleteView" | "DeletionMixin" | "RedirectView"
+        )
+        || base.starts_with("django.contrib.auth.views.")
+        || base.starts_with("rest_framework.")
+}
+
+impl<'a> Project<'a> {
+    /// The views CA502 suggests caching: routed, GET-only, querying the database, with no
+    /// per-user state (templates included, and all of them found), and no cache, caching
+    /// headers or auth check anywhere on the way.
+    fn uncached_views(&self, index: &ProjectIndex) -> Vec<UncachedView> {
+        if index.files.iter().any(|file| file.facts.site_wide_cache) {
+            return Vec::new();
+        }
+        let mut found: Vec<UncachedView> = Vec::new();
+        for (route_path, route) in &self.routes {
+            if route.wrappers.iter().any(caches_response) {
+                continue;
+            }
+            let Some((name, path, span, stack)) = self.route_stack(route) else {
+                continue;
+            };
+            if found
+                .iter()
+                .any(|view| view.path == path && view.span == span)
+            {
+                continue;
+            }
+            if let Some(query) = self.cacheable_query(&stack) {
+                found.push(UncachedView {
+                    name,
+                    path: path.to_string(),
+                    span,
+                    routed_at: format!("{route_path}:{}", route.span.line),
+                    query,
+                });
+            }
+        }
+        found.sort_by(|a, b| (&a.path, a.span.line).cmp(&(&b.path, b.span.line)));
+        found
+    }
+
+    /// A routed project view that answers only GET: its name, file, definition and stack.
+    fn route_stack(&self, route: &Route) -> Option<(String, &'a str, Span, Stack<'a>)> {
+        match &route.target {
+            RouteTarget::Function(qualified) => {
+                let (path, function) = self.function_views.get(qualified.as_str())?;
+                let safe_only = function
+                    .decorators
+                    .iter()
+                    .any(|w| w.kind == WrapperKind::SafeMethodsOnly);
+                if !safe_only && function.body.handles_writes {
+                    return None;
+                }
+                let stack = self.function_stack(path, function);
+                Some((
+                    short_name(qualified).to_string(),
+                    path.as_str(),
+                    function.span.clone(),
+                    stack,
+                ))
+            }
+            RouteTarget::Class {
+                qualified_name,
+                template_name,
+            } => {
+                let (path, class) = self.classes.get(qualified_name.as_str())?;
+                let mro = self.linearize(qualified_name, class);
+                let answers_writes = mro.iter().any(|entry| match entry {
+                    MroEntry::Project(class) => ["post", "put", "patch", "delete"]
+                        .iter()
+                        .any(|method| self.method(class, method).is_some()),
+                    MroEntry::External(base) => handles_forms(base),
+                });
+                if answers_writes {
+                    return None;
+                }
+                let stack = self
+                    .class_stacks(qualified_name, class, template_name.as_deref())
+                    .into_iter()
+                    .next()?;
+                let queries_model = mro.iter().any(
+                    |entry| matches!(entry, MroEntry::Project(class) if class.view.declares_queryset),
+                );
+                Some((
+                    class.name.clone(),
+                    path.as_str(),
+                    class.span.clone(),
+                    Stack {
+                        queries_model,
+                        ..stack
+                    },
+                ))
+            }
+            RouteTarget::Unknown => None,
+        }
+    }
+
+    /// Why the stack's response could be cached whole: its first query, when nothing in
+    /// it caches, sets caching headers, checks auth or reads per-user state.
+    fn cacheable_query(&self, stack: &Stack<'a>) -> Option<String> {
+        if stack.layers.iter().any(caches_response) || stack.drf.is_some() {
+            return None;
+        }
+        let mut functions: Vec<(&str, &ViewFunction)> = stack.bodies.clone();
+        for (_, function) in &stack.bodies {
+            for callee in self.project_calls(function) {
+                if let Some((path, helper)) = self.function_views.get(callee.as_str()) {
+                    functions.push((path.as_str(), helper));
+                }
+            }
+        }
+        let body_caches = functions.iter().any(|(_, f)| {
+            f.body.uses_cache || f.body.sets_caching_headers || f.body.cache_control.is_some()
+        });
+        let unknown_template = stack
+            .bodies
+            .iter()
+            .flat_map(|(_, f)| &f.body.templates)
+            .chain(&stack.templates)
+            .any(|template| !self.templates.contains(&template.name));
+        if body_caches || unknown_template || self.per_user(stack, "").is_some() {
+            return None;
+        }
+        let query = functions.iter().find_map(|(path, f)| {
+            f.body
+                .query
+                .as_ref()
+                .map(|q| format!("`{}` ({path}:{})", q.text, q.line))
+        });
+        query.or_else(|| {
+            stack
+                .queries_model
+                .then(|| "the `model`/`queryset` it lists".to_string())
+        })
+    }
+
+    /// CA501's queries: expensive queries in routed views that CA502 does not already
+    /// suggest caching whole, in context processors and in template tags, where neither
+    /// the function nor its view caches anything.
+    fn uncached_queries(&self, uncached_views: &[UncachedView]) -> Vec<UncachedQuery> {
+        let mut found = Vec::new();
+        let mut functions: Vec<&(&String, &ViewFunction)> = self.function_views.values().collect();
+        functions.sort_by_key(|(path, f)| (path.as_str(), f.span.line));
+        for (path, function) in functions {
+            if function.body.expensive_queries.is_empty()
+                || function.body.uses_cache
+                || function.decorators.iter().any(caches_response)
+            {
+                continue;
+            }
+            let Some(runs_in) = self.runs_in(function, uncached_views) else {
+                continue;
+            };
+            for query in &function.body.expensive_queries {
+                found.push(UncachedQuery {
+                    path: path.to_string(),
+                    query: query.clone(),
+                    runs_in: runs_in.clone(),
+                });
+            }
+        }
+        found
+    }
+
+    /// Where a function runs on every request, when it does and nothing caches it: a
+    /// routed view (or a method of a routed class), a context processor, a template tag.
+    fn runs_in(&self, function: &ViewFunction, uncached_views: &[UncachedView]) -> Option<String> {
+        let qualified = function.qualified_name.as_str();
+        let class = parent(qualified);
+        let route = self.routes.iter().find(|(_, route)| match &route.target {
+            RouteTarget::Function(target) => target == qualified,
+            RouteTarget::Class { qualified_name, .. } => qualified_name == class,
+            RouteTarget::Unknown => false,
+        });
+        if let Some((_, route)) = route {
+            let view = match &route.target {
+                RouteTarget::Class { qualified_name, .. } => short_name(qualified_name),
+                _ => short_name(qualified),
+            };
+            let suggested_whole = uncached_views.iter().any(|v| v.name == view);
+            let cached = route.wrappers.iter().any(caches_response) || self.class_caches(class);
+            return (!cached && !suggested_whole).then(|| format!("view `{view}`"));
+        }
+        if qualified.contains(".context_processors.") {
+            Some(format!("context processor `{}`", short_name(qualified)))
+        } else if qualified.contains(".templatetags.") {
+            Some(format!("template tag `{}`", short_name(qualified)))
+        } else {
+            None
+        }
+    }
+
+    /// Whether a class caches or checks auth on any of its methods.
+    fn class_caches(&self, class: &str) -> bool {
+        let Some((_, fact)) = self.classes.get(class) else {
+            return false;
+        };
+        fact.view
+            .method_decorators
+            .iter()
+            .any(|(_, w)| caches_response(w))
+            || self
+                .methods
+                .get(class)
+                .into_iter()
+                .flatten()
+                .any(|(_, m)| m.decorators.iter().any(caches_response) || m.body.uses_cache)
     }
 }
 

@@ -21,6 +21,7 @@ impl Extractor<'_> {
         let qualified = qualified_name(&call.func, env);
         self.inspect_view_call(call, qualified.as_deref(), env);
         self.inspect_route(call, qualified.as_deref(), env);
+        self.inspect_query(call, qualified.as_deref(), env);
         if let Some(qualified) = qualified.filter(|q| env.is_project_name(q)) {
             self.record_call(qualified, call);
         } else if let Some(method) = self.self_method(call) {
@@ -102,6 +103,7 @@ impl Extractor<'_> {
         if op.invalidates() {
             self.record_cache_touch(call.range().start());
         }
+        self.view_body_mut(|body| body.uses_cache = true);
         self.facts.cache_calls.push(CacheCall {
             op,
             method: method.attr.to_string(),

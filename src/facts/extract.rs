@@ -12,7 +12,7 @@ use super::scope::{Binding, Env, ProjectPackages};
 use super::settings::cache_settings;
 use super::shape::{ModelRef, Shape, Unpicklable};
 use super::span::Locator;
-use super::views::{is_per_user_attribute, ClassView, ViewBody, ViewFunction};
+use super::views::{is_request_attribute, ClassView, ViewBody, ViewFunction};
 use super::{ClassFact, FileFacts, FunctionFact, FunctionSummary, RelationFact, RelationKind};
 
 pub fn extract(
@@ -195,6 +195,14 @@ impl Extractor<'_> {
         }
     }
 
+    /// Whether the code being walked runs once per item of a `for` loop or comprehension.
+    pub(super) fn in_loop(&self) -> bool {
+        self.activities
+            .last()
+            .is_some_and(|activity| !activity.loop_names.is_empty())
+            || !self.call_site.comprehension_names.is_empty()
+    }
+
     /// Whether the code being walked runs only on some paths through its function.
     pub(super) fn in_branch(&self) -> bool {
         self.activities
@@ -321,6 +329,7 @@ impl Extractor<'_> {
                 if frame.kind == ScopeKind::Module {
                     self.record_settings(&assign.targets, &assign.value, env);
                     self.record_rest_framework(&assign.targets, &assign.value, env);
+                    self.record_middleware(&assign.targets, &assign.value);
                     self.record_key_constant(&assign.targets, &assign.value, env, frame);
                 }
                 let binding = self.value_binding(&assign.value, env);
@@ -855,7 +864,7 @@ impl<'a> Visitor<'a> for CallFinder<'a> {
                     .collect(),
             }),
             Expr::Named(named) if self.shadowed.is_empty() => self.walrus.push(named),
-            Expr::Attribute(attribute) if is_per_user_attribute(attribute.attr.as_str()) => {
+            Expr::Attribute(attribute) if is_request_attribute(attribute.attr.as_str()) => {
                 self.request_attributes.push(attribute)
             }
             Expr::Lambda(lambda) => {

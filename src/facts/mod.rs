@@ -18,7 +18,7 @@ use keys::{KeySource, KeyTemplate};
 use settings::CacheSetting;
 use shape::{Constant, ModelRef, Shape};
 use span::Span;
-use views::{CachedRoute, ClassView, RestFrameworkSettings, ViewFunction};
+use views::{ClassView, RestFrameworkSettings, Route, ViewFunction};
 
 #[derive(Debug, Default)]
 pub struct FileFacts {
@@ -37,8 +37,10 @@ pub struct FileFacts {
     pub key_constants: Vec<(String, KeyTemplate)>,
     /// Functions and methods with view decorators or view-related reads and calls.
     pub view_functions: Vec<ViewFunction>,
-    /// URLconf entries that wrap their view in `cache_page(...)`.
-    pub cached_routes: Vec<CachedRoute>,
+    /// URLconf entries (`path`, `re_path`, `url`) and the wrappers around their views.
+    pub routes: Vec<Route>,
+    /// `MIDDLEWARE` in a settings file enables the site-wide cache.
+    pub site_wide_cache: bool,
     /// `REST_FRAMEWORK` defaults, in a settings file.
     pub rest_framework: Option<RestFrameworkSettings>,
 }

@@ -137,6 +137,16 @@ impl Shape {
         }
     }
 
+    /// A model manager or a QuerySet (on some path): calling a query method on it runs
+    /// or builds a database query.
+    pub fn is_query(&self) -> bool {
+        match self {
+            Shape::Manager(_) | Shape::QuerySet { .. } => true,
+            Shape::OneOf(items) => items.iter().any(Shape::is_query),
+            _ => false,
+        }
+    }
+
     /// Whether the shape can matter to a rule; other shapes need not be kept.
     pub fn is_interesting(&self) -> bool {
         match self {

@@ -30,6 +30,10 @@ pub enum WrapperKind {
     NeverCache,
     /// DRF's `api_view`: what is below it runs after DRF authenticates the request.
     ApiView,
+    /// `require_GET`, `require_safe`, `require_http_methods(["GET"])`: GET and HEAD only.
+    SafeMethodsOnly,
+    /// `condition`, `etag`, `last_modified`: conditional responses, HTTP caching.
+    Conditional,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -100,6 +104,26 @@ pub struct ViewBody {
     pub cache_control: Option<(CacheControl, Evidence)>,
     /// `patch_vary_headers(response, [...])`.
     pub vary: VaryOn,
+    /// The first database query it makes.
+    pub query: Option<Evidence>,
+    /// Queries worth caching: aggregates, counts, `distinct()`, and queries in a loop.
+    pub expensive_queries: Vec<QueryUse>,
+    /// Reads or writes a Django cache.
+    pub uses_cache: bool,
+    /// Reads `request.method`, `request.POST`, `request.FILES`, `request.body` or
+    /// `request.data`: it may handle more than GET.
+    pub handles_writes: bool,
+    /// Sets caching headers in its body (`patch_response_headers`, ...).
+    pub sets_caching_headers: bool,
+}
+
+/// A query worth caching.
+#[derive(Debug, Clone)]
+pub struct QueryUse {
+    pub text: String,
+    pub span: super::span::Span,
+    /// What makes it expensive, e.g. "an aggregate" or "a query inside a loop".
+    pub reason: &'static str,
 }
 
 impl ViewBody {
@@ -110,6 +134,11 @@ impl ViewBody {
             && self.csrf_token.is_none()
             && self.cache_control.is_none()
             && self.vary == VaryOn::default()
+            && self.query.is_none()
+            && self.expensive_queries.is_empty()
+            && !self.uses_cache
+            && !self.handles_writes
+            && !self.sets_caching_headers
     }
 }
 
@@ -128,15 +157,17 @@ pub struct ClassView {
     /// Names a generic view puts in the context: `context_object_name`, and the model's
     /// name (`model = User` gives `user`).
     pub context_names: Vec<String>,
+    /// `model = ...` or `queryset = ...`: a generic view that queries it.
+    pub declares_queryset: bool,
     pub drf: DrfPolicy,
     /// `@method_decorator(..., name="dispatch")` on the class: the method, and the
     /// decorators outermost first.
     pub method_decorators: Vec<(String, Wrapper)>,
 }
 
-/// A URLconf entry whose view is wrapped in `cache_page(...)`.
+/// A URLconf entry, with the wrappers around its view.
 #[derive(Debug)]
-pub struct CachedRoute {
+pub struct Route {
     /// Wrappers around the view, outermost first.
     pub wrappers: Vec<Wrapper>,
     pub target: RouteTarget,
@@ -194,11 +225,69 @@ const GET_TOKEN: &str = "django.middleware.csrf.get_token";
 const PATCH_CACHE_CONTROL: &str = "django.utils.cache.patch_cache_control";
 const ADD_NEVER_CACHE_HEADERS: &str = "django.utils.cache.add_never_cache_headers";
 const PATCH_VARY_HEADERS: &str = "django.utils.cache.patch_vary_headers";
+const CACHING_HEADERS: &[&str] = &[
+    "django.utils.cache.patch_response_headers",
+    "django.utils.cache.patch_cache_control",
+    "django.utils.cache.add_never_cache_headers",
+];
+const SAFE_METHODS_ONLY: &[&str] = &[
+    "django.views.decorators.http.require_GET",
+    "django.views.decorators.http.require_safe",
+];
+const REQUIRE_HTTP_METHODS: &str = "django.views.decorators.http.require_http_methods";
+const CONDITIONAL: &[&str] = &[
+    "django.views.decorators.http.condition",
+    "django.views.decorators.http.etag",
+    "django.views.decorators.http.last_modified",
+];
+const SHORTCUT_QUERIES: &[&str] = &[
+    "django.shortcuts.get_object_or_404",
+    "django.shortcuts.get_list_or_404",
+];
 /// Request attributes that differ from one user to the next.
 const PER_USER_ATTRIBUTES: &[&str] = &["user", "session", "COOKIES", "auth"];
+/// Request attributes only a view that handles more than GET reads.
+const WRITE_ATTRIBUTES: &[&str] = &["method", "POST", "FILES", "body", "data"];
+/// QuerySet methods that build or run a query.
+const QUERY_METHODS: &[&str] = &[
+    "get",
+    "first",
+    "last",
+    "count",
+    "exists",
+    "aggregate",
+    "in_bulk",
+    "latest",
+    "earliest",
+    "iterator",
+    "all",
+    "filter",
+    "exclude",
+    "values",
+    "values_list",
+    "order_by",
+    "annotate",
+    "distinct",
+    "select_related",
+    "prefetch_related",
+];
+/// Methods that run a query each time they are called.
+const EVALUATING_METHODS: &[&str] = &[
+    "get",
+    "first",
+    "last",
+    "count",
+    "exists",
+    "aggregate",
+    "latest",
+    "earliest",
+];
+/// `django.db.models` aggregates, which make `annotate()` expensive.
+const AGGREGATES: &[&str] = &["Count", "Sum", "Avg", "Max", "Min", "StdDev", "Variance"];
 
-pub(super) fn is_per_user_attribute(name: &str) -> bool {
-    PER_USER_ATTRIBUTES.contains(&name)
+/// Request attributes the view facts read: per-user state and write handling.
+pub(super) fn is_request_attribute(name: &str) -> bool {
+    PER_USER_ATTRIBUTES.contains(&name) || WRITE_ATTRIBUTES.contains(&name)
 }
 
 /// `@method_decorator(...)`, with the method it names (`name=`), if any.
@@ -275,9 +364,12 @@ impl Extractor<'_> {
         match name.id.as_str() {
             "template_name" => view.template_name = string_constant(value, env),
             "context_object_name" => view.context_names.extend(string_constant(value, env)),
-            "model" => view
-                .context_names
-                .extend(super::eval::last_segment(value).map(str::to_lowercase)),
+            "model" => {
+                view.declares_queryset = true;
+                view.context_names
+                    .extend(super::eval::last_segment(value).map(str::to_lowercase));
+            }
+            "queryset" => view.declares_queryset = true,
             "authentication_classes" => {
                 view.drf.authentication_classes = Some(class_names(value, env))
             }
@@ -354,6 +446,10 @@ impl Extractor<'_> {
                 });
                 return;
             }
+            Some(name) if CACHING_HEADERS.contains(&name) => {
+                self.view_body_mut(|body| body.sets_caching_headers = true);
+                return;
+            }
             Some(PATCH_VARY_HEADERS) => {
                 if let Some(headers) = argument(call, 1, "newheaders") {
                     let vary = vary_of_headers(headers);
@@ -379,14 +475,19 @@ impl Extractor<'_> {
 
     /// `request.user`, `self.request.session`, ...: the first such read in a function.
     pub(super) fn inspect_per_user_read(&mut self, attribute: &ast::ExprAttribute, env: &Env<'_>) {
-        if !is_per_user_attribute(attribute.attr.as_str()) || !is_request(&attribute.value, env) {
+        if !is_request(&attribute.value, env) {
+            return;
+        }
+        let name = attribute.attr.as_str();
+        if WRITE_ATTRIBUTES.contains(&name) {
+            self.view_body_mut(|body| body.handles_writes = true);
+            return;
+        }
+        if !PER_USER_ATTRIBUTES.contains(&name) {
             return;
         }
         if self.view_body().is_some_and(|body| body.per_user.is_none()) {
-            let evidence = Evidence {
-                text: self.locator.snippet(attribute),
-                line: self.locator.span(attribute).line,
-            };
+            let evidence = self.evidence(attribute);
             self.view_body_mut(|body| body.per_user = Some(evidence));
         }
     }
@@ -407,13 +508,86 @@ impl Extractor<'_> {
         };
         let mut wrappers = Vec::new();
         let target = self.peel_wrappers(view, env, &mut wrappers, 0);
-        if wrappers.iter().any(|w| w.kind == WrapperKind::CachePage) {
-            self.facts.cached_routes.push(CachedRoute {
-                wrappers,
-                target,
-                text: self.locator.snippet(view),
-                span: self.locator.span(call),
-            });
+        if matches!(target, RouteTarget::Unknown) && wrappers.is_empty() {
+            return;
+        }
+        self.facts.routes.push(Route {
+            wrappers,
+            target,
+            text: self.locator.snippet(view),
+            span: self.locator.span(call),
+        });
+    }
+
+    /// A query in a function's body: the first one, and the ones worth caching.
+    pub(super) fn inspect_query(
+        &mut self,
+        call: &ast::ExprCall,
+        qualified: Option<&str>,
+        env: &Env<'_>,
+    ) {
+        let Some(body) = self.view_body() else { return };
+        let has_query = body.query.is_some();
+        if qualified.is_some_and(|q| SHORTCUT_QUERIES.contains(&q)) {
+            if !has_query {
+                let evidence = self.evidence(call);
+                self.view_body_mut(|body| body.query = Some(evidence));
+            }
+            return;
+        }
+        let Expr::Attribute(method) = call.func.as_ref() else {
+            return;
+        };
+        let name = method.attr.as_str();
+        if !QUERY_METHODS.contains(&name) {
+            return;
+        }
+        let reason = if self.in_loop() && EVALUATING_METHODS.contains(&name) {
+            Some("a query inside a loop")
+        } else {
+            match name {
+                "aggregate" => Some("an aggregate"),
+                "count" => Some("a count"),
+                "distinct" => Some("a `distinct()` query"),
+                "annotate" if has_aggregate(call, env) => Some("an aggregating `annotate()`"),
+                _ => None,
+            }
+        };
+        if (reason.is_none() && has_query) || !self.eval(&method.value, env, 0).is_query() {
+            return;
+        }
+        let evidence = self.evidence(call);
+        let found = reason.map(|reason| QueryUse {
+            text: evidence.text.clone(),
+            span: self.locator.span(call),
+            reason,
+        });
+        self.view_body_mut(|body| {
+            if body.query.is_none() {
+                body.query = Some(evidence);
+            }
+            body.expensive_queries.extend(found);
+        });
+    }
+
+    fn evidence(&self, node: &impl ruff_text_size::Ranged) -> Evidence {
+        Evidence {
+            text: self.locator.snippet(node),
+            line: self.locator.span(node).line,
+        }
+    }
+
+    /// `MIDDLEWARE = [..., "django.middleware.cache.UpdateCacheMiddleware", ...]`.
+    pub(super) fn record_middleware(&mut self, targets: &[Expr], value: &Expr) {
+        let is_setting = targets.iter().any(|t| {
+            matches!(t, Expr::Name(n) if matches!(n.id.as_str(), "MIDDLEWARE" | "MIDDLEWARE_CLASSES"))
+        });
+        if is_setting
+            && headers_literals(value)
+                .iter()
+                .any(|m| m == "django.middleware.cache.UpdateCacheMiddleware")
+        {
+            self.facts.site_wide_cache = true;
         }
     }
 
@@ -531,6 +705,15 @@ fn wrapper_kind(decorator: &Expr, env: &Env<'_>) -> Option<WrapperKind> {
                 .collect(),
         )),
         (API_VIEW, _) => WrapperKind::ApiView,
+        (REQUIRE_HTTP_METHODS, Some(call)) => {
+            let methods = headers_literals(call.arguments.args.first()?);
+            let safe = !methods.is_empty()
+                && methods
+                    .iter()
+                    .all(|m| m.eq_ignore_ascii_case("GET") || m.eq_ignore_ascii_case("HEAD"));
+            return safe.then_some(WrapperKind::SafeMethodsOnly);
+        }
+        (name, Some(_)) if CONDITIONAL.contains(&name) => WrapperKind::Conditional,
         _ => {
             return bare_wrapper_kind(func, env).filter(|_| call.is_none() || is_auth_check(&name))
         }
@@ -547,6 +730,7 @@ fn bare_wrapper_kind(func: &Expr, env: &Env<'_>) -> Option<WrapperKind> {
         }),
         NEVER_CACHE => WrapperKind::NeverCache,
         CSRF_PROTECT => WrapperKind::CsrfProtect,
+        name if SAFE_METHODS_ONLY.contains(&name) => WrapperKind::SafeMethodsOnly,
         name if is_auth_check(name) => WrapperKind::AuthCheck,
         _ => return None,
     })
@@ -599,6 +783,31 @@ fn vary_on(headers: Vec<String>) -> VaryOn {
             .iter()
             .any(|h| h.eq_ignore_ascii_case("authorization")),
     }
+}
+
+/// String literals of a list, tuple or single string.
+fn headers_literals(expr: &Expr) -> Vec<String> {
+    let elements: &[Expr] = match expr {
+        Expr::List(list) => &list.elts,
+        Expr::Tuple(tuple) => &tuple.elts,
+        other => std::slice::from_ref(other),
+    };
+    elements.iter().filter_map(string_literal).collect()
+}
+
+/// `annotate(n=Count("comments"))`: an argument built from a `django.db.models` aggregate.
+fn has_aggregate(call: &ast::ExprCall, env: &Env<'_>) -> bool {
+    call.arguments
+        .args
+        .iter()
+        .chain(call.arguments.keywords.iter().map(|k| &k.value))
+        .any(|arg| match arg {
+            Expr::Call(inner) => qualified_name(&inner.func, env).is_some_and(|q| {
+                q.starts_with("django.db.models")
+                    && AGGREGATES.contains(&q.rsplit('.').next().unwrap_or_default())
+            }),
+            _ => false,
+        })
 }
 
 /// `request` (a view's request parameter) or `self.request`.

@@ -19,6 +19,10 @@ mod ca303_invalidated_key_never_set;
 mod ca401_template_fragment_per_user;
 mod ca402_template_fragment_loop_without_vary;
 mod ca403_template_fragment_csrf_token;
+mod ca501_cacheable_query;
+mod ca502_view_without_cache;
+mod ca503_cache_call_in_loop;
+mod ca601_sync_cache_call_in_async;
 
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::django_version::TargetVersion;
@@ -80,6 +84,10 @@ pub const RULES: &[Rule] = &[
     ca401_template_fragment_per_user::RULE,
     ca402_template_fragment_loop_without_vary::RULE,
     ca403_template_fragment_csrf_token::RULE,
+    ca501_cacheable_query::RULE,
+    ca502_view_without_cache::RULE,
+    ca503_cache_call_in_loop::RULE,
+    ca601_sync_cache_call_in_async::RULE,
 ];
 
 /// A file that could not be read or parsed. Not a rule over the index: the pipeline
