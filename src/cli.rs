@@ -215,17 +215,18 @@ fn print_report(
 fn print_timings(analysis: &Analysis, report: Duration) {
     let t = &analysis.timings;
     let seconds = |d: Duration| d.as_secs_f64();
-    let cpu = t.discover + t.read + t.parse + t.facts + t.index + t.rules + report;
+    let cpu = t.discover + t.read + t.parse + t.facts + t.templates + t.index + t.rules + report;
     let outside = cpu.saturating_sub(t.parse);
     eprintln!(
         "timings: discover {:.3}s, read {:.3}s cpu, parse {:.3}s cpu, facts {:.3}s cpu \
-         (per-file phase {:.3}s wall), index {:.3}s, rules {:.3}s, report {:.3}s; \
+         (per-file phase {:.3}s wall), templates {:.3}s, index {:.3}s, rules {:.3}s, report {:.3}s; \
          total {:.3}s wall; outside parsing {:.1}% of {:.3}s cpu",
         seconds(t.discover),
         seconds(t.read),
         seconds(t.parse),
         seconds(t.facts),
         seconds(t.per_file_wall),
+        seconds(t.templates),
         seconds(t.index),
         seconds(t.rules),
         seconds(report),

@@ -54,6 +54,8 @@ pub struct Timings {
     pub facts: Duration,
     /// Wall time of the parallel read, parse and facts phase.
     pub per_file_wall: Duration,
+    /// Wall time of reading and tokenizing the templates.
+    pub templates: Duration,
     pub index: Duration,
     pub rules: Duration,
 }
@@ -108,8 +110,10 @@ pub fn run(options: &Options) -> Result<Analysis> {
         }
     }
     let files_analyzed = entries.len();
-    let indexing = Instant::now();
+    let reading_templates = Instant::now();
     let templates = TemplateIndex::build(&discovery.templates);
+    timings.templates = reading_templates.elapsed();
+    let indexing = Instant::now();
     let django = match options.django_version {
         Some(version) => TargetVersion {
             version,

@@ -233,6 +233,9 @@ impl ViewMap {
         }
         for (qualified, (path, class)) in &project.classes {
             // Caching a class inherits is reported where the base class applies it.
+            if !project.introduces_cache(qualified, class) {
+                continue;
+            }
             for stack in project
                 .class_stacks(qualified, class, None)
                 .into_iter()
@@ -399,6 +402,18 @@ impl<'a> Project<'a> {
             }
         }
         project
+    }
+
+    /// Whether the class applies `cache_page` itself: on the class or on its own methods.
+    fn introduces_cache(&self, qualified: &str, class: &ClassFact) -> bool {
+        let is_cache = |w: &Wrapper| w.kind == WrapperKind::CachePage;
+        class.view.method_decorators.iter().any(|(_, w)| is_cache(w))
+            || self
+                .methods
+                .get(qualified)
+                .into_iter()
+                .flatten()
+                .any(|(_, method)| method.decorators.iter().any(is_cache))
     }
 
     /// A function view: its decorators; under `api_view`, DRF's checks run below it.
