@@ -407,7 +407,11 @@ impl<'a> Project<'a> {
     /// Whether the class applies `cache_page` itself: on the class or on its own methods.
     fn introduces_cache(&self, qualified: &str, class: &ClassFact) -> bool {
         let is_cache = |w: &Wrapper| w.kind == WrapperKind::CachePage;
-        class.view.method_decorators.iter().any(|(_, w)| is_cache(w))
+        class
+            .view
+            .method_decorators
+            .iter()
+            .any(|(_, w)| is_cache(w))
             || self
                 .methods
                 .get(qualified)
@@ -860,7 +864,15 @@ fn caches_response(wrapper: &Wrapper) -> bool {
             | WrapperKind::Conditional
             | WrapperKind::ApiView
             | WrapperKind::AuthCheck
+            | WrapperKind::UnsafeMethods
     )
+}
+
+/// Test URLconfs route views for tests, not for visitors.
+fn is_test_module(path: &str) -> bool {
+    path.split('/').any(|part| {
+        part == "tests" || part == "test" || part.starts_with("test_") || part == "tests.py"
+    })
 }
 
 /// Generic views and mixins that answer more than GET.
@@ -881,12 +893,14 @@ impl<'a> Project<'a> {
     /// per-user state (templates included, and all of them found), and no cache, caching
     /// headers or auth check anywhere on the way.
     fn uncached_views(&self, index: &ProjectIndex) -> Vec<UncachedView> {
-        if index.files.iter().any(|file| file.facts.site_wide_cache) {
+        let site_wide =
+            |facts: &crate::facts::FileFacts| facts.site_wide_cache || facts.site_requires_login;
+        if index.files.iter().any(|file| site_wide(&file.facts)) {
             return Vec::new();
         }
         let mut found: Vec<UncachedView> = Vec::new();
         for (route_path, route) in &self.routes {
-            if route.wrappers.iter().any(caches_response) {
+            if route.wrappers.iter().any(caches_response) || is_test_module(route_path) {
                 continue;
             }
             let Some((name, path, span, stack)) = self.route_stack(route) else {
@@ -982,8 +996,14 @@ impl<'a> Project<'a> {
                 }
             }
         }
+        // A response built from the query string is cached once per distinct URL: too few
+        // hits to suggest it.
         let body_caches = functions.iter().any(|(_, f)| {
-            f.body.uses_cache || f.body.sets_caching_headers || f.body.cache_control.is_some()
+            f.body.uses_cache
+                || f.body.sets_caching_headers
+                || f.body.cache_control.is_some()
+                || f.body.reads_query_string
+                || f.body.serves_file
         });
         let unknown_template = stack
             .bodies
@@ -1040,19 +1060,51 @@ impl<'a> Project<'a> {
     fn runs_in(&self, function: &ViewFunction, uncached_views: &[UncachedView]) -> Option<String> {
         let qualified = function.qualified_name.as_str();
         let class = parent(qualified);
-        let route = self.routes.iter().find(|(_, route)| match &route.target {
-            RouteTarget::Function(target) => target == qualified,
-            RouteTarget::Class { qualified_name, .. } => qualified_name == class,
-            RouteTarget::Unknown => false,
+        let route = self.routes.iter().find(|(path, route)| {
+            !is_test_module(path)
+                && match &route.target {
+                    RouteTarget::Function(target) => target == qualified,
+                    RouteTarget::Class { qualified_name, .. } => qualified_name == class,
+                    RouteTarget::Unknown => false,
+                }
         });
         if let Some((_, route)) = route {
+            if route.wrappers.iter().any(caches_response) {
+                return None;
+            }
             let view = match &route.target {
-                RouteTarget::Class { qualified_name, .. } => short_name(qualified_name),
-                _ => short_name(qualified),
+                RouteTarget::Class {
+                    qualified_name,
+                    template_name,
+                } => {
+                    let (_, class_fact) = self.classes.get(qualified_name.as_str())?;
+                    let stack = self
+                        .class_stacks(qualified_name, class_fact, template_name.as_deref())
+                        .into_iter()
+                        .next()?;
+                    // Only what a GET runs, in a view that checks no auth and is not DRF.
+                    let on_get_path = stack.bodies.iter().any(|(_, f)| std::ptr::eq(*f, function));
+                    if !on_get_path
+                        || stack.drf.is_some()
+                        || stack.layers.iter().any(caches_response)
+                    {
+                        return None;
+                    }
+                    short_name(qualified_name)
+                }
+                _ => {
+                    let safe_only = function
+                        .decorators
+                        .iter()
+                        .any(|w| w.kind == WrapperKind::SafeMethodsOnly);
+                    if function.body.handles_writes && !safe_only {
+                        return None;
+                    }
+                    short_name(qualified)
+                }
             };
             let suggested_whole = uncached_views.iter().any(|v| v.name == view);
-            let cached = route.wrappers.iter().any(caches_response) || self.class_caches(class);
-            return (!cached && !suggested_whole).then(|| format!("view `{view}`"));
+            return (!suggested_whole).then(|| format!("view `{view}`"));
         }
         if qualified.contains(".context_processors.") {
             Some(format!("context processor `{}`", short_name(qualified)))
@@ -1061,23 +1113,6 @@ impl<'a> Project<'a> {
         } else {
             None
         }
-    }
-
-    /// Whether a class caches or checks auth on any of its methods.
-    fn class_caches(&self, class: &str) -> bool {
-        let Some((_, fact)) = self.classes.get(class) else {
-            return false;
-        };
-        fact.view
-            .method_decorators
-            .iter()
-            .any(|(_, w)| caches_response(w))
-            || self
-                .methods
-                .get(class)
-                .into_iter()
-                .flatten()
-                .any(|(_, m)| m.decorators.iter().any(caches_response) || m.body.uses_cache)
     }
 }
 

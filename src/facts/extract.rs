@@ -933,8 +933,8 @@ fn root_name(expr: &Expr) -> Option<&str> {
 
 /// A `request` parameter is an `HttpRequest` unless annotated with another type.
 fn is_request_annotation(annotation: Option<&Expr>) -> bool {
-    const REQUEST_TYPES: &[&str] = &["HttpRequest", "WSGIRequest", "ASGIRequest", "Request"];
-    annotation.is_none_or(|a| last_segment(a).is_some_and(|name| REQUEST_TYPES.contains(&name)))
+    // `HttpRequest`, `WSGIRequest`, DRF's `Request`, projects' `AuthenticatedHttpRequest`.
+    annotation.is_none_or(|a| last_segment(a).is_some_and(|name| name.ends_with("Request")))
 }
 
 /// The names a function body binds (not counting nested functions' and classes' own

@@ -41,6 +41,8 @@ pub struct FileFacts {
     pub routes: Vec<Route>,
     /// `MIDDLEWARE` in a settings file enables the site-wide cache.
     pub site_wide_cache: bool,
+    /// `MIDDLEWARE` in a settings file requires login for every view (Django 5.1+).
+    pub site_requires_login: bool,
     /// `REST_FRAMEWORK` defaults, in a settings file.
     pub rest_framework: Option<RestFrameworkSettings>,
 }

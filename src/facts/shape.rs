@@ -140,8 +140,12 @@ impl Shape {
     /// A model manager or a QuerySet (on some path): calling a query method on it runs
     /// or builds a database query.
     pub fn is_query(&self) -> bool {
+        // An attribute is a manager only if the project declares it; unknown here.
+        let known = |origin: &ManagerOrigin| {
+            !matches!(origin, ManagerOrigin::Model(ModelRef::Attribute(_)))
+        };
         match self {
-            Shape::Manager(_) | Shape::QuerySet { .. } => true,
+            Shape::Manager(origin) | Shape::QuerySet { origin, .. } => known(origin),
             Shape::OneOf(items) => items.iter().any(Shape::is_query),
             _ => false,
         }

@@ -34,6 +34,8 @@ pub enum WrapperKind {
     SafeMethodsOnly,
     /// `condition`, `etag`, `last_modified`: conditional responses, HTTP caching.
     Conditional,
+    /// `require_POST`, `require_http_methods(["POST", ...])`: answers more than GET.
+    UnsafeMethods,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -115,6 +117,10 @@ pub struct ViewBody {
     pub handles_writes: bool,
     /// Sets caching headers in its body (`patch_response_headers`, ...).
     pub sets_caching_headers: bool,
+    /// Reads `request.GET`: its response depends on the query string.
+    pub reads_query_string: bool,
+    /// Streams a file (`FileResponse`, `StreamingHttpResponse`): not a page to cache.
+    pub serves_file: bool,
 }
 
 /// A query worth caching.
@@ -122,6 +128,8 @@ pub struct ViewBody {
 pub struct QueryUse {
     pub text: String,
     pub span: super::span::Span,
+    /// Its source range: a query inside a reported chain is the same query.
+    pub range: ruff_text_size::TextRange,
     /// What makes it expensive, e.g. "an aggregate" or "a query inside a loop".
     pub reason: &'static str,
 }
@@ -139,6 +147,8 @@ impl ViewBody {
             && !self.uses_cache
             && !self.handles_writes
             && !self.sets_caching_headers
+            && !self.reads_query_string
+            && !self.serves_file
     }
 }
 
@@ -240,6 +250,11 @@ const CONDITIONAL: &[&str] = &[
     "django.views.decorators.http.etag",
     "django.views.decorators.http.last_modified",
 ];
+const FILE_RESPONSES: &[&str] = &[
+    "django.http.FileResponse",
+    "django.http.StreamingHttpResponse",
+    "django.views.static.serve",
+];
 const SHORTCUT_QUERIES: &[&str] = &[
     "django.shortcuts.get_object_or_404",
     "django.shortcuts.get_list_or_404",
@@ -248,6 +263,7 @@ const SHORTCUT_QUERIES: &[&str] = &[
 const PER_USER_ATTRIBUTES: &[&str] = &["user", "session", "COOKIES", "auth"];
 /// Request attributes only a view that handles more than GET reads.
 const WRITE_ATTRIBUTES: &[&str] = &["method", "POST", "FILES", "body", "data"];
+const QUERY_STRING: &str = "GET";
 /// QuerySet methods that build or run a query.
 const QUERY_METHODS: &[&str] = &[
     "get",
@@ -287,7 +303,7 @@ const AGGREGATES: &[&str] = &["Count", "Sum", "Avg", "Max", "Min", "StdDev", "Va
 
 /// Request attributes the view facts read: per-user state and write handling.
 pub(super) fn is_request_attribute(name: &str) -> bool {
-    PER_USER_ATTRIBUTES.contains(&name) || WRITE_ATTRIBUTES.contains(&name)
+    PER_USER_ATTRIBUTES.contains(&name) || WRITE_ATTRIBUTES.contains(&name) || name == QUERY_STRING
 }
 
 /// `@method_decorator(...)`, with the method it names (`name=`), if any.
@@ -446,6 +462,10 @@ impl Extractor<'_> {
                 });
                 return;
             }
+            Some(name) if FILE_RESPONSES.contains(&name) => {
+                self.view_body_mut(|body| body.serves_file = true);
+                return;
+            }
             Some(name) if CACHING_HEADERS.contains(&name) => {
                 self.view_body_mut(|body| body.sets_caching_headers = true);
                 return;
@@ -481,6 +501,10 @@ impl Extractor<'_> {
         let name = attribute.attr.as_str();
         if WRITE_ATTRIBUTES.contains(&name) {
             self.view_body_mut(|body| body.handles_writes = true);
+            return;
+        }
+        if name == QUERY_STRING {
+            self.view_body_mut(|body| body.reads_query_string = true);
             return;
         }
         if !PER_USER_ATTRIBUTES.contains(&name) {
@@ -553,13 +577,22 @@ impl Extractor<'_> {
                 _ => None,
             }
         };
-        if (reason.is_none() && has_query) || !self.eval(&method.value, env, 0).is_query() {
+        let range = ruff_text_size::Ranged::range(call);
+        let in_reported_chain = body
+            .expensive_queries
+            .iter()
+            .any(|found| found.range.contains_range(range));
+        if (reason.is_none() && has_query)
+            || in_reported_chain
+            || !self.eval(&method.value, env, 0).is_query()
+        {
             return;
         }
         let evidence = self.evidence(call);
         let found = reason.map(|reason| QueryUse {
             text: evidence.text.clone(),
             span: self.locator.span(call),
+            range,
             reason,
         });
         self.view_body_mut(|body| {
@@ -582,12 +615,19 @@ impl Extractor<'_> {
         let is_setting = targets.iter().any(|t| {
             matches!(t, Expr::Name(n) if matches!(n.id.as_str(), "MIDDLEWARE" | "MIDDLEWARE_CLASSES"))
         });
-        if is_setting
-            && headers_literals(value)
-                .iter()
-                .any(|m| m == "django.middleware.cache.UpdateCacheMiddleware")
-        {
-            self.facts.site_wide_cache = true;
+        if !is_setting {
+            return;
+        }
+        for middleware in headers_literals(value) {
+            match middleware.as_str() {
+                "django.middleware.cache.UpdateCacheMiddleware" => {
+                    self.facts.site_wide_cache = true
+                }
+                "django.contrib.auth.middleware.LoginRequiredMiddleware" => {
+                    self.facts.site_requires_login = true
+                }
+                _ => {}
+            }
         }
     }
 
@@ -711,7 +751,11 @@ fn wrapper_kind(decorator: &Expr, env: &Env<'_>) -> Option<WrapperKind> {
                 && methods
                     .iter()
                     .all(|m| m.eq_ignore_ascii_case("GET") || m.eq_ignore_ascii_case("HEAD"));
-            return safe.then_some(WrapperKind::SafeMethodsOnly);
+            return Some(if safe {
+                WrapperKind::SafeMethodsOnly
+            } else {
+                WrapperKind::UnsafeMethods
+            });
         }
         (name, Some(_)) if CONDITIONAL.contains(&name) => WrapperKind::Conditional,
         _ => {
@@ -731,6 +775,7 @@ fn bare_wrapper_kind(func: &Expr, env: &Env<'_>) -> Option<WrapperKind> {
         NEVER_CACHE => WrapperKind::NeverCache,
         CSRF_PROTECT => WrapperKind::CsrfProtect,
         name if SAFE_METHODS_ONLY.contains(&name) => WrapperKind::SafeMethodsOnly,
+        "django.views.decorators.http.require_POST" => WrapperKind::UnsafeMethods,
         name if is_auth_check(name) => WrapperKind::AuthCheck,
         _ => return None,
     })
