@@ -51,6 +51,9 @@ pub struct Discovery {
     pub app_dirs: Vec<String>,
     /// Template files: those under a `templates` directory with a template extension.
     pub templates: Vec<TemplateFile>,
+    /// Files with a template extension outside `templates` directories: templates only
+    /// if a `TEMPLATES` setting names a directory holding them.
+    pub other_templates: Vec<SourcePath>,
 }
 
 /// Walks `paths` (files or directories) without following symlinks; only regular `.py`
@@ -129,6 +132,29 @@ fn is_skipped_name(path: &Path) -> bool {
 }
 
 impl Discovery {
+    /// Adds the files under `TEMPLATES[...]["DIRS"]` directories (relative to the root)
+    /// that are not under a `templates` directory already, named relative to their
+    /// directory.
+    pub fn add_template_dirs(&mut self, dirs: &[String]) {
+        for file in std::mem::take(&mut self.other_templates) {
+            let name = dirs.iter().find_map(|dir| {
+                file.relative
+                    .strip_prefix(dir.as_str())
+                    .and_then(|rest| rest.strip_prefix('/'))
+            });
+            match name {
+                Some(name) => self.templates.push(TemplateFile {
+                    name: name.to_string(),
+                    relative: file.relative.clone(),
+                    absolute: file.absolute.clone(),
+                }),
+                None => self.other_templates.push(file),
+            }
+        }
+        self.templates
+            .sort_by(|a, b| (&a.relative, &a.absolute).cmp(&(&b.relative, &b.absolute)));
+    }
+
     /// Keeps regular `.py` files and templates: symlinks, FIFOs, sockets and devices are
     /// never opened.
     fn add_file(&mut self, root: &Path, path: PathBuf, file_type: fs::FileType) {
@@ -145,12 +171,16 @@ impl Discovery {
             });
         } else if TEMPLATE_EXTENSIONS.iter().any(|t| extension == *t) {
             let relative = relative(root, &path);
-            if let Some(name) = template_name(&relative) {
-                self.templates.push(TemplateFile {
+            match template_name(&relative) {
+                Some(name) => self.templates.push(TemplateFile {
                     name: name.to_string(),
                     relative,
                     absolute: path,
-                });
+                }),
+                None => self.other_templates.push(SourcePath {
+                    relative,
+                    absolute: path,
+                }),
             }
         }
     }

@@ -73,7 +73,7 @@ pub fn run(options: &Options) -> Result<Analysis> {
     let started = Instant::now();
     let paths = absolute_paths(&options.paths)?;
     let root = common_root(&paths);
-    let discovery = discover(&root, &paths);
+    let mut discovery = discover(&root, &paths);
     let app_dirs = resolve_apps(&options.apps, &discovery)?;
     let mut timings = Timings {
         discover: started.elapsed(),
@@ -110,6 +110,17 @@ pub fn run(options: &Options) -> Result<Analysis> {
         }
     }
     let files_analyzed = entries.len();
+    let template_dirs: Vec<String> = entries
+        .iter()
+        .flat_map(|entry| {
+            entry
+                .facts
+                .template_dirs
+                .iter()
+                .filter_map(|dir| dir.resolve(&entry.path))
+        })
+        .collect();
+    discovery.add_template_dirs(&template_dirs);
     let reading_templates = Instant::now();
     let templates = TemplateIndex::build(&discovery.templates);
     timings.templates = reading_templates.elapsed();

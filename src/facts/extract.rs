@@ -8,6 +8,7 @@ use ruff_text_size::TextSize;
 
 use super::eval::{constant, key_template, last_segment, model_ref, qualified_name};
 use super::keys::KeyTemplate;
+use super::paths::{relative_path, template_dirs, RelativePath};
 use super::scope::{Binding, Env, ProjectPackages};
 use super::settings::cache_settings;
 use super::shape::{ModelRef, Shape, Unpicklable};
@@ -33,6 +34,7 @@ pub fn extract(
         activities: Vec::new(),
         classes: Vec::new(),
         call_site: CallSite::default(),
+        module_paths: Vec::new(),
     };
     let mut env = Env::module(packages);
     let mut frame = Frame::new(ScopeKind::Module, module_name.to_string());
@@ -147,6 +149,8 @@ pub(super) struct Extractor<'src> {
     classes: Vec<(String, bool)>,
     /// Where the call being inspected sits inside its expression.
     pub(super) call_site: CallSite,
+    /// Module-level names bound to paths built from `__file__` (`BASE_DIR`).
+    module_paths: Vec<(String, RelativePath)>,
 }
 
 /// A call's place in its expression: in a lambda (which runs wherever it is called), and
@@ -330,6 +334,7 @@ impl Extractor<'_> {
                     self.record_settings(&assign.targets, &assign.value, env);
                     self.record_rest_framework(&assign.targets, &assign.value, env);
                     self.record_middleware(&assign.targets, &assign.value);
+                    self.record_paths(&assign.targets, &assign.value, env);
                     self.record_key_constant(&assign.targets, &assign.value, env, frame);
                 }
                 let binding = self.value_binding(&assign.value, env);
@@ -757,6 +762,17 @@ impl Extractor<'_> {
             }
         }
         Binding::value(self.eval(value, env, 0))
+    }
+
+    /// `BASE_DIR = Path(__file__)...` and `TEMPLATES = [{"DIRS": [...]}]`.
+    fn record_paths(&mut self, targets: &[Expr], value: &Expr, env: &Env<'_>) {
+        let [Expr::Name(name)] = targets else { return };
+        if name.id.as_str() == "TEMPLATES" {
+            let dirs = template_dirs(value, env, &self.module_paths);
+            self.facts.template_dirs.extend(dirs);
+        } else if let Some(path) = relative_path(value, env, &self.module_paths) {
+            self.module_paths.push((name.id.to_string(), path));
+        }
     }
 
     fn record_settings(&mut self, targets: &[Expr], value: &Expr, env: &Env<'_>) {

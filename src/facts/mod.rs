@@ -5,6 +5,7 @@ mod calls;
 mod eval;
 mod extract;
 pub mod keys;
+pub mod paths;
 mod scope;
 pub mod settings;
 pub mod shape;
@@ -43,6 +44,8 @@ pub struct FileFacts {
     pub site_wide_cache: bool,
     /// `MIDDLEWARE` in a settings file requires login for every view (Django 5.1+).
     pub site_requires_login: bool,
+    /// `TEMPLATES[...]["DIRS"]` in a settings file, relative to the file.
+    pub template_dirs: Vec<paths::RelativePath>,
     /// `REST_FRAMEWORK` defaults, in a settings file.
     pub rest_framework: Option<RestFrameworkSettings>,
 }
