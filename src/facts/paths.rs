@@ -8,17 +8,22 @@ use super::eval::{qualified_name, string_literal};
 use super::scope::Env;
 
 /// A path relative to the settings file: `up` directories above it (1 is its own
-/// directory), then `parts` below.
+/// directory), then `parts` below; or, for a relative string literal (resolved from the
+/// directory `manage.py` runs in), relative to the analysed root.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RelativePath {
     pub up: usize,
     pub parts: Vec<String>,
+    pub from_root: bool,
 }
 
 impl RelativePath {
     /// The path relative to the analysed root, given the settings file's relative path;
     /// `None` when it climbs above the root.
     pub fn resolve(&self, settings_file: &str) -> Option<String> {
+        if self.from_root {
+            return Some(self.parts.join("/"));
+        }
         let mut parts: Vec<&str> = settings_file.split('/').collect();
         for _ in 0..self.up {
             parts.pop()?;
@@ -47,6 +52,7 @@ pub fn relative_path(
         Expr::Name(name) if name.id.as_str() == "__file__" => Some(RelativePath {
             up: 0,
             parts: Vec::new(),
+            from_root: false,
         }),
         Expr::Name(name) => known
             .iter()
@@ -87,6 +93,22 @@ pub fn relative_path(
     }
 }
 
+/// `"templates"` or `"frontend/pages"`; absolute paths cannot be found in the tree.
+fn relative_literal(text: &str) -> Option<RelativePath> {
+    if text.starts_with('/') || text.contains("..") || text.is_empty() {
+        return None;
+    }
+    Some(RelativePath {
+        up: 0,
+        parts: text
+            .split('/')
+            .filter(|part| !part.is_empty() && *part != ".")
+            .map(str::to_string)
+            .collect(),
+        from_root: true,
+    })
+}
+
 /// One directory up: drops a part, or climbs above the file.
 fn up_one(mut path: RelativePath) -> RelativePath {
     if path.parts.pop().is_none() {
@@ -116,11 +138,10 @@ pub fn template_dirs(
             let (true, Expr::List(list)) = (is_dirs, &item.value) else {
                 continue;
             };
-            dirs.extend(
-                list.elts
-                    .iter()
-                    .filter_map(|dir| relative_path(dir, env, known)),
-            );
+            dirs.extend(list.elts.iter().filter_map(|dir| match dir {
+                Expr::StringLiteral(literal) => relative_literal(literal.value.to_str()),
+                other => relative_path(other, env, known),
+            }));
         }
     }
     dirs
