@@ -657,20 +657,23 @@ impl<'a> Project<'a> {
         mro
     }
 
-    /// A project class by dotted name; a bare name (an unresolved import) by its name
-    /// when only one project class has it.
+    /// A project class by dotted name. Otherwise by its last segment when only one
+    /// project class has that name and, for a dotted name, it is in the same top-level
+    /// package (a re-export through a package's `__init__`), never a class of Django's.
     fn class(&self, name: &str) -> Option<&'a ClassFact> {
         if let Some((_, class)) = self.classes.get(name) {
             return Some(class);
         }
-        if name.contains('.') {
+        let short = short_name(name);
+        let [candidate] = self.class_names.get(short)?.as_slice() else {
             return None;
-        }
-        match self.class_names.get(name) {
-            Some(candidates) if candidates.len() == 1 => {
-                self.classes.get(candidates[0]).map(|(_, class)| *class)
-            }
-            _ => None,
+        };
+        let package = |dotted: &str| dotted.split('.').next().unwrap_or(dotted).to_string();
+        let same_package = !name.contains('.') || package(name) == package(candidate);
+        if same_package {
+            self.classes.get(candidate).map(|(_, class)| *class)
+        } else {
+            None
         }
     }
 
