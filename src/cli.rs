@@ -58,9 +58,14 @@ struct ScopeArgs {
     #[arg(long, value_name = "VERSION", value_parser = django_version::parse_version_option)]
     django_version: Option<DjangoVersion>,
     /// The least severe finding that makes the exit status 1: `error`, `warning` (errors
-    /// and warnings fail) or `opportunity` (every finding fails).
-    #[arg(long, value_enum, value_name = "SEVERITY", default_value_t = FailOn::Warning)]
-    fail_on: FailOn,
+    /// and warnings fail) or `opportunity` (every finding fails) [default: the
+    /// configuration's `fail-on`, else warning]
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    fail_on: Option<FailOn>,
+    /// Read settings from this file instead of the nearest `pyproject.toml`
+    /// (`[tool.cache-analyzer]`), `cache-analyzer.toml` or `.cache-analyzer.toml`.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -71,6 +76,15 @@ enum FailOn {
 }
 
 impl FailOn {
+    /// The command line's level, else the configuration's, else `warning`.
+    fn resolve(given: Option<FailOn>, analysis: &Analysis) -> FailOn {
+        given.unwrap_or(match analysis.fail_on.as_deref() {
+            Some("error") => FailOn::Error,
+            Some("opportunity") => FailOn::Opportunity,
+            _ => FailOn::Warning,
+        })
+    }
+
     fn threshold(self) -> Severity {
         match self {
             FailOn::Error => Severity::Error,
@@ -94,6 +108,12 @@ struct OutputArgs {
     /// Print the time each phase took to standard error.
     #[arg(long)]
     timings: bool,
+    /// Print the number of findings per code instead of the findings.
+    #[arg(long)]
+    statistics: bool,
+    /// Also count the findings `# noqa` comments silenced.
+    #[arg(long)]
+    show_suppressed: bool,
 }
 
 #[derive(Args)]
@@ -172,13 +192,14 @@ fn analyze(scope: &ScopeArgs, family: Option<&str>) -> Result<Analysis> {
         apps: scope.apps.clone(),
         selection,
         django_version: scope.django_version,
+        config: scope.config.clone(),
     })
 }
 
 fn print_report(
     analysis: &Analysis,
     output: &OutputArgs,
-    fail_on: FailOn,
+    fail_on: Option<FailOn>,
     invalidation_map: bool,
 ) -> Result<ExitCode> {
     let reporting = Instant::now();
@@ -190,6 +211,8 @@ fn print_report(
             &TextOptions {
                 verbose: output.verbose,
                 invalidation_map,
+                statistics: output.statistics,
+                show_suppressed: output.show_suppressed,
             },
         ),
         Format::Json => write_json(&mut stdout, analysis),
@@ -203,11 +226,7 @@ fn print_report(
     if output.timings {
         print_timings(analysis, reporting.elapsed());
     }
-    let fail_on = if output.exit_zero {
-        None
-    } else {
-        Some(fail_on)
-    };
+    let fail_on = (!output.exit_zero).then(|| FailOn::resolve(fail_on, analysis));
     Ok(exit_status(analysis, fail_on))
 }
 
@@ -269,12 +288,17 @@ fn write_report_file(args: &ReportArgs) -> Result<ExitCode> {
             let options = TextOptions {
                 verbose: false,
                 invalidation_map: true,
+                statistics: false,
+                show_suppressed: false,
             };
             write_text(&mut plain, &analysis, &options)?;
         }
     }
     write_atomically(&args.output, &buffer)?;
-    Ok(exit_status(&analysis, Some(args.scope.fail_on)))
+    Ok(exit_status(
+        &analysis,
+        Some(FailOn::resolve(args.scope.fail_on, &analysis)),
+    ))
 }
 
 /// Writes to a temporary file beside `path`, then renames it over `path`.

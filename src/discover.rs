@@ -4,6 +4,8 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use ignore::gitignore::{Gitignore, GitignoreBuilder};
+
 /// Directories never analysed: VCS data, dependencies, build output, caches.
 const SKIPPED_DIRECTORIES: &[&str] = &[
     ".git",
@@ -59,7 +61,7 @@ pub struct Discovery {
 /// Walks `paths` (files or directories) without following symlinks; only regular `.py`
 /// files and templates are kept. Directory entries' types come from the listing itself, so the walk
 /// makes one system call per directory rather than one per file.
-pub fn discover(root: &Path, paths: &[PathBuf]) -> Discovery {
+pub fn discover(root: &Path, paths: &[PathBuf], exclusions: &mut Exclusions) -> Discovery {
     let mut discovery = Discovery::default();
     let mut directories: Vec<PathBuf> = Vec::new();
     for path in paths {
@@ -73,9 +75,10 @@ pub fn discover(root: &Path, paths: &[PathBuf]) -> Discovery {
     }
     let is_given = |dir: &PathBuf| paths.contains(dir);
     while let Some(dir) = directories.pop() {
-        if is_skipped_name(&dir) && !is_given(&dir) {
+        if !is_given(&dir) && exclusions.excludes(&dir, true) {
             continue;
         }
+        exclusions.enter(&dir);
         let entries = match fs::read_dir(&dir) {
             Ok(entries) => entries,
             Err(err) => {
@@ -105,7 +108,7 @@ pub fn discover(root: &Path, paths: &[PathBuf]) -> Discovery {
         for (path, file_type) in children {
             if file_type.is_dir() {
                 directories.push(path);
-            } else {
+            } else if !exclusions.excludes(&path, false) {
                 discovery.add_file(root, path, file_type);
             }
         }
@@ -125,10 +128,119 @@ pub fn discover(root: &Path, paths: &[PathBuf]) -> Discovery {
     discovery
 }
 
-fn is_skipped_name(path: &Path) -> bool {
-    path.file_name()
-        .and_then(|name| name.to_str())
-        .is_some_and(|name| SKIPPED_DIRECTORIES.contains(&name))
+/// `per-file-ignores`: codes ignored in the files a gitignore-style pattern matches.
+pub struct PerFileIgnores {
+    root: PathBuf,
+    entries: Vec<(Gitignore, Vec<String>)>,
+}
+
+impl PerFileIgnores {
+    pub fn new(root: &Path, entries: &[(String, Vec<String>)]) -> Result<PerFileIgnores, String> {
+        let mut compiled = Vec::new();
+        for (pattern, codes) in entries {
+            let mut builder = GitignoreBuilder::new(root);
+            builder
+                .add_line(None, pattern)
+                .map_err(|err| format!("invalid per-file-ignores pattern `{pattern}`: {err}"))?;
+            let matcher = builder.build().map_err(|err| err.to_string())?;
+            let codes = codes
+                .iter()
+                .map(|code| code.trim().to_ascii_uppercase())
+                .collect();
+            compiled.push((matcher, codes));
+        }
+        Ok(PerFileIgnores {
+            root: root.to_path_buf(),
+            entries: compiled,
+        })
+    }
+
+    /// Whether `code` is ignored in the file at `relative` (a path from the root).
+    pub fn ignores(&self, relative: &str, code: &str) -> bool {
+        let path = self.root.join(relative);
+        self.entries.iter().any(|(matcher, codes)| {
+            codes.iter().any(|prefix| code.starts_with(prefix.as_str()))
+                && matcher
+                    .matched_path_or_any_parents(&path, false)
+                    .is_ignore()
+        })
+    }
+}
+
+/// What discovery leaves out: the default directories (or the configuration's `exclude`
+/// patterns instead), `extend-exclude` patterns, and, unless `respect-gitignore` is off,
+/// what `.gitignore` and `.ignore` files in the tree (and `.git/info/exclude`) ignore.
+pub struct Exclusions {
+    /// `exclude` (when set) and `extend-exclude`, gitignore-style, from the root.
+    patterns: Gitignore,
+    default_directories: bool,
+    respect_gitignore: bool,
+    /// Ignore files found so far; each applies below its own directory.
+    ignore_files: Vec<Gitignore>,
+}
+
+impl Exclusions {
+    pub fn new(
+        root: &Path,
+        exclude: Option<&[String]>,
+        extend_exclude: &[String],
+        respect_gitignore: bool,
+    ) -> Result<Exclusions, String> {
+        let mut builder = GitignoreBuilder::new(root);
+        for pattern in exclude.into_iter().flatten().chain(extend_exclude) {
+            builder
+                .add_line(None, pattern)
+                .map_err(|err| format!("invalid exclude pattern `{pattern}`: {err}"))?;
+        }
+        let patterns = builder.build().map_err(|err| err.to_string())?;
+        let mut exclusions = Exclusions {
+            patterns,
+            default_directories: exclude.is_none(),
+            respect_gitignore,
+            ignore_files: Vec::new(),
+        };
+        if respect_gitignore {
+            exclusions.add_ignore_file(root, &root.join(".git").join("info").join("exclude"));
+        }
+        Ok(exclusions)
+    }
+
+    /// Reads the ignore files of a directory the walk enters.
+    fn enter(&mut self, dir: &Path) {
+        if self.respect_gitignore {
+            for name in [".gitignore", ".ignore"] {
+                self.add_ignore_file(dir, &dir.join(name));
+            }
+        }
+    }
+
+    fn add_ignore_file(&mut self, dir: &Path, file: &Path) {
+        if !file.is_file() {
+            return;
+        }
+        let mut builder = GitignoreBuilder::new(dir);
+        // A malformed line is skipped, as git skips it.
+        let _ = builder.add(file);
+        if let Ok(matcher) = builder.build() {
+            self.ignore_files.push(matcher);
+        }
+    }
+
+    fn excludes(&self, path: &Path, is_dir: bool) -> bool {
+        let default_skip = self.default_directories
+            && is_dir
+            && path
+                .file_name()
+                .and_then(|name| name.to_str())
+                .is_some_and(|name| SKIPPED_DIRECTORIES.contains(&name));
+        default_skip
+            || self.patterns.matched(path, is_dir).is_ignore()
+            || self
+                .ignore_files
+                .iter()
+                .filter(|matcher| path.starts_with(matcher.path()))
+                .any(|matcher| matcher.matched(path, is_dir).is_ignore())
+    }
 }
 
 impl Discovery {

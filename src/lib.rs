@@ -1,4 +1,5 @@
 pub mod cli;
+pub mod config;
 pub mod diagnostic;
 pub mod discover;
 pub mod django_version;
@@ -10,5 +11,6 @@ pub mod report;
 pub mod rules;
 pub mod selection;
 pub mod source;
+pub mod suppression;
 pub mod templates;
 pub mod views;

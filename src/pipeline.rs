@@ -8,8 +8,9 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 use rayon::prelude::*;
 
+use crate::config::Config;
 use crate::diagnostic::Diagnostic;
-use crate::discover::{common_root, discover, Discovery};
+use crate::discover::{common_root, discover, Discovery, Exclusions, PerFileIgnores};
 use crate::django_version::{self, DjangoVersion, TargetVersion, VersionSource};
 use crate::facts::span::Span;
 use crate::facts::ProjectPackages;
@@ -18,6 +19,7 @@ use crate::invalidation::InvalidationMap;
 use crate::rules::{Rule, RuleContext, Violation, FILE_NOT_ANALYZED, RULES};
 use crate::selection::Selection;
 use crate::source::{analyze_file, FileOutcome, FileTimings};
+use crate::suppression;
 use crate::templates::TemplateIndex;
 use crate::views::ViewMap;
 
@@ -29,11 +31,17 @@ pub struct Options {
     pub paths: Vec<PathBuf>,
     pub apps: Vec<String>,
     pub selection: Selection,
-    /// `--django-version`: overrides what the project's requirements say.
+    /// `--django-version`: overrides the configuration and the project's requirements.
     pub django_version: Option<DjangoVersion>,
+    /// `--config`: the configuration file, instead of the nearest one.
+    pub config: Option<PathBuf>,
 }
 
 pub struct Analysis {
+    /// The configuration's `fail-on`, for when the command line gives none.
+    pub fail_on: Option<String>,
+    /// Findings a `# noqa` comment on their line silences.
+    pub suppressed: Vec<Diagnostic>,
     pub files_analyzed: usize,
     pub templates_analyzed: usize,
     /// The Django version the rules assumed, and where it came from.
@@ -73,7 +81,22 @@ pub fn run(options: &Options) -> Result<Analysis> {
     let started = Instant::now();
     let paths = absolute_paths(&options.paths)?;
     let root = common_root(&paths);
-    let mut discovery = discover(&root, &paths);
+    let config = Config::load(options.config.as_deref(), &root)?;
+    let selection = options.selection.clone().with_config(
+        config.select.as_deref(),
+        &config.extend_select,
+        &config.ignore,
+    )?;
+    let mut exclusions = Exclusions::new(
+        &root,
+        config.exclude.as_deref(),
+        &config.extend_exclude,
+        config.respect_gitignore,
+    )
+    .map_err(|problem| anyhow::anyhow!("{}: {problem}", config_name(&config)))?;
+    let per_file_ignores = PerFileIgnores::new(&root, &config.per_file_ignores)
+        .map_err(|problem| anyhow::anyhow!("{}: {problem}", config_name(&config)))?;
+    let mut discovery = discover(&root, &paths, &mut exclusions);
     let app_dirs = resolve_apps(&options.apps, &discovery)?;
     let mut timings = Timings {
         discover: started.elapsed(),
@@ -81,7 +104,7 @@ pub fn run(options: &Options) -> Result<Analysis> {
     };
 
     let parsing = Instant::now();
-    let (outcomes, file_timings) = parse_all(&discovery)?;
+    let (outcomes, file_timings) = parse_all(&discovery, &config.cache_objects)?;
     timings.per_file_wall = parsing.elapsed();
     for file in file_timings {
         timings.read += file.read;
@@ -125,12 +148,19 @@ pub fn run(options: &Options) -> Result<Analysis> {
     let templates = TemplateIndex::build(&discovery.templates);
     timings.templates = reading_templates.elapsed();
     let indexing = Instant::now();
-    let django = match options.django_version {
-        Some(version) => TargetVersion {
+    let django = match (options.django_version, config.django_version) {
+        (Some(version), _) => TargetVersion {
             version,
             source: VersionSource::CommandLine,
         },
-        None => django_version::detect(&root),
+        (None, Some(version)) => TargetVersion {
+            version,
+            source: VersionSource::File {
+                path: config_name(&config),
+                requirement: format!("django-version = \"{version}\""),
+            },
+        },
+        (None, None) => django_version::detect(&root),
     };
     for (path, facts) in templates.iter() {
         if let Some(malformed) = &facts.malformed {
@@ -159,7 +189,7 @@ pub fn run(options: &Options) -> Result<Analysis> {
 
     let rules: Vec<&Rule> = RULES
         .iter()
-        .filter(|rule| options.selection.includes(rule.code))
+        .filter(|rule| selection.includes(rule.code))
         .collect();
     let found: Vec<Vec<Diagnostic>> = rules
         .par_iter()
@@ -175,7 +205,11 @@ pub fn run(options: &Options) -> Result<Analysis> {
     timings.rules = checking.elapsed();
     let in_apps =
         |path: &str| app_dirs.is_empty() || app_dirs.iter().any(|dir| is_within(path, dir));
-    diagnostics.retain(|d| options.selection.includes_file_errors(d.code) && in_apps(&d.path));
+    diagnostics.retain(|d| {
+        selection.includes_file_errors(d.code)
+            && in_apps(&d.path)
+            && !per_file_ignores.ignores(&d.path, d.code)
+    });
     invalidation.retain(in_apps);
     diagnostics.sort_by(|a, b| {
         a.sort_key()
@@ -183,8 +217,13 @@ pub fn run(options: &Options) -> Result<Analysis> {
             .then(a.message.cmp(&b.message))
     });
     diagnostics.dedup_by(|a, b| a.sort_key() == b.sort_key() && a.message == b.message);
+    let (suppressed, diagnostics): (Vec<Diagnostic>, Vec<Diagnostic>) = diagnostics
+        .into_iter()
+        .partition(|d| d.code != FILE_NOT_ANALYZED.code && suppression::is_suppressed(d));
 
     Ok(Analysis {
+        fail_on: config.fail_on.clone(),
+        suppressed,
         files_analyzed,
         templates_analyzed: templates.len(),
         django,
@@ -233,9 +272,13 @@ fn normalize(path: &std::path::Path) -> PathBuf {
 
 /// Reads, parses and extracts facts from every file on a pool with large stacks; a panic
 /// while analysing one file becomes that file's `CA000`.
-fn parse_all(discovery: &Discovery) -> Result<(Vec<FileOutcome>, Vec<FileTimings>)> {
+fn parse_all(
+    discovery: &Discovery,
+    cache_objects: &[String],
+) -> Result<(Vec<FileOutcome>, Vec<FileTimings>)> {
     let packages =
-        ProjectPackages::from_relative_paths(discovery.files.iter().map(|f| f.relative.as_str()));
+        ProjectPackages::from_relative_paths(discovery.files.iter().map(|f| f.relative.as_str()))
+            .with_cache_objects(cache_objects.to_vec());
     let pool = rayon::ThreadPoolBuilder::new()
         .stack_size(WORKER_STACK_BYTES)
         .build()
@@ -309,4 +352,12 @@ fn is_within(path: &str, dir: &str) -> bool {
         || path
             .strip_prefix(dir)
             .is_some_and(|rest| rest.starts_with('/'))
+}
+
+/// The configuration file as messages name it.
+fn config_name(config: &Config) -> String {
+    config.source.as_ref().map_or_else(
+        || "configuration".to_string(),
+        |path| path.display().to_string(),
+    )
 }

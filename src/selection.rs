@@ -21,6 +21,32 @@ impl Selection {
         })
     }
 
+    /// Adds the configuration file's codes: its `select` unless the command line gave
+    /// one, `extend-select` on top, and its `ignore` as well as the command line's.
+    pub fn with_config(
+        mut self,
+        select: Option<&[String]>,
+        extend_select: &[String],
+        ignore: &[String],
+    ) -> Result<Self> {
+        let checked = |codes: &[String]| {
+            codes
+                .iter()
+                .map(|c| validate(c))
+                .collect::<Result<Vec<_>>>()
+        };
+        if self.select.is_empty() {
+            if let Some(select) = select {
+                self.select = checked(select)?;
+            }
+        }
+        if !self.select.is_empty() {
+            self.select.extend(checked(extend_select)?);
+        }
+        self.ignore.extend(checked(ignore)?);
+        Ok(self)
+    }
+
     /// Narrows the selection to one family of codes (`check-invalidation` runs `CA3`).
     pub fn within(mut self, family: &str) -> Self {
         self.family = Some(family.to_string());
@@ -48,7 +74,7 @@ impl Selection {
     }
 }
 
-fn validate(code: &str) -> Result<String> {
+pub fn validate(code: &str) -> Result<String> {
     let code = code.trim().to_ascii_uppercase();
     let digits = code.strip_prefix("CA").unwrap_or("x");
     if digits.len() > 3 || !digits.chars().all(|c| c.is_ascii_digit()) {

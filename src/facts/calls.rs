@@ -175,6 +175,7 @@ impl Extractor<'_> {
                         Binding::Qualified(q) if q == CACHE => {
                             aliases.push(Some("default".to_string()))
                         }
+                        Binding::Qualified(q) if env.is_cache_object(q) => aliases.push(None),
                         // `except ImportError: cache = None`: calls on None never run.
                         Binding::Value(shape) if shape.constant() == Some(&Constant::None) => {}
                         _ => return None,
@@ -188,7 +189,12 @@ impl Extractor<'_> {
                 })
             }
             Expr::Attribute(_) => {
-                (qualified_name(expr, env)? == CACHE).then(|| Some("default".to_string()))
+                let qualified = qualified_name(expr, env)?;
+                if qualified == CACHE {
+                    Some(Some("default".to_string()))
+                } else {
+                    env.is_cache_object(&qualified).then_some(None)
+                }
             }
             Expr::Subscript(subscript) => (qualified_name(&subscript.value, env)? == CACHES)
                 .then(|| string_literal(&subscript.slice)),

@@ -42,7 +42,12 @@ pub struct Env<'g> {
 /// in the analysed tree): a dotted name starting with one may be project code; `json.dumps`
 /// or `requests.get` cannot be.
 #[derive(Default)]
-pub struct ProjectPackages(rustc_hash::FxHashSet<String>);
+pub struct ProjectPackages {
+    names: rustc_hash::FxHashSet<String>,
+    /// `cache-objects` from the configuration: project objects that behave like a Django
+    /// cache.
+    cache_objects: Vec<String>,
+}
 
 impl ProjectPackages {
     pub fn from_relative_paths<'p>(paths: impl Iterator<Item = &'p str>) -> Self {
@@ -55,12 +60,20 @@ impl ProjectPackages {
                 }
             }
         }
-        ProjectPackages(names)
+        ProjectPackages {
+            names,
+            cache_objects: Vec::new(),
+        }
+    }
+
+    pub fn with_cache_objects(mut self, cache_objects: Vec<String>) -> Self {
+        self.cache_objects = cache_objects;
+        self
     }
 
     pub fn may_define(&self, qualified: &str) -> bool {
         let root = qualified.split('.').next().unwrap_or(qualified);
-        self.0.contains(root)
+        self.names.contains(root)
     }
 }
 
@@ -88,6 +101,14 @@ impl<'g> Env<'g> {
         !qualified.starts_with("builtins.")
             && !qualified.starts_with("django.")
             && self.packages.may_define(qualified)
+    }
+
+    /// Whether the configuration declares this object a Django cache (`cache-objects`).
+    pub fn is_cache_object(&self, qualified: &str) -> bool {
+        self.packages
+            .cache_objects
+            .iter()
+            .any(|object| object == qualified)
     }
 
     /// This environment with a new, empty innermost scope (a function or class body, or a

@@ -92,6 +92,8 @@ struct Summary {
     by_code: BTreeMap<&'static str, usize>,
     by_severity: BTreeMap<&'static str, usize>,
     errors: usize,
+    /// Findings `# noqa` comments silenced (not in `diagnostics`).
+    suppressed: usize,
 }
 
 #[derive(Serialize)]
@@ -127,6 +129,7 @@ pub fn write_json(out: &mut dyn Write, analysis: &Analysis) -> io::Result<()> {
             by_code: counts_by_code(&analysis.diagnostics),
             by_severity: counts_by_severity(&analysis.diagnostics),
             errors,
+            suppressed: analysis.suppressed.len(),
         },
         diagnostics: analysis
             .diagnostics

@@ -16,6 +16,10 @@ pub struct TextOptions {
     pub verbose: bool,
     /// Print the invalidation map (`check-invalidation`).
     pub invalidation_map: bool,
+    /// Counts per code instead of the findings (`--statistics`).
+    pub statistics: bool,
+    /// Count what `# noqa` silenced (`--show-suppressed`).
+    pub show_suppressed: bool,
 }
 
 pub fn write_text(
@@ -28,15 +32,10 @@ pub fn write_text(
         .iter()
         .cloned()
         .partition(|d| d.severity == Severity::Opportunity);
-    for diagnostic in &problems {
-        write_diagnostic(out, diagnostic, options)?;
-    }
-    if !opportunities.is_empty() {
-        writeln!(out, "{}", "Opportunities:".bold())?;
-        writeln!(out)?;
-        for diagnostic in &opportunities {
-            write_diagnostic(out, diagnostic, options)?;
-        }
+    if options.statistics {
+        write_statistics(out, &analysis.diagnostics)?;
+    } else {
+        write_findings(out, &problems, &opportunities, options)?;
     }
     if options.invalidation_map {
         write_invalidation_map(out, &analysis.invalidation)?;
@@ -53,6 +52,13 @@ pub fn write_text(
             tally(&opportunities, "opportunity", "opportunities")
         )?;
     }
+    if options.show_suppressed && !analysis.suppressed.is_empty() {
+        writeln!(
+            out,
+            "Suppressed {} with `# noqa`.",
+            tally(&analysis.suppressed, "finding", "findings")
+        )?;
+    }
     if options.verbose {
         writeln!(
             out,
@@ -67,6 +73,38 @@ pub fn write_text(
             analysis.django.version,
             analysis.django.source_label()
         )?;
+    }
+    Ok(())
+}
+
+fn write_findings(
+    out: &mut dyn Write,
+    problems: &[Diagnostic],
+    opportunities: &[Diagnostic],
+    options: &TextOptions,
+) -> io::Result<()> {
+    for diagnostic in problems {
+        write_diagnostic(out, diagnostic, options)?;
+    }
+    if !opportunities.is_empty() {
+        writeln!(out, "{}", "Opportunities:".bold())?;
+        writeln!(out)?;
+        for diagnostic in opportunities {
+            write_diagnostic(out, diagnostic, options)?;
+        }
+    }
+    Ok(())
+}
+
+/// One line per code, as Ruff's `--statistics`: count, code, name.
+fn write_statistics(out: &mut dyn Write, diagnostics: &[Diagnostic]) -> io::Result<()> {
+    let counts = counts_by_code(diagnostics);
+    for (code, count) in counts {
+        let name = diagnostics
+            .iter()
+            .find(|d| d.code == code)
+            .map_or("", |d| d.name);
+        writeln!(out, "{count:>5}\t{code}\t{name}")?;
     }
     Ok(())
 }

@@ -995,7 +995,7 @@ impl Reach {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::discover::discover;
+    use crate::discover::{discover, Exclusions};
 
     fn per_user(source: &str) -> Vec<(usize, String)> {
         template_facts(source)
@@ -1399,7 +1399,8 @@ mod tests {
         }
         std::fs::write(root.join("templates/latin1.txt"), b"\xff{{ perms }}").unwrap();
 
-        let discovery = discover(root, &[root.to_path_buf()]);
+        let mut exclusions = Exclusions::new(root, None, &[], true).unwrap();
+        let discovery = discover(root, &[root.to_path_buf()], &mut exclusions);
         let found: Vec<(&str, &str)> = discovery
             .templates
             .iter()
