@@ -93,9 +93,9 @@ pub fn run(options: &Options) -> Result<Analysis> {
         &config.extend_exclude,
         config.respect_gitignore,
     )
-    .map_err(|problem| anyhow::anyhow!("{}: {problem}", config_name(&config)))?;
+    .map_err(|problem| anyhow::anyhow!("{}: {problem}", config_name(&config, &root)))?;
     let per_file_ignores = PerFileIgnores::new(&root, &config.per_file_ignores)
-        .map_err(|problem| anyhow::anyhow!("{}: {problem}", config_name(&config)))?;
+        .map_err(|problem| anyhow::anyhow!("{}: {problem}", config_name(&config, &root)))?;
     let mut discovery = discover(&root, &paths, &mut exclusions);
     let app_dirs = resolve_apps(&options.apps, &discovery)?;
     let mut timings = Timings {
@@ -156,7 +156,7 @@ pub fn run(options: &Options) -> Result<Analysis> {
         (None, Some(version)) => TargetVersion {
             version,
             source: VersionSource::File {
-                path: config_name(&config),
+                path: config_name(&config, &root),
                 requirement: format!("django-version = \"{version}\""),
             },
         },
@@ -354,10 +354,11 @@ fn is_within(path: &str, dir: &str) -> bool {
             .is_some_and(|rest| rest.starts_with('/'))
 }
 
-/// The configuration file as messages name it.
-fn config_name(config: &Config) -> String {
-    config.source.as_ref().map_or_else(
-        || "configuration".to_string(),
-        |path| path.display().to_string(),
-    )
+/// The configuration file as messages name it: relative to the root when inside it.
+fn config_name(config: &Config, root: &std::path::Path) -> String {
+    match &config.source {
+        Some(path) if path.starts_with(root) => crate::discover::relative(root, path),
+        Some(path) => path.display().to_string(),
+        None => "configuration".to_string(),
+    }
 }
