@@ -79,8 +79,19 @@ impl Analysis {
 
 pub fn run(options: &Options) -> Result<Analysis> {
     let started = Instant::now();
-    let paths = absolute_paths(&options.paths)?;
-    let root = common_root(&paths);
+    let given = absolute_paths(&options.paths)?;
+    // Files named on the command line (as pre-commit and editors pass them) are judged
+    // with their whole project indexed: project-wide rules need its models, receivers,
+    // URLconfs and templates.
+    let named_files: Vec<PathBuf> = given.iter().filter(|p| p.is_file()).cloned().collect();
+    let (root, paths) = match project_of(&given, &named_files) {
+        Some(project) => (project.clone(), vec![project]),
+        None => (common_root(&given), given.clone()),
+    };
+    let reported_files: Vec<String> = named_files
+        .iter()
+        .map(|file| crate::discover::relative(&root, file))
+        .collect();
     let config = Config::load(options.config.as_deref(), &root)?;
     let selection = options.selection.clone().with_config(
         config.select.as_deref(),
@@ -203,8 +214,10 @@ pub fn run(options: &Options) -> Result<Analysis> {
     diagnostics.extend(found.into_iter().flatten());
 
     timings.rules = checking.elapsed();
-    let in_apps =
-        |path: &str| app_dirs.is_empty() || app_dirs.iter().any(|dir| is_within(path, dir));
+    let in_apps = |path: &str| {
+        (app_dirs.is_empty() || app_dirs.iter().any(|dir| is_within(path, dir)))
+            && (reported_files.is_empty() || reported_files.iter().any(|file| file == path))
+    };
     diagnostics.retain(|d| {
         selection.includes_file_errors(d.code)
             && in_apps(&d.path)
@@ -352,6 +365,23 @@ fn is_within(path: &str, dir: &str) -> bool {
         || path
             .strip_prefix(dir)
             .is_some_and(|rest| rest.starts_with('/'))
+}
+
+/// Files to judge that all belong to one project: the nearest directory above them holding
+/// `manage.py` or `pyproject.toml`. `None` when directories are given too, or when no such
+/// directory holds every file.
+fn project_of(given: &[PathBuf], files: &[PathBuf]) -> Option<PathBuf> {
+    if files.is_empty() || files.len() != given.len() {
+        return None;
+    }
+    let first = files.first()?.parent()?;
+    let project = first
+        .ancestors()
+        .find(|dir| dir.join("manage.py").is_file() || dir.join("pyproject.toml").is_file())?;
+    files
+        .iter()
+        .all(|file| file.starts_with(project))
+        .then(|| project.to_path_buf())
 }
 
 /// The configuration file as messages name it: relative to the root when inside it.

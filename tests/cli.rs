@@ -404,3 +404,32 @@ fn caret_lines_up_after_wide_and_control_characters() {
     let carets = format!("  | {}{} CA102", " ".repeat(5), "^".repeat(20));
     assert_eq!(lines[code_line + 1], carets, "{out}");
 }
+
+#[test]
+fn named_files_are_judged_with_their_whole_project() {
+    let root = fixture("demo");
+    let views = root.join("blog/views.py");
+    let signals = root.join("blog/signals.py");
+    let (report, _) = analyze_json(&views, &[]);
+    let expected: std::collections::BTreeSet<_> = markers(&root)
+        .into_iter()
+        .filter(|(_, path, _)| path == "blog/views.py")
+        .collect();
+    assert!(!expected.is_empty());
+    // Paths stay relative to the project (the directory holding `manage.py`).
+    assert_eq!(findings(&report), expected);
+    let mut args = vec![
+        "analyze",
+        views.to_str().unwrap(),
+        signals.to_str().unwrap(),
+    ];
+    args.extend(["--format", "json"]);
+    let output = run(&args);
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let paths: std::collections::BTreeSet<String> =
+        findings(&report).into_iter().map(|f| f.1).collect();
+    assert_eq!(
+        paths,
+        ["blog/signals.py".to_string(), "blog/views.py".to_string()].into()
+    );
+}
