@@ -39,6 +39,8 @@ pub struct Analysis {
     /// The Django version the rules assumed, and where it came from.
     pub django: TargetVersion,
     pub diagnostics: Vec<Diagnostic>,
+    /// The rules that ran, `CA000` first unless ignored: what SARIF lists as the tool's rules.
+    pub rules: Vec<&'static Rule>,
     pub invalidation: InvalidationMap,
     pub elapsed: Duration,
     pub timings: Timings,
@@ -157,7 +159,7 @@ pub fn run(options: &Options) -> Result<Analysis> {
     timings.index = indexing.elapsed();
     let checking = Instant::now();
 
-    let rules: Vec<&Rule> = RULES
+    let rules: Vec<&'static Rule> = RULES
         .iter()
         .filter(|rule| options.selection.includes(rule.code))
         .collect();
@@ -184,11 +186,16 @@ pub fn run(options: &Options) -> Result<Analysis> {
     });
     diagnostics.dedup_by(|a, b| a.sort_key() == b.sort_key() && a.message == b.message);
 
+    let file_errors = options
+        .selection
+        .includes_file_errors(FILE_NOT_ANALYZED.code)
+        .then_some(&FILE_NOT_ANALYZED);
     Ok(Analysis {
         files_analyzed,
         templates_analyzed: templates.len(),
         django,
         diagnostics,
+        rules: file_errors.into_iter().chain(rules).collect(),
         invalidation,
         elapsed: started.elapsed(),
         timings,

@@ -1,5 +1,5 @@
-//! The text report, shaped like Ruff's: `path:line:col: CODE message`, the source line
-//! with a caret underline, and a summary with counts per code.
+//! The `full` report (also `text`), shaped like Ruff's: `path:line:col: CODE message`,
+//! the source line with a caret underline, and a summary with counts per code.
 
 use std::borrow::Cow;
 use std::io::{self, Write};
@@ -12,22 +12,18 @@ use crate::diagnostic::{Diagnostic, Severity};
 use crate::invalidation::{InvalidationMap, Location};
 use crate::pipeline::Analysis;
 
-pub struct TextOptions {
+pub struct FullOptions {
     pub verbose: bool,
     /// Print the invalidation map (`check-invalidation`).
     pub invalidation_map: bool,
 }
 
-pub fn write_text(
+pub fn write_full(
     out: &mut dyn Write,
     analysis: &Analysis,
-    options: &TextOptions,
+    options: &FullOptions,
 ) -> io::Result<()> {
-    let (opportunities, problems): (Vec<Diagnostic>, Vec<Diagnostic>) = analysis
-        .diagnostics
-        .iter()
-        .cloned()
-        .partition(|d| d.severity == Severity::Opportunity);
+    let (problems, opportunities) = problems_and_opportunities(analysis);
     for diagnostic in &problems {
         write_diagnostic(out, diagnostic, options)?;
     }
@@ -41,53 +37,12 @@ pub fn write_text(
     if options.invalidation_map {
         write_invalidation_map(out, &analysis.invalidation)?;
     }
-    if problems.is_empty() {
-        writeln!(out, "{}", "All checks passed!".green().bold())?;
-    } else {
-        writeln!(out, "Found {}.", tally(&problems, "problem", "problems"))?;
-    }
-    if !opportunities.is_empty() {
-        writeln!(
-            out,
-            "Found {}.",
-            tally(&opportunities, "opportunity", "opportunities")
-        )?;
-    }
-    if options.verbose {
-        writeln!(
-            out,
-            "Analyzed {} and {} in {:.2}s.",
-            counted(analysis.files_analyzed, "file"),
-            counted(analysis.templates_analyzed, "template"),
-            analysis.elapsed.as_secs_f64(),
-        )?;
-        writeln!(
-            out,
-            "Django {}: {}.",
-            analysis.django.version,
-            analysis.django.source_label()
-        )?;
-    }
-    Ok(())
+    write_summary(out, analysis, &problems, &opportunities, options.verbose)
 }
 
-fn write_diagnostic(out: &mut dyn Write, d: &Diagnostic, options: &TextOptions) -> io::Result<()> {
-    let code = match d.severity {
-        Severity::Error => d.code.red().bold().to_string(),
-        Severity::Warning => d.code.yellow().bold().to_string(),
-        Severity::Opportunity => d.code.cyan().bold().to_string(),
-    };
-    writeln!(
-        out,
-        "{}{}{}{}{}{} {code} {}",
-        escape_controls(&d.path).bold(),
-        ":".cyan(),
-        d.span.line,
-        ":".cyan(),
-        d.span.column,
-        ":".cyan(),
-        escape_controls(&d.message)
-    )?;
+fn write_diagnostic(out: &mut dyn Write, d: &Diagnostic, options: &FullOptions) -> io::Result<()> {
+    write_location_line(out, d)?;
+    let code = coloured_code(d);
     if !d.span.source_line.is_empty() {
         let line_number = d.span.line.to_string();
         let gutter = " ".repeat(line_number.len());
@@ -110,6 +65,80 @@ fn write_diagnostic(out: &mut dyn Write, d: &Diagnostic, options: &TextOptions) 
         writeln!(out, "  {} {}", "= help:".bold(), d.help)?;
     }
     writeln!(out)
+}
+
+/// Problems (errors and warnings) are listed first, opportunities after them.
+pub(super) fn problems_and_opportunities(
+    analysis: &Analysis,
+) -> (Vec<Diagnostic>, Vec<Diagnostic>) {
+    analysis
+        .diagnostics
+        .iter()
+        .cloned()
+        .partition(|d| d.severity != Severity::Opportunity)
+}
+
+/// `Found N problems (...)`, `All checks passed!`, the opportunities' count and, verbose,
+/// what was analysed: the closing lines of `full` and `concise`.
+pub(super) fn write_summary(
+    out: &mut dyn Write,
+    analysis: &Analysis,
+    problems: &[Diagnostic],
+    opportunities: &[Diagnostic],
+    verbose: bool,
+) -> io::Result<()> {
+    if problems.is_empty() {
+        writeln!(out, "{}", "All checks passed!".green().bold())?;
+    } else {
+        writeln!(out, "Found {}.", tally(problems, "problem", "problems"))?;
+    }
+    if !opportunities.is_empty() {
+        writeln!(
+            out,
+            "Found {}.",
+            tally(opportunities, "opportunity", "opportunities")
+        )?;
+    }
+    if verbose {
+        writeln!(
+            out,
+            "Analyzed {} and {} in {:.2}s.",
+            counted(analysis.files_analyzed, "file"),
+            counted(analysis.templates_analyzed, "template"),
+            analysis.elapsed.as_secs_f64(),
+        )?;
+        writeln!(
+            out,
+            "Django {}: {}.",
+            analysis.django.version,
+            analysis.django.source_label()
+        )?;
+    }
+    Ok(())
+}
+
+/// `path:line:col: CODE message`, coloured as Ruff colours it.
+pub(super) fn write_location_line(out: &mut dyn Write, d: &Diagnostic) -> io::Result<()> {
+    writeln!(
+        out,
+        "{}{}{}{}{}{} {} {}",
+        escape_controls(&d.path).bold(),
+        ":".cyan(),
+        d.span.line,
+        ":".cyan(),
+        d.span.column,
+        ":".cyan(),
+        coloured_code(d),
+        escape_controls(&d.message)
+    )
+}
+
+fn coloured_code(d: &Diagnostic) -> String {
+    match d.severity {
+        Severity::Error => d.code.red().bold().to_string(),
+        Severity::Warning => d.code.yellow().bold().to_string(),
+        Severity::Opportunity => d.code.cyan().bold().to_string(),
+    }
 }
 
 fn write_invalidation_map(out: &mut dyn Write, map: &InvalidationMap) -> io::Result<()> {
