@@ -12,7 +12,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::diagnostic::Severity;
 use crate::django_version::{self, DjangoVersion};
 use crate::pipeline::{self, Analysis, Options};
-use crate::report::{write_json, write_text, TextOptions};
+use crate::report::{
+    write_concise, write_full, write_github, write_gitlab, write_json, write_json_lines,
+    write_junit, write_sarif, FullOptions,
+};
 use crate::rules::{self, RULES};
 use crate::selection::Selection;
 
@@ -97,7 +100,7 @@ impl FailOn {
 #[derive(Args)]
 struct OutputArgs {
     /// Output format.
-    #[arg(long = "output-format", visible_alias = "format", value_enum, default_value_t = Format::Text)]
+    #[arg(long = "output-format", visible_alias = "format", value_enum, default_value_t = Format::Full)]
     format: Format,
     /// Add each rule's help text, and the number of files analysed and the time taken.
     #[arg(long, short)]
@@ -139,7 +142,8 @@ struct ReportArgs {
     /// File to write; it is replaced atomically, never left half-written.
     #[arg(long, short, value_name = "FILE")]
     output: PathBuf,
-    /// Report format [default: from the file's extension, else json]
+    /// Report format [default: from the file's extension: `.sarif` sarif, `.xml` junit,
+    /// `.txt` full, else json]
     #[arg(long = "output-format", visible_alias = "format", value_enum)]
     format: Option<Format>,
 }
@@ -154,12 +158,61 @@ struct RuleArgs {
     all: bool,
 }
 
+/// The output formats, named as Ruff names its own.
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Format {
-    /// Ruff-style findings with source lines (also `full`).
-    #[value(alias = "full")]
-    Text,
+    /// Findings with their source lines and a summary (also `text`).
+    #[value(alias = "text")]
+    Full,
+    /// One `path:line:col: CODE message` line a finding, and the summary.
+    Concise,
+    /// The full report: findings, summary and invalidation map (schema version 1).
     Json,
+    /// One JSON object a finding, one a line.
+    JsonLines,
+    /// SARIF 2.1.0, for GitHub code scanning.
+    Sarif,
+    /// GitHub Actions workflow commands, which annotate pull requests.
+    Github,
+    /// GitLab Code Quality JSON.
+    Gitlab,
+    /// JUnit XML: a test case per finding, a test suite per file.
+    Junit,
+}
+
+impl Format {
+    /// For people, so coloured on a terminal; the others are parsed and stay byte-exact.
+    fn is_for_people(self) -> bool {
+        matches!(self, Format::Full | Format::Concise)
+    }
+
+    /// `report --output FILE` without a format: the one its extension names.
+    fn from_extension(path: &Path) -> Format {
+        match path.extension().and_then(|e| e.to_str()) {
+            Some("sarif") => Format::Sarif,
+            Some("xml") => Format::Junit,
+            Some("txt") => Format::Full,
+            _ => Format::Json,
+        }
+    }
+
+    fn write(
+        self,
+        out: &mut dyn Write,
+        analysis: &Analysis,
+        options: &FullOptions,
+    ) -> io::Result<()> {
+        match self {
+            Format::Full => write_full(out, analysis, options),
+            Format::Concise => write_concise(out, analysis, options),
+            Format::Json => write_json(out, analysis),
+            Format::JsonLines => write_json_lines(out, analysis),
+            Format::Sarif => write_sarif(out, analysis),
+            Format::Github => write_github(out, analysis),
+            Format::Gitlab => write_gitlab(out, analysis),
+            Format::Junit => write_junit(out, analysis),
+        }
+    }
 }
 
 /// Exit statuses, as Ruff uses them.
@@ -203,21 +256,23 @@ fn print_report(
     invalidation_map: bool,
 ) -> Result<ExitCode> {
     let reporting = Instant::now();
-    let mut stdout = anstream::stdout().lock();
-    let written = match output.format {
-        Format::Text => write_text(
-            &mut stdout,
-            analysis,
-            &TextOptions {
-                verbose: output.verbose,
-                invalidation_map,
-                statistics: output.statistics,
-                show_suppressed: output.show_suppressed,
-            },
-        ),
-        Format::Json => write_json(&mut stdout, analysis),
-    }
-    .and_then(|()| stdout.flush());
+    // anstream drops colour for NO_COLOR or a pipe; machine formats bypass it so that
+    // nothing in them (an escape character in a message) is ever stripped.
+    let mut stdout: Box<dyn Write> = if output.format.is_for_people() {
+        Box::new(anstream::stdout().lock())
+    } else {
+        Box::new(io::stdout().lock())
+    };
+    let options = FullOptions {
+        verbose: output.verbose,
+        invalidation_map,
+        statistics: output.statistics,
+        show_suppressed: output.show_suppressed,
+    };
+    let written = output
+        .format
+        .write(&mut stdout, analysis, &options)
+        .and_then(|()| stdout.flush());
     match written {
         // A closed pipe (`| head`) is the reader's choice, not an error.
         Err(err) if err.kind() == io::ErrorKind::BrokenPipe => {}
@@ -267,12 +322,9 @@ fn exit_status(analysis: &Analysis, fail_on: Option<FailOn>) -> ExitCode {
 }
 
 fn write_report_file(args: &ReportArgs) -> Result<ExitCode> {
-    let format =
-        args.format
-            .unwrap_or_else(|| match args.output.extension().and_then(|e| e.to_str()) {
-                Some("txt") => Format::Text,
-                _ => Format::Json,
-            });
+    let format = args
+        .format
+        .unwrap_or_else(|| Format::from_extension(&args.output));
     if args.output.extension().is_some_and(|e| e == "py") {
         bail!(
             "refusing to write the report to `{}`: it is a Python file",
@@ -281,18 +333,20 @@ fn write_report_file(args: &ReportArgs) -> Result<ExitCode> {
     }
     let analysis = analyze(&args.scope, None)?;
     let mut buffer = Vec::new();
-    match format {
-        Format::Json => write_json(&mut buffer, &analysis)?,
-        Format::Text => {
-            let mut plain = anstream::StripStream::new(&mut buffer);
-            let options = TextOptions {
-                verbose: false,
-                invalidation_map: true,
-                statistics: false,
-                show_suppressed: false,
-            };
-            write_text(&mut plain, &analysis, &options)?;
-        }
+    let options = FullOptions {
+        verbose: false,
+        invalidation_map: true,
+        statistics: false,
+        show_suppressed: false,
+    };
+    if format.is_for_people() {
+        format.write(
+            &mut anstream::StripStream::new(&mut buffer),
+            &analysis,
+            &options,
+        )?;
+    } else {
+        format.write(&mut buffer, &analysis, &options)?;
     }
     write_atomically(&args.output, &buffer)?;
     Ok(exit_status(

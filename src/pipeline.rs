@@ -47,6 +47,8 @@ pub struct Analysis {
     /// The Django version the rules assumed, and where it came from.
     pub django: TargetVersion,
     pub diagnostics: Vec<Diagnostic>,
+    /// The rules that ran, `CA000` first unless ignored: what SARIF lists as the tool's rules.
+    pub rules: Vec<&'static Rule>,
     pub invalidation: InvalidationMap,
     pub elapsed: Duration,
     pub timings: Timings,
@@ -88,10 +90,16 @@ pub fn run(options: &Options) -> Result<Analysis> {
         Some(project) => (project.clone(), vec![project]),
         None => (common_root(&given), given.clone()),
     };
-    let reported_files: Vec<String> = named_files
-        .iter()
-        .map(|file| crate::discover::relative(&root, file))
-        .collect();
+    // Only files given: report on them alone. With directories among the PATHs, every
+    // file found is reported, as before.
+    let reported_files: Vec<String> = if named_files.len() == given.len() {
+        named_files
+            .iter()
+            .map(|file| crate::discover::relative(&root, file))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let config = Config::load(options.config.as_deref(), &root)?;
     let selection = options.selection.clone().with_config(
         config.select.as_deref(),
@@ -198,7 +206,7 @@ pub fn run(options: &Options) -> Result<Analysis> {
     timings.index = indexing.elapsed();
     let checking = Instant::now();
 
-    let rules: Vec<&Rule> = RULES
+    let rules: Vec<&'static Rule> = RULES
         .iter()
         .filter(|rule| selection.includes(rule.code))
         .collect();
@@ -234,6 +242,10 @@ pub fn run(options: &Options) -> Result<Analysis> {
         .into_iter()
         .partition(|d| d.code != FILE_NOT_ANALYZED.code && suppression::is_suppressed(d));
 
+    let file_errors = options
+        .selection
+        .includes_file_errors(FILE_NOT_ANALYZED.code)
+        .then_some(&FILE_NOT_ANALYZED);
     Ok(Analysis {
         fail_on: config.fail_on.clone(),
         suppressed,
@@ -241,6 +253,7 @@ pub fn run(options: &Options) -> Result<Analysis> {
         templates_analyzed: templates.len(),
         django,
         diagnostics,
+        rules: file_errors.into_iter().chain(rules).collect(),
         invalidation,
         elapsed: started.elapsed(),
         timings,

@@ -96,8 +96,9 @@ struct Summary {
     suppressed: usize,
 }
 
+/// A finding as the JSON report and `json-lines` write it.
 #[derive(Serialize)]
-struct JsonDiagnostic<'a> {
+pub(super) struct JsonDiagnostic<'a> {
     code: &'static str,
     name: &'static str,
     severity: Severity,

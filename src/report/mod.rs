@@ -1,10 +1,25 @@
-//! Reports: Ruff-like text for people, schema-versioned JSON for machines.
+//! Reports, one module per `--output-format`: Ruff-like `full` and `concise` text for
+//! people; JSON, JSON lines, SARIF, GitHub workflow commands, GitLab Code Quality and
+//! JUnit XML for machines.
 
+mod concise;
+mod fingerprint;
+mod full;
+mod github;
+mod gitlab;
 mod json;
-mod text;
+mod json_lines;
+mod junit;
+mod sarif;
 
+pub use concise::write_concise;
+pub use full::{write_full, FullOptions};
+pub use github::write_github;
+pub use gitlab::write_gitlab;
 pub use json::write_json;
-pub use text::{write_text, TextOptions};
+pub use json_lines::write_json_lines;
+pub use junit::write_junit;
+pub use sarif::write_sarif;
 
 use std::collections::BTreeMap;
 

@@ -1,5 +1,5 @@
-//! The text report, shaped like Ruff's: `path:line:col: CODE message`, the source line
-//! with a caret underline, and a summary with counts per code.
+//! The `full` report (also `text`), shaped like Ruff's: `path:line:col: CODE message`,
+//! the source line with a caret underline, and a summary with counts per code.
 
 use std::borrow::Cow;
 use std::io::{self, Write};
@@ -12,7 +12,7 @@ use crate::diagnostic::{Diagnostic, Severity};
 use crate::invalidation::{InvalidationMap, Location};
 use crate::pipeline::Analysis;
 
-pub struct TextOptions {
+pub struct FullOptions {
     pub verbose: bool,
     /// Print the invalidation map (`check-invalidation`).
     pub invalidation_map: bool,
@@ -22,34 +22,101 @@ pub struct TextOptions {
     pub show_suppressed: bool,
 }
 
-pub fn write_text(
+pub fn write_full(
     out: &mut dyn Write,
     analysis: &Analysis,
-    options: &TextOptions,
+    options: &FullOptions,
 ) -> io::Result<()> {
-    let (opportunities, problems): (Vec<Diagnostic>, Vec<Diagnostic>) = analysis
-        .diagnostics
-        .iter()
-        .cloned()
-        .partition(|d| d.severity == Severity::Opportunity);
+    let (problems, opportunities) = problems_and_opportunities(analysis);
     if options.statistics {
         write_statistics(out, &analysis.diagnostics)?;
     } else {
-        write_findings(out, &problems, &opportunities, options)?;
+        for diagnostic in &problems {
+            write_diagnostic(out, diagnostic, options)?;
+        }
+        if !opportunities.is_empty() {
+            writeln!(out, "{}", "Opportunities:".bold())?;
+            writeln!(out)?;
+            for diagnostic in &opportunities {
+                write_diagnostic(out, diagnostic, options)?;
+            }
+        }
     }
     if options.invalidation_map {
         write_invalidation_map(out, &analysis.invalidation)?;
     }
+    write_summary(out, analysis, &problems, &opportunities, options)
+}
+
+/// One line per code, as Ruff's `--statistics`: count, code, name.
+fn write_statistics(out: &mut dyn Write, diagnostics: &[Diagnostic]) -> io::Result<()> {
+    for (code, count) in counts_by_code(diagnostics) {
+        let name = diagnostics
+            .iter()
+            .find(|d| d.code == code)
+            .map_or("", |d| d.name);
+        writeln!(out, "{count:>5}\t{code}\t{name}")?;
+    }
+    Ok(())
+}
+
+fn write_diagnostic(out: &mut dyn Write, d: &Diagnostic, options: &FullOptions) -> io::Result<()> {
+    write_location_line(out, d)?;
+    let code = coloured_code(d);
+    if !d.span.source_line.is_empty() {
+        let line_number = d.span.line.to_string();
+        let gutter = " ".repeat(line_number.len());
+        let source = escape_controls_keep_tabs(&d.span.source_line);
+        let (indent, width) = underline(&d.span.source_line, d);
+        writeln!(out, "{gutter} {}", "|".blue())?;
+        writeln!(out, "{} {} {source}", line_number.blue(), "|".blue())?;
+        writeln!(
+            out,
+            "{gutter} {} {indent}{} {code}",
+            "|".blue(),
+            "^".repeat(width).red()
+        )?;
+        writeln!(out, "{gutter} {}", "|".blue())?;
+    }
+    if options.verbose {
+        if let Some(detail) = &d.detail {
+            writeln!(out, "  {} {}", "= why:".bold(), escape_controls(detail))?;
+        }
+        writeln!(out, "  {} {}", "= help:".bold(), d.help)?;
+    }
+    writeln!(out)
+}
+
+/// Problems (errors and warnings) are listed first, opportunities after them.
+pub(super) fn problems_and_opportunities(
+    analysis: &Analysis,
+) -> (Vec<Diagnostic>, Vec<Diagnostic>) {
+    analysis
+        .diagnostics
+        .iter()
+        .cloned()
+        .partition(|d| d.severity != Severity::Opportunity)
+}
+
+/// `Found N problems (...)`, `All checks passed!`, the opportunities' count and, verbose,
+/// what was analysed: the closing lines of `full` and `concise`.
+pub(super) fn write_summary(
+    out: &mut dyn Write,
+    analysis: &Analysis,
+    problems: &[Diagnostic],
+    opportunities: &[Diagnostic],
+    options: &FullOptions,
+) -> io::Result<()> {
     if problems.is_empty() {
         writeln!(out, "{}", "All checks passed!".green().bold())?;
     } else {
-        writeln!(out, "Found {}.", tally(&problems, "problem", "problems"))?;
+        writeln!(out, "Found {}.", tally(problems, "problem", "problems"))?;
     }
     if !opportunities.is_empty() {
         writeln!(
             out,
             "Found {}.",
-            tally(&opportunities, "opportunity", "opportunities")
+            tally(opportunities, "opportunity", "opportunities")
         )?;
     }
     if options.show_suppressed && !analysis.suppressed.is_empty() {
@@ -77,77 +144,28 @@ pub fn write_text(
     Ok(())
 }
 
-fn write_findings(
-    out: &mut dyn Write,
-    problems: &[Diagnostic],
-    opportunities: &[Diagnostic],
-    options: &TextOptions,
-) -> io::Result<()> {
-    for diagnostic in problems {
-        write_diagnostic(out, diagnostic, options)?;
-    }
-    if !opportunities.is_empty() {
-        writeln!(out, "{}", "Opportunities:".bold())?;
-        writeln!(out)?;
-        for diagnostic in opportunities {
-            write_diagnostic(out, diagnostic, options)?;
-        }
-    }
-    Ok(())
-}
-
-/// One line per code, as Ruff's `--statistics`: count, code, name.
-fn write_statistics(out: &mut dyn Write, diagnostics: &[Diagnostic]) -> io::Result<()> {
-    let counts = counts_by_code(diagnostics);
-    for (code, count) in counts {
-        let name = diagnostics
-            .iter()
-            .find(|d| d.code == code)
-            .map_or("", |d| d.name);
-        writeln!(out, "{count:>5}\t{code}\t{name}")?;
-    }
-    Ok(())
-}
-
-fn write_diagnostic(out: &mut dyn Write, d: &Diagnostic, options: &TextOptions) -> io::Result<()> {
-    let code = match d.severity {
-        Severity::Error => d.code.red().bold().to_string(),
-        Severity::Warning => d.code.yellow().bold().to_string(),
-        Severity::Opportunity => d.code.cyan().bold().to_string(),
-    };
+/// `path:line:col: CODE message`, coloured as Ruff colours it.
+pub(super) fn write_location_line(out: &mut dyn Write, d: &Diagnostic) -> io::Result<()> {
     writeln!(
         out,
-        "{}{}{}{}{}{} {code} {}",
+        "{}{}{}{}{}{} {} {}",
         escape_controls(&d.path).bold(),
         ":".cyan(),
         d.span.line,
         ":".cyan(),
         d.span.column,
         ":".cyan(),
+        coloured_code(d),
         escape_controls(&d.message)
-    )?;
-    if !d.span.source_line.is_empty() {
-        let line_number = d.span.line.to_string();
-        let gutter = " ".repeat(line_number.len());
-        let source = escape_controls_keep_tabs(&d.span.source_line);
-        let (indent, width) = underline(&d.span.source_line, d);
-        writeln!(out, "{gutter} {}", "|".blue())?;
-        writeln!(out, "{} {} {source}", line_number.blue(), "|".blue())?;
-        writeln!(
-            out,
-            "{gutter} {} {indent}{} {code}",
-            "|".blue(),
-            "^".repeat(width).red()
-        )?;
-        writeln!(out, "{gutter} {}", "|".blue())?;
+    )
+}
+
+fn coloured_code(d: &Diagnostic) -> String {
+    match d.severity {
+        Severity::Error => d.code.red().bold().to_string(),
+        Severity::Warning => d.code.yellow().bold().to_string(),
+        Severity::Opportunity => d.code.cyan().bold().to_string(),
     }
-    if options.verbose {
-        if let Some(detail) = &d.detail {
-            writeln!(out, "  {} {}", "= why:".bold(), escape_controls(detail))?;
-        }
-        writeln!(out, "  {} {}", "= help:".bold(), d.help)?;
-    }
-    writeln!(out)
 }
 
 fn write_invalidation_map(out: &mut dyn Write, map: &InvalidationMap) -> io::Result<()> {
