@@ -211,6 +211,17 @@ impl CachedView {
 }
 
 impl ViewMap {
+    /// The cached views whose responses the cache does store: what CA201–CA204 judge
+    /// (a view it never stores is CA205's, and leaks nothing).
+    pub fn stored<'v>(
+        &'v self,
+        version: &'v TargetVersion,
+    ) -> impl Iterator<Item = &'v CachedView> {
+        self.views
+            .iter()
+            .filter(move |view| view.prevents_storing(version).is_none())
+    }
+
     pub fn build(index: &ProjectIndex, templates: &TemplateIndex) -> ViewMap {
         let project = Project::new(index, templates);
         let mut views = Vec::new();

@@ -1,7 +1,7 @@
 //! CA201 per-user-view-cached-without-vary: a cached view renders per-user data and the
 //! cache key does not vary on the session cookie, so one user's page is served to all.
 
-use super::{Rule, RuleContext, Violation};
+use super::{view_violation, Rule, RuleContext, Violation};
 use crate::diagnostic::Severity;
 
 pub const RULE: Rule = Rule {
@@ -16,9 +16,7 @@ pub const RULE: Rule = Rule {
 fn check(context: &RuleContext) -> Vec<Violation> {
     context
         .views
-        .views
-        .iter()
-        .filter(|view| view.prevents_storing(context.django).is_none())
+        .stored(context.django)
         .filter(|view| view.identified_by_cookie() && !view.shared_across_tokens(context.django))
         .filter(|view| view.vary_on_cookie_inside().is_none())
         .filter_map(|view| {
@@ -35,17 +33,11 @@ fn check(context: &RuleContext) -> Vec<Violation> {
                     view.inside_fix("vary_on_cookie")
                 ),
             };
-            Some(Violation {
-                severity: None,
-                detail: None,
-                path: view.path.clone(),
-                span: view.span.clone(),
-                message: format!(
+            Some(view_violation(view, format!(
                     "{} is cached by `{cache}` and {}, but {problem}",
                     view.subject(),
                     per_user.description
-                ),
-            })
+                )))
         })
         .collect()
 }

@@ -1,7 +1,7 @@
 //! CA202 auth-check-behind-cache: an authentication or permission check runs inside
 //! `cache_page`, so a cached hit is served without it.
 
-use super::{Rule, RuleContext, Violation};
+use super::{view_violation, Rule, RuleContext, Violation};
 use crate::diagnostic::Severity;
 
 pub const RULE: Rule = Rule {
@@ -16,9 +16,7 @@ pub const RULE: Rule = Rule {
 fn check(context: &RuleContext) -> Vec<Violation> {
     context
         .views
-        .views
-        .iter()
-        .filter(|view| view.prevents_storing(context.django).is_none())
+        .stored(context.django)
         .filter_map(|view| {
             let check = view.auth_check_inside()?;
             let cache = &view.cache_page().text;
@@ -37,14 +35,11 @@ fn check(context: &RuleContext) -> Vec<Violation> {
             };
             Some(Violation {
                 severity: Some(severity),
-                detail: None,
-                path: view.path.clone(),
-                span: view.span.clone(),
-                message: format!(
+                ..view_violation(view, format!(
                     "{}: `{}` runs inside `{cache}`, so cached hits skip it, {consequence}; apply the check outside the cache",
                     view.subject(),
                     check.text
-                ),
+                ))
             })
         })
         .collect()

@@ -1,7 +1,7 @@
 //! CA203 csrf-token-in-cached-view: a cached page carries a CSRF token, so every visitor
 //! gets the first visitor's token.
 
-use super::{Rule, RuleContext, Violation};
+use super::{view_violation, Rule, RuleContext, Violation};
 use crate::diagnostic::Severity;
 
 pub const RULE: Rule = Rule {
@@ -16,25 +16,17 @@ pub const RULE: Rule = Rule {
 fn check(context: &RuleContext) -> Vec<Violation> {
     context
         .views
-        .views
-        .iter()
-        .filter(|view| view.prevents_storing(context.django).is_none())
+        .stored(context.django)
         .filter(|view| !view.csrf_protect_inside())
         .filter_map(|view| {
             let token = view.csrf_token.as_ref()?;
             let cache = &view.cache_page().text;
-            Some(Violation {
-                severity: None,
-                detail: None,
-                path: view.path.clone(),
-                span: view.span.clone(),
-                message: format!(
+            Some(view_violation(view, format!(
                     "{} is cached by `{cache}` and {}, but no `csrf_protect` runs inside the cache to set the CSRF cookie and `Vary: Cookie`, so later visitors get the first visitor's token and their forms fail; {}",
                     view.subject(),
                     token.description,
                     view.inside_fix("csrf_protect")
-                ),
-            })
+                )))
         })
         .collect()
 }

@@ -2,7 +2,7 @@
 //! `Authorization` header and the cache does not vary on it, so one client's data is
 //! served to every client.
 
-use super::{Rule, RuleContext, Violation};
+use super::{view_violation, Rule, RuleContext, Violation};
 use crate::diagnostic::Severity;
 use crate::django_version::{introduced_in, CacheBehaviour};
 
@@ -19,9 +19,7 @@ fn check(context: &RuleContext) -> Vec<Violation> {
     let django = context.django;
     context
         .views
-        .views
-        .iter()
-        .filter(|view| view.prevents_storing(django).is_none())
+        .stored(django)
         .filter(|view| view.shared_across_tokens(django))
         .filter_map(|view| {
             let per_user = view.per_user.as_ref()?;
@@ -37,18 +35,12 @@ fn check(context: &RuleContext) -> Vec<Violation> {
                     introduced_in(CacheBehaviour::VariesOnAuthorization)
                 )
             };
-            Some(Violation {
-                severity: None,
-                detail: None,
-                path: view.path.clone(),
-                span: view.span.clone(),
-                message: format!(
+            Some(view_violation(view, format!(
                     "DRF {} is cached by `{cache}`, {} and authenticates with `{header}` (the `Authorization` header), but {why}, so one client's data is served to every client; {}",
                     view.subject(),
                     per_user.description,
                     view.inside_fix("vary_on_headers(\"Authorization\")")
-                ),
-            })
+                )))
         })
         .collect()
 }

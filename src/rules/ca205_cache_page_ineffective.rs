@@ -1,7 +1,7 @@
 //! CA205 cache-page-ineffective: a `cache_page` whose response is marked `private` (or
 //! `no-cache`/`no-store` where Django honours it) inside the cache: nothing is ever stored.
 
-use super::{Rule, RuleContext, Violation};
+use super::{view_violation, Rule, RuleContext, Violation};
 use crate::diagnostic::Severity;
 use crate::facts::views::WrapperKind;
 
@@ -27,18 +27,12 @@ fn check(context: &RuleContext) -> Vec<Violation> {
                 _ => return None,
             };
             let cache = &view.cache_page().text;
-            Some(Violation {
-                severity: None,
-                detail: None,
-                path: view.path.clone(),
-                span: view.span.clone(),
-                message: format!(
+            Some(view_violation(view, format!(
                     "`{cache}` on {} never stores anything: `{}` inside it marks the response `{marking}`, which the cache refuses to store, so every request still runs the view; remove `{cache}` or move `{}` outside it",
                     view.subject(),
                     blocker.text,
                     blocker.text
-                ),
-            })
+                )))
         })
         .collect()
 }

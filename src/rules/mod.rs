@@ -121,3 +121,14 @@ impl Rule {
         }
     }
 }
+
+/// A finding on a cached view: where the view is defined, or where the URLconf caches it.
+fn view_violation(view: &crate::views::CachedView, message: String) -> Violation {
+    Violation {
+        severity: None,
+        detail: None,
+        path: view.path.clone(),
+        span: view.span.clone(),
+        message,
+    }
+}
