@@ -3,7 +3,7 @@
 //! model, what project functions return and do, what the settings say. Rules read it;
 //! they never walk files.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::facts::keys::{KeySource, KeyTemplate};
 use crate::facts::settings::CacheSetting;
@@ -75,8 +75,8 @@ impl ProjectIndex {
             functions: NameTable::default(),
             function_facts: NameTable::default(),
             key_constants: NameTable::default(),
-            model_names: HashMap::new(),
-            manager_attributes: HashMap::new(),
+            model_names: HashMap::default(),
+            manager_attributes: HashMap::default(),
         };
         for (file_index, file) in index.files.iter().enumerate() {
             let facts = &file.facts;
@@ -115,7 +115,7 @@ impl ProjectIndex {
             })
             .collect();
         let mut is_model = vec![false; classes.len()];
-        let mut model_class_names: HashSet<String> = HashSet::new();
+        let mut model_class_names: HashSet<String> = HashSet::default();
         loop {
             let mut changed = false;
             for (i, (_, _, class)) in classes.iter().enumerate() {
@@ -170,7 +170,7 @@ impl ProjectIndex {
     }
 
     fn find_manager_attributes(&mut self) {
-        let mut attributes: HashMap<String, Vec<(Option<usize>, ManagerKind)>> = HashMap::new();
+        let mut attributes: HashMap<String, Vec<(Option<usize>, ManagerKind)>> = HashMap::default();
         for model_index in 0..self.models.len() {
             let class = self.class(model_index);
             for manager in &class.managers {

@@ -3,7 +3,7 @@
 //! and DRF checks, handler decorators, what the body does to the response), and what the
 //! view reads of the current user, directly, through a helper or through its template.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::django_version::{CacheBehaviour, TargetVersion};
 use crate::facts::span::Span;
@@ -355,6 +355,8 @@ struct Project<'a> {
     class_names: HashMap<&'a str, Vec<&'a str>>,
     methods: HashMap<&'a str, Vec<(&'a String, &'a ViewFunction)>>,
     routes: Vec<(&'a String, &'a Route)>,
+    /// Routes by the dotted name of the function or class they route to.
+    routes_by_target: HashMap<&'a str, Vec<(&'a String, &'a Route)>>,
     rest_framework: RestFrameworkSettings,
     templates: &'a TemplateIndex,
     index: &'a ProjectIndex,
@@ -363,11 +365,12 @@ struct Project<'a> {
 impl<'a> Project<'a> {
     fn new(index: &'a ProjectIndex, templates: &'a TemplateIndex) -> Self {
         let mut project = Project {
-            function_views: HashMap::new(),
-            classes: HashMap::new(),
-            class_names: HashMap::new(),
-            methods: HashMap::new(),
+            function_views: HashMap::default(),
+            classes: HashMap::default(),
+            class_names: HashMap::default(),
+            methods: HashMap::default(),
             routes: Vec::new(),
+            routes_by_target: HashMap::default(),
             rest_framework: RestFrameworkSettings::default(),
             templates,
             index,
@@ -400,6 +403,20 @@ impl<'a> Project<'a> {
                 if project.rest_framework.permission_classes.is_none() {
                     project.rest_framework.permission_classes = settings.permission_classes.clone();
                 }
+            }
+        }
+        for &(path, route) in &project.routes {
+            let target = match &route.target {
+                RouteTarget::Function(qualified) => qualified.as_str(),
+                RouteTarget::Class { qualified_name, .. } => qualified_name.as_str(),
+                RouteTarget::Unknown => continue,
+            };
+            if !is_test_module(path) {
+                project
+                    .routes_by_target
+                    .entry(target)
+                    .or_default()
+                    .push((path, route));
             }
         }
         for (qualified, (path, function)) in &project.function_views {
@@ -1074,14 +1091,11 @@ impl<'a> Project<'a> {
     fn runs_in(&self, function: &ViewFunction, uncached_views: &[UncachedView]) -> Option<String> {
         let qualified = function.qualified_name.as_str();
         let class = parent(qualified);
-        let route = self.routes.iter().find(|(path, route)| {
-            !is_test_module(path)
-                && match &route.target {
-                    RouteTarget::Function(target) => target == qualified,
-                    RouteTarget::Class { qualified_name, .. } => qualified_name == class,
-                    RouteTarget::Unknown => false,
-                }
-        });
+        let route = self
+            .routes_by_target
+            .get(qualified)
+            .or_else(|| self.routes_by_target.get(class))
+            .and_then(|routes| routes.first());
         if let Some((_, route)) = route {
             if route.wrappers.iter().any(caches_response) {
                 return None;
