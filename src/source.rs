@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use ruff_python_parser::parse_module;
 use ruff_source_file::LineIndex;
-use ruff_text_size::TextSize;
+use ruff_text_size::{TextRange, TextSize};
 
 use crate::discover::SourcePath;
 use crate::facts::span::{Locator, Span};
@@ -78,6 +78,19 @@ fn analyze_bytes(
         Ok(source) => source,
         Err(err) => return not_utf8(err),
     };
+    if let Some(nul) = source.find('\0') {
+        let span = Locator::new(&source).span_of(TextRange::at(
+            TextSize::try_from(nul).unwrap_or_default(),
+            1.into(),
+        ));
+        return FileOutcome::NotAnalyzed {
+            reason: format!(
+                "file contains a NUL byte (line {}, column {}); Python refuses source code with null bytes",
+                span.line, span.column
+            ),
+            span,
+        };
+    }
     let parsing = Instant::now();
     let parsed = parse_module(&source);
     timings.parse = parsing.elapsed();
