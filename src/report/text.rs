@@ -128,7 +128,11 @@ fn write_invalidation_map(out: &mut dyn Write, map: &InvalidationMap) -> io::Res
             Some(location) => place(location),
             None => "outside the analysed tree".to_string(),
         };
-        writeln!(out, "  {} ({defined})", entry.model.bold())?;
+        writeln!(
+            out,
+            "  {} ({defined})",
+            escape_controls(&entry.model).bold()
+        )?;
         for cached in &entry.cached_in {
             let timeout = cached.timeout.as_deref().unwrap_or("default");
             writeln!(
@@ -143,7 +147,7 @@ fn write_invalidation_map(out: &mut dyn Write, map: &InvalidationMap) -> io::Res
                 out,
                 "    invalidated by  {} {} ({})",
                 invalidation.kind.describe(),
-                invalidation.handler,
+                escape_controls(&invalidation.handler),
                 place(&invalidation.location)
             )?;
         }
