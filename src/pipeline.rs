@@ -181,6 +181,13 @@ pub fn run(options: &Options) -> Result<Analysis> {
         },
         (None, None) => django_version::detect(&root),
     };
+    for (path, reason) in &templates.unreadable {
+        diagnostics.push(not_analyzed(
+            path.clone(),
+            reason.clone(),
+            Span::file_start(),
+        ));
+    }
     for (path, facts) in templates.iter() {
         if let Some(malformed) = &facts.malformed {
             diagnostics.push(not_analyzed(

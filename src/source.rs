@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use ruff_python_parser::parse_module;
 use ruff_source_file::LineIndex;
-use ruff_text_size::TextSize;
+use ruff_text_size::{TextRange, TextSize};
 
 use crate::discover::SourcePath;
 use crate::facts::span::{Locator, Span};
@@ -44,15 +44,27 @@ fn analyze_timed(
     let started = Instant::now();
     let read = fs::read(&file.absolute);
     timings.read = started.elapsed();
-    let bytes = match read {
-        Ok(bytes) => bytes,
-        Err(err) => {
-            return FileOutcome::NotAnalyzed {
-                reason: format!("cannot read file: {err}"),
-                span: Span::file_start(),
-            }
-        }
-    };
+    match read {
+        Ok(bytes) => analyze_bytes(bytes, &file.relative, packages, timings),
+        Err(err) => FileOutcome::NotAnalyzed {
+            reason: format!("cannot read file: {err}"),
+            span: Span::file_start(),
+        },
+    }
+}
+
+/// Analyses the contents of the file at `relative` (its module name comes from the path)
+/// as [`analyze_file`] does once the file is read: any bytes give an outcome.
+pub fn analyze_source(bytes: Vec<u8>, relative: &str, packages: &ProjectPackages) -> FileOutcome {
+    analyze_bytes(bytes, relative, packages, &mut FileTimings::default())
+}
+
+fn analyze_bytes(
+    bytes: Vec<u8>,
+    relative: &str,
+    packages: &ProjectPackages,
+    timings: &mut FileTimings,
+) -> FileOutcome {
     if u32::try_from(bytes.len()).is_err() {
         return FileOutcome::NotAnalyzed {
             reason: format!(
@@ -66,6 +78,19 @@ fn analyze_timed(
         Ok(source) => source,
         Err(err) => return not_utf8(err),
     };
+    if let Some(nul) = source.find('\0') {
+        let span = Locator::new(&source).span_of(TextRange::at(
+            TextSize::try_from(nul).unwrap_or_default(),
+            1.into(),
+        ));
+        return FileOutcome::NotAnalyzed {
+            reason: format!(
+                "file contains a NUL byte (line {}, column {}); Python refuses source code with null bytes",
+                span.line, span.column
+            ),
+            span,
+        };
+    }
     let parsing = Instant::now();
     let parsed = parse_module(&source);
     timings.parse = parsing.elapsed();
@@ -80,7 +105,7 @@ fn analyze_timed(
         }
     };
     let extracting = Instant::now();
-    let (module_name, is_package) = module_name(&file.relative);
+    let (module_name, is_package) = module_name(relative);
     let facts = facts::extract(parsed.syntax(), &source, &module_name, is_package, packages);
     drop(parsed);
     timings.facts = extracting.elapsed();

@@ -189,7 +189,7 @@ impl Extractor<'_> {
                     text: self.locator.snippet(call),
                 };
             }
-            let receiver = self.eval(&method.value, env, depth);
+            let receiver = self.eval_receiver(&method.value, env, depth);
             let takes_lambda = call.arguments.args.iter().any(Expr::is_lambda_expr);
             if let Some(origin) = queryset_source(&receiver).filter(|_| !takes_lambda) {
                 if name == "iterator" {
@@ -245,6 +245,35 @@ impl Extractor<'_> {
                 awaited: false,
             },
             _ => Shape::Opaque,
+        }
+    }
+
+    /// What a method's receiver evaluates to. A chain of QuerySet methods on a QuerySet
+    /// (`Post.objects.filter(...).exclude(...)...`) is a QuerySet of the same origin
+    /// however long it is, so the chain is walked in a loop rather than by recursion,
+    /// which gives up past [`MAX_EVAL_DEPTH`].
+    fn eval_receiver(&self, receiver: &Expr, env: &Env<'_>, depth: usize) -> Shape {
+        let mut base = receiver;
+        while let Expr::Call(call) = base {
+            match call.func.as_ref() {
+                Expr::Attribute(method)
+                    if QUERYSET_METHODS.contains(&method.attr.as_str())
+                        && !call.arguments.args.iter().any(Expr::is_lambda_expr) =>
+                {
+                    base = &method.value;
+                }
+                _ => break,
+            }
+        }
+        if std::ptr::eq(base, receiver) {
+            return self.eval(receiver, env, depth);
+        }
+        match queryset_source(&self.eval(base, env, depth)) {
+            Some(origin) => Shape::QuerySet {
+                origin,
+                text: self.locator.snippet(receiver),
+            },
+            None => self.eval(receiver, env, depth),
         }
     }
 

@@ -184,7 +184,11 @@ fn write_invalidation_map(out: &mut dyn Write, map: &InvalidationMap) -> io::Res
             Some(location) => place(location),
             None => "outside the analysed tree".to_string(),
         };
-        writeln!(out, "  {} ({defined})", entry.model.bold())?;
+        writeln!(
+            out,
+            "  {} ({defined})",
+            escape_controls(&entry.model).bold()
+        )?;
         for cached in &entry.cached_in {
             let timeout = cached.timeout.as_deref().unwrap_or("default");
             writeln!(
@@ -199,7 +203,7 @@ fn write_invalidation_map(out: &mut dyn Write, map: &InvalidationMap) -> io::Res
                 out,
                 "    invalidated by  {} {} ({})",
                 invalidation.kind.describe(),
-                invalidation.handler,
+                escape_controls(&invalidation.handler),
                 place(&invalidation.location)
             )?;
         }

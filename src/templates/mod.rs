@@ -364,7 +364,11 @@ impl<'a> Collector<'a> {
                 let bindings = self.arguments(args.get(by + 2..).unwrap_or_default(), line);
                 self.bind(bindings.target);
             }
-            end if end.starts_with("end") => self.close(&token, end),
+            end if end.starts_with("end") => {
+                // A stray `{% endcache %}` is a `{% cache %}` block whose start is lost.
+                self.uses_cache |= end == "endcache";
+                self.close(&token, end);
+            }
             _ => {
                 if command == "block" {
                     if let Some(name) = args.first() {
