@@ -10,23 +10,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use common::{analyze_json, fixture, project, run};
-
-/// Runs `analyze PATH --output-format FORMAT` and returns standard output and the exit code.
-fn analyze_as(path: &Path, format: &str, extra: &[&str]) -> (String, i32) {
-    let mut args = vec!["analyze", path.to_str().unwrap(), "--output-format", format];
-    args.extend_from_slice(extra);
-    let output = run(&args);
-    assert!(
-        output.stderr.is_empty(),
-        "unexpected stderr: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    (
-        String::from_utf8(output.stdout).unwrap(),
-        output.status.code().expect("exited normally"),
-    )
-}
+use common::{analyze_as, analyze_json, fixture, project, run};
 
 fn diagnostics(report: &Value) -> &Vec<Value> {
     report["diagnostics"].as_array().unwrap()

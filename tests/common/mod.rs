@@ -30,9 +30,10 @@ pub fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// Runs `analyze --format json` on `path` and returns the parsed report.
-pub fn analyze_json(path: &Path, extra: &[&str]) -> (Value, i32) {
-    let mut args = vec!["analyze", path.to_str().unwrap(), "--format", "json"];
+/// Runs `analyze PATH --output-format FORMAT` and returns standard output and the exit
+/// code; anything on standard error fails the test.
+pub fn analyze_as(path: &Path, format: &str, extra: &[&str]) -> (String, i32) {
+    let mut args = vec!["analyze", path.to_str().unwrap(), "--output-format", format];
     args.extend_from_slice(extra);
     let output = run(&args);
     assert!(
@@ -40,8 +41,17 @@ pub fn analyze_json(path: &Path, extra: &[&str]) -> (Value, i32) {
         "unexpected stderr: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let report: Value = serde_json::from_slice(&output.stdout).expect("valid JSON report");
-    (report, output.status.code().expect("exited normally"))
+    (
+        String::from_utf8(output.stdout).expect("UTF-8 output"),
+        output.status.code().expect("exited normally"),
+    )
+}
+
+/// Runs `analyze --output-format json` on `path` and returns the parsed report.
+pub fn analyze_json(path: &Path, extra: &[&str]) -> (Value, i32) {
+    let (stdout, status) = analyze_as(path, "json", extra);
+    let report: Value = serde_json::from_str(&stdout).expect("valid JSON report");
+    (report, status)
 }
 
 pub fn findings(report: &Value) -> BTreeSet<Finding> {
