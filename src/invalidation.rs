@@ -511,6 +511,27 @@ fn namespace(template: &KeyTemplate) -> Option<&str> {
 
 /// Whether some string matches both templates (`{}` matches any text).
 pub fn templates_overlap(a: &KeyTemplate, b: &KeyTemplate) -> bool {
+    // Literal text before the first hole and after the last must agree: a cheap test
+    // that settles most pairs before the quadratic one.
+    fn prefix(template: &KeyTemplate) -> &str {
+        match template.parts.first() {
+            Some(KeyPart::Literal(text)) => text,
+            _ => "",
+        }
+    }
+    fn suffix(template: &KeyTemplate) -> &str {
+        match template.parts.last() {
+            Some(KeyPart::Literal(text)) => text,
+            _ => "",
+        }
+    }
+    let (prefix_a, prefix_b) = (prefix(a), prefix(b));
+    let (suffix_a, suffix_b) = (suffix(a), suffix(b));
+    if !(prefix_a.starts_with(prefix_b) || prefix_b.starts_with(prefix_a))
+        || !(suffix_a.ends_with(suffix_b) || suffix_b.ends_with(suffix_a))
+    {
+        return false;
+    }
     let a = symbols(a);
     let b = symbols(b);
     // reachable[i][j]: a[i..] and b[j..] can match a common string.
