@@ -374,9 +374,11 @@ fn write_atomically(path: &Path, contents: &[u8]) -> Result<()> {
 fn print_rule(args: &RuleArgs) -> Result<ExitCode> {
     let mut out = String::new();
     if args.all {
-        for rule in std::iter::once(&rules::FILE_NOT_ANALYZED).chain(RULES) {
+        let all = || std::iter::once(&rules::FILE_NOT_ANALYZED).chain(RULES);
+        let width = all().map(|rule| rule.name.len()).max().unwrap_or_default();
+        for rule in all() {
             out.push_str(&format!(
-                "{}  {:<32} {}\n",
+                "{}  {:<width$}  {}\n",
                 rule.code,
                 rule.name,
                 rule.severity.as_str()

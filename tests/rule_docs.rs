@@ -95,8 +95,10 @@ fn every_rule_has_a_document() {
 #[test]
 fn headers_match_the_rule_table() {
     let listed = String::from_utf8(run(&["rule", "--all"]).stdout).unwrap();
-    for doc in rule_docs() {
-        let line = format!("{}  {:<32} {}", doc.code, doc.name, doc.severity);
+    let docs = rule_docs();
+    let width = docs.iter().map(|doc| doc.name.len()).max().unwrap();
+    for doc in docs {
+        let line = format!("{}  {:<width$}  {}", doc.code, doc.name, doc.severity);
         assert!(listed.contains(&line), "`rule --all` lacks `{line}`");
     }
 }
