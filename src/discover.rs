@@ -135,10 +135,15 @@ pub struct PerFileIgnores {
 }
 
 impl PerFileIgnores {
-    pub fn new(root: &Path, entries: &[(String, Vec<String>)]) -> Result<PerFileIgnores, String> {
+    /// `entries`' patterns are relative to `pattern_base`; findings' paths to `root`.
+    pub fn new(
+        root: &Path,
+        pattern_base: &Path,
+        entries: &[(String, Vec<String>)],
+    ) -> Result<PerFileIgnores, String> {
         let mut compiled = Vec::new();
         for (pattern, codes) in entries {
-            let mut builder = GitignoreBuilder::new(root);
+            let mut builder = GitignoreBuilder::new(pattern_base);
             builder
                 .add_line(None, pattern)
                 .map_err(|err| format!("invalid per-file-ignores pattern `{pattern}`: {err}"))?;
@@ -160,6 +165,7 @@ impl PerFileIgnores {
         let path = self.root.join(relative);
         self.entries.iter().any(|(matcher, codes)| {
             codes.iter().any(|prefix| code.starts_with(prefix.as_str()))
+                && path.starts_with(matcher.path())
                 && matcher
                     .matched_path_or_any_parents(&path, false)
                     .is_ignore()
@@ -180,13 +186,15 @@ pub struct Exclusions {
 }
 
 impl Exclusions {
+    /// `exclude` and `extend-exclude` patterns are relative to `pattern_base`.
     pub fn new(
         root: &Path,
+        pattern_base: &Path,
         exclude: Option<&[String]>,
         extend_exclude: &[String],
         respect_gitignore: bool,
     ) -> Result<Exclusions, String> {
-        let mut builder = GitignoreBuilder::new(root);
+        let mut builder = GitignoreBuilder::new(pattern_base);
         for pattern in exclude.into_iter().flatten().chain(extend_exclude) {
             builder
                 .add_line(None, pattern)
@@ -234,7 +242,8 @@ impl Exclusions {
                 .and_then(|name| name.to_str())
                 .is_some_and(|name| SKIPPED_DIRECTORIES.contains(&name));
         default_skip
-            || self.patterns.matched(path, is_dir).is_ignore()
+            || (path.starts_with(self.patterns.path())
+                && self.patterns.matched(path, is_dir).is_ignore())
             || self
                 .ignore_files
                 .iter()

@@ -106,14 +106,21 @@ pub fn run(options: &Options) -> Result<Analysis> {
         &config.extend_select,
         &config.ignore,
     )?;
+    // Patterns are relative to the file that sets them, as in Ruff; `--config` names a
+    // file for the analysed tree, wherever it is kept.
+    let pattern_base = match (&options.config, &config.source) {
+        (None, Some(source)) => source.parent().unwrap_or(&root).to_path_buf(),
+        _ => root.clone(),
+    };
     let mut exclusions = Exclusions::new(
         &root,
+        &pattern_base,
         config.exclude.as_deref(),
         &config.extend_exclude,
         config.respect_gitignore,
     )
     .map_err(|problem| anyhow::anyhow!("{}: {problem}", config_name(&config, &root)))?;
-    let per_file_ignores = PerFileIgnores::new(&root, &config.per_file_ignores)
+    let per_file_ignores = PerFileIgnores::new(&root, &pattern_base, &config.per_file_ignores)
         .map_err(|problem| anyhow::anyhow!("{}: {problem}", config_name(&config, &root)))?;
     let mut discovery = discover(&root, &paths, &mut exclusions);
     let app_dirs = resolve_apps(&options.apps, &discovery)?;

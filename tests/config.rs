@@ -216,3 +216,20 @@ fn noqa_on_python_and_template_lines() {
     );
     assert_eq!(report["summary"]["suppressed"], 4);
 }
+
+#[test]
+fn patterns_are_relative_to_the_configuration_file() {
+    let config = "[tool.cache-analyzer]\nextend-exclude = [\"app/legacy/\"]\n\n[tool.cache-analyzer.per-file-ignores]\n\"app/jobs.py\" = [\"CA106\"]\n";
+    let dir = project(&[
+        ("pyproject.toml", config),
+        ("app/jobs.py", SETS),
+        ("app/legacy/old.py", SETS),
+    ]);
+    // Analysing the `app` directory still finds `pyproject.toml` above it, and its
+    // patterns still name `app/...`.
+    let (report, _) = analyze_json(&dir.path().join("app"), &[]);
+    assert_eq!(
+        findings(&report),
+        [finding("CA102", "jobs.py", 5)].into_iter().collect()
+    );
+}

@@ -1403,7 +1403,7 @@ mod tests {
         }
         std::fs::write(root.join("templates/latin1.txt"), b"\xff{{ perms }}").unwrap();
 
-        let mut exclusions = Exclusions::new(root, None, &[], true).unwrap();
+        let mut exclusions = Exclusions::new(root, root, None, &[], true).unwrap();
         let discovery = discover(root, &[root.to_path_buf()], &mut exclusions);
         let found: Vec<(&str, &str)> = discovery
             .templates
