@@ -13,7 +13,7 @@ use super::scope::{Binding, Env, ProjectPackages};
 use super::settings::cache_settings;
 use super::shape::{ModelRef, Shape, Unpicklable};
 use super::span::Locator;
-use super::views::{is_request_attribute, ClassView, ViewBody, ViewFunction};
+use super::views::{is_request_attribute, ClassView, ViewBody, ViewFunction, WrapperKind};
 use super::{ClassFact, FileFacts, FunctionFact, FunctionSummary, RelationFact, RelationKind};
 
 pub fn extract(
@@ -35,6 +35,7 @@ pub fn extract(
         classes: Vec::new(),
         call_site: CallSite::default(),
         module_paths: Vec::new(),
+        module_wrappers: Vec::new(),
     };
     let mut env = Env::module(packages);
     let mut frame = Frame::new(ScopeKind::Module, module_name.to_string());
@@ -151,6 +152,8 @@ pub(super) struct Extractor<'src> {
     pub(super) call_site: CallSite,
     /// Module-level names bound to paths built from `__file__` (`BASE_DIR`).
     module_paths: Vec<(String, RelativePath)>,
+    /// Module-level names bound to view decorators (`cache_15 = cache_page(900)`).
+    pub(super) module_wrappers: Vec<(String, WrapperKind)>,
 }
 
 /// A call's place in its expression: in a lambda (which runs wherever it is called), and
@@ -335,6 +338,7 @@ impl Extractor<'_> {
                     self.record_rest_framework(&assign.targets, &assign.value, env);
                     self.record_middleware(&assign.targets, &assign.value);
                     self.record_paths(&assign.targets, &assign.value, env);
+                    self.record_wrapper_alias(&assign.targets, &assign.value, env);
                     self.record_key_constant(&assign.targets, &assign.value, env, frame);
                 }
                 let binding = self.value_binding(&assign.value, env);

@@ -337,8 +337,19 @@ impl Extractor<'_> {
         decorators
             .iter()
             .filter_map(|decorator| {
+                let kind = wrapper_kind(decorator, env).or_else(|| {
+                    // `cache_15 = cache_page(60 * 15)` earlier in the module, then `@cache_15`.
+                    let Expr::Name(name) = decorator else {
+                        return None;
+                    };
+                    self.module_wrappers
+                        .iter()
+                        .rev()
+                        .find(|(alias, _)| alias == name.id.as_str())
+                        .map(|(_, kind)| *kind)
+                })?;
                 Some(Wrapper {
-                    kind: wrapper_kind(decorator, env)?,
+                    kind,
                     text: self.locator.snippet(decorator),
                     line: self.locator.span(decorator).line,
                 })
@@ -690,6 +701,14 @@ impl Extractor<'_> {
                 body.vary.cookie |= vary.cookie;
                 body.vary.authorization |= vary.authorization;
             });
+        }
+    }
+
+    /// `cache_15 = cache_page(60 * 15)` at module level: a decorator under another name.
+    pub(super) fn record_wrapper_alias(&mut self, targets: &[Expr], value: &Expr, env: &Env<'_>) {
+        let [Expr::Name(name)] = targets else { return };
+        if let Some(kind) = wrapper_kind(value, env) {
+            self.module_wrappers.push((name.id.to_string(), kind));
         }
     }
 
