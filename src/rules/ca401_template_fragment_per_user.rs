@@ -3,6 +3,7 @@
 
 use super::{Rule, RuleContext, Violation};
 use crate::diagnostic::Severity;
+use crate::templates::{TemplateQuery, TemplateRef};
 
 pub const RULE: Rule = Rule {
     code: "CA401",
@@ -19,24 +20,50 @@ fn check(context: &RuleContext) -> Vec<Violation> {
         if fragment.varies_on_user {
             continue;
         }
-        let Some(used) = &fragment.per_user else {
-            continue;
+        let (used_text, found) = match &fragment.per_user {
+            Some(used) => (
+                used.text.clone(),
+                format!(
+                    "`{}` uses `{}` (line {})",
+                    fragment.tag(),
+                    used.text,
+                    used.line
+                ),
+            ),
+            None => {
+                let Some((include, evidence)) =
+                    fragment.includes.iter().find_map(|(include, _)| {
+                        let evidence = context
+                            .templates
+                            .find_included(include, TemplateQuery::PerUser)?;
+                        Some((include, evidence))
+                    })
+                else {
+                    continue;
+                };
+                let included = match &include.target {
+                    TemplateRef::Name(name) => name.as_str(),
+                    TemplateRef::Dynamic => "a template",
+                };
+                let found = format!(
+                    "`{}` includes `{included}`, which uses `{}` ({}:{})",
+                    fragment.tag(),
+                    evidence.text,
+                    evidence.path,
+                    evidence.line
+                );
+                (evidence.text, found)
+            }
         };
-        let found = format!(
-            "`{}` uses `{}` (line {})",
-            fragment.tag(),
-            used.text,
-            used.line
-        );
-        let root = used.text.split('.').next().unwrap_or_default();
+        let root = used_text.split('.').next().unwrap_or_default();
         let message = if root == "messages" {
             format!(
                 "{found}, so one visitor's messages are stored and shown to everyone until the fragment expires; render `messages` outside the `{{% cache %}}` block"
             )
         } else {
-            let vary_on = match used.text.split('.').nth(1) {
+            let vary_on = match used_text.split('.').nth(1) {
                 // Session data differs per session, not per user: vary on what is read.
-                Some("session") if root == "request" => used.text.clone(),
+                Some("session") if root == "request" => used_text.clone(),
                 Some("user") if root == "request" => "request.user.pk".to_string(),
                 _ if root == "perms" => "user.pk".to_string(),
                 _ => format!("{root}.pk"),

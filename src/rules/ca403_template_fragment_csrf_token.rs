@@ -2,6 +2,7 @@
 
 use super::{Rule, RuleContext, Violation};
 use crate::diagnostic::Severity;
+use crate::templates::TemplateQuery;
 
 pub const RULE: Rule = Rule {
     code: "CA403",
@@ -25,6 +26,27 @@ fn check(context: &RuleContext) -> Vec<Violation> {
                     "`{{% csrf_token %}}` is inside the cached fragment `{}` (line {}), so later visitors get the first visitor's token and their form submissions fail CSRF verification; move the `{{% csrf_token %}}` (or the whole form) outside the `{{% cache %}}` block",
                     fragment.tag(),
                     fragment.span.line
+                ),
+            });
+        }
+        for (include, span) in &fragment.includes {
+            let Some(token) = context
+                .templates
+                .find_included(include, TemplateQuery::CsrfToken)
+            else {
+                continue;
+            };
+            violations.push(Violation {
+                severity: None,
+                detail: None,
+                path: path.to_string(),
+                span: span.clone(),
+                message: format!(
+                    "this `{{% include %}}` inside the cached fragment `{}` (line {}) renders `{{% csrf_token %}}` ({}:{}), so later visitors get the first visitor's token and their form submissions fail CSRF verification; include the form outside the `{{% cache %}}` block",
+                    fragment.tag(),
+                    fragment.span.line,
+                    token.path,
+                    token.line
                 ),
             });
         }

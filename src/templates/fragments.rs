@@ -63,6 +63,9 @@ pub struct Fragment {
     /// `{% csrf_token %}` tags in the body that no enclosing fragment holds already, so
     /// each token belongs to its outermost fragment.
     pub csrf_tokens: Vec<Span>,
+    /// `{% include %}` tags in the body (outermost fragment only, like tokens): what the
+    /// included templates render is cached with the fragment.
+    pub includes: Vec<(super::Include, Span)>,
 }
 
 impl Fragment {

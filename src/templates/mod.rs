@@ -271,12 +271,20 @@ impl<'a> Collector<'a> {
                             .collect();
                         bound.sort_unstable();
                         bound.dedup();
-                        self.facts.includes.push(Include {
+                        let include = Include {
                             target,
                             only: args.contains(&"only"),
                             bound,
                             blocks: self.block_path(),
-                        });
+                        };
+                        if let Some(outermost) = self.open_fragments.first() {
+                            let index = outermost.index;
+                            let span = self.positions.span(&token);
+                            self.facts.fragments[index]
+                                .includes
+                                .push((include.clone(), span));
+                        }
+                        self.facts.includes.push(include);
                     } else if self.facts.extends.is_none() {
                         self.facts.extends = Some(target);
                     }
@@ -530,6 +538,7 @@ impl<'a> Collector<'a> {
             varies_on_user,
             unvaried_loop_uses: Vec::new(),
             csrf_tokens: Vec::new(),
+            includes: Vec::new(),
         });
         self.open_fragments.push(OpenFragment {
             index,
@@ -956,6 +965,20 @@ impl TemplateIndex {
             }
         }
         None
+    }
+
+    /// What `query` finds in the template an `{% include %}` renders (and what that one
+    /// extends and includes), seen as the included template sees it: nothing through
+    /// `only`, names bound around the include hide context processors' values. Dynamic and
+    /// relative names are unknown.
+    pub fn find_included(&self, include: &Include, query: TemplateQuery) -> Option<Evidence> {
+        let TemplateRef::Name(name) = &include.target else {
+            return None;
+        };
+        if include.only || name.starts_with("./") || name.starts_with("../") {
+            return None;
+        }
+        self.find(name, query, &include.bound)
     }
 
     fn enqueue(
