@@ -318,12 +318,9 @@ impl Extractor<'_> {
         if let Expr::Call(call) = decorator {
             if qualified_name(&call.func, env).as_deref() == Some(METHOD_DECORATOR) {
                 let method = keyword(call, "name").and_then(string_literal);
-                let wrappers = match argument(call, 0, "decorator") {
-                    Some(Expr::List(list)) => self.wrappers(&list.elts, env),
-                    Some(Expr::Tuple(tuple)) => self.wrappers(&tuple.elts, env),
-                    Some(single) => self.wrappers(std::slice::from_ref(single), env),
-                    None => Vec::new(),
-                };
+                let wrappers = argument(call, 0, "decorator")
+                    .map(|decorators| self.wrappers(elements(decorators), env))
+                    .unwrap_or_default();
                 return Decoration { wrappers, method };
             }
         }
@@ -819,13 +816,9 @@ fn cache_control_keywords(call: &ast::ExprCall) -> CacheControl {
 /// What `patch_vary_headers` adds: the literal headers, or, when they are not literals,
 /// possibly anything (so no rule claims the cookie is missing).
 fn vary_of_headers(headers: &Expr) -> VaryOn {
-    let elements: &[Expr] = match headers {
-        Expr::List(list) => &list.elts,
-        Expr::Tuple(tuple) => &tuple.elts,
-        other => std::slice::from_ref(other),
-    };
-    let literals: Vec<String> = elements.iter().filter_map(string_literal).collect();
-    if literals.len() < elements.len() {
+    let headers = elements(headers);
+    let literals: Vec<String> = headers.iter().filter_map(string_literal).collect();
+    if literals.len() < headers.len() {
         return VaryOn {
             cookie: true,
             authorization: true,
@@ -849,14 +842,19 @@ fn vary_on(headers: Vec<String>) -> VaryOn {
     }
 }
 
-/// String literals of a list, tuple or single string.
-fn headers_literals(expr: &Expr) -> Vec<String> {
-    let elements: &[Expr] = match expr {
+/// A list or tuple display's elements, or the expression itself: arguments Django takes
+/// as one value or several (`vary_on_headers`, `method_decorator`, `template_name`).
+fn elements(expr: &Expr) -> &[Expr] {
+    match expr {
         Expr::List(list) => &list.elts,
         Expr::Tuple(tuple) => &tuple.elts,
         other => std::slice::from_ref(other),
-    };
-    elements.iter().filter_map(string_literal).collect()
+    }
+}
+
+/// String literals of a list, tuple or single string.
+fn headers_literals(expr: &Expr) -> Vec<String> {
+    elements(expr).iter().filter_map(string_literal).collect()
 }
 
 /// `annotate(n=Count("comments"))`: an argument built from a `django.db.models` aggregate.
@@ -919,30 +917,16 @@ fn context_keys(context: Option<&Expr>) -> Vec<String> {
 
 /// A template name, or each name of a list of candidates.
 fn template_names(expr: &Expr, env: &Env<'_>) -> Vec<String> {
-    match expr {
-        Expr::List(list) => list
-            .elts
-            .iter()
-            .filter_map(|e| string_constant(e, env))
-            .collect(),
-        Expr::Tuple(tuple) => tuple
-            .elts
-            .iter()
-            .filter_map(|e| string_constant(e, env))
-            .collect(),
-        other => string_constant(other, env).into_iter().collect(),
-    }
+    elements(expr)
+        .iter()
+        .filter_map(|e| string_constant(e, env))
+        .collect()
 }
 
 /// `[TokenAuthentication, "rest_framework.authentication.SessionAuthentication"]`: each
 /// class's dotted name where it resolves, else its name as written.
 fn class_names(expr: &Expr, env: &Env<'_>) -> Vec<String> {
-    let elements: &[Expr] = match expr {
-        Expr::List(list) => &list.elts,
-        Expr::Tuple(tuple) => &tuple.elts,
-        other => std::slice::from_ref(other),
-    };
-    elements
+    elements(expr)
         .iter()
         .filter_map(|element| match element {
             Expr::StringLiteral(literal) => Some(literal.value.to_str().to_string()),
