@@ -6,6 +6,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
+use super::fingerprint::fingerprints;
 use super::{counts_by_code, counts_by_severity};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::invalidation::{InvalidationMap, Location};
@@ -111,6 +112,9 @@ pub(super) struct JsonDiagnostic<'a> {
     end_column: usize,
     /// Why the finding was chosen (opportunities), else null.
     detail: Option<&'a str>,
+    /// Stable across edits elsewhere in the file (the rule, the file and the text of the
+    /// finding's line, never its number): what baselines and verdict files match on.
+    fingerprint: String,
 }
 
 pub fn write_json(out: &mut dyn Write, analysis: &Analysis) -> io::Result<()> {
@@ -132,20 +136,19 @@ pub fn write_json(out: &mut dyn Write, analysis: &Analysis) -> io::Result<()> {
             errors,
             suppressed: analysis.suppressed.len(),
         },
-        diagnostics: analysis
-            .diagnostics
-            .iter()
-            .map(JsonDiagnostic::from)
-            .collect(),
+        diagnostics: json_diagnostics(&analysis.diagnostics),
         invalidation: JsonInvalidation::from(&analysis.invalidation),
     };
     serde_json::to_writer_pretty(&mut *out, &report)?;
     writeln!(out)
 }
 
-impl<'a> From<&'a Diagnostic> for JsonDiagnostic<'a> {
-    fn from(d: &'a Diagnostic) -> Self {
-        JsonDiagnostic {
+/// The diagnostics as JSON objects, in report order, each with its fingerprint.
+pub(super) fn json_diagnostics(diagnostics: &[Diagnostic]) -> Vec<JsonDiagnostic<'_>> {
+    diagnostics
+        .iter()
+        .zip(fingerprints(diagnostics))
+        .map(|(d, fingerprint)| JsonDiagnostic {
             code: d.code,
             name: d.name,
             severity: d.severity,
@@ -157,8 +160,9 @@ impl<'a> From<&'a Diagnostic> for JsonDiagnostic<'a> {
             column: d.span.column,
             end_line: d.span.end_line,
             end_column: d.span.end_column,
-        }
-    }
+            fingerprint: fingerprint.unique(),
+        })
+        .collect()
 }
 
 impl<'a> From<&'a InvalidationMap> for JsonInvalidation<'a> {

@@ -4,12 +4,12 @@
 
 use std::io::{self, Write};
 
-use super::json::JsonDiagnostic;
+use super::json::json_diagnostics;
 use crate::pipeline::Analysis;
 
 pub fn write_json_lines(out: &mut dyn Write, analysis: &Analysis) -> io::Result<()> {
-    for diagnostic in &analysis.diagnostics {
-        serde_json::to_writer(&mut *out, &JsonDiagnostic::from(diagnostic))?;
+    for diagnostic in json_diagnostics(&analysis.diagnostics) {
+        serde_json::to_writer(&mut *out, &diagnostic)?;
         writeln!(out)?;
     }
     Ok(())
