@@ -22,6 +22,7 @@ const KEYS: &[&str] = &[
     "fail-on",
     "cache-objects",
     "django-version",
+    "max-staleness",
 ];
 const TOOL_TABLE: &str = "cache-analyzer";
 /// Per directory, most specific first, as Ruff looks for `.ruff.toml`, `ruff.toml`,
@@ -49,7 +50,13 @@ pub struct Config {
     /// Dotted names of project objects that behave like a Django cache.
     pub cache_objects: Vec<String>,
     pub django_version: Option<DjangoVersion>,
+    /// Seconds of staleness accepted as a deliberate window (CA301): the seed guide's
+    /// advice for data that changes often is a short timeout.
+    pub max_staleness: Option<f64>,
 }
+
+/// `max-staleness` when the configuration does not set it: five minutes.
+pub const DEFAULT_MAX_STALENESS: f64 = 300.0;
 
 impl Config {
     /// The configuration for `root`: `explicit` when given, else the nearest file above
@@ -146,6 +153,13 @@ impl Config {
                 "cache-objects" => {
                     config.cache_objects = strings(value)
                         .ok_or_else(|| error(key, "must be a list of dotted names"))?
+                }
+                "max-staleness" => {
+                    let seconds = value
+                        .as_integer()
+                        .filter(|s| *s >= 0)
+                        .ok_or_else(|| error(key, "must be a number of seconds (0 or more)"))?;
+                    config.max_staleness = Some(seconds as f64);
                 }
                 "django-version" => {
                     let text = value

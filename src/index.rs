@@ -9,12 +9,26 @@ use crate::facts::keys::{KeySource, KeyTemplate};
 use crate::facts::settings::CacheSetting;
 use crate::facts::shape::{CallableKind, ManagerOrigin, ModelRef, Shape, Unpicklable};
 use crate::facts::span::Span;
+use crate::test_code::{defines_test_case, is_test_path};
 use crate::facts::{CacheCall, ClassFact, FileFacts, FunctionFact, FunctionSummary, RelationKind};
 
 pub struct FileEntry {
     /// Relative to the analysed root, with `/` separators.
     pub path: String,
     pub facts: FileFacts,
+    /// Test code (`crate::test_code`): never evidence for a finding, never reported.
+    pub is_test: bool,
+}
+
+impl FileEntry {
+    pub fn new(path: String, facts: FileFacts) -> Self {
+        let is_test = is_test_path(&path) || defines_test_case(&facts.classes);
+        FileEntry {
+            path,
+            facts,
+            is_test,
+        }
+    }
 }
 
 /// A Django model class of the project.
@@ -40,12 +54,20 @@ pub struct ProjectIndex {
     functions: NameTable,
     function_facts: NameTable,
     key_constants: NameTable,
+    /// Every module-level class, models or not (mixins, base classes).
+    classes: NameTable,
+    /// The names of the tree's directories and modules.
+    module_names: HashSet<String>,
     /// Model lookups: by dotted-name suffix, bare class name, label, lower-cased name.
     model_names: HashMap<String, Vec<usize>>,
     /// Manager attributes (`related_name`, many-to-many fields, custom managers) and the
     /// models they yield.
     /// models they yield (`None` when the model is not in the tree).
     manager_attributes: HashMap<String, Vec<(Option<usize>, ManagerKind)>>,
+    /// Functions that write to or delete from the cache, themselves or through callees.
+    cache_touchers: HashSet<String>,
+    /// The last names of those, for methods called on objects of unknown class.
+    cache_touching_names: HashSet<String>,
 }
 
 /// A value a rule may object to, found inside what a cache call stores.
@@ -66,6 +88,17 @@ pub enum LeafKind {
 
 const MAX_RESOLVE_DEPTH: usize = 8;
 
+/// Methods of models, managers, QuerySets and builtins: a call of one of these on an
+/// object of unknown class says nothing about which project method runs.
+const COMMON_METHODS: &[&str] = &[
+    "save", "delete", "update", "create", "get", "set", "add", "remove", "clear", "pop",
+    "append", "extend", "insert", "filter", "exclude", "all", "first", "last", "count",
+    "exists", "values", "values_list", "order_by", "get_or_create", "update_or_create",
+    "bulk_create", "bulk_update", "refresh_from_db", "full_clean", "clean", "items", "keys",
+    "copy", "format", "join", "split", "strip", "replace", "send", "run", "execute", "close",
+    "open", "read", "write", "process", "handle", "call",
+];
+
 impl ProjectIndex {
     pub fn build(mut files: Vec<FileEntry>) -> Self {
         files.sort_by(|a, b| a.path.cmp(&b.path));
@@ -75,8 +108,12 @@ impl ProjectIndex {
             functions: NameTable::default(),
             function_facts: NameTable::default(),
             key_constants: NameTable::default(),
+            classes: NameTable::default(),
+            module_names: HashSet::default(),
             model_names: HashMap::default(),
             manager_attributes: HashMap::default(),
+            cache_touchers: HashSet::default(),
+            cache_touching_names: HashSet::default(),
         };
         for (file_index, file) in index.files.iter().enumerate() {
             let facts = &file.facts;
@@ -93,9 +130,19 @@ impl ProjectIndex {
             for (i, (name, _)) in facts.key_constants.iter().enumerate() {
                 index.key_constants.insert(name, (file_index, i));
             }
+            for (i, class) in facts.classes.iter().enumerate() {
+                index.classes.insert(&class.qualified_name, (file_index, i));
+            }
+            for part in file.path.split('/') {
+                let module = part.strip_suffix(".py").unwrap_or(part);
+                if !index.module_names.contains(module) {
+                    index.module_names.insert(module.to_string());
+                }
+            }
         }
         index.find_models();
         index.find_manager_attributes();
+        index.find_cache_touchers();
         index
     }
 
@@ -217,6 +264,54 @@ impl ProjectIndex {
         &self.files[model.file].facts.classes[model.class]
     }
 
+    /// The project class a base-class name refers to, when exactly one matches.
+    pub fn class_named(&self, qualified_name: &str) -> Option<(&str, &ClassFact)> {
+        let (file, class) = self.classes.find(qualified_name, |(file, class)| {
+            &self.files[file].facts.classes[class].qualified_name
+        })?;
+        let file = &self.files[file];
+        Some((file.path.as_str(), &file.facts.classes[class]))
+    }
+
+    /// The project classes a class inherits from, nearest first, with their files; and
+    /// whether every base was read (a base named like a project module that cannot be
+    /// found makes the answer incomplete; bases from libraries are not the project's).
+    pub fn ancestors<'a>(&'a self, class: &'a ClassFact) -> (Vec<(&'a str, &'a ClassFact)>, bool) {
+        const MAX_DEPTH: usize = 16;
+        let mut found: Vec<(&str, &ClassFact)> = Vec::new();
+        let mut complete = true;
+        let mut frontier: Vec<&ClassFact> = vec![class];
+        for _ in 0..MAX_DEPTH {
+            let mut next = Vec::new();
+            for current in frontier {
+                for base in &current.bases {
+                    match self.class_named(base) {
+                        Some((path, parent))
+                            if !found.iter().any(|(_, c)| std::ptr::eq(*c, parent))
+                                && !std::ptr::eq(parent, class) =>
+                        {
+                            found.push((path, parent));
+                            next.push(parent);
+                        }
+                        Some(_) => {}
+                        None => complete &= !self.is_project_module_name(base),
+                    }
+                }
+            }
+            if next.is_empty() {
+                return (found, complete);
+            }
+            frontier = next;
+        }
+        (found, false)
+    }
+
+    /// Whether a dotted name starts with a package or module of the analysed tree.
+    fn is_project_module_name(&self, name: &str) -> bool {
+        name.split_once('.')
+            .is_some_and(|(first, _)| self.module_names.contains(first))
+    }
+
     pub fn model_path(&self, model: usize) -> &str {
         &self.files[self.models[model].file].path
     }
@@ -246,7 +341,18 @@ impl ProjectIndex {
         };
         match self.model_names.get(&key) {
             Some(models) if models.len() == 1 => models.clone(),
-            _ => Vec::new(),
+            Some(_) => Vec::new(),
+            // `from shop import Product`, re-exported by a package `__init__`: a project
+            // module's name for the one project model of that class name.
+            None => match (model, key.rsplit_once('.')) {
+                (ModelRef::Class(_), Some((_, class))) if self.is_project_module_name(&key) => {
+                    match self.model_names.get(class) {
+                        Some(models) if models.len() == 1 => models.clone(),
+                        _ => Vec::new(),
+                    }
+                }
+                _ => Vec::new(),
+            },
         }
     }
 
@@ -291,10 +397,12 @@ impl ProjectIndex {
             .flat_map(|file| file.facts.cache_calls.iter().map(move |call| (file, call)))
     }
 
-    /// Every `CACHES` alias entry in the project, with the file that sets it.
+    /// Every `CACHES` alias entry in the project's settings, with the file that sets it;
+    /// settings used only by tests are not the project's.
     pub fn cache_settings(&self, alias: &str) -> Vec<(&str, &CacheSetting)> {
         self.files
             .iter()
+            .filter(|file| !file.is_test)
             .flat_map(|file| {
                 file.facts
                     .cache_settings
@@ -323,16 +431,61 @@ impl ProjectIndex {
     }
 
     /// Whether the function writes to or deletes from the cache, itself or through the
-    /// project functions it calls directly.
+    /// project code it calls, however deep (tasks it queues and `on_commit` callbacks
+    /// included).
     pub fn function_touches_cache(&self, qualified_name: &str) -> bool {
-        let Some(fact) = self.function_fact(qualified_name) else {
-            return false;
-        };
-        fact.touches_cache
-            || fact
-                .calls
+        self.function_fact(qualified_name)
+            .is_some_and(|fact| self.cache_touchers.contains(&fact.qualified_name))
+    }
+
+    /// Whether a call a function makes (an entry of `FunctionFact::calls`) may touch the
+    /// cache: a project function that does, or a method of unknown class that has a
+    /// cache-touching namesake in the project. Loose on purpose: it only ever clears a
+    /// finding.
+    pub fn call_may_touch_cache(&self, callee: &str) -> bool {
+        match callee.strip_prefix("?.") {
+            Some(method) => {
+                !COMMON_METHODS.contains(&method) && self.cache_touching_names.contains(method)
+            }
+            None => self.function_touches_cache(callee),
+        }
+    }
+
+    /// The functions that touch the cache themselves or through project code they call:
+    /// a fixed point over the call graph.
+    fn find_cache_touchers(&mut self) {
+        let facts: Vec<&FunctionFact> = self
+            .files
+            .iter()
+            .flat_map(|file| &file.facts.function_facts)
+            .collect();
+        let mut touchers: HashSet<String> = facts
+            .iter()
+            .filter(|fact| fact.touches_cache)
+            .map(|fact| fact.qualified_name.clone())
+            .collect();
+        loop {
+            let found: Vec<String> = facts
                 .iter()
-                .any(|callee| self.function_fact(callee).is_some_and(|f| f.touches_cache))
+                .filter(|fact| !touchers.contains(&fact.qualified_name))
+                .filter(|fact| {
+                    fact.calls.iter().any(|callee| {
+                        self.function_fact(callee)
+                            .is_some_and(|f| touchers.contains(&f.qualified_name))
+                    })
+                })
+                .map(|fact| fact.qualified_name.clone())
+                .collect();
+            if found.is_empty() {
+                break;
+            }
+            touchers.extend(found);
+        }
+        self.cache_touching_names = touchers
+            .iter()
+            .map(|name| name.rsplit('.').next().unwrap_or(name).to_string())
+            .collect();
+        self.cache_touchers = touchers;
     }
 
     /// The key template a key expression stands for, resolving project functions and

@@ -11,6 +11,7 @@ use crate::facts::shape::{Constant, ModelRef};
 use crate::facts::span::Span;
 use crate::facts::{BulkKind, CacheOp, Signal, Timeout};
 use crate::index::ProjectIndex;
+use crate::key_lifecycle::{KeyLifecycle, KeyUse, Knowledge};
 use crate::templates::TemplateIndex;
 
 #[derive(Debug, Default)]
@@ -19,6 +20,16 @@ pub struct InvalidationMap {
     pub keys: Vec<KeyEntry>,
     /// Deletes of fully known keys that no write in the project can produce.
     pub dead_deletes: Vec<DeadDelete>,
+    /// Deletes whose key some write the analysis cannot read might produce.
+    pub unknown_deletes: usize,
+    /// Receivers that touch the cache for a sender the analysis cannot resolve to a model
+    /// (`swapper.load_model(...)`, `self.model`): any model may be theirs.
+    pub unresolved_receivers: Vec<Location>,
+    /// Every production use of every key.
+    pub lifecycle: KeyLifecycle,
+    /// Receivers and `save()`/`delete()` overrides, with the models they are for: a delete
+    /// in one of them clears the key when those models change, not others.
+    pub handlers: BTreeMap<String, Vec<String>>,
 }
 
 #[derive(Debug)]
@@ -43,6 +54,8 @@ pub struct Location {
 pub struct CachedIn {
     /// The key template, when the key can be read.
     pub key: Option<String>,
+    pub template: Option<KeyTemplate>,
+    pub alias: Option<String>,
     pub location: Location,
     /// The timeout as written (`"300"`, `"None"`), or `None` when the call passes none.
     pub timeout: Option<String>,
@@ -69,6 +82,8 @@ pub enum InvalidationKind {
 #[derive(Debug)]
 pub struct Bypass {
     pub kind: BulkKind,
+    /// The invalidation it skips: an index into the entry's `invalidated_by`.
+    pub skips: usize,
     pub call: String,
     pub location: Location,
     /// The same function touches the cache afterwards, so the bypass is handled.
@@ -182,7 +197,8 @@ impl InvalidationMap {
                     entry.deleted_at.push(location(&key.span));
                 }
             }
-            if !call.op.writes() {
+            // What a test caches is no model data that production serves stale.
+            if !call.op.writes() || file.is_test {
                 continue;
             }
             let mut models: Vec<ModelKey> = call
@@ -196,8 +212,11 @@ impl InvalidationMap {
                 let entry = entries
                     .entry(model.clone())
                     .or_insert_with(|| ModelEntry::new(index, &model));
+                let template = templates.first().cloned().flatten();
                 entry.cached_in.push(CachedIn {
-                    key: templates.first().cloned().flatten().map(|t| t.to_string()),
+                    key: template.as_ref().map(|t| t.to_string()),
+                    template,
+                    alias: call.alias.clone(),
                     location: location(&call.span),
                     timeout: match &call.timeout {
                         Timeout::Given { text, .. } => Some(text.clone()),
@@ -208,15 +227,23 @@ impl InvalidationMap {
             }
         }
 
+        let mut unresolved_receivers = Vec::new();
         for file in &index.files {
             for receiver in &file.facts.receivers {
                 if !index.function_touches_cache(&receiver.handler) {
                     continue;
                 }
+                let location = Location {
+                    path: file.path.clone(),
+                    span: receiver.span.clone(),
+                };
                 let targets: Vec<ModelKey> = match &receiver.senders {
                     None => entries.keys().cloned().collect(),
                     Some(senders) => model_keys(index, senders),
                 };
+                if receiver.senders.is_some() && targets.is_empty() {
+                    unresolved_receivers.push(location.clone());
+                }
                 for model in targets {
                     let entry = entries
                         .entry(model.clone())
@@ -224,41 +251,55 @@ impl InvalidationMap {
                     entry.invalidated_by.push(Invalidation {
                         kind: InvalidationKind::Receiver(receiver.signals.clone()),
                         handler: receiver.handler.clone(),
+                        location: location.clone(),
+                    });
+                }
+            }
+        }
+        // `save()`/`delete()` defined on the model or inherited from a project base class
+        // or mixin, nearest first.
+        for model in 0..index.models.len() {
+            let class = index.class(model);
+            let (ancestors, _) = index.ancestors(class);
+            let lineage = std::iter::once((index.model_path(model), class)).chain(ancestors);
+            let mut seen_methods: Vec<&str> = Vec::new();
+            for (path, owner) in lineage {
+                for (method, span) in &owner.overrides {
+                    let short = method.rsplit('.').next().unwrap_or(method);
+                    if seen_methods.contains(&short) {
+                        continue;
+                    }
+                    seen_methods.push(short);
+                    if !index.function_touches_cache(method) {
+                        continue;
+                    }
+                    let kind = if short == "save" {
+                        InvalidationKind::SaveOverride
+                    } else {
+                        InvalidationKind::DeleteOverride
+                    };
+                    let entry = entries
+                        .entry(ModelKey::Project(model))
+                        .or_insert_with(|| ModelEntry::new(index, &ModelKey::Project(model)));
+                    entry.invalidated_by.push(Invalidation {
+                        kind,
+                        handler: method.clone(),
                         location: Location {
-                            path: file.path.clone(),
-                            span: receiver.span.clone(),
+                            path: path.to_string(),
+                            span: span.clone(),
                         },
                     });
                 }
             }
         }
-        for model in 0..index.models.len() {
-            let class = index.class(model);
-            for method in &class.overrides {
-                if !index.function_touches_cache(method) {
-                    continue;
-                }
-                let kind = if method.ends_with(".save") {
-                    InvalidationKind::SaveOverride
-                } else {
-                    InvalidationKind::DeleteOverride
-                };
-                let entry = entries
-                    .entry(ModelKey::Project(model))
-                    .or_insert_with(|| ModelEntry::new(index, &ModelKey::Project(model)));
-                entry.invalidated_by.push(Invalidation {
-                    kind,
-                    handler: method.clone(),
-                    location: Location {
-                        path: index.model_path(model).to_string(),
-                        span: class.span.clone(),
-                    },
-                });
-            }
-        }
 
         // Migrations write through historical models, whose signals no receiver hears.
-        for file in index.files.iter().filter(|f| !is_migration(&f.path)) {
+        // Tests arrange state with bulk writes on purpose.
+        for file in index
+            .files
+            .iter()
+            .filter(|f| !is_migration(&f.path) && !f.is_test)
+        {
             for write in &file.facts.bulk_writes {
                 if write.kind == BulkKind::ReverseRelated
                     && !index.is_reverse_foreign_key(&write.model)
@@ -269,16 +310,18 @@ impl InvalidationMap {
                     let Some(entry) = entries.get_mut(&model) else {
                         continue;
                     };
-                    if !entry.is_bypassed_by(write.kind) {
+                    let Some(skips) = entry.skipped_by(write.kind) else {
                         continue;
-                    }
-                    let handled = write.cache_touched_after
-                        || write
-                            .later_calls
-                            .iter()
-                            .any(|c| index.function_touches_cache(c));
+                    };
+                    // The function refreshes or clears the cache itself, calls code that
+                    // does, or sends the skipped signal by hand.
+                    let handled = write.cache_touched_in_function
+                        || write.function_calls.iter().any(|c| {
+                            index.call_may_touch_cache(c) || Signal::from_qualified(c).is_some()
+                        });
                     entry.bypassed_by.push(Bypass {
                         kind: write.kind,
+                        skips,
                         call: write.text.clone(),
                         location: Location {
                             path: file.path.clone(),
@@ -290,16 +333,44 @@ impl InvalidationMap {
             }
         }
 
-        let dead_deletes = dead_deletes(index, &written);
+        let mut handlers: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for entry in entries.values() {
+            for invalidation in &entry.invalidated_by {
+                handlers
+                    .entry(invalidation.handler.clone())
+                    .or_default()
+                    .push(entry.model.clone());
+            }
+        }
+        for file in &index.files {
+            for handler in &file.facts.other_receivers {
+                handlers.entry(handler.clone()).or_default();
+            }
+        }
+        let lifecycle = KeyLifecycle::build(index, templates);
+        let (dead_deletes, unknown_deletes) = dead_deletes(index, &lifecycle, &written);
         InvalidationMap {
             models: entries.into_values().collect(),
             keys: keys.into_values().collect(),
             dead_deletes,
+            unknown_deletes,
+            unresolved_receivers,
+            lifecycle,
+            handlers,
         }
     }
 }
 
 impl InvalidationMap {
+    /// Whether a key use can clear data of `model`: not when it sits in a receiver or
+    /// override that runs for other models only.
+    pub fn clears_for(&self, model: &str, use_: &KeyUse) -> bool {
+        use_.function
+            .as_ref()
+            .and_then(|function| self.handlers.get(function))
+            .is_none_or(|models| models.iter().any(|m| m == model))
+    }
+
     /// Keeps what concerns the given paths: models defined (or, outside the tree, cached)
     /// there, and keys set or deleted there.
     pub fn retain(&mut self, keep: impl Fn(&str) -> bool) {
@@ -348,24 +419,30 @@ impl ModelEntry {
         }
     }
 
-    /// Whether writes of this kind skip every invalidation the model has.
-    fn is_bypassed_by(&self, kind: BulkKind) -> bool {
-        if self.invalidated_by.is_empty() {
-            return false;
-        }
+    /// The invalidation a write of this kind skips while nothing else the model has
+    /// runs in its place: an index into `invalidated_by`.
+    fn skipped_by(&self, kind: BulkKind) -> Option<usize> {
+        let runs_on = |invalidation: &Invalidation, save: bool| match &invalidation.kind {
+            InvalidationKind::Receiver(signals) => signals.iter().any(|s| s.is_save() == save),
+            InvalidationKind::SaveOverride => save,
+            InvalidationKind::DeleteOverride => !save,
+        };
         match kind {
-            // `QuerySet.delete()` sends pre/post_delete per object: only a `delete()`
-            // override is skipped.
+            // `QuerySet.delete()` still sends pre/post_delete per object: only a
+            // `delete()` override is skipped, and only if no delete receiver clears.
             BulkKind::QuerySetDelete => {
-                self.invalidated_by.iter().all(|i| {
-                    i.kind == InvalidationKind::DeleteOverride
-                        || i.kind == InvalidationKind::SaveOverride
-                }) && self
-                    .invalidated_by
+                let receivers_clear = self.invalidated_by.iter().any(|i| {
+                    matches!(i.kind, InvalidationKind::Receiver(_)) && runs_on(i, false)
+                });
+                if receivers_clear {
+                    return None;
+                }
+                self.invalidated_by
                     .iter()
-                    .any(|i| i.kind == InvalidationKind::DeleteOverride)
+                    .position(|i| i.kind == InvalidationKind::DeleteOverride)
             }
-            _ => true,
+            // The others send no save signals and call no `save()`.
+            _ => self.invalidated_by.iter().position(|i| runs_on(i, true)),
         }
     }
 
@@ -437,7 +514,7 @@ fn stale_for(index: &ProjectIndex, alias: Option<&str>, timeout: &Timeout) -> Op
     }
 }
 
-fn human_duration(seconds: f64) -> String {
+pub fn human_duration(seconds: f64) -> String {
     let plural = |n: f64, unit: &str| {
         if n == 1.0 {
             format!("1 {unit}")
@@ -456,22 +533,32 @@ fn human_duration(seconds: f64) -> String {
     }
 }
 
-/// Deletes of fully known keys that no written key can match, when the project writes
-/// other keys in the same namespace (a key from another namespace may belong to a
-/// library).
-fn dead_deletes(index: &ProjectIndex, written: &[(KeyTemplate, Location)]) -> Vec<DeadDelete> {
+/// Deletes of fully known keys that no write of the project can produce, when the
+/// project writes other keys in the same namespace (a key from another namespace may
+/// belong to a library); and how many deletes a write of unknown key might match.
+fn dead_deletes(
+    index: &ProjectIndex,
+    lifecycle: &KeyLifecycle,
+    written: &[(KeyTemplate, Location)],
+) -> (Vec<DeadDelete>, usize) {
     let mut dead = Vec::new();
+    let mut unknown = 0;
     for (file, call) in index
         .cache_calls()
-        .filter(|(_, c)| c.op.deletes() && c.op != CacheOp::Touch)
+        .filter(|(f, c)| c.op.deletes() && c.op != CacheOp::Touch && !f.is_test)
     {
         for key in &call.keys {
             let Some(template) = index.key_template(&key.source) else {
                 continue;
             };
             let rendered = template.to_string();
-            if written.iter().any(|(w, _)| templates_overlap(&template, w)) {
-                continue;
+            match lifecycle.written(&template, call.alias.as_deref()) {
+                Knowledge::Present => continue,
+                Knowledge::Unknown(_) => {
+                    unknown += 1;
+                    continue;
+                }
+                Knowledge::Absent => {}
             }
             let namespace = namespace(&template);
             let same_namespace: Vec<&(KeyTemplate, Location)> = written
@@ -497,7 +584,7 @@ fn dead_deletes(index: &ProjectIndex, written: &[(KeyTemplate, Location)]) -> Ve
             });
         }
     }
-    dead
+    (dead, unknown)
 }
 
 /// The literal text before the first separator: `post` for `post:{}:comments`.

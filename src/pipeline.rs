@@ -1,6 +1,7 @@
 //! The pipeline, top to bottom: discover files, parse them in parallel and extract facts,
 //! merge the facts into the project index, run the rules, filter and sort.
 
+use std::collections::HashSet;
 use std::panic::{self, AssertUnwindSafe};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -16,11 +17,12 @@ use crate::facts::span::Span;
 use crate::facts::ProjectPackages;
 use crate::index::{FileEntry, ProjectIndex};
 use crate::invalidation::InvalidationMap;
-use crate::rules::{Rule, RuleContext, Violation, FILE_NOT_ANALYZED, RULES};
+use crate::rules::{Rule, RuleContext, Unknowns, Violation, FILE_NOT_ANALYZED, RULES};
 use crate::selection::Selection;
 use crate::source::{analyze_file, FileOutcome, FileTimings};
 use crate::suppression;
 use crate::templates::TemplateIndex;
+use crate::test_code::is_test_path;
 use crate::views::ViewMap;
 
 /// Worker stack size: dropping or walking very deep syntax trees recurses, and rayon's
@@ -50,6 +52,8 @@ pub struct Analysis {
     /// The rules that ran, `CA000` first unless ignored: what SARIF lists as the tool's rules.
     pub rules: Vec<&'static Rule>,
     pub invalidation: InvalidationMap,
+    /// Candidates left unreported because a deciding fact could not be proved.
+    pub unknown: Unknowns,
     pub elapsed: Duration,
     pub timings: Timings,
 }
@@ -149,10 +153,9 @@ pub fn run(options: &Options) -> Result<Analysis> {
     let mut entries = Vec::new();
     for (file, outcome) in discovery.files.iter().zip(outcomes) {
         match outcome {
-            FileOutcome::Analyzed(facts) => entries.push(FileEntry {
-                path: file.relative.clone(),
-                facts: *facts,
-            }),
+            FileOutcome::Analyzed(facts) => {
+                entries.push(FileEntry::new(file.relative.clone(), *facts))
+            }
             FileOutcome::NotAnalyzed { reason, span } => {
                 diagnostics.push(not_analyzed(file.relative.clone(), reason, span))
             }
@@ -216,6 +219,10 @@ pub fn run(options: &Options) -> Result<Analysis> {
         invalidation: &invalidation,
         views: &views,
         django: &django,
+        max_staleness: config
+            .max_staleness
+            .unwrap_or(crate::config::DEFAULT_MAX_STALENESS),
+        unknown: Default::default(),
     };
     timings.index = indexing.elapsed();
     let checking = Instant::now();
@@ -234,14 +241,24 @@ pub fn run(options: &Options) -> Result<Analysis> {
         })
         .collect();
     diagnostics.extend(found.into_iter().flatten());
+    let mut unknown = std::mem::take(&mut *context.unknown.lock().unwrap_or_else(|e| e.into_inner()));
+    unknown.retain(|code, _| selection.includes(code));
 
     timings.rules = checking.elapsed();
     let in_apps = |path: &str| {
         (app_dirs.is_empty() || app_dirs.iter().any(|dir| is_within(path, dir)))
             && (reported_files.is_empty() || reported_files.iter().any(|file| file == path))
     };
+    let test_files: HashSet<&str> = index
+        .files
+        .iter()
+        .filter(|file| file.is_test)
+        .map(|file| file.path.as_str())
+        .collect();
+    let is_test = |path: &str| test_files.contains(path) || is_test_path(path);
     diagnostics.retain(|d| {
-        selection.includes_file_errors(d.code)
+        (d.code == FILE_NOT_ANALYZED.code || !is_test(&d.path))
+            && selection.includes_file_errors(d.code)
             && in_apps(&d.path)
             && !per_file_ignores.ignores(&d.path, d.code)
     });
@@ -251,7 +268,8 @@ pub fn run(options: &Options) -> Result<Analysis> {
             .cmp(&b.sort_key())
             .then(a.message.cmp(&b.message))
     });
-    diagnostics.dedup_by(|a, b| a.sort_key() == b.sort_key() && a.message == b.message);
+    // One finding per rule and place, however many ways lead to it.
+    diagnostics.dedup_by(|a, b| a.sort_key() == b.sort_key());
     let (suppressed, diagnostics): (Vec<Diagnostic>, Vec<Diagnostic>) = diagnostics
         .into_iter()
         .partition(|d| d.code != FILE_NOT_ANALYZED.code && suppression::is_suppressed(d));
@@ -269,6 +287,7 @@ pub fn run(options: &Options) -> Result<Analysis> {
         diagnostics,
         rules: file_errors.into_iter().chain(rules).collect(),
         invalidation,
+        unknown,
         elapsed: started.elapsed(),
         timings,
     })

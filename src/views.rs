@@ -14,6 +14,7 @@ use crate::facts::views::{
 use crate::facts::ClassFact;
 use crate::index::ProjectIndex;
 use crate::templates::{TemplateIndex, TemplateQuery};
+use crate::test_code::is_test_path;
 
 /// One way a view's response is cached.
 pub struct CachedView {
@@ -411,7 +412,7 @@ impl<'a> Project<'a> {
                 RouteTarget::Class { qualified_name, .. } => qualified_name.as_str(),
                 RouteTarget::Unknown => continue,
             };
-            if !is_test_module(path) {
+            if !is_test_path(path) {
                 project
                     .routes_by_target
                     .entry(target)
@@ -899,13 +900,6 @@ fn caches_response(wrapper: &Wrapper) -> bool {
     )
 }
 
-/// Test URLconfs route views for tests, not for visitors.
-fn is_test_module(path: &str) -> bool {
-    path.split('/').any(|part| {
-        part == "tests" || part == "test" || part.starts_with("test_") || part == "tests.py"
-    })
-}
-
 /// Generic views and mixins that answer more than GET.
 fn handles_forms(base: &str) -> bool {
     let name = short_name(base);
@@ -931,7 +925,7 @@ impl<'a> Project<'a> {
         }
         let mut found: Vec<UncachedView> = Vec::new();
         for (route_path, route) in &self.routes {
-            if route.wrappers.iter().any(caches_response) || is_test_module(route_path) {
+            if route.wrappers.iter().any(caches_response) || is_test_path(route_path) {
                 continue;
             }
             let Some((name, path, span, stack)) = self.route_stack(route) else {

@@ -9,7 +9,10 @@ use std::process::Stdio;
 
 use common::{analyze_json, binary, finding, findings, fixture, markers, project, run};
 
-const ONE_FINDING: &str = "from django.core.cache import cache\n\ncache.set(\"k\", 1)\n";
+/// CA102: the key is written with a timeout on the next line, so the write without one
+/// gives it another lifetime.
+const ONE_FINDING: &str =
+    "from django.core.cache import cache\n\ncache.set(\"k\", 1)\ncache.set(\"k\", 2, 60)\n";
 const CLEAN: &str = "from django.core.cache import cache\n\ncache.set(\"k\", 1, 60)\n";
 
 fn text(output: &std::process::Output) -> String {
@@ -374,7 +377,7 @@ fn paths_are_normalised_and_lossy_names_kept_apart() {
 
 #[test]
 fn caret_lines_up_after_wide_and_control_characters() {
-    let source = "from django.core.cache import cache\n\n\u{c}cache.set(\"\u{4e2d}\u{6587}\", 1)\n";
+    let source = "from django.core.cache import cache\n\n\u{c}cache.set(\"\u{4e2d}\u{6587}\", 1)\ncache.set(\"\u{4e2d}\u{6587}\", 2, 60)\n";
     let dir = project(&[("a.py", source)]);
     let out = text(&run(&["analyze", dir.path().to_str().unwrap()]));
     let lines: Vec<&str> = out.lines().collect();

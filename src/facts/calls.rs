@@ -2,7 +2,6 @@
 //! `save()` signals.
 
 use ruff_python_ast::{self as ast, Expr};
-use ruff_text_size::Ranged;
 
 use super::eval::{
     constant, is_computed, key_source, model_ref, qualified_name, queryset_source, string_literal,
@@ -22,11 +21,12 @@ impl Extractor<'_> {
         self.inspect_view_call(call, qualified.as_deref(), env);
         self.inspect_route(call, qualified.as_deref(), env);
         self.inspect_query(call, qualified.as_deref(), env);
-        if let Some(qualified) = qualified.filter(|q| env.is_project_name(q)) {
-            self.record_call(qualified, call);
+        if let Some(qualified) = qualified.clone().filter(|q| env.is_project_name(q)) {
+            self.record_call(qualified);
         } else if let Some(method) = self.self_method(call) {
-            self.record_call(method, call);
+            self.record_call(method);
         }
+        self.record_deferred_calls(call, qualified.as_deref(), env);
         let Expr::Attribute(method) = call.func.as_ref() else {
             return;
         };
@@ -41,6 +41,64 @@ impl Extractor<'_> {
             }
         }
         self.record_bulk_write(call, method, env);
+    }
+
+    /// Code a call runs later or elsewhere, recorded as calls of the enclosing function: a
+    /// Celery task queued with `.delay()`/`.apply_async()`/`.s()`, a function handed to
+    /// `transaction.on_commit()`, a signal sent by hand (`post_save.send(...)`, recorded
+    /// by the signal's name), and a method called on some other object (recorded as
+    /// `?.name`, which the index matches against the project's methods of that name).
+    fn record_deferred_calls(
+        &mut self,
+        call: &ast::ExprCall,
+        qualified: Option<&str>,
+        env: &Env<'_>,
+    ) {
+        if qualified == Some("django.db.transaction.on_commit") {
+            let callback = argument(call, 0, "func");
+            let target = match callback {
+                Some(Expr::Call(partial))
+                    if qualified_name(&partial.func, env).as_deref()
+                        == Some("functools.partial") =>
+                {
+                    partial.arguments.args.first()
+                }
+                other => other,
+            };
+            if let Some(target) = target {
+                if let Some(name) = self.callable_name(target, env) {
+                    self.record_call(name);
+                }
+            }
+            return;
+        }
+        let Expr::Attribute(method) = call.func.as_ref() else {
+            return;
+        };
+        let name = method.attr.as_str();
+        if matches!(name, "delay" | "apply_async" | "s" | "si" | "signature") {
+            if let Some(task) = self.callable_name(&method.value, env) {
+                self.record_call(task);
+            }
+        } else if matches!(name, "send" | "send_robust") {
+            if let Some(signal) = qualified_name(&method.value, env)
+                .filter(|q| Signal::from_qualified(q).is_some())
+            {
+                self.record_call(signal);
+            }
+        } else if qualified.is_none() && self.self_method(call).is_none() {
+            self.record_call(format!("?.{name}"));
+        }
+    }
+
+    /// The project function or `self` method an expression names, uncalled.
+    fn callable_name(&self, expr: &Expr, env: &Env<'_>) -> Option<String> {
+        if let Expr::Attribute(attribute) = expr {
+            if matches!(attribute.value.as_ref(), Expr::Name(n) if n.id.as_str() == "self") {
+                return Some(format!("{}.{}", self.current_class()?, attribute.attr));
+            }
+        }
+        qualified_name(expr, env).filter(|q| env.is_project_name(q))
     }
 
     /// `self.method(...)` inside a class body: the method's dotted name.
@@ -101,7 +159,7 @@ impl Extractor<'_> {
             _ => {}
         }
         if op.invalidates() {
-            self.record_cache_touch(call.range().start());
+            self.record_cache_touch();
         }
         self.view_body_mut(|body| body.uses_cache = true);
         self.facts.cache_calls.push(CacheCall {
@@ -115,6 +173,7 @@ impl Extractor<'_> {
             stored,
             eager_default,
             in_async_def: self.async_def(),
+            function: self.current_function().map(str::to_string),
             per_item: self.varies_per_item(call),
         });
     }
@@ -128,16 +187,21 @@ impl Extractor<'_> {
 
     fn keys(&self, op: CacheOp, call: &ast::ExprCall, env: &Env<'_>) -> Vec<CacheKey> {
         let key_exprs: Vec<&Expr> = match op {
+            // A comprehension's element stands for every key it makes.
             CacheOp::GetMany | CacheOp::DeleteMany => match argument(call, 0, "keys") {
                 Some(Expr::List(list)) => list.elts.iter().collect(),
                 Some(Expr::Tuple(tuple)) => tuple.elts.iter().collect(),
                 Some(Expr::Set(set)) => set.elts.iter().collect(),
+                Some(Expr::ListComp(comprehension)) => vec![comprehension.elt.as_ref()],
+                Some(Expr::SetComp(comprehension)) => vec![comprehension.elt.as_ref()],
+                Some(Expr::Generator(comprehension)) => vec![comprehension.elt.as_ref()],
                 _ => Vec::new(),
             },
             CacheOp::SetMany => match argument(call, 0, "data") {
                 Some(Expr::Dict(dict)) => {
                     dict.items.iter().filter_map(|i| i.key.as_ref()).collect()
                 }
+                Some(Expr::DictComp(comprehension)) => comprehension.key.as_deref().into_iter().collect(),
                 _ => Vec::new(),
             },
             CacheOp::DeletePattern => argument(call, 0, "pattern").into_iter().collect(),
@@ -212,12 +276,15 @@ impl Extractor<'_> {
 
     /// `post_save.connect(handler, sender=Post)`.
     fn record_connect(&mut self, call: &ast::ExprCall, signal: &Expr, env: &Env<'_>) {
-        let Some(signal) = qualified_name(signal, env).and_then(|q| Signal::from_qualified(&q))
+        let Some(handler) = argument(call, 0, "receiver").and_then(|h| self.handler_name(h, env))
         else {
             return;
         };
-        let Some(handler) = argument(call, 0, "receiver").and_then(|h| self.handler_name(h, env))
+        let Some(signal) = qualified_name(signal, env).and_then(|q| Signal::from_qualified(&q))
         else {
+            if keyword(call, "sender").is_some() {
+                self.facts.other_receivers.push(handler);
+            }
             return;
         };
         let senders = keyword(call, "sender").map(|s| model_ref(s, env).into_iter().collect());
@@ -258,6 +325,9 @@ impl Extractor<'_> {
         signals.sort();
         signals.dedup();
         if signals.is_empty() {
+            if keyword(call, "sender").is_some() {
+                self.facts.other_receivers.push(handler.to_string());
+            }
             return;
         }
         let senders = keyword(call, "sender").map(|s| model_ref(s, env).into_iter().collect());
@@ -314,9 +384,9 @@ impl Extractor<'_> {
             model,
             text: self.locator.snippet(call),
             span: self.locator.span(call),
-            cache_touched_after: false,
-            later_calls: Vec::new(),
+            cache_touched_in_function: false,
+            function_calls: Vec::new(),
         });
-        self.record_bulk_position(index, call.range().end());
+        self.record_bulk_write_in_function(index);
     }
 }

@@ -183,6 +183,10 @@ impl Extractor<'_> {
     fn eval_call(&self, call: &ast::ExprCall, env: &Env<'_>, depth: usize) -> Shape {
         if let Expr::Attribute(method) = call.func.as_ref() {
             let name = method.attr.as_str();
+            // `"post:{}".format(pk)`: a key template, kept for the names it is bound to.
+            if let Some(template) = format_template(call) {
+                return Shape::Template(template);
+            }
             if name == "get_queryset" {
                 return Shape::QuerySet {
                     origin: ManagerOrigin::Unknown,
@@ -609,6 +613,19 @@ pub(super) fn key_source(expr: &Expr, env: &Env<'_>) -> KeySource {
     }
 }
 
+/// `"post:{}".format(pk)` as the template `post:{}`.
+fn format_template(call: &ast::ExprCall) -> Option<KeyTemplate> {
+    let Expr::Attribute(method) = call.func.as_ref() else {
+        return None;
+    };
+    match method.value.as_ref() {
+        Expr::StringLiteral(format) if method.attr.as_str() == "format" => {
+            Some(KeyTemplate::from_brace_format(format.value.to_str()))
+        }
+        _ => None,
+    }
+}
+
 /// The key as a template, or `None` when it is not a string we can read.
 pub(super) fn key_template(expr: &Expr, env: &Env<'_>, depth: usize) -> Option<KeyTemplate> {
     if depth > MAX_EVAL_DEPTH {
@@ -675,17 +692,7 @@ pub(super) fn key_template(expr: &Expr, env: &Env<'_>, depth: usize) -> Option<K
                 let name = call.arguments.args.first().and_then(string_literal)?;
                 return Some(KeyTemplate::fragment(&name));
             }
-            match call.func.as_ref() {
-                Expr::Attribute(method) if method.attr.as_str() == "format" => {
-                    match method.value.as_ref() {
-                        Expr::StringLiteral(format) => {
-                            Some(KeyTemplate::from_brace_format(format.value.to_str()))
-                        }
-                        _ => None,
-                    }
-                }
-                _ => None,
-            }
+            format_template(call)
         }
         Expr::Name(name) => match env.lookup(name.id.as_str())? {
             [binding] => match binding.value_shape()? {

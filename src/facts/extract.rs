@@ -4,7 +4,6 @@
 
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{self as ast, Expr, Stmt};
-use ruff_text_size::TextSize;
 
 use super::eval::{constant, key_template, last_segment, model_ref, qualified_name};
 use super::keys::KeyTemplate;
@@ -123,10 +122,10 @@ impl Frame<'_> {
 /// What a function does, gathered while its body is walked.
 struct Activity {
     qualified_name: String,
-    touches_cache: Vec<TextSize>,
-    calls: Vec<(String, TextSize)>,
-    /// Bulk writes in this function: index into `FileFacts::bulk_writes`, and where the call ends.
-    bulk_writes: Vec<(usize, TextSize)>,
+    touches_cache: bool,
+    calls: Vec<String>,
+    /// Bulk writes in this function: indexes into `FileFacts::bulk_writes`.
+    bulk_writes: Vec<usize>,
     view: ViewBody,
     /// How many branches (`if`, loops, `match`) the walk is inside.
     branch_depth: usize,
@@ -182,17 +181,15 @@ impl Extractor<'_> {
         }
     }
 
-    pub(super) fn record_call(&mut self, callee: String, call: &ast::ExprCall) {
+    pub(super) fn record_call(&mut self, callee: String) {
         if let Some(activity) = self.activities.last_mut() {
-            activity
-                .calls
-                .push((callee, ruff_text_size::Ranged::range(call).start()));
+            activity.calls.push(callee);
         }
     }
 
-    pub(super) fn record_cache_touch(&mut self, at: TextSize) {
+    pub(super) fn record_cache_touch(&mut self) {
         if let Some(activity) = self.activities.last_mut() {
-            activity.touches_cache.push(at);
+            activity.touches_cache = true;
         }
     }
 
@@ -215,6 +212,13 @@ impl Extractor<'_> {
         self.activities
             .last()
             .is_some_and(|activity| activity.branch_depth > 0)
+    }
+
+    /// The function or method being walked.
+    pub(super) fn current_function(&self) -> Option<&str> {
+        self.activities
+            .last()
+            .map(|activity| activity.qualified_name.as_str())
     }
 
     /// The `async def` being walked, unless the code is in a lambda inside it.
@@ -266,9 +270,9 @@ impl Extractor<'_> {
         }
     }
 
-    pub(super) fn record_bulk_position(&mut self, index: usize, end: TextSize) {
+    pub(super) fn record_bulk_write_in_function(&mut self, index: usize) {
         if let Some(activity) = self.activities.last_mut() {
-            activity.bulk_writes.push((index, end));
+            activity.bulk_writes.push(index);
         }
     }
 
@@ -560,7 +564,7 @@ impl Extractor<'_> {
         }
         self.activities.push(Activity {
             qualified_name: qualified.to_string(),
-            touches_cache: Vec::new(),
+            touches_cache: false,
             calls: Vec::new(),
             bulk_writes: Vec::new(),
             view: ViewBody::default(),
@@ -612,23 +616,18 @@ impl Extractor<'_> {
         });
     }
 
-    /// Records what the function did, and for each bulk write in it, whether the cache is
-    /// touched afterwards.
+    /// Records what the function did, and for each bulk write in it, whether the function
+    /// touches the cache and what it calls.
     fn finish_activity(&mut self, activity: Activity) {
-        for (index, end) in &activity.bulk_writes {
-            let write = &mut self.facts.bulk_writes[*index];
-            write.cache_touched_after = activity.touches_cache.iter().any(|at| at >= end);
-            write.later_calls = activity
-                .calls
-                .iter()
-                .filter(|(_, at)| at >= end)
-                .map(|(callee, _)| callee.clone())
-                .collect();
-        }
-        let mut calls: Vec<String> = activity.calls.into_iter().map(|(c, _)| c).collect();
+        let mut calls = activity.calls;
         calls.sort();
         calls.dedup();
-        let touches_cache = !activity.touches_cache.is_empty();
+        for index in &activity.bulk_writes {
+            let write = &mut self.facts.bulk_writes[*index];
+            write.cache_touched_in_function = activity.touches_cache;
+            write.function_calls = calls.clone();
+        }
+        let touches_cache = activity.touches_cache;
         if touches_cache || !calls.is_empty() {
             self.facts.function_facts.push(FunctionFact {
                 qualified_name: activity.qualified_name,
@@ -689,7 +688,8 @@ impl Extractor<'_> {
                     }
                 }
                 Stmt::FunctionDef(func) if matches!(func.name.as_str(), "save" | "delete") => {
-                    fact.overrides.push(format!("{qualified}.{}", func.name));
+                    fact.overrides
+                        .push((format!("{qualified}.{}", func.name), self.locator.span(&func.name)));
                 }
                 Stmt::ClassDef(meta) if meta.name.as_str() == "Meta" => {
                     fact.is_abstract = declares_abstract(meta);

@@ -32,6 +32,9 @@ pub struct FileFacts {
     /// Every function and method: whether it touches the cache, and what it calls.
     pub function_facts: Vec<FunctionFact>,
     pub receivers: Vec<ReceiverFact>,
+    /// Handlers of other signals for one sender (`m2m_changed` for a through model, a
+    /// project's own signals): what they clear is cleared for that sender only.
+    pub other_receivers: Vec<String>,
     /// Writes that send no `post_save` (`update()`, `bulk_create()`, ...).
     pub bulk_writes: Vec<BulkWrite>,
     /// Module-level string constants usable as cache keys.
@@ -65,8 +68,8 @@ pub struct ClassFact {
     pub relations: Vec<RelationFact>,
     /// Attributes assigned a manager (`published = PublishedManager()`).
     pub managers: Vec<String>,
-    /// `save` and `delete` methods defined on the class.
-    pub overrides: Vec<String>,
+    /// `save` and `delete` methods defined on the class: dotted name, and where.
+    pub overrides: Vec<(String, Span)>,
     /// What it declares as a class-based view.
     pub view: ClassView,
 }
@@ -92,7 +95,10 @@ pub struct FunctionFact {
     pub qualified_name: String,
     /// Writes to or deletes from a Django cache directly.
     pub touches_cache: bool,
-    /// Project functions and methods it calls (dotted names).
+    /// Project functions and methods it calls (dotted names), the tasks it queues, the
+    /// callbacks it hands to `on_commit`, the model signals it sends by hand (by the
+    /// signal's dotted name), and `?.name` for a method called on an object whose class
+    /// is unknown.
     pub calls: Vec<String>,
 }
 
@@ -114,6 +120,11 @@ impl Signal {
             "post_delete" => Signal::PostDelete,
             _ => return None,
         })
+    }
+
+    /// `pre_save` or `post_save`: what `update()` and the bulk writes do not send.
+    pub fn is_save(self) -> bool {
+        matches!(self, Signal::PreSave | Signal::PostSave)
     }
 
     pub fn as_str(self) -> &'static str {
@@ -153,10 +164,11 @@ pub struct BulkWrite {
     /// The call as written, shortened.
     pub text: String,
     pub span: Span,
-    /// Whether the enclosing function writes to or deletes from the cache after it.
-    pub cache_touched_after: bool,
-    /// Project functions the enclosing function calls after it.
-    pub later_calls: Vec<String>,
+    /// Whether the enclosing function writes to or deletes from the cache, before or after
+    /// the write (refreshing the cache with the new values first is as good).
+    pub cache_touched_in_function: bool,
+    /// What the enclosing function calls (`FunctionFact::calls`).
+    pub function_calls: Vec<String>,
 }
 
 /// The operations of Django's cache API (`BaseCache`), without the `a` prefix of the
@@ -283,6 +295,8 @@ pub struct CacheCall {
     pub eager_default: Option<Snippet>,
     /// The `async def` whose event loop the call runs on (not in a lambda or nested `def`).
     pub in_async_def: Option<String>,
+    /// The function or method the call is in (`None` at module level).
+    pub function: Option<String>,
     /// In a `for` loop or comprehension, with a key that changes from one item to the
     /// next: one cache round trip per item.
     pub per_item: bool,

@@ -140,6 +140,19 @@ pub(super) fn write_summary(
             analysis.django.version,
             analysis.django.source_label()
         )?;
+        for (code, reasons) in &analysis.unknown {
+            let total: usize = reasons.values().sum();
+            let why: Vec<String> = reasons
+                .iter()
+                .map(|(reason, n)| format!("{n} {reason}"))
+                .collect();
+            writeln!(
+                out,
+                "{code}: {} left unreported, not proved: {}.",
+                counted(total, "candidate"),
+                why.join("; ")
+            )?;
+        }
     }
     Ok(())
 }

@@ -11,6 +11,7 @@ use super::{counts_by_code, counts_by_severity};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::invalidation::{InvalidationMap, Location};
 use crate::pipeline::Analysis;
+use crate::rules::Unknowns;
 
 const SCHEMA_VERSION: u32 = 1;
 
@@ -18,7 +19,7 @@ const SCHEMA_VERSION: u32 = 1;
 struct Report<'a> {
     schema_version: u32,
     tool: Tool,
-    summary: Summary,
+    summary: Summary<'a>,
     diagnostics: Vec<JsonDiagnostic<'a>>,
     invalidation: JsonInvalidation<'a>,
 }
@@ -84,7 +85,7 @@ struct Tool {
 }
 
 #[derive(Serialize)]
-struct Summary {
+struct Summary<'a> {
     files_analyzed: usize,
     templates_analyzed: usize,
     django_version: String,
@@ -95,6 +96,9 @@ struct Summary {
     errors: usize,
     /// Findings `# noqa` comments silenced (not in `diagnostics`).
     suppressed: usize,
+    /// Per rule, candidates left unreported because a deciding fact was not proved, by
+    /// reason.
+    unknown: &'a Unknowns,
 }
 
 /// A finding as the JSON report and `json-lines` write it.
@@ -135,6 +139,7 @@ pub fn write_json(out: &mut dyn Write, analysis: &Analysis) -> io::Result<()> {
             by_severity: counts_by_severity(&analysis.diagnostics),
             errors,
             suppressed: analysis.suppressed.len(),
+            unknown: &analysis.unknown,
         },
         diagnostics: json_diagnostics(&analysis.diagnostics),
         invalidation: JsonInvalidation::from(&analysis.invalidation),

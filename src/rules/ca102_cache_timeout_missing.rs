@@ -18,22 +18,69 @@ pub const RULE: Rule = Rule {
 
 fn check(context: &RuleContext) -> Vec<Violation> {
     let index = context.index;
-    index
+    let lifecycle = &context.invalidation.lifecycle;
+    let mut violations = Vec::new();
+    for (file, call) in index
         .cache_calls()
         .filter(|(_, call)| call.op.writes() && matches!(call.timeout, Timeout::Missing))
-        .map(|(file, call)| Violation {
+    {
+        let alias = call.alias.as_deref();
+        let reason = if settings_never_expire(index, alias) {
+            String::new()
+        } else {
+            // The same key written elsewhere with a timeout: this write silently gives it
+            // another lifetime.
+            let explicit = call
+                .keys
+                .first()
+                .and_then(|key| index.key_template(&key.source))
+                .and_then(|template| {
+                    lifecycle
+                        .write_with_timeout(&template, alias, &file.path, &call.span)
+                        .map(|other| (template.to_string(), other))
+                });
+            let Some((key, other)) = explicit else {
+                context.note_unknown(RULE.code, "a default timeout that may be intended");
+                continue;
+            };
+            format!(
+                ", while `{key}` is written with timeout `{}` at {}:{}",
+                other.timeout_text.as_deref().unwrap_or("?"),
+                other.path,
+                other.span.line
+            )
+        };
+        violations.push(Violation {
             severity: None,
             detail: None,
             path: file.path.clone(),
             span: call.span.clone(),
             message: format!(
-                "`{}.{}()` has no timeout, so {}; pass an explicit timeout",
+                "`{}.{}()` has no timeout, so {}{reason}; pass an explicit timeout",
                 call.receiver,
                 call.method,
-                fallback(index, call.alias.as_deref())
+                fallback(index, alias)
             ),
+        });
+    }
+    violations
+}
+
+/// Whether every production `CACHES` entry for the alias sets `TIMEOUT: None`, so that a
+/// write without a timeout never expires, or sets it only inside `OPTIONS`, where Django
+/// ignores it.
+fn settings_never_expire(index: &ProjectIndex, alias: Option<&str>) -> bool {
+    let Some(alias) = alias else {
+        return false;
+    };
+    let settings = index.cache_settings(alias);
+    !settings.is_empty()
+        && settings.iter().all(|(_, setting)| {
+            matches!(
+                setting.timeout,
+                SettingTimeout::Set(Some(Constant::None), _) | SettingTimeout::OnlyInOptions
+            )
         })
-        .collect()
 }
 
 /// What the call falls back to, as the project's settings tell it.

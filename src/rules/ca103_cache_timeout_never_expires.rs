@@ -1,9 +1,16 @@
-//! CA103 cache-timeout-never-expires: an explicit `timeout=None`.
+//! CA103 cache-timeout-never-expires: an explicit `timeout=None` on model data that
+//! nothing in the project ever deletes or rewrites.
+//!
+//! `None` is right for a version counter, a flag the code deletes itself, or data a
+//! receiver clears; so the rule speaks only when the value is read from models and no
+//! production code clears, rewrites or counts the key (a use of an unknown key of the same
+//! cache keeps it silent).
 
 use super::{Rule, RuleContext, Violation};
 use crate::diagnostic::Severity;
 use crate::facts::shape::Constant;
 use crate::facts::Timeout;
+use crate::key_lifecycle::Knowledge;
 
 pub const RULE: Rule = Rule {
     code: "CA103",
@@ -16,26 +23,68 @@ pub const RULE: Rule = Rule {
 
 fn check(context: &RuleContext) -> Vec<Violation> {
     let index = context.index;
-    index
-        .cache_calls()
-        .filter_map(|(file, call)| match &call.timeout {
-            Timeout::Given {
-                value: Some(Constant::None),
-                text,
-                span,
-            } => Some(Violation {
-                severity: None,
-                detail: None,
-                path: file.path.clone(),
-                span: span.clone(),
-                message: format!(
-                    "`{}.{}()` passes timeout {}, so the entry never expires; use a finite timeout in seconds",
-                    call.receiver,
-                    call.method,
-                    if text == "None" { "`None`".to_string() } else { format!("`{text}` (None)") }
-                ),
-            }),
-            _ => None,
-        })
-        .collect()
+    let lifecycle = &context.invalidation.lifecycle;
+    let mut violations = Vec::new();
+    for (file, call) in index.cache_calls() {
+        let Timeout::Given {
+            value: Some(Constant::None),
+            text,
+            span,
+        } = &call.timeout
+        else {
+            continue;
+        };
+        let Some(template) = call
+            .keys
+            .first()
+            .and_then(|key| index.key_template(&key.source))
+        else {
+            context.note_unknown(RULE.code, "a key built by code the analysis cannot follow");
+            continue;
+        };
+        let mut models: Vec<String> = call
+            .stored
+            .iter()
+            .flat_map(|stored| index.stored_model_refs(&stored.shape))
+            .flat_map(|model| index.resolve_model(&model))
+            .map(|model| format!("`{}`", index.models[model].label))
+            .collect();
+        models.sort();
+        models.dedup();
+        if models.is_empty() {
+            // Flags, counters, timestamps and values of unknown origin.
+            continue;
+        }
+        let alias = call.alias.as_deref();
+        let answers = [
+            lifecycle.cleared(&template, alias, |_| true),
+            lifecycle.counted(&template, alias),
+            lifecycle.refreshed(&template, alias, &file.path, &call.span),
+        ];
+        if answers.contains(&Knowledge::Present) {
+            continue;
+        }
+        if let Some(Knowledge::Unknown(why)) = answers.iter().find(|a| **a != Knowledge::Absent) {
+            context.note_unknown(RULE.code, why);
+            continue;
+        }
+        let timeout = if text == "None" {
+            "`None`".to_string()
+        } else {
+            format!("`{text}` (None)")
+        };
+        violations.push(Violation {
+            severity: None,
+            detail: None,
+            path: file.path.clone(),
+            span: span.clone(),
+            message: format!(
+                "`{}.{}()` caches {} data under `{template}` with timeout {timeout}, and no code in the project deletes or rewrites that key, so the entry never expires and keeps the data as it was when cached; pass a finite timeout in seconds, or delete the key when the data changes",
+                call.receiver,
+                call.method,
+                models.join(", "),
+            ),
+        });
+    }
+    violations
 }

@@ -1,9 +1,16 @@
-//! CA301 model-cached-without-invalidation: a model's data is cached and nothing clears
-//! it when the model changes.
+//! CA301 model-cached-without-invalidation: a model's data is cached, read back, and
+//! nothing clears it when the model changes.
+//!
+//! The finding rests on absence, so each part is proved: no receiver (every cache-touching
+//! receiver's sender resolved), no `save()`/`delete()` that touches the cache on the model
+//! or its project base classes, no delete or rewrite of the key anywhere in production
+//! code (a view that deletes it after saving, a task that rebuilds it), a read of the key,
+//! and a window longer than `max-staleness`.
 
 use super::{Rule, RuleContext, Violation};
 use crate::diagnostic::Severity;
-use crate::invalidation::ModelEntry;
+use crate::invalidation::{human_duration, CachedIn, ModelEntry};
+use crate::key_lifecycle::Knowledge;
 
 pub const RULE: Rule = Rule {
     code: "CA301",
@@ -18,49 +25,121 @@ pub const RULE: Rule = Rule {
 const LISTED_WRITES: usize = 3;
 
 fn check(context: &RuleContext) -> Vec<Violation> {
-    context
-        .invalidation
+    let map = context.invalidation;
+    let candidates = map
         .models
         .iter()
         .filter(|entry| !entry.cached_in.is_empty() && entry.invalidated_by.is_empty())
         // A model outside the tree may well have receivers outside it too: only the map
         // shows those.
-        .filter(|entry| entry.location.is_some() && !entry.is_abstract)
-        .filter_map(violation)
-        .collect()
+        .filter(|entry| entry.location.is_some() && !entry.is_abstract);
+    let mut violations = Vec::new();
+    for entry in candidates {
+        if !map.unresolved_receivers.is_empty() {
+            context.note_unknown(RULE.code, "a receiver with an unresolved sender clears the cache");
+            continue;
+        }
+        let stale: Vec<(&CachedIn, Option<f64>)> = entry
+            .cached_in
+            .iter()
+            .filter_map(|cached| match stale_window(context, entry, cached) {
+                Ok(window) => Some((cached, window)),
+                Err(why) => {
+                    if let Some(why) = why {
+                        context.note_unknown(RULE.code, why);
+                    }
+                    None
+                }
+            })
+            .collect();
+        if let Some(violation) = violation(entry, &stale) {
+            violations.push(violation);
+        }
+    }
+    violations
 }
 
-fn violation(entry: &ModelEntry) -> Option<Violation> {
+/// How long a cached value may be served stale (`None`: never expires), or why it is no
+/// stale read: `Err(None)` when that is proved, `Err(Some(why))` when it is not known.
+fn stale_window(
+    context: &RuleContext,
+    entry: &ModelEntry,
+    cached: &CachedIn,
+) -> Result<Option<f64>, Option<&'static str>> {
+    let lifecycle = &context.invalidation.lifecycle;
+    let Some(template) = &cached.template else {
+        return Err(Some("a key built by code the analysis cannot follow"));
+    };
+    let window = match cached.stale_for {
+        Some(window) => window,
+        None => return Err(Some("a timeout that is not a constant")),
+    };
+    if window.is_some_and(|seconds| seconds <= context.max_staleness) {
+        return Err(None);
+    }
+    let alias = cached.alias.as_deref();
+    let absent = |knowledge: Knowledge| match knowledge {
+        Knowledge::Absent => Ok(()),
+        Knowledge::Present => Err(None),
+        Knowledge::Unknown(why) => Err(Some(why)),
+    };
+    let map = context.invalidation;
+    absent(lifecycle.cleared(template, alias, |u| map.clears_for(&entry.model, u)))?;
+    absent(lifecycle.refreshed(
+        template,
+        alias,
+        &cached.location.path,
+        &cached.location.span,
+    ))?;
+    match lifecycle.read(template, alias) {
+        Knowledge::Present => Ok(window),
+        Knowledge::Absent => Err(None),
+        Knowledge::Unknown(why) => Err(Some(why)),
+    }
+}
+
+fn violation(entry: &ModelEntry, stale: &[(&CachedIn, Option<f64>)]) -> Option<Violation> {
     let location = entry.location.as_ref()?;
-    let mut writes: Vec<String> = entry
-        .cached_in
+    if stale.is_empty() {
+        return None;
+    }
+    let mut writes: Vec<String> = stale
         .iter()
         .take(LISTED_WRITES)
-        .map(|cached| {
-            let key = match &cached.key {
-                Some(key) => format!("`{key}`"),
-                None => "a run-time key".to_string(),
-            };
-            let timeout = cached.timeout.as_deref().unwrap_or("default timeout");
+        .map(|(cached, _)| {
+            let key = cached.key.as_deref().unwrap_or("?");
             format!(
-                "{key} ({}:{}, {timeout})",
+                "`{key}` ({}:{})",
                 cached.location.path, cached.location.span.line
             )
         })
         .collect();
-    if entry.cached_in.len() > LISTED_WRITES {
-        writes.push(format!("{} more", entry.cached_in.len() - LISTED_WRITES));
+    if stale.len() > LISTED_WRITES {
+        writes.push(format!("{} more", stale.len() - LISTED_WRITES));
     }
+    let longest = stale
+        .iter()
+        .map(|(_, window)| *window)
+        .reduce(|a, b| match (a, b) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            _ => None,
+        })
+        .flatten();
+    let how_long = match longest {
+        None => "never expire".to_string(),
+        Some(seconds) => format!("stay up to {}", human_duration(seconds)),
+    };
+    let keys = if stale.len() == 1 { "this key" } else { "these keys" };
     Some(Violation {
         severity: None,
         detail: None,
         path: location.path.clone(),
         span: location.span.clone(),
         message: format!(
-            "model `{}` is cached under {} but no save/delete receiver or save()/delete() override clears the cache, so cached data stays stale for {}; add a post_save/post_delete receiver that deletes these keys",
+            "model `{}` is cached under {}, and nothing deletes or rewrites the cached data when a `{}` is saved or deleted (no receiver, no `save()`/`delete()` override, no delete of the key), so stale copies are read back and {how_long}; add a post_save/post_delete receiver that deletes {keys}",
             entry.model,
             writes.join(", "),
-            entry.staleness()
+            entry.model.rsplit('.').next().unwrap_or(&entry.model),
         ),
     })
 }

@@ -1,8 +1,11 @@
-//! CA302 invalidation-bypassed: a write that skips the signals or overrides a model's
-//! cache invalidation relies on.
+//! CA302 invalidation-bypassed: a QuerySet or manager write that skips the signals or
+//! overrides a model's cache invalidation relies on, in a function that does nothing
+//! about the cache itself.
 
 use super::{Rule, RuleContext, Violation};
 use crate::diagnostic::Severity;
+use crate::facts::BulkKind;
+use crate::invalidation::{Invalidation, InvalidationKind};
 
 pub const RULE: Rule = Rule {
     code: "CA302",
@@ -16,22 +19,32 @@ pub const RULE: Rule = Rule {
 fn check(context: &RuleContext) -> Vec<Violation> {
     let mut violations = Vec::new();
     for entry in &context.invalidation.models {
-        let Some(invalidation) = entry.invalidated_by.first() else {
+        let open: Vec<_> = entry.bypassed_by.iter().filter(|b| !b.handled).collect();
+        if open.is_empty() {
             continue;
-        };
-        for bypass in entry.bypassed_by.iter().filter(|b| !b.handled) {
+        }
+        // Invalidation with no cached data in sight clears something built from the
+        // model in code the analysis did not follow: whether the write matters is unknown.
+        if entry.cached_in.is_empty() {
+            for _ in &open {
+                context.note_unknown(RULE.code, "the model's cached data was not found");
+            }
+            continue;
+        }
+        for bypass in open {
+            let invalidation = &entry.invalidated_by[bypass.skips];
             violations.push(Violation {
                 severity: None,
                 detail: None,
                 path: bypass.location.path.clone(),
                 span: bypass.location.span.clone(),
                 message: format!(
-                    "`{}` writes `{}` with {}, which skips the {} `{}` ({}:{}), so cached data stays stale; delete the cached keys after it",
+                    "`{}` writes `{}` with {}, which {}, so {} ({}:{}) does not run and the cached data stays stale; delete the cached keys after it",
                     bypass.call,
                     entry.model,
                     bypass.kind.describe(),
-                    invalidation.kind.describe(),
-                    invalidation.handler,
+                    skipped_signals(bypass.kind, invalidation),
+                    describe(invalidation),
                     invalidation.location.path,
                     invalidation.location.span.line
                 ),
@@ -39,4 +52,29 @@ fn check(context: &RuleContext) -> Vec<Violation> {
         }
     }
     violations
+}
+
+/// What the write does not do, in words.
+fn skipped_signals(kind: BulkKind, invalidation: &Invalidation) -> String {
+    match (&invalidation.kind, kind) {
+        (InvalidationKind::Receiver(signals), _) => {
+            let names: Vec<&str> = signals
+                .iter()
+                .filter(|s| s.is_save())
+                .map(|s| s.as_str())
+                .collect();
+            format!("sends no {}", names.join(" or "))
+        }
+        (InvalidationKind::DeleteOverride, _) => "does not call `delete()`".to_string(),
+        (InvalidationKind::SaveOverride, _) => "does not call `save()`".to_string(),
+    }
+}
+
+fn describe(invalidation: &Invalidation) -> String {
+    match &invalidation.kind {
+        InvalidationKind::Receiver(_) => format!("the receiver `{}`", invalidation.handler),
+        InvalidationKind::SaveOverride | InvalidationKind::DeleteOverride => {
+            format!("`{}()`", invalidation.handler)
+        }
+    }
 }

@@ -13,6 +13,9 @@ pub const RULE: Rule = Rule {
 };
 
 fn check(context: &RuleContext) -> Vec<Violation> {
+    for _ in 0..context.invalidation.unknown_deletes {
+        context.note_unknown(RULE.code, "a write whose key the analysis cannot read");
+    }
     context
         .invalidation
         .dead_deletes

@@ -24,6 +24,9 @@ mod ca502_view_without_cache;
 mod ca503_cache_call_in_loop;
 mod ca601_sync_cache_call_in_async;
 
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::django_version::TargetVersion;
 use crate::facts::span::Span;
@@ -40,6 +43,25 @@ pub struct RuleContext<'a> {
     pub invalidation: &'a InvalidationMap,
     pub views: &'a ViewMap,
     pub django: &'a TargetVersion,
+    /// Staleness accepted as deliberate, in seconds (`max-staleness`).
+    pub max_staleness: f64,
+    /// Candidates a rule left unknown, by rule and reason (see `note_unknown`).
+    pub unknown: Mutex<Unknowns>,
+}
+
+/// How many candidates each rule left unknown, and why: a finding resting on a fact the
+/// analysis could not prove stays unreported, and counting them says where coverage
+/// would pay.
+pub type Unknowns = BTreeMap<&'static str, BTreeMap<&'static str, usize>>;
+
+impl RuleContext<'_> {
+    /// Records that a candidate of rule `code` was left unreported because `why` was not
+    /// proved.
+    pub fn note_unknown(&self, code: &'static str, why: &'static str) {
+        if let Ok(mut unknown) = self.unknown.lock() {
+            *unknown.entry(code).or_default().entry(why).or_insert(0) += 1;
+        }
+    }
 }
 
 pub struct Rule {
