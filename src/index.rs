@@ -9,8 +9,8 @@ use crate::facts::keys::{KeySource, KeyTemplate};
 use crate::facts::settings::CacheSetting;
 use crate::facts::shape::{CallableKind, ManagerOrigin, ModelRef, Shape, Unpicklable};
 use crate::facts::span::Span;
-use crate::test_code::{defines_test_case, is_test_path};
 use crate::facts::{CacheCall, ClassFact, FileFacts, FunctionFact, FunctionSummary, RelationKind};
+use crate::test_code::{defines_test_case, is_test_path};
 
 pub struct FileEntry {
     /// Relative to the analysed root, with `/` separators.
@@ -91,12 +91,54 @@ const MAX_RESOLVE_DEPTH: usize = 8;
 /// Methods of models, managers, QuerySets and builtins: a call of one of these on an
 /// object of unknown class says nothing about which project method runs.
 const COMMON_METHODS: &[&str] = &[
-    "save", "delete", "update", "create", "get", "set", "add", "remove", "clear", "pop",
-    "append", "extend", "insert", "filter", "exclude", "all", "first", "last", "count",
-    "exists", "values", "values_list", "order_by", "get_or_create", "update_or_create",
-    "bulk_create", "bulk_update", "refresh_from_db", "full_clean", "clean", "items", "keys",
-    "copy", "format", "join", "split", "strip", "replace", "send", "run", "execute", "close",
-    "open", "read", "write", "process", "handle", "call",
+    "save",
+    "delete",
+    "update",
+    "create",
+    "get",
+    "set",
+    "add",
+    "remove",
+    "clear",
+    "pop",
+    "append",
+    "extend",
+    "insert",
+    "filter",
+    "exclude",
+    "all",
+    "first",
+    "last",
+    "count",
+    "exists",
+    "values",
+    "values_list",
+    "order_by",
+    "get_or_create",
+    "update_or_create",
+    "bulk_create",
+    "bulk_update",
+    "refresh_from_db",
+    "full_clean",
+    "clean",
+    "items",
+    "keys",
+    "copy",
+    "format",
+    "join",
+    "split",
+    "strip",
+    "replace",
+    "send",
+    "run",
+    "execute",
+    "close",
+    "open",
+    "read",
+    "write",
+    "process",
+    "handle",
+    "call",
 ];
 
 impl ProjectIndex {

@@ -11,7 +11,7 @@ use crate::facts::shape::{Constant, ModelRef};
 use crate::facts::span::Span;
 use crate::facts::{BulkKind, CacheOp, Signal, Timeout};
 use crate::index::ProjectIndex;
-use crate::key_lifecycle::{KeyLifecycle, KeyUse, Knowledge};
+use crate::key_lifecycle::{is_scheduled_job, KeyLifecycle, KeyUse, Knowledge};
 use crate::templates::TemplateIndex;
 
 #[derive(Debug, Default)]
@@ -56,6 +56,8 @@ pub struct CachedIn {
     pub key: Option<String>,
     pub template: Option<KeyTemplate>,
     pub alias: Option<String>,
+    /// An unconditional write in a scheduled job: the refresh itself.
+    pub is_refresh: bool,
     pub location: Location,
     /// The timeout as written (`"300"`, `"None"`), or `None` when the call passes none.
     pub timeout: Option<String>,
@@ -217,6 +219,8 @@ impl InvalidationMap {
                     key: template.as_ref().map(|t| t.to_string()),
                     template,
                     alias: call.alias.clone(),
+                    is_refresh: matches!(call.op, CacheOp::Set | CacheOp::SetMany)
+                        && is_scheduled_job(&file.path),
                     location: location(&call.span),
                     timeout: match &call.timeout {
                         Timeout::Given { text, .. } => Some(text.clone()),
@@ -431,9 +435,10 @@ impl ModelEntry {
             // `QuerySet.delete()` still sends pre/post_delete per object: only a
             // `delete()` override is skipped, and only if no delete receiver clears.
             BulkKind::QuerySetDelete => {
-                let receivers_clear = self.invalidated_by.iter().any(|i| {
-                    matches!(i.kind, InvalidationKind::Receiver(_)) && runs_on(i, false)
-                });
+                let receivers_clear = self
+                    .invalidated_by
+                    .iter()
+                    .any(|i| matches!(i.kind, InvalidationKind::Receiver(_)) && runs_on(i, false));
                 if receivers_clear {
                     return None;
                 }

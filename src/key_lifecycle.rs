@@ -99,13 +99,15 @@ impl KeyUse {
 
 /// Modules that run on a schedule or from the command line: management commands, and
 /// Celery (or similar) task modules.
-fn is_scheduled_job(path: &str) -> bool {
+pub fn is_scheduled_job(path: &str) -> bool {
     let mut parts = path.split('/').rev();
     let file = parts.next().unwrap_or_default();
     let directories: Vec<&str> = parts.collect();
     matches!(file, "tasks.py" | "jobs.py" | "cron.py" | "scheduled.py")
         || directories.contains(&"tasks")
-        || directories.windows(2).any(|w| w == ["commands", "management"])
+        || directories
+            .windows(2)
+            .any(|w| w == ["commands", "management"])
 }
 
 impl KeyLifecycle {

@@ -241,7 +241,8 @@ pub fn run(options: &Options) -> Result<Analysis> {
         })
         .collect();
     diagnostics.extend(found.into_iter().flatten());
-    let mut unknown = std::mem::take(&mut *context.unknown.lock().unwrap_or_else(|e| e.into_inner()));
+    let mut unknown =
+        std::mem::take(&mut *context.unknown.lock().unwrap_or_else(|e| e.into_inner()));
     unknown.retain(|code, _| selection.includes(code));
 
     timings.rules = checking.elapsed();

@@ -23,7 +23,8 @@ fn configured_project_findings_match_markers() {
     assert_eq!(report["summary"]["suppressed"], 3);
 }
 
-const SETS: &str = "from django.core.cache import cache\n\n\ndef warm():\n    cache.set(\"a\", 1)\n    cache.set(\"b\", 1, 0)\n";
+/// CA102 on line 5 (`a` is written with a timeout elsewhere) and CA106 on line 6.
+const SETS: &str = "from django.core.cache import cache\n\n\ndef warm():\n    cache.set(\"a\", 1)\n    cache.set(\"b\", 1, 0)\n    cache.set(\"a\", 2, 60)\n";
 
 fn codes_with(config: &str, extra: &[&str]) -> (Vec<String>, i32) {
     let dir = project(&[("pyproject.toml", config), ("app/jobs.py", SETS)]);
@@ -105,7 +106,7 @@ fn gitignored_files_are_skipped_unless_configured_otherwise() {
 fn cache_objects_are_analysed_like_django_caches() {
     let wrapper = "class Wrapper:\n    def set(self, key, value, timeout=None):\n        pass\n\n\nredis_cache = Wrapper()\n";
     let user =
-        "from app.wrapper import redis_cache\n\n\ndef warm():\n    redis_cache.set(\"a\", 1)\n";
+        "from app.wrapper import redis_cache\n\n\ndef warm():\n    redis_cache.set(\"a\", 1)\n    redis_cache.set(\"a\", 2, 60)\n";
     let without = project(&[("app/wrapper.py", wrapper), ("app/jobs.py", user)]);
     assert!(findings(&analyze_json(without.path(), &[]).0).is_empty());
     let with = project(&[
@@ -199,7 +200,7 @@ fn bad_values_name_the_file_line_and_key() {
 #[test]
 fn noqa_on_python_and_template_lines() {
     let template = "{% load cache %}\n{% cache 60 a %}{{ user.name }}{% endcache %}{# noqa: CA401 #}\n{% cache 60 b %}{{ user.name }}{% endcache %}{# noqa: CA402 #}\n{% cache 60 c %}{{ user.name }}{% endcache %}{# noqa #}\n";
-    let python = "from django.core.cache import cache\n\ncache.set(\"a\", 1)  #NOQA:ca102\ncache.set(\"b\", 1)  # noqa: CA101\ncache.set(\"c\", 1)  # noqa:CA101,CA102\n";
+    let python = "from django.core.cache import cache\n\ncache.set(\"a\", 1)  #NOQA:ca102\ncache.set(\"b\", 1)  # noqa: CA101\ncache.set(\"c\", 1)  # noqa:CA101,CA102\ncache.set(\"a\", 2, 60)\ncache.set(\"b\", 2, 60)\ncache.set(\"c\", 2, 60)\n";
     let dir = project(&[
         ("app/templates/app/x.html", template),
         ("app/jobs.py", python),

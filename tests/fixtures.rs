@@ -218,7 +218,7 @@ fn invalidation_findings_and_map() {
                 vec![(
                     "save() override",
                     "orders.models.Order.save",
-                    ("orders/models.py", 7)
+                    ("orders/models.py", 13)
                 )],
                 vec![
                     ("update()", ("orders/services.py", 16), false),
@@ -321,12 +321,12 @@ fn clean_invalidation_project_passes_the_gate() {
                     (
                         "save() override",
                         "pages.models.Page.save",
-                        ("pages/models.py", 5)
+                        ("pages/models.py", 9)
                     ),
                     (
                         "delete() override",
                         "pages.models.Page.delete",
-                        ("pages/models.py", 5)
+                        ("pages/models.py", 13)
                     ),
                 ],
                 vec![],
@@ -336,4 +336,24 @@ fn clean_invalidation_project_passes_the_gate() {
     let (analyze_report, analyze_status) = analyze_json(&root, &[]);
     assert_eq!(analyze_status, 0);
     assert_eq!(findings(&analyze_report), Default::default());
+}
+
+#[test]
+fn precision_pairs_flag_only_what_is_proved() {
+    // Each flagged case has a look-alike that must stay silent: a receiver imported
+    // through a package re-export, a file-moving receiver, `dict.update()`, a helper
+    // called from `save()`, a `save()` inherited from a mixin, bulk writes handled in the
+    // same function, on commit or by a queued task, short and write-only caches, a key a
+    // task refreshes, a version counter, a default timeout that may be intended, test
+    // code and test settings.
+    let root = fixture("precision");
+    let (report, status) = analyze_json(&root, &[]);
+    let expected = markers(&root);
+    assert_eq!(expected.len(), 4);
+    assert_eq!(findings(&report), expected);
+    assert_eq!(status, 1);
+    assert_eq!(
+        report["summary"]["unknown"]["CA102"]["a default timeout that may be intended"],
+        2
+    );
 }

@@ -35,7 +35,7 @@ fn assert_valid_sarif(sarif: &Value) {
 }
 
 /// Two findings of one rule on identical lines of one file.
-const CACHED_TWICE: &str = "from django.core.cache import cache\n\n\ndef a():\n    cache.set(\"k\", 1)\n\n\ndef b():\n    cache.set(\"k\", 1)\n";
+const CACHED_TWICE: &str = "from django.core.cache import cache\n\n\ndef a():\n    cache.set(\"k\", 1)\n\n\ndef b():\n    cache.set(\"k\", 1)\n\n\ndef c():\n    cache.set(\"k\", 1, 60)\n";
 
 #[test]
 fn full_is_the_default_and_text_an_alias() {
@@ -82,7 +82,7 @@ fn concise_prints_one_line_a_finding_then_the_summary() {
     }
     let summary = &lines[expected.len()..];
     assert_eq!(summary.len(), 2, "{concise}");
-    assert!(summary[0].starts_with("Found 40 problems (CA101: 11,"));
+    assert!(summary[0].starts_with("Found 33 problems (CA101: 11,"));
     assert!(summary[1].starts_with("Found 1 opportunity"));
     assert!(full.ends_with(&format!("{}\n", summary.join("\n"))));
     assert!(!concise.contains('\x1b'), "no colour on a pipe");
@@ -257,7 +257,7 @@ fn sarif_line_hashes_survive_unrelated_edits_and_tell_twins_apart() {
 fn sarif_uris_are_relative_and_percent_encoded() {
     let dir = project(&[(
         "my app/100% sure:yes.py",
-        "from django.core.cache import cache\ncache.set(\"k\", 1)\n",
+        "from django.core.cache import cache\ncache.set(\"k\", 1)\ncache.set(\"k\", 2, 60)\n",
     )]);
     let (sarif, _) = analyze_as(dir.path(), "sarif", &[]);
     let sarif: Value = serde_json::from_str(&sarif).unwrap();
@@ -279,7 +279,7 @@ fn github_writes_escaped_workflow_commands() {
         // `,`, `:` and `%` in a file name, and a newline.
         (
             "odd, 50%:\nname.py",
-            "from django.core.cache import cache\ncache.set(\"k\", 1)\n",
+            "from django.core.cache import cache\ncache.set(\"k\", 1)\ncache.set(\"k\", 2, 60)\n",
         ),
     ]);
     let (github, status) = analyze_as(dir.path(), "github", &[]);
@@ -294,8 +294,8 @@ fn github_writes_escaped_workflow_commands() {
              separators",
             "::warning file=odd%2C 50%25%3A%0Aname.py,line=2,col=1,endLine=2,endColumn=18,\
              title=CA102 cache-timeout-missing::`cache.set()` has no timeout, so it falls \
-             back to the `TIMEOUT` of cache `default` (300 seconds unless `CACHES` sets it); \
-             pass an explicit timeout",
+             back to the `TIMEOUT` of cache `default` (300 seconds unless `CACHES` sets it), \
+             while `k` is written with timeout `60` on line 3; pass an explicit timeout",
         ]
     );
 
@@ -310,7 +310,8 @@ fn github_writes_escaped_workflow_commands() {
         (
             "blog/a%b\r\nc.py",
             "from django.core.cache import cache\n\nfrom blog.models import Post\n\n\n\
-             def posts():\n    cache.set(\"posts\", list(Post.objects.all()), 60)\n",
+             def posts():\n    cache.set(\"posts\", list(Post.objects.all()), 3600)\n\n\n\
+             def cached_posts():\n    return cache.get(\"posts\")\n",
         ),
     ]);
     let (github, _) = analyze_as(dir.path(), "github", &[]);
@@ -318,9 +319,10 @@ fn github_writes_escaped_workflow_commands() {
         github,
         "::error file=blog/models.py,line=4,col=7,endLine=4,endColumn=11,\
          title=CA301 model-cached-without-invalidation::model `blog.Post` is cached under \
-         `posts` (blog/a%25b%0D%0Ac.py:7, 60) but no save/delete receiver or save()/delete() \
-         override clears the cache, so cached data stays stale for up to 1 minute; add a \
-         post_save/post_delete receiver that deletes these keys\n"
+         `posts` (blog/a%25b%0D%0Ac.py:7), and nothing deletes or rewrites the cached data \
+         when `Post` rows are saved or deleted (no receiver, no `save()`/`delete()` override, \
+         no delete of the key), so stale copies are read back for up to 1 hour; add a \
+         post_save/post_delete receiver that deletes this key\n"
     );
 
     let (github, _) = analyze_as(&fixture("broken"), "github", &[]);
@@ -329,8 +331,9 @@ fn github_writes_escaped_workflow_commands() {
         [
             "::warning file=app/good.py,line=7,col=5,endLine=7,endColumn=22,\
              title=CA102 cache-timeout-missing::`cache.set()` has no timeout, so it falls \
-             back to the `TIMEOUT` of cache `default` (300 seconds unless `CACHES` sets it); \
-             pass an explicit timeout",
+             back to the `TIMEOUT` of cache `default` (300 seconds unless `CACHES` sets it), \
+             while `k` is written with timeout `60 * 60 * 24` on line 12; pass an explicit \
+             timeout",
             "::error file=app/syntax_error.py,line=3,col=19,endLine=3,endColumn=20,\
              title=CA000 file-not-analyzed::syntax error: Expected an expression",
         ]

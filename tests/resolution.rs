@@ -96,7 +96,7 @@ def helper(cache):
 def other():
     cache.set("e", Post.objects.all())
 "#,
-        &[("CA101", 9), ("CA102", 9)],
+        &[("CA101", 9)],
     );
 }
 
@@ -268,18 +268,10 @@ def view(timeout, **options):
     cache.get("n")
     cache.touch("o")
 "#,
-        &[
-            ("CA102", 8),
-            ("CA103", 9),
-            ("CA103", 10),
-            ("CA106", 11),
-            ("CA106", 12),
-            ("CA103", 16),
-            ("CA106", 17),
-            ("CA102", 18),
-            ("CA102", 19),
-            ("CA102", 20),
-        ],
+        // Missing and `None` timeouts here are not findings: nothing proves the default
+        // unintended (CA102) or the constant values stale (CA103); `fixtures/precision`
+        // has the cases that are.
+        &[("CA106", 11), ("CA106", 12), ("CA106", 17)],
     );
 }
 
@@ -417,9 +409,6 @@ caches["other"].set("e", 1)
         [
             "`cache.set()` has no timeout, so it falls back to `TIMEOUT` None of cache `default` (config/settings/base.py:3) and never expires; pass an explicit timeout",
             "`caches[\"sessions\"].set()` has no timeout, so it falls back to Django's default of 300 seconds (cache `sessions` at config/settings/base.py:4 sets `TIMEOUT` only inside `OPTIONS`, which Django ignores); pass an explicit timeout",
-            "`caches[\"fragments\"].set()` has no timeout, so it falls back to Django's default of 300 seconds (cache `fragments` at config/settings/base.py:5 sets no `TIMEOUT`); pass an explicit timeout",
-            "`caches[\"api\"].set()` has no timeout, so it falls back to `TIMEOUT` 60 * 5 of cache `api` (config/settings/base.py:6); pass an explicit timeout",
-            "`caches[\"other\"].set()` has no timeout, so it falls back to the `TIMEOUT` of cache `other` (300 seconds unless `CACHES` sets it); pass an explicit timeout",
         ]
     );
 }
@@ -536,13 +525,6 @@ class Service:
 "#,
         )],
         "app/example.py",
-        &[
-            ("CA105", 14),
-            ("CA101", 17),
-            ("CA102", 18),
-            ("CA105", 19),
-            ("CA107", 20),
-            ("CA102", 26),
-        ],
+        &[("CA105", 14), ("CA101", 17), ("CA105", 19), ("CA107", 20)],
     );
 }

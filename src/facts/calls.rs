@@ -81,8 +81,8 @@ impl Extractor<'_> {
                 self.record_call(task);
             }
         } else if matches!(name, "send" | "send_robust") {
-            if let Some(signal) = qualified_name(&method.value, env)
-                .filter(|q| Signal::from_qualified(q).is_some())
+            if let Some(signal) =
+                qualified_name(&method.value, env).filter(|q| Signal::from_qualified(q).is_some())
             {
                 self.record_call(signal);
             }
@@ -201,7 +201,9 @@ impl Extractor<'_> {
                 Some(Expr::Dict(dict)) => {
                     dict.items.iter().filter_map(|i| i.key.as_ref()).collect()
                 }
-                Some(Expr::DictComp(comprehension)) => comprehension.key.as_deref().into_iter().collect(),
+                Some(Expr::DictComp(comprehension)) => {
+                    comprehension.key.as_deref().into_iter().collect()
+                }
                 _ => Vec::new(),
             },
             CacheOp::DeletePattern => argument(call, 0, "pattern").into_iter().collect(),

@@ -688,8 +688,10 @@ impl Extractor<'_> {
                     }
                 }
                 Stmt::FunctionDef(func) if matches!(func.name.as_str(), "save" | "delete") => {
-                    fact.overrides
-                        .push((format!("{qualified}.{}", func.name), self.locator.span(&func.name)));
+                    fact.overrides.push((
+                        format!("{qualified}.{}", func.name),
+                        self.locator.span(&func.name),
+                    ));
                 }
                 Stmt::ClassDef(meta) if meta.name.as_str() == "Meta" => {
                     fact.is_abstract = declares_abstract(meta);

@@ -28,7 +28,7 @@ fn check(context: &RuleContext) -> Vec<Violation> {
                         call.receiver, call.method
                     ),
                     None => format!(
-                        "QuerySet `{queryset}` is cached unevaluated; wrap it in `list(...)` or cache primary keys"
+                        "QuerySet `{queryset}` is cached as a QuerySet: pickling runs the query and stores its query object with the rows, a pickle Django supports only on the Django version that wrote it, and reading it back gives a QuerySet whose further filtering queries the database again; wrap it in `list(...)` or cache primary keys"
                     ),
                 };
                 violations.push(Violation {

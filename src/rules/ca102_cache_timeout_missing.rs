@@ -43,11 +43,14 @@ fn check(context: &RuleContext) -> Vec<Violation> {
                 context.note_unknown(RULE.code, "a default timeout that may be intended");
                 continue;
             };
+            let place = if other.path == file.path {
+                format!("on line {}", other.span.line)
+            } else {
+                format!("at {}:{}", other.path, other.span.line)
+            };
             format!(
-                ", while `{key}` is written with timeout `{}` at {}:{}",
+                ", while `{key}` is written with timeout `{}` {place}",
                 other.timeout_text.as_deref().unwrap_or("?"),
-                other.path,
-                other.span.line
             )
         };
         violations.push(Violation {

@@ -8,7 +8,7 @@
 
 use super::{Rule, RuleContext, Violation};
 use crate::diagnostic::Severity;
-use crate::facts::shape::Constant;
+use crate::facts::shape::{Constant, ModelRef};
 use crate::facts::Timeout;
 use crate::key_lifecycle::Knowledge;
 
@@ -46,8 +46,16 @@ fn check(context: &RuleContext) -> Vec<Violation> {
             .stored
             .iter()
             .flat_map(|stored| index.stored_model_refs(&stored.shape))
-            .flat_map(|model| index.resolve_model(&model))
-            .map(|model| format!("`{}`", index.models[model].label))
+            .filter_map(|model| match index.resolve_model(&model).as_slice() {
+                [project] => Some(index.models[*project].label.clone()),
+                _ => match model {
+                    ModelRef::Class(name) | ModelRef::Label(name) => {
+                        Some(name.rsplit('.').next().unwrap_or(&name).to_string())
+                    }
+                    _ => None,
+                },
+            })
+            .map(|name| format!("`{name}`"))
             .collect();
         models.sort();
         models.dedup();

@@ -36,7 +36,10 @@ fn check(context: &RuleContext) -> Vec<Violation> {
     let mut violations = Vec::new();
     for entry in candidates {
         if !map.unresolved_receivers.is_empty() {
-            context.note_unknown(RULE.code, "a receiver with an unresolved sender clears the cache");
+            context.note_unknown(
+                RULE.code,
+                "a receiver with an unresolved sender clears the cache",
+            );
             continue;
         }
         let stale: Vec<(&CachedIn, Option<f64>)> = entry
@@ -74,7 +77,8 @@ fn stale_window(
         Some(window) => window,
         None => return Err(Some("a timeout that is not a constant")),
     };
-    if window.is_some_and(|seconds| seconds <= context.max_staleness) {
+    // A short window is deliberate, and a scheduled job's write is the refresh itself.
+    if window.is_some_and(|seconds| seconds <= context.max_staleness) || cached.is_refresh {
         return Err(None);
     }
     let alias = cached.alias.as_deref();
@@ -126,17 +130,21 @@ fn violation(entry: &ModelEntry, stale: &[(&CachedIn, Option<f64>)]) -> Option<V
         })
         .flatten();
     let how_long = match longest {
-        None => "never expire".to_string(),
-        Some(seconds) => format!("stay up to {}", human_duration(seconds)),
+        None => "forever (the entry never expires)".to_string(),
+        Some(seconds) => format!("for up to {}", human_duration(seconds)),
     };
-    let keys = if stale.len() == 1 { "this key" } else { "these keys" };
+    let keys = if stale.len() == 1 {
+        "this key"
+    } else {
+        "these keys"
+    };
     Some(Violation {
         severity: None,
         detail: None,
         path: location.path.clone(),
         span: location.span.clone(),
         message: format!(
-            "model `{}` is cached under {}, and nothing deletes or rewrites the cached data when a `{}` is saved or deleted (no receiver, no `save()`/`delete()` override, no delete of the key), so stale copies are read back and {how_long}; add a post_save/post_delete receiver that deletes {keys}",
+            "model `{}` is cached under {}, and nothing deletes or rewrites the cached data when `{}` rows are saved or deleted (no receiver, no `save()`/`delete()` override, no delete of the key), so stale copies are read back {how_long}; add a post_save/post_delete receiver that deletes {keys}",
             entry.model,
             writes.join(", "),
             entry.model.rsplit('.').next().unwrap_or(&entry.model),
