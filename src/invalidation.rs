@@ -450,26 +450,6 @@ impl ModelEntry {
             _ => self.invalidated_by.iter().position(|i| runs_on(i, true)),
         }
     }
-
-    /// How long cached data may stay stale, in words.
-    pub fn staleness(&self) -> String {
-        let mut longest: Option<f64> = Some(0.0);
-        for cached in &self.cached_in {
-            match cached.stale_for {
-                Some(None) => {
-                    longest = None;
-                    break;
-                }
-                Some(Some(seconds)) => longest = longest.map(|l| l.max(seconds)),
-                None => {}
-            }
-        }
-        match longest {
-            None => "forever (a timeout of None never expires)".to_string(),
-            Some(seconds) if seconds > 0.0 => format!("up to {}", human_duration(seconds)),
-            Some(_) => "until the entries expire".to_string(),
-        }
-    }
 }
 
 fn is_migration(path: &str) -> bool {
