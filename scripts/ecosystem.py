@@ -190,7 +190,13 @@ def main():
 
     for name, version, d in unjudged:
         print(f"unjudged: {name} {d['path']}:{d['line']}: {d['code']} {d['message']}")
-    for r in vanished:
+    # A false positive that vanished is a fix: counted, and kept in the file so that it is
+    # caught if it comes back. A true positive or debatable finding that vanished is a
+    # loss to look at.
+    fixed = [r for r in vanished if r["verdict"] == "fp"]
+    lost = [r for r in vanished if r["verdict"] != "fp"]
+    print(f"{len(fixed)} false positives judged earlier no longer reported")
+    for r in lost:
         print(f"vanished: {r['project']} {r['path']}: {r['code']} {r['fingerprint']} "
               f"({r['verdict']}: {r['why']})")
 
@@ -205,7 +211,7 @@ def main():
         with args.findings.open("w") as f:
             for finding in all_findings:
                 f.write(json.dumps(finding) + "\n")
-    return 1 if unjudged or vanished else 0
+    return 1 if unjudged or lost else 0
 
 
 if __name__ == "__main__":
