@@ -614,7 +614,7 @@ impl ProjectIndex {
             })
         };
         match shape {
-            Shape::QuerySet { origin, text } if self.is_manager(origin) => {
+            Shape::QuerySet { origin, text, .. } if self.is_manager(origin) => {
                 push(LeafKind::QuerySet(text.clone()))
             }
             Shape::Callable { returns, .. } if call => {
@@ -669,6 +669,7 @@ impl ProjectIndex {
             Shape::QuerySet { .. }
             | Shape::Manager(_)
             | Shape::ModelData(_)
+            | Shape::Aggregate(_)
             | Shape::Constant(_)
             | Shape::Template(_)
             | Shape::Opaque => {}

@@ -58,6 +58,8 @@ pub struct CachedIn {
     pub alias: Option<String>,
     /// An unconditional write in a scheduled job: the refresh itself.
     pub is_refresh: bool,
+    /// The value is statistics over the model's rows (counts, aggregates).
+    pub is_aggregate: bool,
     pub location: Location,
     /// The timeout as written (`"300"`, `"None"`), or `None` when the call passes none.
     pub timeout: Option<String>,
@@ -221,6 +223,8 @@ impl InvalidationMap {
                     alias: call.alias.clone(),
                     is_refresh: matches!(call.op, CacheOp::Set | CacheOp::SetMany)
                         && is_scheduled_job(&file.path),
+                    is_aggregate: !call.stored.is_empty()
+                        && call.stored.iter().all(|stored| stored.shape.is_aggregate()),
                     location: location(&call.span),
                     timeout: match &call.timeout {
                         Timeout::Given { text, .. } => Some(text.clone()),

@@ -344,8 +344,8 @@ fn precision_pairs_flag_only_what_is_proved() {
     // through a package re-export, a file-moving receiver, `dict.update()`, a helper
     // called from `save()`, a `save()` inherited from a mixin, bulk writes handled in the
     // same function, on commit or by a queued task, short and write-only caches, a key a
-    // task refreshes, a version counter, a default timeout that may be intended, test
-    // code and test settings.
+    // task refreshes, a version counter, a key versioned at run time, a ranking kept fresh
+    // by its timeout, a default timeout that may be intended, test code and test settings.
     let root = fixture("precision");
     let (report, status) = analyze_json(&root, &[]);
     let expected = markers(&root);

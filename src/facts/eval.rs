@@ -83,12 +83,13 @@ impl Extractor<'_> {
             Expr::Attribute(attribute) => self.eval_attribute(attribute, env, depth),
             Expr::Call(call) => self.eval_call(call, env, depth),
             Expr::Subscript(subscript) => match self.eval(&subscript.value, env, depth) {
-                Shape::QuerySet { origin, .. } if subscript.slice.is_slice_expr() => {
-                    Shape::QuerySet {
-                        origin,
-                        text: self.locator.snippet(expr),
-                    }
-                }
+                Shape::QuerySet {
+                    origin, aggregated, ..
+                } if subscript.slice.is_slice_expr() => Shape::QuerySet {
+                    origin,
+                    text: self.locator.snippet(expr),
+                    aggregated,
+                },
                 other => other.into_data(),
             },
             Expr::Lambda(lambda) => Shape::Callable {
@@ -191,6 +192,7 @@ impl Extractor<'_> {
                 return Shape::QuerySet {
                     origin: ManagerOrigin::Unknown,
                     text: self.locator.snippet(call),
+                    aggregated: false,
                 };
             }
             let receiver = self.eval_receiver(&method.value, env, depth);
@@ -203,12 +205,30 @@ impl Extractor<'_> {
                     };
                 }
                 if QUERYSET_METHODS.contains(&name) {
+                    let text = self.locator.snippet(call);
+                    let aggregated = (name == "annotate" && calls_aggregate(&call.arguments))
+                        || matches!(
+                            receiver,
+                            Shape::QuerySet {
+                                aggregated: true,
+                                ..
+                            }
+                        );
                     return Shape::QuerySet {
                         origin,
-                        text: self.locator.snippet(call),
+                        text,
+                        aggregated,
                     };
                 }
                 // `get`, `first`, `count`, `aggregate`, ...: rows or numbers read from the model.
+                if matches!(name, "count" | "acount" | "aggregate" | "aaggregate") {
+                    let models = receiver.models();
+                    return if models.is_empty() {
+                        Shape::Opaque
+                    } else {
+                        Shape::Aggregate(models)
+                    };
+                }
                 return receiver.into_data();
             }
         }
@@ -258,12 +278,15 @@ impl Extractor<'_> {
     /// which gives up past [`MAX_EVAL_DEPTH`].
     fn eval_receiver(&self, receiver: &Expr, env: &Env<'_>, depth: usize) -> Shape {
         let mut base = receiver;
+        let mut aggregated = false;
         while let Expr::Call(call) = base {
             match call.func.as_ref() {
                 Expr::Attribute(method)
                     if QUERYSET_METHODS.contains(&method.attr.as_str())
                         && !call.arguments.args.iter().any(Expr::is_lambda_expr) =>
                 {
+                    aggregated |=
+                        method.attr.as_str() == "annotate" && calls_aggregate(&call.arguments);
                     base = &method.value;
                 }
                 _ => break,
@@ -272,10 +295,19 @@ impl Extractor<'_> {
         if std::ptr::eq(base, receiver) {
             return self.eval(receiver, env, depth);
         }
-        match queryset_source(&self.eval(base, env, depth)) {
+        let base_shape = self.eval(base, env, depth);
+        aggregated |= matches!(
+            base_shape,
+            Shape::QuerySet {
+                aggregated: true,
+                ..
+            }
+        );
+        match queryset_source(&base_shape) {
             Some(origin) => Shape::QuerySet {
                 origin,
                 text: self.locator.snippet(receiver),
+                aggregated,
             },
             None => self.eval(receiver, env, depth),
         }
@@ -357,6 +389,7 @@ impl Extractor<'_> {
                     return Shape::QuerySet {
                         origin,
                         text: format!("{}()", self.locator.snippet(default)),
+                        aggregated: false,
                     };
                 }
                 match qualified_name(default, env) {
@@ -620,10 +653,47 @@ fn format_template(call: &ast::ExprCall) -> Option<KeyTemplate> {
     };
     match method.value.as_ref() {
         Expr::StringLiteral(format) if method.attr.as_str() == "format" => {
-            Some(KeyTemplate::from_brace_format(format.value.to_str()))
+            let mut template = KeyTemplate::from_brace_format(format.value.to_str());
+            template.versioned = call.arguments.args.iter().any(reads_version);
+            Some(template)
         }
         _ => None,
     }
+}
+
+/// Whether arguments hold an aggregate expression (`Count("id")`, `Sum(...)`, ...).
+fn calls_aggregate(arguments: &ast::Arguments) -> bool {
+    const AGGREGATES: &[&str] = &["Count", "Sum", "Avg", "Max", "Min", "StdDev", "Variance"];
+    arguments
+        .args
+        .iter()
+        .chain(arguments.keywords.iter().map(|k| &k.value))
+        .any(|argument| match argument {
+            Expr::Call(call) => match call.func.as_ref() {
+                Expr::Name(name) => AGGREGATES.contains(&name.id.as_str()),
+                Expr::Attribute(attribute) => AGGREGATES.contains(&attribute.attr.as_str()),
+                _ => false,
+            },
+            _ => false,
+        })
+}
+
+/// Whether a value interpolated into a key is a version read at run time: a call without
+/// arguments (`get_cache_key()`, `Settings.generation()`), or of something named for a
+/// version, possibly under `str(...)`.
+fn reads_version(expr: &Expr) -> bool {
+    let Expr::Call(call) = expr else {
+        return false;
+    };
+    let name = match call.func.as_ref() {
+        Expr::Name(name) => name.id.as_str(),
+        Expr::Attribute(attribute) => attribute.attr.as_str(),
+        _ => "",
+    };
+    if name == "str" {
+        return call.arguments.args.first().is_some_and(reads_version);
+    }
+    call.arguments.is_empty() || name.contains("version")
 }
 
 /// The key as a template, or `None` when it is not a string we can read.
@@ -645,7 +715,8 @@ pub(super) fn key_template(expr: &Expr, env: &Env<'_>, depth: usize) -> Option<K
                                 ast::InterpolatedStringElement::Literal(literal) => {
                                     template.push_literal(&literal.value)
                                 }
-                                ast::InterpolatedStringElement::Interpolation(_) => {
+                                ast::InterpolatedStringElement::Interpolation(value) => {
+                                    template.versioned |= reads_version(&value.expression);
                                     template.push_hole()
                                 }
                             }
@@ -679,11 +750,17 @@ pub(super) fn key_template(expr: &Expr, env: &Env<'_>, depth: usize) -> Option<K
             for part in parts {
                 template.append(part.unwrap_or_else(KeyTemplate::hole));
             }
+            template.versioned |= operands.iter().any(|operand| reads_version(operand));
             Some(template)
         }
         Expr::BinOp(binop) if binop.op == Operator::Mod => match binop.left.as_ref() {
             Expr::StringLiteral(format) => {
-                Some(KeyTemplate::from_percent_format(format.value.to_str()))
+                let mut template = KeyTemplate::from_percent_format(format.value.to_str());
+                template.versioned = match binop.right.as_ref() {
+                    Expr::Tuple(values) => values.elts.iter().any(reads_version),
+                    value => reads_version(value),
+                };
+                Some(template)
             }
             _ => None,
         },

@@ -25,6 +25,9 @@ pub enum KeySource {
 #[derive(Clone, Debug, PartialEq, Eq, Default, PartialOrd, Ord)]
 pub struct KeyTemplate {
     pub parts: Vec<KeyPart>,
+    /// A hole is filled by a version read at run time (`f"ids:{get_version()}"`): bumping
+    /// it retires every old entry, an invalidation no delete shows.
+    pub versioned: bool,
 }
 
 impl KeyTemplate {
@@ -45,6 +48,7 @@ impl KeyTemplate {
     pub fn hole() -> Self {
         KeyTemplate {
             parts: vec![KeyPart::Hole],
+            versioned: false,
         }
     }
 
@@ -66,6 +70,7 @@ impl KeyTemplate {
     }
 
     pub fn append(&mut self, other: KeyTemplate) {
+        self.versioned |= other.versioned;
         for part in other.parts {
             match part {
                 KeyPart::Literal(text) => self.push_literal(&text),

@@ -16,6 +16,8 @@ pub enum Shape {
     QuerySet {
         origin: ManagerOrigin,
         text: String,
+        /// An `annotate()` in the chain: its rows are statistics.
+        aggregated: bool,
     },
     /// A lambda or a function defined inside another function: pickle rejects both, and
     /// calling it yields `returns`.
@@ -45,6 +47,9 @@ pub enum Shape {
     OneOf(Vec<Shape>),
     /// Evaluated data read from these models (`Post.objects.get()`, `list(qs)`).
     ModelData(Vec<ModelRef>),
+    /// Statistics over these models' rows (`count()`, `aggregate()`, an aggregating
+    /// `annotate()`): data whose usual invalidation is a time window.
+    Aggregate(Vec<ModelRef>),
     Constant(Constant),
     /// A string built at run time from literal text and values (`f"post:{pk}"`).
     Template(KeyTemplate),
@@ -161,7 +166,7 @@ impl Shape {
             Shape::CalledIfCallable(inner) => inner.is_interesting(),
             Shape::Container(items) => items.iter().any(|(s, _)| s.is_interesting()),
             Shape::OneOf(items) => items.iter().any(Shape::is_interesting),
-            Shape::ModelData(models) => !models.is_empty(),
+            Shape::ModelData(models) | Shape::Aggregate(models) => !models.is_empty(),
             Shape::Manager(origin) => {
                 !matches!(origin, ManagerOrigin::Model(ModelRef::Attribute(_)))
             }
@@ -185,7 +190,7 @@ impl Shape {
                 origin: ManagerOrigin::Model(model),
                 ..
             } => models.push(model.clone()),
-            Shape::ModelData(refs) => models.extend(refs.iter().cloned()),
+            Shape::ModelData(refs) | Shape::Aggregate(refs) => models.extend(refs.iter().cloned()),
             Shape::Callable { returns, .. } => returns.collect_models(models),
             Shape::CalledIfCallable(inner) => inner.collect_models(models),
             Shape::Container(items) => items.iter().for_each(|(s, _)| s.collect_models(models)),
@@ -202,11 +207,33 @@ impl Shape {
 
     /// Evaluated data derived from the models of `self`, or nothing.
     pub fn into_data(self) -> Shape {
+        let aggregated = match &self {
+            Shape::QuerySet { aggregated, .. } => *aggregated,
+            Shape::Aggregate(_) => true,
+            _ => false,
+        };
         let models = self.models();
         if models.is_empty() {
             Shape::Opaque
+        } else if aggregated {
+            Shape::Aggregate(models)
         } else {
             Shape::ModelData(models)
+        }
+    }
+
+    /// Whether the value is statistics only (`Aggregate`, or containers and alternatives
+    /// of nothing else).
+    pub fn is_aggregate(&self) -> bool {
+        match self {
+            Shape::Aggregate(_) => true,
+            Shape::CalledIfCallable(inner) => inner.is_aggregate(),
+            Shape::Callable { returns, .. } => returns.is_aggregate(),
+            Shape::OneOf(items) => !items.is_empty() && items.iter().all(Shape::is_aggregate),
+            Shape::Container(items) => {
+                !items.is_empty() && items.iter().all(|(item, _)| item.is_aggregate())
+            }
+            _ => false,
         }
     }
 

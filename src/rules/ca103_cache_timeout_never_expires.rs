@@ -42,6 +42,10 @@ fn check(context: &RuleContext) -> Vec<Violation> {
             context.note_unknown(RULE.code, "a key built by code the analysis cannot follow");
             continue;
         };
+        if template.versioned {
+            context.note_unknown(RULE.code, "a key versioned by a value read at run time");
+            continue;
+        }
         let mut models: Vec<String> = call
             .stored
             .iter()

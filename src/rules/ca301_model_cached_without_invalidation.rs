@@ -73,12 +73,20 @@ fn stale_window(
     let Some(template) = &cached.template else {
         return Err(Some("a key built by code the analysis cannot follow"));
     };
+    if template.versioned {
+        return Err(Some("a key versioned by a value read at run time"));
+    }
     let window = match cached.stale_for {
         Some(window) => window,
         None => return Err(Some("a timeout that is not a constant")),
     };
-    // A short window is deliberate, and a scheduled job's write is the refresh itself.
-    if window.is_some_and(|seconds| seconds <= context.max_staleness) || cached.is_refresh {
+    // A short window is deliberate, a scheduled job's write is the refresh itself, and
+    // statistics over many rows (a count, a ranking) are kept fresh by their timeout:
+    // deleting them on every row written would defeat the cache.
+    if window.is_some_and(|seconds| seconds <= context.max_staleness)
+        || cached.is_refresh
+        || (cached.is_aggregate && window.is_some())
+    {
         return Err(None);
     }
     let alias = cached.alias.as_deref();
