@@ -359,6 +359,8 @@ struct Project<'a> {
     /// Routes by the dotted name of the function or class they route to.
     routes_by_target: HashMap<&'a str, Vec<(&'a String, &'a Route)>>,
     rest_framework: RestFrameworkSettings,
+    /// The settings file `REST_FRAMEWORK`'s default permission classes come from.
+    permission_settings: Option<&'a str>,
     templates: &'a TemplateIndex,
     index: &'a ProjectIndex,
 }
@@ -373,6 +375,7 @@ impl<'a> Project<'a> {
             routes: Vec::new(),
             routes_by_target: HashMap::default(),
             rest_framework: RestFrameworkSettings::default(),
+            permission_settings: None,
             templates,
             index,
         };
@@ -396,13 +399,17 @@ impl<'a> Project<'a> {
             project
                 .routes
                 .extend(facts.routes.iter().map(|route| (&file.path, route)));
-            if let Some(settings) = &facts.rest_framework {
+            // Settings used only by tests are not the project's defaults.
+            if let Some(settings) = facts.rest_framework.as_ref().filter(|_| !file.is_test) {
                 if project.rest_framework.authentication_classes.is_none() {
                     project.rest_framework.authentication_classes =
                         settings.authentication_classes.clone();
                 }
-                if project.rest_framework.permission_classes.is_none() {
+                if project.rest_framework.permission_classes.is_none()
+                    && settings.permission_classes.is_some()
+                {
                     project.rest_framework.permission_classes = settings.permission_classes.clone();
+                    project.permission_settings = Some(&file.path);
                 }
             }
         }
@@ -457,7 +464,8 @@ impl<'a> Project<'a> {
             layers.push(decorator.clone());
             if decorator.kind == WrapperKind::ApiView {
                 let policy = self.drf_policy(&function.drf);
-                layers.extend(self.permission_check(&policy, decorator.line));
+                let from_settings = function.drf.permission_classes.is_none();
+                layers.extend(self.permission_check(&policy, from_settings, decorator.line));
                 drf = Some(self.drf_authentication(&policy));
             }
         }
@@ -516,6 +524,7 @@ impl<'a> Project<'a> {
                     let short = short_name(name);
                     if AUTH_MIXINS.contains(&short) {
                         dispatch.push(Wrapper {
+                            origin: None,
                             kind: WrapperKind::AuthCheck,
                             text: short.to_string(),
                             line: class.span.line,
@@ -527,7 +536,8 @@ impl<'a> Project<'a> {
         let drf = is_drf.then(|| {
             let own = merged_policy(project_classes());
             let policy = self.drf_policy(&own);
-            dispatch.extend(self.permission_check(&policy, class.span.line));
+            let from_settings = own.permission_classes.is_none();
+            dispatch.extend(self.permission_check(&policy, from_settings, class.span.line));
             self.drf_authentication(&policy)
         });
         let introduced_here =
@@ -720,20 +730,55 @@ impl<'a> Project<'a> {
         }
     }
 
-    /// DRF's permission check, unless everything is allowed (`AllowAny`, the default).
-    fn permission_check(&self, policy: &DrfPolicy, line: usize) -> Option<Wrapper> {
+    /// DRF's permission check, unless it allows every GET, which is all the cache stores:
+    /// `AllowAny` (the default), the `...OrReadOnly` classes, and project classes whose
+    /// `has_permission` (their own or inherited) lets safe methods through first.
+    fn permission_check(
+        &self,
+        policy: &DrfPolicy,
+        from_settings: bool,
+        line: usize,
+    ) -> Option<Wrapper> {
         let classes = policy.permission_classes.as_ref()?;
         let names: Vec<&str> = classes
             .iter()
+            .filter(|class| !self.allows_every_get(class))
             .map(|c| c.rsplit('.').next().unwrap_or(c))
-            // GET is what the cache stores, and these allow every GET.
-            .filter(|name| *name != "AllowAny" && !name.contains("ReadOnly"))
             .collect();
+        let (text, origin) = match self.permission_settings.filter(|_| from_settings) {
+            Some(path) => (
+                format!("DEFAULT_PERMISSION_CLASSES = [{}]", names.join(", ")),
+                Some(format!("`REST_FRAMEWORK` in {path}")),
+            ),
+            None => (format!("permission_classes = [{}]", names.join(", ")), None),
+        };
         (!names.is_empty()).then(|| Wrapper {
+            origin,
             kind: WrapperKind::AuthCheck,
-            text: format!("permission_classes = [{}]", names.join(", ")),
+            text,
             line,
         })
+    }
+
+    fn allows_every_get(&self, class: &str) -> bool {
+        let read_only = |class: &str| {
+            let name = class.rsplit('.').next().unwrap_or(class);
+            name == "AllowAny" || name.contains("ReadOnly")
+        };
+        if read_only(class) {
+            return true;
+        }
+        let Some((_, fact)) = self.index.class_named(class) else {
+            return false;
+        };
+        let (ancestors, _) = self.index.ancestors(fact);
+        std::iter::once(fact)
+            .chain(ancestors.into_iter().map(|(_, c)| c))
+            .find_map(|c| {
+                c.has_permission_allows_safe_methods
+                    .or_else(|| c.bases.iter().any(|base| read_only(base)).then_some(true))
+            })
+            .unwrap_or(false)
     }
 
     /// Header-based classes when given; without any (DRF's default: session and Basic),
@@ -777,6 +822,7 @@ impl<'a> Project<'a> {
                 if let Some((_, helper)) = self.function_views.get(callee.as_str()) {
                     if helper.body.vary != VaryOn::default() {
                         layers.push(Wrapper {
+                            origin: None,
                             kind: WrapperKind::Vary(helper.body.vary),
                             text: format!("{}(...)", short_name(callee)),
                             line: 0,
@@ -1143,6 +1189,7 @@ fn response_layers(body: &ViewBody) -> Vec<Wrapper> {
     let mut layers = Vec::new();
     if let Some((control, evidence)) = &body.cache_control {
         layers.push(Wrapper {
+            origin: None,
             kind: WrapperKind::CacheControl(*control),
             text: evidence.text.clone(),
             line: evidence.line,
@@ -1150,6 +1197,7 @@ fn response_layers(body: &ViewBody) -> Vec<Wrapper> {
     }
     if body.vary != VaryOn::default() {
         layers.push(Wrapper {
+            origin: None,
             kind: WrapperKind::Vary(body.vary),
             text: "patch_vary_headers(...)".to_string(),
             line: 0,

@@ -663,6 +663,7 @@ impl Extractor<'_> {
             relations: Vec::new(),
             managers: Vec::new(),
             overrides: Vec::new(),
+            has_permission_allows_safe_methods: None,
             view: ClassView::default(),
         };
         for decorator in &class.decorator_list {
@@ -692,6 +693,9 @@ impl Extractor<'_> {
                         format!("{qualified}.{}", func.name),
                         self.locator.span(&func.name),
                     ));
+                }
+                Stmt::FunctionDef(func) if func.name.as_str() == "has_permission" => {
+                    fact.has_permission_allows_safe_methods = Some(allows_safe_methods(func));
                 }
                 Stmt::ClassDef(meta) if meta.name.as_str() == "Meta" => {
                     fact.is_abstract = declares_abstract(meta);
@@ -1182,4 +1186,48 @@ pub(super) fn keyword<'a>(call: &'a ast::ExprCall, name: &str) -> Option<&'a Exp
 pub(super) fn has_unpacking(call: &ast::ExprCall) -> bool {
     call.arguments.args.iter().any(Expr::is_starred_expr)
         || call.arguments.keywords.iter().any(|k| k.arg.is_none())
+}
+
+/// Whether a DRF `has_permission` lets every safe method through before anything else:
+/// `if request.method in SAFE_METHODS: return True`, or `return request.method in
+/// SAFE_METHODS or ...`. `cache_page` stores only GET and HEAD, so such a check skips
+/// nothing on a cached hit.
+fn allows_safe_methods(func: &ast::StmtFunctionDef) -> bool {
+    fn is_safe_method_test(expr: &Expr) -> bool {
+        match expr {
+            Expr::Compare(compare) => {
+                compare.ops.first() == Some(&ast::CmpOp::In)
+                    && compare
+                        .comparators
+                        .first()
+                        .is_some_and(|names| {
+                            match names {
+                        Expr::Name(name) => name.id.as_str() == "SAFE_METHODS",
+                        Expr::Attribute(attribute) => attribute.attr.as_str() == "SAFE_METHODS",
+                        Expr::Tuple(ast::ExprTuple { elts, .. })
+                        | Expr::List(ast::ExprList { elts, .. })
+                        | Expr::Set(ast::ExprSet { elts, .. }) => elts.iter().any(|e| {
+                            matches!(e, Expr::StringLiteral(s) if s.value.to_str() == "GET")
+                        }),
+                        _ => false,
+                    }
+                        })
+            }
+            Expr::BoolOp(bool_op) if bool_op.op == ast::BoolOp::Or => {
+                bool_op.values.iter().any(is_safe_method_test)
+            }
+            _ => false,
+        }
+    }
+    let returns_true = |body: &[Stmt]| {
+        matches!(body.first(), Some(Stmt::Return(ast::StmtReturn { value: Some(value), .. }))
+            if matches!(value.as_ref(), Expr::BooleanLiteral(b) if b.value))
+    };
+    func.body.iter().any(|statement| match statement {
+        Stmt::If(branch) => is_safe_method_test(&branch.test) && returns_true(&branch.body),
+        Stmt::Return(ast::StmtReturn {
+            value: Some(value), ..
+        }) => is_safe_method_test(value),
+        _ => false,
+    })
 }

@@ -70,6 +70,9 @@ pub struct ClassFact {
     pub managers: Vec<String>,
     /// `save` and `delete` methods defined on the class: dotted name, and where.
     pub overrides: Vec<(String, Span)>,
+    /// A DRF permission's `has_permission`, when the class defines one: whether it lets
+    /// every safe method (GET, HEAD, OPTIONS) through.
+    pub has_permission_allows_safe_methods: Option<bool>,
     /// What it declares as a class-based view.
     pub view: ClassView,
 }

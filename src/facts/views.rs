@@ -15,6 +15,8 @@ pub struct Wrapper {
     /// The decorator as written, e.g. `cache_page(60 * 15)`.
     pub text: String,
     pub line: usize,
+    /// Where it comes from when that is not the view itself (a settings file's defaults).
+    pub origin: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -346,6 +348,7 @@ impl Extractor<'_> {
                         .map(|(_, kind)| *kind)
                 })?;
                 Some(Wrapper {
+                    origin: None,
                     kind,
                     text: self.locator.snippet(decorator),
                     line: self.locator.span(decorator).line,
@@ -678,6 +681,7 @@ impl Extractor<'_> {
             return RouteTarget::Unknown;
         };
         wrappers.push(Wrapper {
+            origin: None,
             kind,
             text: self.locator.snippet(call.func.as_ref()),
             line: self.locator.span(call).line,

@@ -36,9 +36,10 @@ fn check(context: &RuleContext) -> Vec<Violation> {
             Some(Violation {
                 severity: Some(severity),
                 ..view_violation(view, format!(
-                    "{}: `{}` runs inside `{cache}`, so cached hits skip it, {consequence}; apply the check outside the cache",
+                    "{}: `{}`{} runs inside `{cache}`, so cached hits skip it, {consequence}; apply the check outside the cache",
                     view.subject(),
-                    check.text
+                    check.text,
+                    check.origin.as_ref().map(|origin| format!(" (from {origin})")).unwrap_or_default()
                 ))
             })
         })
