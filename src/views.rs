@@ -745,6 +745,9 @@ impl<'a> Project<'a> {
             .filter(|class| !self.allows_every_get(class))
             .map(|c| c.rsplit('.').next().unwrap_or(c))
             .collect();
+        if names.is_empty() {
+            return None;
+        }
         let (text, origin) = match self.permission_settings.filter(|_| from_settings) {
             Some(path) => (
                 format!("DEFAULT_PERMISSION_CLASSES = [{}]", names.join(", ")),
@@ -752,7 +755,7 @@ impl<'a> Project<'a> {
             ),
             None => (format!("permission_classes = [{}]", names.join(", ")), None),
         };
-        (!names.is_empty()).then(|| Wrapper {
+        Some(Wrapper {
             origin,
             kind: WrapperKind::AuthCheck,
             text,
