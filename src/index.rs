@@ -88,59 +88,6 @@ pub enum LeafKind {
 
 const MAX_RESOLVE_DEPTH: usize = 8;
 
-/// Methods of models, managers, QuerySets and builtins: a call of one of these on an
-/// object of unknown class says nothing about which project method runs.
-const COMMON_METHODS: &[&str] = &[
-    "save",
-    "delete",
-    "update",
-    "create",
-    "get",
-    "set",
-    "add",
-    "remove",
-    "clear",
-    "pop",
-    "append",
-    "extend",
-    "insert",
-    "filter",
-    "exclude",
-    "all",
-    "first",
-    "last",
-    "count",
-    "exists",
-    "values",
-    "values_list",
-    "order_by",
-    "get_or_create",
-    "update_or_create",
-    "bulk_create",
-    "bulk_update",
-    "refresh_from_db",
-    "full_clean",
-    "clean",
-    "items",
-    "keys",
-    "copy",
-    "format",
-    "join",
-    "split",
-    "strip",
-    "replace",
-    "send",
-    "run",
-    "execute",
-    "close",
-    "open",
-    "read",
-    "write",
-    "process",
-    "handle",
-    "call",
-];
-
 impl ProjectIndex {
     pub fn build(mut files: Vec<FileEntry>) -> Self {
         files.sort_by(|a, b| a.path.cmp(&b.path));
@@ -486,43 +433,56 @@ impl ProjectIndex {
     /// finding.
     pub fn call_may_touch_cache(&self, callee: &str) -> bool {
         match callee.strip_prefix("?.") {
-            Some(method) => {
-                !COMMON_METHODS.contains(&method) && self.cache_touching_names.contains(method)
-            }
+            Some(method) => self.cache_touching_names.contains(method),
             None => self.function_touches_cache(callee),
         }
     }
 
     /// The functions that touch the cache themselves or through project code they call:
-    /// a fixed point over the call graph.
+    /// each call resolved once, then the callers of touching functions walked backwards.
     fn find_cache_touchers(&mut self) {
         let facts: Vec<&FunctionFact> = self
             .files
             .iter()
             .flat_map(|file| &file.facts.function_facts)
             .collect();
-        let mut touchers: HashSet<String> = facts
+        let position: HashMap<*const FunctionFact, usize> = facts
             .iter()
-            .filter(|fact| fact.touches_cache)
-            .map(|fact| fact.qualified_name.clone())
+            .enumerate()
+            .map(|(i, fact)| (*fact as *const FunctionFact, i))
             .collect();
-        loop {
-            let found: Vec<String> = facts
-                .iter()
-                .filter(|fact| !touchers.contains(&fact.qualified_name))
-                .filter(|fact| {
-                    fact.calls.iter().any(|callee| {
-                        self.function_fact(callee)
-                            .is_some_and(|f| touchers.contains(&f.qualified_name))
-                    })
-                })
-                .map(|fact| fact.qualified_name.clone())
-                .collect();
-            if found.is_empty() {
-                break;
+        let mut callers: Vec<Vec<usize>> = vec![Vec::new(); facts.len()];
+        for (caller, fact) in facts.iter().enumerate() {
+            for callee in fact.calls.iter().filter(|c| !c.starts_with("?.")) {
+                if let Some(&target) = self
+                    .function_fact(callee)
+                    .and_then(|f| position.get(&(f as *const FunctionFact)))
+                {
+                    callers[target].push(caller);
+                }
             }
-            touchers.extend(found);
         }
+        let mut touching = vec![false; facts.len()];
+        let mut pending: Vec<usize> = (0..facts.len())
+            .filter(|&i| facts[i].touches_cache)
+            .collect();
+        for &i in &pending {
+            touching[i] = true;
+        }
+        while let Some(current) = pending.pop() {
+            for &caller in &callers[current] {
+                if !touching[caller] {
+                    touching[caller] = true;
+                    pending.push(caller);
+                }
+            }
+        }
+        let touchers: HashSet<String> = facts
+            .iter()
+            .zip(&touching)
+            .filter(|(_, touches)| **touches)
+            .map(|(fact, _)| fact.qualified_name.clone())
+            .collect();
         self.cache_touching_names = touchers
             .iter()
             .map(|name| name.rsplit('.').next().unwrap_or(name).to_string())

@@ -21,8 +21,8 @@ impl Extractor<'_> {
         self.inspect_view_call(call, qualified.as_deref(), env);
         self.inspect_route(call, qualified.as_deref(), env);
         self.inspect_query(call, qualified.as_deref(), env);
-        if let Some(qualified) = qualified.clone().filter(|q| env.is_project_name(q)) {
-            self.record_call(qualified);
+        if let Some(project) = qualified.as_deref().filter(|q| env.is_project_name(q)) {
+            self.record_call(project.to_string());
         } else if let Some(method) = self.self_method(call) {
             self.record_call(method);
         }
@@ -86,7 +86,10 @@ impl Extractor<'_> {
             {
                 self.record_call(signal);
             }
-        } else if qualified.is_none() && self.self_method(call).is_none() {
+        } else if qualified.is_none()
+            && !is_common_method(name)
+            && !matches!(method.value.as_ref(), Expr::Name(n) if n.id.as_str() == "self")
+        {
             self.record_call(format!("?.{name}"));
         }
     }
@@ -391,4 +394,61 @@ impl Extractor<'_> {
         });
         self.record_bulk_write_in_function(index);
     }
+}
+
+/// Methods of models, managers, QuerySets and builtins: a call of one of these on an
+/// object of unknown class says nothing about which project method runs.
+const COMMON_METHODS: &[&str] = &[
+    "save",
+    "delete",
+    "update",
+    "create",
+    "get",
+    "set",
+    "add",
+    "remove",
+    "clear",
+    "pop",
+    "append",
+    "extend",
+    "insert",
+    "filter",
+    "exclude",
+    "all",
+    "first",
+    "last",
+    "count",
+    "exists",
+    "values",
+    "values_list",
+    "order_by",
+    "get_or_create",
+    "update_or_create",
+    "bulk_create",
+    "bulk_update",
+    "refresh_from_db",
+    "full_clean",
+    "clean",
+    "items",
+    "keys",
+    "copy",
+    "format",
+    "join",
+    "split",
+    "strip",
+    "replace",
+    "send",
+    "run",
+    "execute",
+    "close",
+    "open",
+    "read",
+    "write",
+    "process",
+    "handle",
+    "call",
+];
+
+fn is_common_method(name: &str) -> bool {
+    COMMON_METHODS.contains(&name)
 }
