@@ -46,8 +46,9 @@ impl Extractor<'_> {
     /// Code a call runs later or elsewhere, recorded as calls of the enclosing function: a
     /// Celery task queued with `.delay()`/`.apply_async()`/`.s()`, a function handed to
     /// `transaction.on_commit()`, a signal sent by hand (`post_save.send(...)`, recorded
-    /// by the signal's name), and a method called on some other object (recorded as
-    /// `?.name`, which the index matches against the project's methods of that name).
+    /// by the signal's name), and a method called on some other object (kept for the
+    /// function's bulk writes only, as `?.name`, which the index matches against the
+    /// project's methods of that name).
     fn record_deferred_calls(
         &mut self,
         call: &ast::ExprCall,
@@ -90,7 +91,7 @@ impl Extractor<'_> {
             && !is_common_method(name)
             && !matches!(method.value.as_ref(), Expr::Name(n) if n.id.as_str() == "self")
         {
-            self.record_call(format!("?.{name}"));
+            self.record_unknown_method(name);
         }
     }
 

@@ -124,6 +124,8 @@ struct Activity {
     qualified_name: String,
     touches_cache: bool,
     calls: Vec<String>,
+    /// Methods called on objects of unknown class, as `?.name`.
+    unknown_methods: Vec<String>,
     /// Bulk writes in this function: indexes into `FileFacts::bulk_writes`.
     bulk_writes: Vec<usize>,
     view: ViewBody,
@@ -184,6 +186,12 @@ impl Extractor<'_> {
     pub(super) fn record_call(&mut self, callee: String) {
         if let Some(activity) = self.activities.last_mut() {
             activity.calls.push(callee);
+        }
+    }
+
+    pub(super) fn record_unknown_method(&mut self, name: &str) {
+        if let Some(activity) = self.activities.last_mut() {
+            activity.unknown_methods.push(format!("?.{name}"));
         }
     }
 
@@ -566,6 +574,7 @@ impl Extractor<'_> {
             qualified_name: qualified.to_string(),
             touches_cache: false,
             calls: Vec::new(),
+            unknown_methods: Vec::new(),
             bulk_writes: Vec::new(),
             view: ViewBody::default(),
             branch_depth: 0,
@@ -622,10 +631,16 @@ impl Extractor<'_> {
         let mut calls = activity.calls;
         calls.sort();
         calls.dedup();
-        for index in &activity.bulk_writes {
-            let write = &mut self.facts.bulk_writes[*index];
-            write.cache_touched_in_function = activity.touches_cache;
-            write.function_calls = calls.clone();
+        if !activity.bulk_writes.is_empty() {
+            let mut function_calls = calls.clone();
+            function_calls.extend(activity.unknown_methods);
+            function_calls.sort();
+            function_calls.dedup();
+            for index in &activity.bulk_writes {
+                let write = &mut self.facts.bulk_writes[*index];
+                write.cache_touched_in_function = activity.touches_cache;
+                write.function_calls = function_calls.clone();
+            }
         }
         let touches_cache = activity.touches_cache;
         if touches_cache || !calls.is_empty() {

@@ -99,9 +99,8 @@ pub struct FunctionFact {
     /// Writes to or deletes from a Django cache directly.
     pub touches_cache: bool,
     /// Project functions and methods it calls (dotted names), the tasks it queues, the
-    /// callbacks it hands to `on_commit`, the model signals it sends by hand (by the
-    /// signal's dotted name), and `?.name` for a method called on an object whose class
-    /// is unknown.
+    /// callbacks it hands to `on_commit`, and the model signals it sends by hand (by the
+    /// signal's dotted name).
     pub calls: Vec<String>,
 }
 
@@ -170,7 +169,8 @@ pub struct BulkWrite {
     /// Whether the enclosing function writes to or deletes from the cache, before or after
     /// the write (refreshing the cache with the new values first is as good).
     pub cache_touched_in_function: bool,
-    /// What the enclosing function calls (`FunctionFact::calls`).
+    /// What the enclosing function calls (`FunctionFact::calls`), and `?.name` for each
+    /// method it calls on an object whose class is unknown.
     pub function_calls: Vec<String>,
 }
 
