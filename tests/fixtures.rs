@@ -345,15 +345,36 @@ fn precision_pairs_flag_only_what_is_proved() {
     // called from `save()`, a `save()` inherited from a mixin, bulk writes handled in the
     // same function, on commit or by a queued task, short and write-only caches, a key a
     // task refreshes, a version counter, a key versioned at run time, a ranking kept fresh
-    // by its timeout, a default timeout that may be intended, test code and test settings.
+    // by its timeout, a default timeout that may be intended, test code and test settings,
+    // a model invalidated by the code that saves it, and one CA101 however many
+    // assignments reach the call.
     let root = fixture("precision");
     let (report, status) = analyze_json(&root, &[]);
     let expected = markers(&root);
-    assert_eq!(expected.len(), 4);
+    assert_eq!(expected.len(), 5);
     assert_eq!(findings(&report), expected);
     assert_eq!(status, 1);
     assert_eq!(
         report["summary"]["unknown"]["CA102"]["a default timeout that may be intended"],
         2
+    );
+}
+
+#[test]
+fn unresolved_facts_keep_absence_findings_silent_and_are_counted() {
+    // A receiver connected to `apps.get_model(...)` may clear any model's cache, and a
+    // write of a run-time key may produce any key: CA301 and CA303 stay silent and say so.
+    let root = fixture("unresolved");
+    let (report, status) = analyze_json(&root, &[]);
+    assert_eq!(findings(&report), Default::default());
+    assert_eq!(status, 0);
+    let unknown = &report["summary"]["unknown"];
+    assert_eq!(
+        unknown["CA301"]["a receiver with an unresolved sender clears the cache"],
+        1
+    );
+    assert_eq!(
+        unknown["CA303"]["a write whose key the analysis cannot read"],
+        1
     );
 }
