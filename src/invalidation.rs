@@ -503,6 +503,21 @@ fn stale_for(index: &ProjectIndex, alias: Option<&str>, timeout: &Timeout) -> Op
     }
 }
 
+/// A timeout as a message says it: `60 * 60` is "1 hour (`60 * 60`)", `300` is "5
+/// minutes", `None` "`None` (never expires)", and a value the analysis cannot compute is
+/// quoted, or named by its setting (`settings.CACHE_TTL` is "the `CACHE_TTL` setting").
+pub fn describe_timeout(text: &str, seconds: Option<Option<f64>>) -> String {
+    match seconds {
+        Some(None) => "`None` (never expires)".to_string(),
+        Some(Some(seconds)) if text.trim().parse::<f64>().is_ok() => human_duration(seconds),
+        Some(Some(seconds)) => format!("{} (`{text}`)", human_duration(seconds)),
+        None => match text.strip_prefix("settings.") {
+            Some(setting) => format!("the `{setting}` setting"),
+            None => format!("`{text}`"),
+        },
+    }
+}
+
 pub fn human_duration(seconds: f64) -> String {
     let plural = |n: f64, unit: &str| {
         if n == 1.0 {

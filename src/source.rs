@@ -105,7 +105,7 @@ fn analyze_bytes(
         }
     };
     let extracting = Instant::now();
-    let (module_name, is_package) = module_name(relative);
+    let (module_name, is_package) = packages.module_name(relative);
     let facts = facts::extract(parsed.syntax(), &source, &module_name, is_package, packages);
     drop(parsed);
     timings.facts = extracting.elapsed();
@@ -133,15 +133,4 @@ fn not_utf8(err: std::string::FromUtf8Error) -> FileOutcome {
             source_line: "".into(),
         },
     }
-}
-
-/// `blog/services.py` is module `blog.services`; `blog/__init__.py` is package `blog`.
-fn module_name(relative: &str) -> (String, bool) {
-    let without_ext = relative.strip_suffix(".py").unwrap_or(relative);
-    let mut parts: Vec<&str> = without_ext.split('/').collect();
-    let is_package = parts.last() == Some(&"__init__");
-    if is_package {
-        parts.pop();
-    }
-    (parts.join("."), is_package)
 }

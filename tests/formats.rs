@@ -295,7 +295,7 @@ fn github_writes_escaped_workflow_commands() {
             "::warning file=odd%2C 50%25%3A%0Aname.py,line=2,col=1,endLine=2,endColumn=18,\
              title=CA102 cache-timeout-missing::`cache.set()` has no timeout, so it falls \
              back to the `TIMEOUT` of cache `default` (300 seconds unless `CACHES` sets it), \
-             while `k` is written with timeout `60` on line 3; pass an explicit timeout",
+             while `k` is written with a timeout of 1 minute on line 3; pass an explicit timeout",
         ]
     );
 
@@ -332,8 +332,8 @@ fn github_writes_escaped_workflow_commands() {
             "::warning file=app/good.py,line=7,col=5,endLine=7,endColumn=22,\
              title=CA102 cache-timeout-missing::`cache.set()` has no timeout, so it falls \
              back to the `TIMEOUT` of cache `default` (300 seconds unless `CACHES` sets it), \
-             while `k` is written with timeout `60 * 60 * 24` on line 12; pass an explicit \
-             timeout",
+             while `k` is written with a timeout of 1 day (`60 * 60 * 24`) on line 12; pass \
+             an explicit timeout",
             "::error file=app/syntax_error.py,line=3,col=19,endLine=3,endColumn=20,\
              title=CA000 file-not-analyzed::syntax error: Expected an expression",
         ]

@@ -44,6 +44,9 @@ pub struct Env<'g> {
 #[derive(Default)]
 pub struct ProjectPackages {
     names: rustc_hash::FxHashSet<String>,
+    /// A `src/` layout: `src` holds the packages and is not one (no `src/__init__.py`), so
+    /// `src/documents/signals.py` is module `documents.signals`.
+    src_layout: bool,
     /// `cache-objects` from the configuration: project objects that behave like a Django
     /// cache.
     cache_objects: Vec<String>,
@@ -52,7 +55,11 @@ pub struct ProjectPackages {
 impl ProjectPackages {
     pub fn from_relative_paths<'p>(paths: impl Iterator<Item = &'p str>) -> Self {
         let mut names = rustc_hash::FxHashSet::default();
+        let mut under_src = false;
+        let mut src_is_package = false;
         for path in paths {
+            under_src |= path.starts_with("src/");
+            src_is_package |= path == "src/__init__.py";
             let module = path.strip_suffix(".py").unwrap_or(path);
             for part in module.split('/') {
                 if !names.contains(part) {
@@ -62,8 +69,26 @@ impl ProjectPackages {
         }
         ProjectPackages {
             names,
+            src_layout: under_src && !src_is_package,
             cache_objects: Vec::new(),
         }
+    }
+
+    /// The module a file defines: `blog/services.py` is `blog.services`, and
+    /// `blog/__init__.py` is the package `blog` (the flag); in a `src/` layout the `src`
+    /// directory is no part of the name.
+    pub fn module_name(&self, relative: &str) -> (String, bool) {
+        let relative = match relative.strip_prefix("src/") {
+            Some(inside) if self.src_layout => inside,
+            _ => relative,
+        };
+        let without_ext = relative.strip_suffix(".py").unwrap_or(relative);
+        let mut parts: Vec<&str> = without_ext.split('/').collect();
+        let is_package = parts.last() == Some(&"__init__");
+        if is_package {
+            parts.pop();
+        }
+        (parts.join("."), is_package)
     }
 
     pub fn with_cache_objects(mut self, cache_objects: Vec<String>) -> Self {

@@ -71,35 +71,114 @@ impl<'src> Locator<'src> {
         }
     }
 
-    /// The source text of a node, whitespace collapsed and shortened for messages.
+    /// The source text of a node as a message quotes it: comments and line continuations
+    /// dropped, whitespace outside strings collapsed (none inside brackets' edges, no
+    /// trailing comma), and shortened.
     pub fn snippet(&self, node: &impl Ranged) -> String {
         const MAX_CHARS: usize = 60;
         let text = &self.source[node.range()];
         let mut snippet = String::with_capacity(text.len().min(4 * MAX_CHARS));
-        let mut chars = 0;
         let mut pending_space = false;
-        for c in text.chars() {
-            if c.is_whitespace() {
-                pending_space = chars > 0;
+        // The quote of the string literal being copied, and whether it is tripled.
+        let mut string: Option<(char, bool)> = None;
+        let mut chars = text.chars().peekable();
+        while let Some(c) = chars.next() {
+            if let Some((quote, triple)) = string {
+                snippet.push(c);
+                if c == '\\' {
+                    if let Some(escaped) = chars.next() {
+                        snippet.push(escaped);
+                    }
+                } else if c == quote && (!triple || snippet.ends_with(&quote.to_string().repeat(3)))
+                {
+                    string = None;
+                }
                 continue;
             }
-            if pending_space {
+            match c {
+                '#' => {
+                    while chars.next_if(|&next| next != '\n').is_some() {}
+                    pending_space = !snippet.is_empty();
+                    continue;
+                }
+                '\\' if chars
+                    .peek()
+                    .is_some_and(|next| *next == '\n' || *next == '\r') =>
+                {
+                    pending_space = !snippet.is_empty();
+                    continue;
+                }
+                c if c.is_whitespace() => {
+                    pending_space = !snippet.is_empty();
+                    continue;
+                }
+                _ => {}
+            }
+            let closes = matches!(c, ')' | ']' | '}');
+            if closes && snippet.ends_with(',') {
+                snippet.pop();
+            }
+            if pending_space && !closes && !snippet.ends_with(['(', '[', '{']) {
                 snippet.push(' ');
-                chars += 1;
-                pending_space = false;
+            }
+            pending_space = false;
+            if c == '"' || c == '\'' {
+                let triple = chars.peek() == Some(&c) && {
+                    let mut ahead = chars.clone();
+                    ahead.next();
+                    ahead.peek() == Some(&c)
+                };
+                if triple {
+                    snippet.push(c);
+                    snippet.push(c);
+                    chars.next();
+                    chars.next();
+                }
+                string = Some((c, triple));
             }
             snippet.push(c);
-            chars += 1;
-            if chars > MAX_CHARS {
-                let cut = snippet
-                    .char_indices()
-                    .nth(MAX_CHARS - 3)
-                    .map_or(snippet.len(), |(i, _)| i);
-                snippet.truncate(cut);
-                snippet.push_str("...");
-                return snippet;
+            if snippet.chars().count() > MAX_CHARS {
+                break;
             }
         }
+        if snippet.chars().count() > MAX_CHARS {
+            let cut = snippet
+                .char_indices()
+                .nth(MAX_CHARS - 3)
+                .map_or(snippet.len(), |(i, _)| i);
+            snippet.truncate(cut);
+            snippet.push_str("...");
+        }
         snippet
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ruff_text_size::{TextRange, TextSize};
+
+    use super::Locator;
+
+    fn snippet(source: &str) -> String {
+        let range = TextRange::new(TextSize::new(0), TextSize::of(source));
+        Locator::new(source).snippet(&range)
+    }
+
+    #[test]
+    fn snippets_read_as_one_line_of_code() {
+        assert_eq!(
+            snippet("Doc.objects.filter(  # all of them\n    title=\"x\",\n).update(title=\"y\")"),
+            "Doc.objects.filter(title=\"x\").update(title=\"y\")"
+        );
+        assert_eq!(snippet("a + \\\n    b"), "a + b");
+        assert_eq!(
+            snippet("f(\"# not a comment\",  'x  y')"),
+            "f(\"# not a comment\", 'x  y')"
+        );
+        assert_eq!(snippet("g('''a ) # b''')"), "g('''a ) # b''')");
+        assert_eq!(
+            snippet(&format!("h({})", "x, ".repeat(40))).chars().count(),
+            60
+        );
     }
 }

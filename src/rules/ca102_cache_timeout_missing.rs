@@ -6,6 +6,7 @@ use crate::facts::settings::SettingTimeout;
 use crate::facts::shape::Constant;
 use crate::facts::Timeout;
 use crate::index::ProjectIndex;
+use crate::invalidation::describe_timeout;
 
 pub const RULE: Rule = Rule {
     code: "CA102",
@@ -48,10 +49,9 @@ fn check(context: &RuleContext) -> Vec<Violation> {
             } else {
                 format!("at {}:{}", other.path, other.span.line)
             };
-            format!(
-                ", while `{key}` is written with timeout `{}` {place}",
-                other.timeout_text.as_deref().unwrap_or("?"),
-            )
+            let timeout =
+                describe_timeout(other.timeout_text.as_deref().unwrap_or("?"), other.timeout);
+            format!(", while `{key}` is written with a timeout of {timeout} {place}")
         };
         violations.push(Violation {
             severity: None,
@@ -105,7 +105,16 @@ fn fallback(index: &ProjectIndex, alias: Option<&str>) -> String {
             SettingTimeout::Set(Some(Constant::None), _) => {
                 format!("`TIMEOUT` None of cache `{alias}` ({{places}}) and never expires")
             }
-            SettingTimeout::Set(_, text) => format!("`TIMEOUT` {text} of cache `{alias}` ({{places}})"),
+            SettingTimeout::Set(value, text) => {
+                let seconds = match value {
+                    Some(Constant::Number(n)) => Some(Some(*n)),
+                    _ => None,
+                };
+                format!(
+                    "a `TIMEOUT` of {} for cache `{alias}` ({{places}})",
+                    describe_timeout(text, seconds)
+                )
+            }
             SettingTimeout::NotSet => format!(
                 "Django's default of 300 seconds (cache `{alias}` at {{places}} sets no `TIMEOUT`)"
             ),
