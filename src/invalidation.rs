@@ -318,7 +318,18 @@ impl InvalidationMap {
                     let Some(entry) = entries.get_mut(&model) else {
                         continue;
                     };
-                    let Some(skips) = entry.skipped_by(write.kind) else {
+                    // An invalidation that acts only when certain fields change is not
+                    // skipped by a write that sets none of them.
+                    let concerned = |invalidation: &Invalidation| match (
+                        index.function_fact(&invalidation.handler),
+                        &write.fields,
+                    ) {
+                        (Some(handler), Some(fields)) if !handler.watched_fields.is_empty() => {
+                            fields.iter().any(|f| handler.watched_fields.contains(f))
+                        }
+                        _ => true,
+                    };
+                    let Some(skips) = entry.skipped_by(write.kind, concerned) else {
                         continue;
                     };
                     // The function refreshes or clears the cache itself, calls code that
@@ -429,7 +440,11 @@ impl ModelEntry {
 
     /// The invalidation a write of this kind skips while nothing else the model has
     /// runs in its place: an index into `invalidated_by`.
-    fn skipped_by(&self, kind: BulkKind) -> Option<usize> {
+    fn skipped_by(
+        &self,
+        kind: BulkKind,
+        concerned: impl Fn(&Invalidation) -> bool,
+    ) -> Option<usize> {
         let runs_on = |invalidation: &Invalidation, save: bool| match &invalidation.kind {
             InvalidationKind::Receiver(signals) => signals.iter().any(|s| s.is_save() == save),
             InvalidationKind::SaveOverride => save,
@@ -451,7 +466,10 @@ impl ModelEntry {
                     .position(|i| i.kind == InvalidationKind::DeleteOverride)
             }
             // The others send no save signals and call no `save()`.
-            _ => self.invalidated_by.iter().position(|i| runs_on(i, true)),
+            _ => self
+                .invalidated_by
+                .iter()
+                .position(|i| runs_on(i, true) && concerned(i)),
         }
     }
 }

@@ -392,6 +392,7 @@ impl Extractor<'_> {
             span: self.locator.span(call),
             cache_touched_in_function: false,
             function_calls: Vec::new(),
+            fields: written_fields(kind, call),
         });
         self.record_bulk_write_in_function(index);
     }
@@ -452,4 +453,24 @@ const COMMON_METHODS: &[&str] = &[
 
 fn is_common_method(name: &str) -> bool {
     COMMON_METHODS.contains(&name)
+}
+
+/// The fields a bulk write sets, when the call spells them out: `update()`'s keywords (not
+/// `**values`), `bulk_update()`'s field list.
+fn written_fields(kind: BulkKind, call: &ast::ExprCall) -> Option<Vec<String>> {
+    match kind {
+        BulkKind::Update => call
+            .arguments
+            .keywords
+            .iter()
+            .map(|keyword| keyword.arg.as_ref().map(|name| name.to_string()))
+            .collect(),
+        BulkKind::BulkUpdate => match argument(call, 1, "fields")? {
+            Expr::List(ast::ExprList { elts, .. }) | Expr::Tuple(ast::ExprTuple { elts, .. }) => {
+                elts.iter().map(string_literal).collect()
+            }
+            _ => None,
+        },
+        _ => None,
+    }
 }

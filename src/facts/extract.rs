@@ -126,6 +126,8 @@ struct Activity {
     calls: Vec<String>,
     /// Methods called on objects of unknown class, as `?.name`.
     unknown_methods: Vec<String>,
+    /// Fields whose change it tests in `update_fields` (`if "title" in update_fields`).
+    watched_fields: Vec<String>,
     /// Bulk writes in this function: indexes into `FileFacts::bulk_writes`.
     bulk_writes: Vec<usize>,
     view: ViewBody,
@@ -575,6 +577,7 @@ impl Extractor<'_> {
             touches_cache: false,
             calls: Vec::new(),
             unknown_methods: Vec::new(),
+            watched_fields: Vec::new(),
             bulk_writes: Vec::new(),
             view: ViewBody::default(),
             branch_depth: 0,
@@ -584,6 +587,13 @@ impl Extractor<'_> {
         let mut frame = Frame::new(ScopeKind::Function, qualified.to_string());
         self.walk_body(&func.body, &mut env, &mut frame);
         if let Some(mut activity) = self.activities.pop() {
+            // Only a function that mentions `update_fields` can look at which fields a save
+            // changed: the others are not walked again.
+            if self.locator.text(func).contains("update_fields") {
+                let mut watched = WatchedFields::default();
+                watched.visit_body(&func.body);
+                activity.watched_fields = watched.fields;
+            }
             let body = std::mem::take(&mut activity.view);
             self.finish_activity(activity);
             self.record_view_function(func, &enclosing, qualified, body);
@@ -648,6 +658,7 @@ impl Extractor<'_> {
                 qualified_name: activity.qualified_name,
                 touches_cache,
                 calls,
+                watched_fields: activity.watched_fields,
             });
         }
     }
@@ -935,6 +946,47 @@ impl<'a> Visitor<'a> for CallFinder<'a> {
 }
 
 /// Every name an expression reads.
+/// String literals tested against `update_fields`: `"title" in update_fields`, `{"a",
+/// "b"} & set(update_fields)`, `"title" in kwargs["update_fields"]`.
+#[derive(Default)]
+struct WatchedFields {
+    fields: Vec<String>,
+}
+
+impl<'a> Visitor<'a> for WatchedFields {
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        if let Expr::Compare(compare) = expr {
+            if compare.ops.first() == Some(&ast::CmpOp::In)
+                && compare
+                    .comparators
+                    .first()
+                    .is_some_and(mentions_update_fields)
+            {
+                if let Expr::StringLiteral(field) = compare.left.as_ref() {
+                    self.fields.push(field.value.to_str().to_string());
+                }
+            }
+        }
+        visitor::walk_expr(self, expr);
+    }
+}
+
+/// `update_fields`, `kwargs["update_fields"]`, `kwargs.get("update_fields")`, or an
+/// expression using one of them (`set(update_fields or [])`).
+fn mentions_update_fields(expr: &Expr) -> bool {
+    let is_key =
+        |e: &Expr| matches!(e, Expr::StringLiteral(k) if k.value.to_str() == "update_fields");
+    match expr {
+        Expr::Subscript(subscript) if is_key(&subscript.slice) => true,
+        Expr::Call(call) if call.arguments.args.first().is_some_and(is_key) => true,
+        _ => {
+            let mut names = Vec::new();
+            NameCollector { names: &mut names }.visit_expr(expr);
+            names.contains(&"update_fields")
+        }
+    }
+}
+
 struct NameCollector<'a, 'n> {
     names: &'n mut Vec<&'a str>,
 }

@@ -102,6 +102,8 @@ pub struct FunctionFact {
     /// callbacks it hands to `on_commit`, and the model signals it sends by hand (by the
     /// signal's dotted name).
     pub calls: Vec<String>,
+    /// Fields it tests in `update_fields`: a receiver that acts only when these change.
+    pub watched_fields: Vec<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -172,6 +174,9 @@ pub struct BulkWrite {
     /// What the enclosing function calls (`FunctionFact::calls`), and `?.name` for each
     /// method it calls on an object whose class is unknown.
     pub function_calls: Vec<String>,
+    /// The fields it sets (`update(title=...)`, `bulk_update(objs, ["title"])`), when
+    /// they can be read.
+    pub fields: Option<Vec<String>>,
 }
 
 /// The operations of Django's cache API (`BaseCache`), without the `a` prefix of the

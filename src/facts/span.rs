@@ -71,6 +71,11 @@ impl<'src> Locator<'src> {
         }
     }
 
+    /// The source text of a node, as written.
+    pub fn text(&self, node: &impl Ranged) -> &'src str {
+        &self.source[node.range()]
+    }
+
     /// The source text of a node as a message quotes it: comments and line continuations
     /// dropped, whitespace outside strings collapsed (none inside brackets' edges, no
     /// trailing comma), and shortened.
