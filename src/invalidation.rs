@@ -301,6 +301,7 @@ impl InvalidationMap {
             }
         }
 
+        let lifecycle = KeyLifecycle::build(index, templates);
         // Migrations write through historical models, whose signals no receiver hears.
         // Tests arrange state with bulk writes on purpose.
         for file in index
@@ -319,15 +320,20 @@ impl InvalidationMap {
                         continue;
                     };
                     // An invalidation that acts only when certain fields change is not
-                    // skipped by a write that sets none of them.
-                    let concerned = |invalidation: &Invalidation| match (
-                        index.function_fact(&invalidation.handler),
-                        &write.fields,
-                    ) {
-                        (Some(handler), Some(fields)) if !handler.watched_fields.is_empty() => {
-                            fields.iter().any(|f| handler.watched_fields.contains(f))
-                        }
-                        _ => true,
+                    // skipped by a write that sets none of them, nor one that clears only
+                    // keys other than those the model's data is cached under.
+                    let concerned = |invalidation: &Invalidation| {
+                        let watches_other_fields =
+                            match (index.function_fact(&invalidation.handler), &write.fields) {
+                                (Some(handler), Some(fields))
+                                    if !handler.watched_fields.is_empty() =>
+                                {
+                                    !fields.iter().any(|f| handler.watched_fields.contains(f))
+                                }
+                                _ => false,
+                            };
+                        !watches_other_fields
+                            && may_clear(index, &lifecycle, &invalidation.handler, &entry.cached_in)
                     };
                     let Some(skips) = entry.skipped_by(write.kind, concerned) else {
                         continue;
@@ -366,7 +372,6 @@ impl InvalidationMap {
                 handlers.entry(handler.clone()).or_default();
             }
         }
-        let lifecycle = KeyLifecycle::build(index, templates);
         let (dead_deletes, unknown_deletes) = dead_deletes(index, &lifecycle, &written);
         InvalidationMap {
             models: entries.into_values().collect(),
@@ -472,6 +477,38 @@ impl ModelEntry {
                 .position(|i| runs_on(i, true) && concerned(i)),
         }
     }
+}
+
+/// Whether a handler may clear data cached as `cached`: unless every key it deletes or
+/// rewrites itself is known, none matches a cached key, and it calls no other code that
+/// touches the cache.
+fn may_clear(
+    index: &ProjectIndex,
+    lifecycle: &KeyLifecycle,
+    handler: &str,
+    cached: &[CachedIn],
+) -> bool {
+    let delegates = index
+        .function_fact(handler)
+        .is_some_and(|fact| fact.calls.iter().any(|c| index.function_touches_cache(c)));
+    let known: Vec<&KeyTemplate> = cached.iter().filter_map(|c| c.template.as_ref()).collect();
+    if delegates || known.is_empty() || known.len() < cached.len() {
+        return true;
+    }
+    let cached = known;
+    let own: Vec<&KeyUse> = lifecycle
+        .uses
+        .iter()
+        .filter(|u| u.function.as_deref() == Some(handler) && u.op.invalidates())
+        .collect();
+    own.is_empty()
+        || own.iter().any(|u| {
+            u.op == CacheOp::Clear
+                || u.template.as_ref().is_none_or(|template| {
+                    template.parts.first() == Some(&KeyPart::Hole)
+                        || cached.iter().any(|c| templates_overlap(template, c))
+                })
+        })
 }
 
 fn is_migration(path: &str) -> bool {

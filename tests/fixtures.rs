@@ -347,7 +347,8 @@ fn precision_pairs_flag_only_what_is_proved() {
     // task refreshes, a version counter, a key versioned at run time, a ranking kept fresh
     // by its timeout, a default timeout that may be intended, test code and test settings,
     // a model invalidated by the code that saves it, and one CA101 however many
-    // assignments reach the call, and a bulk write of fields a receiver does not watch.
+    // assignments reach the call, a bulk write of fields a receiver does not watch, and one
+    // whose skipped receiver clears other keys than the cached ones.
     let root = fixture("precision");
     let (report, status) = analyze_json(&root, &[]);
     let expected = markers(&root);
