@@ -630,6 +630,7 @@ impl ProjectIndex {
             | Shape::Manager(_)
             | Shape::ModelData(_)
             | Shape::Aggregate(_)
+            | Shape::Fields(..)
             | Shape::Constant(_)
             | Shape::Template(_)
             | Shape::Opaque => {}

@@ -60,6 +60,8 @@ pub struct CachedIn {
     pub is_refresh: bool,
     /// The value is statistics over the model's rows (counts, aggregates).
     pub is_aggregate: bool,
+    /// The model fields the value holds (`values("name")`), when known.
+    pub read_fields: Option<Vec<String>>,
     pub location: Location,
     /// The timeout as written (`"300"`, `"None"`), or `None` when the call passes none.
     pub timeout: Option<String>,
@@ -225,6 +227,12 @@ impl InvalidationMap {
                         && is_scheduled_job(&file.path),
                     is_aggregate: !call.stored.is_empty()
                         && call.stored.iter().all(|stored| stored.shape.is_aggregate()),
+                    read_fields: call
+                        .stored
+                        .iter()
+                        .map(|stored| stored.shape.read_fields())
+                        .collect::<Option<Vec<Vec<String>>>>()
+                        .map(|lists| lists.concat()),
                     location: location(&call.span),
                     timeout: match &call.timeout {
                         Timeout::Given { text, .. } => Some(text.clone()),
@@ -335,6 +343,20 @@ impl InvalidationMap {
                         !watches_other_fields
                             && may_clear(index, &lifecycle, &invalidation.handler, &entry.cached_in)
                     };
+                    // Nor is anything stale when every cached value holds only fields the
+                    // write does not set.
+                    let changes_cached = match &write.fields {
+                        Some(written) => entry.cached_in.iter().any(|cached| {
+                            cached
+                                .read_fields
+                                .as_ref()
+                                .is_none_or(|read| read.iter().any(|f| written.contains(f)))
+                        }),
+                        None => true,
+                    };
+                    if !changes_cached {
+                        continue;
+                    }
                     let Some(skips) = entry.skipped_by(write.kind, concerned) else {
                         continue;
                     };

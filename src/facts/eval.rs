@@ -84,11 +84,15 @@ impl Extractor<'_> {
             Expr::Call(call) => self.eval_call(call, env, depth),
             Expr::Subscript(subscript) => match self.eval(&subscript.value, env, depth) {
                 Shape::QuerySet {
-                    origin, aggregated, ..
+                    origin,
+                    aggregated,
+                    fields,
+                    ..
                 } if subscript.slice.is_slice_expr() => Shape::QuerySet {
                     origin,
                     text: self.locator.snippet(expr),
                     aggregated,
+                    fields,
                 },
                 other => other.into_data(),
             },
@@ -193,6 +197,7 @@ impl Extractor<'_> {
                     origin: ManagerOrigin::Unknown,
                     text: self.locator.snippet(call),
                     aggregated: false,
+                    fields: None,
                 };
             }
             let receiver = self.eval_receiver(&method.value, env, depth);
@@ -214,10 +219,18 @@ impl Extractor<'_> {
                                 ..
                             }
                         );
+                    let fields = match projection(name, &call.arguments) {
+                        Some(projected) => projected,
+                        None => match &receiver {
+                            Shape::QuerySet { fields, .. } => fields.clone(),
+                            _ => None,
+                        },
+                    };
                     return Shape::QuerySet {
                         origin,
                         text,
                         aggregated,
+                        fields,
                     };
                 }
                 // `get`, `first`, `count`, `aggregate`, ...: rows or numbers read from the model.
@@ -279,6 +292,8 @@ impl Extractor<'_> {
     fn eval_receiver(&self, receiver: &Expr, env: &Env<'_>, depth: usize) -> Shape {
         let mut base = receiver;
         let mut aggregated = false;
+        // The outermost projection is the one that applies.
+        let mut projected: Option<Option<Vec<String>>> = None;
         while let Expr::Call(call) = base {
             match call.func.as_ref() {
                 Expr::Attribute(method)
@@ -287,6 +302,9 @@ impl Extractor<'_> {
                 {
                     aggregated |=
                         method.attr.as_str() == "annotate" && calls_aggregate(&call.arguments);
+                    if projected.is_none() {
+                        projected = projection(method.attr.as_str(), &call.arguments);
+                    }
                     base = &method.value;
                 }
                 _ => break,
@@ -303,11 +321,16 @@ impl Extractor<'_> {
                 ..
             }
         );
+        let fields = projected.unwrap_or_else(|| match &base_shape {
+            Shape::QuerySet { fields, .. } => fields.clone(),
+            _ => None,
+        });
         match queryset_source(&base_shape) {
             Some(origin) => Shape::QuerySet {
                 origin,
                 text: self.locator.snippet(receiver),
                 aggregated,
+                fields,
             },
             None => self.eval(receiver, env, depth),
         }
@@ -390,6 +413,7 @@ impl Extractor<'_> {
                         origin,
                         text: format!("{}()", self.locator.snippet(default)),
                         aggregated: false,
+                        fields: None,
                     };
                 }
                 match qualified_name(default, env) {
@@ -659,6 +683,18 @@ fn format_template(call: &ast::ExprCall) -> Option<KeyTemplate> {
         }
         _ => None,
     }
+}
+
+/// What a QuerySet method does to the fields it returns: `values("a", "b")`,
+/// `values_list(...)` and `only(...)` limit them (`Some(Some(fields))`, or `Some(None)`
+/// when the names cannot be read or none are given: all fields); other methods keep them
+/// (`None`).
+fn projection(method: &str, arguments: &ast::Arguments) -> Option<Option<Vec<String>>> {
+    if !matches!(method, "values" | "values_list" | "only") {
+        return None;
+    }
+    let fields: Option<Vec<String>> = arguments.args.iter().map(string_literal).collect();
+    Some(fields.filter(|fields| !fields.is_empty()))
 }
 
 /// Whether arguments hold an aggregate expression (`Count("id")`, `Sum(...)`, ...).

@@ -18,6 +18,8 @@ pub enum Shape {
         text: String,
         /// An `annotate()` in the chain: its rows are statistics.
         aggregated: bool,
+        /// The fields a `values()`, `values_list()` or `only()` limits it to; `None`: all.
+        fields: Option<Vec<String>>,
     },
     /// A lambda or a function defined inside another function: pickle rejects both, and
     /// calling it yields `returns`.
@@ -47,6 +49,8 @@ pub enum Shape {
     OneOf(Vec<Shape>),
     /// Evaluated data read from these models (`Post.objects.get()`, `list(qs)`).
     ModelData(Vec<ModelRef>),
+    /// These fields of these models' rows (`list(qs.values("name"))`).
+    Fields(Vec<ModelRef>, Vec<String>),
     /// Statistics over these models' rows (`count()`, `aggregate()`, an aggregating
     /// `annotate()`): data whose usual invalidation is a time window.
     Aggregate(Vec<ModelRef>),
@@ -166,7 +170,9 @@ impl Shape {
             Shape::CalledIfCallable(inner) => inner.is_interesting(),
             Shape::Container(items) => items.iter().any(|(s, _)| s.is_interesting()),
             Shape::OneOf(items) => items.iter().any(Shape::is_interesting),
-            Shape::ModelData(models) | Shape::Aggregate(models) => !models.is_empty(),
+            Shape::ModelData(models) | Shape::Aggregate(models) | Shape::Fields(models, _) => {
+                !models.is_empty()
+            }
             Shape::Manager(origin) => {
                 !matches!(origin, ManagerOrigin::Model(ModelRef::Attribute(_)))
             }
@@ -190,7 +196,9 @@ impl Shape {
                 origin: ManagerOrigin::Model(model),
                 ..
             } => models.push(model.clone()),
-            Shape::ModelData(refs) | Shape::Aggregate(refs) => models.extend(refs.iter().cloned()),
+            Shape::ModelData(refs) | Shape::Aggregate(refs) | Shape::Fields(refs, _) => {
+                models.extend(refs.iter().cloned())
+            }
             Shape::Callable { returns, .. } => returns.collect_models(models),
             Shape::CalledIfCallable(inner) => inner.collect_models(models),
             Shape::Container(items) => items.iter().for_each(|(s, _)| s.collect_models(models)),
@@ -207,18 +215,38 @@ impl Shape {
 
     /// Evaluated data derived from the models of `self`, or nothing.
     pub fn into_data(self) -> Shape {
-        let aggregated = match &self {
-            Shape::QuerySet { aggregated, .. } => *aggregated,
-            Shape::Aggregate(_) => true,
-            _ => false,
+        let (aggregated, fields) = match &self {
+            Shape::QuerySet {
+                aggregated, fields, ..
+            } => (*aggregated, fields.clone()),
+            Shape::Aggregate(_) => (true, None),
+            Shape::Fields(_, fields) => (false, Some(fields.clone())),
+            _ => (false, None),
         };
         let models = self.models();
         if models.is_empty() {
             Shape::Opaque
         } else if aggregated {
             Shape::Aggregate(models)
+        } else if let Some(fields) = fields {
+            Shape::Fields(models, fields)
         } else {
             Shape::ModelData(models)
+        }
+    }
+
+    /// The model fields the value holds, when that is known: `None` when it may hold
+    /// whole rows (or statistics over them) or comes from code not followed here.
+    pub fn read_fields(&self) -> Option<Vec<String>> {
+        match self {
+            Shape::Fields(_, fields) => Some(fields.clone()),
+            Shape::QuerySet { fields, .. } => fields.clone(),
+            Shape::CalledIfCallable(inner) => inner.read_fields(),
+            Shape::Callable { returns, .. } => returns.read_fields(),
+            Shape::OneOf(items) => union(items.iter().map(Shape::read_fields)),
+            Shape::Container(items) => union(items.iter().map(|(item, _)| item.read_fields())),
+            Shape::Constant(_) | Shape::Template(_) => Some(Vec::new()),
+            _ => None,
         }
     }
 
@@ -254,4 +282,15 @@ impl Shape {
             _ => None,
         }
     }
+}
+
+/// Every list's fields together, or `None` when one of them is unknown.
+fn union(lists: impl Iterator<Item = Option<Vec<String>>>) -> Option<Vec<String>> {
+    let mut all = Vec::new();
+    for list in lists {
+        all.extend(list?);
+    }
+    all.sort();
+    all.dedup();
+    Some(all)
 }
