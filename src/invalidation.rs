@@ -254,7 +254,19 @@ impl InvalidationMap {
                     span: receiver.span.clone(),
                 };
                 let targets: Vec<ModelKey> = match &receiver.senders {
-                    None => entries.keys().cloned().collect(),
+                    // Without `sender=`, the models it tests `sender` or `instance` against,
+                    // else every model.
+                    None => {
+                        let dispatch = index
+                            .function_fact(&receiver.handler)
+                            .map(|fact| model_keys(index, &fact.dispatches_on))
+                            .unwrap_or_default();
+                        if dispatch.is_empty() {
+                            entries.keys().cloned().collect()
+                        } else {
+                            dispatch
+                        }
+                    }
                     Some(senders) => model_keys(index, senders),
                 };
                 if receiver.senders.is_some() && targets.is_empty() {

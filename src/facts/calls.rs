@@ -27,6 +27,15 @@ impl Extractor<'_> {
             self.record_call(method);
         }
         self.record_deferred_calls(call, qualified.as_deref(), env);
+        if qualified.as_deref() == Some("builtins.isinstance") {
+            if let (Some(Expr::Name(subject)), Some(models)) =
+                (call.arguments.args.first(), call.arguments.args.get(1))
+            {
+                if subject.id.as_str() == "instance" {
+                    self.record_dispatch(models, env);
+                }
+            }
+        }
         let Expr::Attribute(method) = call.func.as_ref() else {
             return;
         };

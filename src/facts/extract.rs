@@ -128,6 +128,8 @@ struct Activity {
     unknown_methods: Vec<String>,
     /// Fields whose change it tests in `update_fields` (`if "title" in update_fields`).
     watched_fields: Vec<String>,
+    /// Models it tests `sender` or `instance` against.
+    dispatches_on: Vec<ModelRef>,
     /// Bulk writes in this function: indexes into `FileFacts::bulk_writes`.
     bulk_writes: Vec<usize>,
     view: ViewBody,
@@ -188,6 +190,24 @@ impl Extractor<'_> {
     pub(super) fn record_call(&mut self, callee: String) {
         if let Some(activity) = self.activities.last_mut() {
             activity.calls.push(callee);
+        }
+    }
+
+    /// The models a receiver without `sender=` acts for: `sender is Post`,
+    /// `isinstance(instance, (Post, Page))`.
+    pub(super) fn record_dispatch(&mut self, models: &Expr, env: &Env<'_>) {
+        let elements: Vec<&Expr> = match models {
+            Expr::Tuple(tuple) => tuple.elts.iter().collect(),
+            Expr::List(list) => list.elts.iter().collect(),
+            Expr::Set(set) => set.elts.iter().collect(),
+            single => vec![single],
+        };
+        let refs: Vec<ModelRef> = elements
+            .into_iter()
+            .filter_map(|e| model_ref(e, env))
+            .collect();
+        if let Some(activity) = self.activities.last_mut() {
+            activity.dispatches_on.extend(refs);
         }
     }
 
@@ -578,6 +598,7 @@ impl Extractor<'_> {
             calls: Vec::new(),
             unknown_methods: Vec::new(),
             watched_fields: Vec::new(),
+            dispatches_on: Vec::new(),
             bulk_writes: Vec::new(),
             view: ViewBody::default(),
             branch_depth: 0,
@@ -659,6 +680,7 @@ impl Extractor<'_> {
                 touches_cache,
                 calls,
                 watched_fields: activity.watched_fields,
+                dispatches_on: activity.dispatches_on,
             });
         }
     }
@@ -870,6 +892,11 @@ impl Extractor<'_> {
         for attribute in finder.request_attributes {
             self.inspect_per_user_read(attribute, env);
         }
+        for test in finder.sender_tests {
+            if let Some(models) = test.comparators.first() {
+                self.record_dispatch(models, env);
+            }
+        }
         for named in finder.walrus {
             let binding = self.value_binding(&named.value, env);
             bind_target(&named.target, binding, env);
@@ -896,7 +923,18 @@ struct CallFinder<'a> {
     walrus: Vec<&'a ast::ExprNamed>,
     /// `x.user`, `x.session`, ...: reads of per-user state when `x` is the request.
     request_attributes: Vec<&'a ast::ExprAttribute>,
+    /// `sender is Post`, `sender in (Post, Page)`: a receiver choosing its models.
+    sender_tests: Vec<&'a ast::ExprCompare>,
     shadowed: Vec<&'a str>,
+}
+
+/// `sender is X`, `sender == X`, `sender in (X, Y)`.
+fn is_sender_test(compare: &ast::ExprCompare) -> bool {
+    matches!(compare.left.as_ref(), Expr::Name(name) if name.id.as_str() == "sender")
+        && matches!(
+            compare.ops.first(),
+            Some(ast::CmpOp::Is | ast::CmpOp::Eq | ast::CmpOp::In)
+        )
 }
 
 impl<'a> Visitor<'a> for CallFinder<'a> {
@@ -916,6 +954,7 @@ impl<'a> Visitor<'a> for CallFinder<'a> {
                     .collect(),
             }),
             Expr::Named(named) if self.shadowed.is_empty() => self.walrus.push(named),
+            Expr::Compare(compare) if is_sender_test(compare) => self.sender_tests.push(compare),
             Expr::Attribute(attribute) if is_request_attribute(attribute.attr.as_str()) => {
                 self.request_attributes.push(attribute)
             }

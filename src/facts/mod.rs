@@ -104,6 +104,9 @@ pub struct FunctionFact {
     pub calls: Vec<String>,
     /// Fields it tests in `update_fields`: a receiver that acts only when these change.
     pub watched_fields: Vec<String>,
+    /// Models it tests `sender` or `instance` against (`sender is Post`, `isinstance(
+    /// instance, Post)`): a receiver without `sender=` that acts for those only.
+    pub dispatches_on: Vec<ModelRef>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
