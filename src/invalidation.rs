@@ -585,7 +585,8 @@ fn stale_for(index: &ProjectIndex, alias: Option<&str>, timeout: &Timeout) -> Op
             match configured.first().map(|(_, setting)| &setting.timeout) {
                 Some(SettingTimeout::Set(Some(Constant::None), _)) => Some(None),
                 Some(SettingTimeout::Set(Some(Constant::Number(n)), _)) => Some(Some(*n)),
-                Some(SettingTimeout::Set(..)) => None,
+                // Set by the environment where it runs: unknown here.
+                Some(SettingTimeout::Set(..) | SettingTimeout::Environment { .. }) => None,
                 _ => Some(Some(DJANGO_DEFAULT_TIMEOUT)),
             }
         }

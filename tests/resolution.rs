@@ -381,6 +381,7 @@ CACHES = {
     "sessions": {"BACKEND": "x", "OPTIONS": {"TIMEOUT": 60}},
     "fragments": {"BACKEND": "x"},
     "api": {"BACKEND": "x", "TIMEOUT": 60 * 5},
+    "env": {"BACKEND": "x", "TIMEOUT": env.int("CACHE_TIMEOUT", 300)},
 }
 "#,
         ),
@@ -394,6 +395,9 @@ caches["sessions"].set("b", 1)
 caches["fragments"].set("c", 1)
 caches["api"].set("d", 1)
 caches["other"].set("e", 1)
+caches["env"].set("f", 1)
+caches["api"].set("d", 2, 60 * 60 * 24)
+caches["env"].set("f", 2, 60)
 "#,
         ),
     ]);
@@ -409,6 +413,8 @@ caches["other"].set("e", 1)
         [
             "`cache.set()` has no timeout, so it falls back to `TIMEOUT` None of cache `default` (config/settings/base.py:3) and never expires; pass an explicit timeout",
             "`caches[\"sessions\"].set()` has no timeout, so it falls back to Django's default of 300 seconds (cache `sessions` at config/settings/base.py:4 sets `TIMEOUT` only inside `OPTIONS`, which Django ignores); pass an explicit timeout",
+            "`caches[\"api\"].set()` has no timeout, so it falls back to a `TIMEOUT` of 5 minutes (`60 * 5`) for cache `api` (config/settings/base.py:6), while `d` is written with a timeout of 1 day (`60 * 60 * 24`) on line 10; pass an explicit timeout",
+            "`caches[\"env\"].set()` has no timeout, so it falls back to a `TIMEOUT` of 5 minutes unless the environment sets `CACHE_TIMEOUT` (cache `env`, config/settings/base.py:7), while `f` is written with a timeout of 1 minute on line 11; pass an explicit timeout",
         ]
     );
 }

@@ -6,7 +6,7 @@ use crate::facts::settings::SettingTimeout;
 use crate::facts::shape::Constant;
 use crate::facts::Timeout;
 use crate::index::ProjectIndex;
-use crate::invalidation::describe_timeout;
+use crate::invalidation::{describe_timeout, human_duration};
 
 pub const RULE: Rule = Rule {
     code: "CA102",
@@ -115,6 +115,15 @@ fn fallback(index: &ProjectIndex, alias: Option<&str>) -> String {
                     describe_timeout(text, seconds)
                 )
             }
+            SettingTimeout::Environment { variable, default } => match default {
+                Some(seconds) => format!(
+                    "a `TIMEOUT` of {} unless the environment sets `{variable}` (cache `{alias}`, {{places}})",
+                    human_duration(*seconds)
+                ),
+                None => format!(
+                    "the `TIMEOUT` the environment variable `{variable}` gives cache `{alias}` ({{places}})"
+                ),
+            },
             SettingTimeout::NotSet => format!(
                 "Django's default of 300 seconds (cache `{alias}` at {{places}} sets no `TIMEOUT`)"
             ),
