@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::facts::keys::{KeyPart, KeyTemplate};
+use crate::facts::keys::{templates_overlap, KeyPart, KeyTemplate};
 use crate::facts::settings::SettingTimeout;
 use crate::facts::shape::{Constant, ModelRef};
 use crate::facts::span::Span;
@@ -690,64 +690,6 @@ fn namespace(template: &KeyTemplate) -> Option<&str> {
     (end > 0).then(|| &first[..end])
 }
 
-/// Whether some string matches both templates (`{}` matches any text).
-pub fn templates_overlap(a: &KeyTemplate, b: &KeyTemplate) -> bool {
-    // Literal text before the first hole and after the last must agree: a cheap test
-    // that settles most pairs before the quadratic one.
-    fn prefix(template: &KeyTemplate) -> &str {
-        match template.parts.first() {
-            Some(KeyPart::Literal(text)) => text,
-            _ => "",
-        }
-    }
-    fn suffix(template: &KeyTemplate) -> &str {
-        match template.parts.last() {
-            Some(KeyPart::Literal(text)) => text,
-            _ => "",
-        }
-    }
-    let (prefix_a, prefix_b) = (prefix(a), prefix(b));
-    let (suffix_a, suffix_b) = (suffix(a), suffix(b));
-    if !(prefix_a.starts_with(prefix_b) || prefix_b.starts_with(prefix_a))
-        || !(suffix_a.ends_with(suffix_b) || suffix_b.ends_with(suffix_a))
-    {
-        return false;
-    }
-    let a = symbols(a);
-    let b = symbols(b);
-    // reachable[i][j]: a[i..] and b[j..] can match a common string.
-    let mut reachable = vec![vec![false; b.len() + 1]; a.len() + 1];
-    reachable[a.len()][b.len()] = true;
-    for i in (0..=a.len()).rev() {
-        for j in (0..=b.len()).rev() {
-            if i == a.len() && j == b.len() {
-                continue;
-            }
-            let ai = a.get(i).copied();
-            let bj = b.get(j).copied();
-            reachable[i][j] = match (ai, bj) {
-                (Some(None), _) => reachable[i + 1][j] || (j < b.len() && reachable[i][j + 1]),
-                (_, Some(None)) => reachable[i][j + 1] || (i < a.len() && reachable[i + 1][j]),
-                (Some(Some(x)), Some(Some(y))) => x == y && reachable[i + 1][j + 1],
-                _ => false,
-            };
-        }
-    }
-    reachable[0][0]
-}
-
-/// A template as characters, `None` standing for a hole.
-fn symbols(template: &KeyTemplate) -> Vec<Option<char>> {
-    let mut symbols = Vec::new();
-    for part in &template.parts {
-        match part {
-            KeyPart::Literal(text) => symbols.extend(text.chars().map(Some)),
-            KeyPart::Hole => symbols.push(None),
-        }
-    }
-    symbols
-}
-
 /// How far apart two keys are: the same segments in another order count as closest.
 fn key_distance(a: &str, b: &str) -> usize {
     let segments = |key: &str| {
@@ -774,32 +716,4 @@ fn edit_distance(a: &str, b: &str) -> usize {
         previous = current;
     }
     previous[b.len()]
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn template(text: &str) -> KeyTemplate {
-        KeyTemplate::from_brace_format(text)
-    }
-
-    #[test]
-    fn holes_match_any_text() {
-        assert!(templates_overlap(
-            &template("post:{}"),
-            &template("post:42")
-        ));
-        assert!(templates_overlap(&template("post:{}:x"), &template("{}:x")));
-        assert!(!templates_overlap(
-            &template("posts:category:{}"),
-            &template("category:posts:{}")
-        ));
-        // Both produce `category:posts:posts`, so they are not told apart.
-        assert!(templates_overlap(
-            &template("category:{}:posts"),
-            &template("category:posts:{}")
-        ));
-        assert!(!templates_overlap(&template("a"), &template("b")));
-    }
 }

@@ -4,11 +4,10 @@
 //! answer unknown for every key it might be, and a rule whose finding rests on absence
 //! stays silent on unknown.
 
-use crate::facts::keys::{KeyPart, KeyTemplate};
+use crate::facts::keys::{templates_overlap, KeyPart, KeyTemplate};
 use crate::facts::span::Span;
 use crate::facts::{CacheOp, Timeout};
 use crate::index::ProjectIndex;
-use crate::invalidation::templates_overlap;
 use crate::templates::TemplateIndex;
 
 /// What the project's code proves about a fact.

@@ -195,6 +195,64 @@ impl KeyTemplate {
     }
 }
 
+/// Whether some string matches both templates (`{}` matches any text).
+pub fn templates_overlap(a: &KeyTemplate, b: &KeyTemplate) -> bool {
+    // Literal text before the first hole and after the last must agree: a cheap test
+    // that settles most pairs before the quadratic one.
+    fn prefix(template: &KeyTemplate) -> &str {
+        match template.parts.first() {
+            Some(KeyPart::Literal(text)) => text,
+            _ => "",
+        }
+    }
+    fn suffix(template: &KeyTemplate) -> &str {
+        match template.parts.last() {
+            Some(KeyPart::Literal(text)) => text,
+            _ => "",
+        }
+    }
+    let (prefix_a, prefix_b) = (prefix(a), prefix(b));
+    let (suffix_a, suffix_b) = (suffix(a), suffix(b));
+    if !(prefix_a.starts_with(prefix_b) || prefix_b.starts_with(prefix_a))
+        || !(suffix_a.ends_with(suffix_b) || suffix_b.ends_with(suffix_a))
+    {
+        return false;
+    }
+    let a = symbols(a);
+    let b = symbols(b);
+    // reachable[i][j]: a[i..] and b[j..] can match a common string.
+    let mut reachable = vec![vec![false; b.len() + 1]; a.len() + 1];
+    reachable[a.len()][b.len()] = true;
+    for i in (0..=a.len()).rev() {
+        for j in (0..=b.len()).rev() {
+            if i == a.len() && j == b.len() {
+                continue;
+            }
+            let ai = a.get(i).copied();
+            let bj = b.get(j).copied();
+            reachable[i][j] = match (ai, bj) {
+                (Some(None), _) => reachable[i + 1][j] || (j < b.len() && reachable[i][j + 1]),
+                (_, Some(None)) => reachable[i][j + 1] || (i < a.len() && reachable[i + 1][j]),
+                (Some(Some(x)), Some(Some(y))) => x == y && reachable[i + 1][j + 1],
+                _ => false,
+            };
+        }
+    }
+    reachable[0][0]
+}
+
+/// A template as characters, `None` standing for a hole.
+fn symbols(template: &KeyTemplate) -> Vec<Option<char>> {
+    let mut symbols = Vec::new();
+    for part in &template.parts {
+        match part {
+            KeyPart::Literal(text) => symbols.extend(text.chars().map(Some)),
+            KeyPart::Hole => symbols.push(None),
+        }
+    }
+    symbols
+}
+
 impl fmt::Display for KeyTemplate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for part in &self.parts {
@@ -210,6 +268,31 @@ impl fmt::Display for KeyTemplate {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn holes_match_any_text() {
+        assert!(templates_overlap(
+            &KeyTemplate::from_brace_format("post:{}"),
+            &KeyTemplate::from_brace_format("post:42")
+        ));
+        assert!(templates_overlap(
+            &KeyTemplate::from_brace_format("post:{}:x"),
+            &KeyTemplate::from_brace_format("{}:x")
+        ));
+        assert!(!templates_overlap(
+            &KeyTemplate::from_brace_format("posts:category:{}"),
+            &KeyTemplate::from_brace_format("category:posts:{}")
+        ));
+        // Both produce `category:posts:posts`, so they are not told apart.
+        assert!(templates_overlap(
+            &KeyTemplate::from_brace_format("category:{}:posts"),
+            &KeyTemplate::from_brace_format("category:posts:{}")
+        ));
+        assert!(!templates_overlap(
+            &KeyTemplate::from_brace_format("a"),
+            &KeyTemplate::from_brace_format("b")
+        ));
+    }
 
     #[test]
     fn percent_format_becomes_holes() {

@@ -4,7 +4,6 @@
 
 use super::{Rule, RuleContext, Violation};
 use crate::diagnostic::Severity;
-use crate::facts::BulkKind;
 use crate::invalidation::{Invalidation, InvalidationKind};
 
 pub const RULE: Rule = Rule {
@@ -43,7 +42,7 @@ fn check(context: &RuleContext) -> Vec<Violation> {
                     bypass.call,
                     entry.model,
                     bypass.kind.describe(),
-                    skipped_signals(bypass.kind, invalidation),
+                    skipped_signals(invalidation),
                     describe(invalidation),
                     invalidation.location.path,
                     invalidation.location.span.line
@@ -55,9 +54,9 @@ fn check(context: &RuleContext) -> Vec<Violation> {
 }
 
 /// What the write does not do, in words.
-fn skipped_signals(kind: BulkKind, invalidation: &Invalidation) -> String {
-    match (&invalidation.kind, kind) {
-        (InvalidationKind::Receiver(signals), _) => {
+fn skipped_signals(invalidation: &Invalidation) -> String {
+    match &invalidation.kind {
+        InvalidationKind::Receiver(signals) => {
             let names: Vec<&str> = signals
                 .iter()
                 .filter(|s| s.is_save())
@@ -65,8 +64,8 @@ fn skipped_signals(kind: BulkKind, invalidation: &Invalidation) -> String {
                 .collect();
             format!("sends no {}", names.join(" or "))
         }
-        (InvalidationKind::DeleteOverride, _) => "does not call `delete()`".to_string(),
-        (InvalidationKind::SaveOverride, _) => "does not call `save()`".to_string(),
+        InvalidationKind::DeleteOverride => "does not call `delete()`".to_string(),
+        InvalidationKind::SaveOverride => "does not call `save()`".to_string(),
     }
 }
 
