@@ -358,12 +358,15 @@ impl InvalidationMap {
                     // Nor is anything stale when every cached value holds only fields the
                     // write does not set.
                     let changes_cached = match &write.fields {
-                        Some(written) => entry.cached_in.iter().any(|cached| {
-                            cached
-                                .read_fields
-                                .as_ref()
-                                .is_none_or(|read| read.iter().any(|f| written.contains(f)))
-                        }),
+                        Some(written) => {
+                            entry.cached_in.is_empty()
+                                || entry.cached_in.iter().any(|cached| {
+                                    cached
+                                        .read_fields
+                                        .as_ref()
+                                        .is_none_or(|read| read.iter().any(|f| written.contains(f)))
+                                })
+                        }
                         None => true,
                     };
                     if !changes_cached {

@@ -350,7 +350,8 @@ fn precision_pairs_flag_only_what_is_proved() {
     // assignments reach the call, a bulk write of fields a receiver does not watch, and one
     // whose skipped receiver clears other keys than the cached ones, or sets fields the
     // cached values do not hold; and a receiver without `sender=` that acts for one model
-    // (`isinstance(instance, Atlas)`) leaves the others reported.
+    // (`isinstance(instance, Atlas)`) leaves the others reported; a bulk write whose
+    // receiver moves files, or clears data that is nowhere cached in sight.
     let root = fixture("precision");
     let (report, status) = analyze_json(&root, &[]);
     let expected = markers(&root);
