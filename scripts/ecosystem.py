@@ -5,8 +5,10 @@ Downloads pinned releases of public Django code bases once into ecosystem/projec
 every finding with the verdicts in ecosystem/verdicts.tsv: per-rule counts and precision,
 the findings nobody has judged yet, and the verdicts whose finding vanished.
 
-A verdict row is: project, version, path, code, fingerprint, verdict (tp, fp or debatable),
-why. The fingerprint is the JSON report's: it survives edits elsewhere in the file.
+A verdict row is: project, version, path, code, fingerprint, verdict, why. Problems (errors
+and warnings) are judged tp, fp or debatable; opportunities (CA5xx) useful, noise or
+debatable, counted in the tp and fp columns. The fingerprint is the JSON report's: it
+survives edits elsewhere in the file.
 """
 
 import argparse
@@ -29,7 +31,9 @@ DOWNLOADS = ROOT / "ecosystem" / "downloads"
 VERDICTS = ROOT / "ecosystem" / "verdicts.tsv"
 ANALYZER = ROOT / "target" / "release" / "cache-analyzer"
 VERDICT_FIELDS = ["project", "version", "path", "code", "fingerprint", "verdict", "why"]
-VERDICTS_ALLOWED = {"tp", "fp", "debatable"}
+PROBLEM_VERDICTS = {"tp", "fp", "debatable"}
+# An opportunity is judged by whether a senior engineer would act on it.
+OPPORTUNITY_VERDICTS = {"useful": "tp", "noise": "fp", "debatable": "debatable"}
 
 # Applications and libraries with real cache use (each was grepped for `cache` before it
 # was chosen), as PyPI source distributions: they carry templates and tests too.
@@ -133,7 +137,12 @@ def read_verdicts():
     with VERDICTS.open(newline="") as f:
         rows = list(csv.DictReader(f, delimiter="\t"))
     for number, row in enumerate(rows, start=2):
-        if row["verdict"] not in VERDICTS_ALLOWED:
+        if row["code"].startswith("CA5"):
+            if row["verdict"] not in OPPORTUNITY_VERDICTS:
+                sys.exit(f"{VERDICTS}:{number}: an opportunity's verdict is useful, noise or "
+                         f"debatable, not {row['verdict']!r}")
+            row["verdict"] = OPPORTUNITY_VERDICTS[row["verdict"]]
+        elif row["verdict"] not in PROBLEM_VERDICTS:
             sys.exit(f"{VERDICTS}:{number}: verdict must be tp, fp or debatable, not {row['verdict']!r}")
     return rows
 
@@ -176,6 +185,7 @@ def main():
     vanished = [r for r in verdicts if r["project"] in names
                 and (r["project"], r["path"], r["code"], r["fingerprint"]) not in seen]
 
+    print("(for opportunities, tp counts `useful` and fp `noise`)")
     print(f"{'rule':6} {'found':>5} {'tp':>4} {'fp':>4} {'deb':>4} {'new':>4}  precision  strict")
     for code in sorted(counts):
         c = counts[code]
