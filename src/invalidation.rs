@@ -542,7 +542,7 @@ fn may_clear(
         || own.iter().any(|u| {
             u.op == CacheOp::Clear
                 || u.template.as_ref().is_none_or(|template| {
-                    template.parts.first() == Some(&KeyPart::Hole)
+                    template.starts_with_hole()
                         || cached.iter().any(|c| templates_overlap(template, c))
                 })
         })

@@ -4,7 +4,7 @@
 //! answer unknown for every key it might be, and a rule whose finding rests on absence
 //! stays silent on unknown.
 
-use crate::facts::keys::{templates_overlap, KeyPart, KeyTemplate};
+use crate::facts::keys::{templates_overlap, KeyTemplate};
 use crate::facts::span::Span;
 use crate::facts::{CacheOp, Timeout};
 use crate::index::ProjectIndex;
@@ -86,7 +86,7 @@ impl KeyUse {
         }
         match &self.template {
             // `f"{prefix}_{name}"` may be any key at all.
-            Some(own) if own.parts.first() == Some(&KeyPart::Hole) => {
+            Some(own) if own.starts_with_hole() => {
                 Knowledge::Unknown("a key that starts with a run-time value")
             }
             Some(own) if templates_overlap(own, template) => Knowledge::Present,
@@ -225,6 +225,7 @@ impl KeyLifecycle {
                 && matches!(u.op, CacheOp::Set | CacheOp::SetMany)
                 && is_scheduled_job(&u.path)
                 && u.same_cache(alias)
+                && !template.starts_with_hole()
                 && u.template.as_ref() == Some(template)
         });
         if refreshes {
@@ -248,6 +249,7 @@ impl KeyLifecycle {
                 && u.timeout.is_some()
                 && !(u.path == path && u.span == *span)
                 && u.same_cache(alias)
+                && !template.starts_with_hole()
                 && u.template.as_ref() == Some(template)
         })
     }

@@ -79,6 +79,12 @@ impl KeyTemplate {
         }
     }
 
+    /// Whether the key starts with a run-time value (`f"{prefix}_{name}"`): it may be any
+    /// key at all, so it matches nothing for sure.
+    pub fn starts_with_hole(&self) -> bool {
+        self.parts.first() == Some(&KeyPart::Hole)
+    }
+
     pub fn literals(&self) -> impl Iterator<Item = &str> {
         self.parts.iter().filter_map(|part| match part {
             KeyPart::Literal(text) => Some(text.as_str()),

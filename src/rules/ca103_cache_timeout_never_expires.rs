@@ -46,6 +46,10 @@ fn check(context: &RuleContext) -> Vec<Violation> {
             context.note_unknown(RULE.code, "a key versioned by a value read at run time");
             continue;
         }
+        if template.starts_with_hole() {
+            context.note_unknown(RULE.code, "a key that starts with a run-time value");
+            continue;
+        }
         let mut models: Vec<String> = call
             .stored
             .iter()

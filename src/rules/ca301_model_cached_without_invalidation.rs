@@ -76,6 +76,9 @@ fn stale_window(
     if template.versioned {
         return Err(Some("a key versioned by a value read at run time"));
     }
+    if template.starts_with_hole() {
+        return Err(Some("a key that starts with a run-time value"));
+    }
     let window = match cached.stale_for {
         Some(window) => window,
         None => return Err(Some("a timeout that is not a constant")),
