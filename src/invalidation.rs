@@ -53,7 +53,6 @@ pub struct Location {
 #[derive(Debug)]
 pub struct CachedIn {
     /// The key template, when the key can be read.
-    pub key: Option<String>,
     pub template: Option<KeyTemplate>,
     pub alias: Option<String>,
     /// An unconditional write in a scheduled job: the refresh itself.
@@ -92,7 +91,8 @@ pub struct Bypass {
     pub skips: usize,
     pub call: String,
     pub location: Location,
-    /// The same function touches the cache afterwards, so the bypass is handled.
+    /// The function that writes touches the cache itself, calls code that does, or sends
+    /// the skipped signal by hand, so the bypass is handled.
     pub handled: bool,
 }
 
@@ -220,7 +220,6 @@ impl InvalidationMap {
                     .or_insert_with(|| ModelEntry::new(index, &model));
                 let template = templates.first().cloned().flatten();
                 entry.cached_in.push(CachedIn {
-                    key: template.as_ref().map(|t| t.to_string()),
                     template,
                     alias: call.alias.clone(),
                     is_refresh: matches!(call.op, CacheOp::Set | CacheOp::SetMany)
@@ -574,22 +573,16 @@ fn model_keys(index: &ProjectIndex, refs: &[ModelRef]) -> Vec<ModelKey> {
 fn stale_for(index: &ProjectIndex, alias: Option<&str>, timeout: &Timeout) -> Option<Option<f64>> {
     const DJANGO_DEFAULT_TIMEOUT: f64 = 300.0;
     match timeout {
-        Timeout::Given {
-            value: Some(Constant::None),
-            ..
-        } => Some(None),
-        Timeout::Given {
-            value: Some(Constant::Number(n)),
-            ..
-        } => Some(Some(*n)),
-        Timeout::Given { .. } | Timeout::Unknown => None,
+        Timeout::Given { value, .. } => value.as_ref().and_then(Constant::as_timeout),
+        Timeout::Unknown => None,
         Timeout::Missing => {
             let configured = alias.map(|a| index.cache_settings(a)).unwrap_or_default();
             match configured.first().map(|(_, setting)| &setting.timeout) {
-                Some(SettingTimeout::Set(Some(Constant::None), _)) => Some(None),
-                Some(SettingTimeout::Set(Some(Constant::Number(n)), _)) => Some(Some(*n)),
+                Some(SettingTimeout::Set(value, _)) => {
+                    value.as_ref().and_then(Constant::as_timeout)
+                }
                 // Set by the environment where it runs: unknown here.
-                Some(SettingTimeout::Set(..) | SettingTimeout::Environment { .. }) => None,
+                Some(SettingTimeout::Environment { .. }) => None,
                 _ => Some(Some(DJANGO_DEFAULT_TIMEOUT)),
             }
         }

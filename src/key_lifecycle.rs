@@ -5,6 +5,7 @@
 //! stays silent on unknown.
 
 use crate::facts::keys::{templates_overlap, KeyTemplate};
+use crate::facts::shape::Constant;
 use crate::facts::span::Span;
 use crate::facts::{CacheOp, Timeout};
 use crate::index::ProjectIndex;
@@ -130,11 +131,7 @@ impl KeyLifecycle {
         for (file, call) in index.cache_calls().filter(|(file, _)| !file.is_test) {
             let (timeout, timeout_text) = match &call.timeout {
                 Timeout::Given { value, text, .. } => (
-                    match value {
-                        Some(crate::facts::shape::Constant::None) => Some(None),
-                        Some(crate::facts::shape::Constant::Number(n)) => Some(Some(*n)),
-                        _ => None,
-                    },
+                    value.as_ref().and_then(Constant::as_timeout),
                     Some(text.clone()),
                 ),
                 _ => (None, None),
@@ -220,14 +217,9 @@ impl KeyLifecycle {
         path: &str,
         span: &Span,
     ) -> Knowledge {
-        let refreshes = self.uses.iter().any(|u| {
-            !(u.path == path && u.span == *span)
-                && matches!(u.op, CacheOp::Set | CacheOp::SetMany)
-                && is_scheduled_job(&u.path)
-                && u.same_cache(alias)
-                && !template.starts_with_hole()
-                && u.template.as_ref() == Some(template)
-        });
+        let refreshes = self
+            .other_writes_of(template, alias, path, span)
+            .any(|u| matches!(u.op, CacheOp::Set | CacheOp::SetMany) && is_scheduled_job(&u.path));
         if refreshes {
             Knowledge::Present
         } else {
@@ -244,12 +236,28 @@ impl KeyLifecycle {
         path: &str,
         span: &Span,
     ) -> Option<&KeyUse> {
-        self.uses.iter().find(|u| {
-            u.roles().contains(&Role::Write)
-                && u.timeout.is_some()
+        self.other_writes_of(template, alias, path, span)
+            .find(|u| u.timeout.is_some())
+    }
+
+    /// The writes of exactly the key template `template` (never one that starts with a
+    /// run-time value: that may be any key) other than the one at `path`/`span`.
+    fn other_writes_of<'s, 'q>(
+        &'s self,
+        template: &'q KeyTemplate,
+        alias: Option<&'q str>,
+        path: &'q str,
+        span: &'q Span,
+    ) -> impl Iterator<Item = &'s KeyUse> + 'q
+    where
+        's: 'q,
+    {
+        let known = !template.starts_with_hole();
+        self.uses.iter().filter(move |u| {
+            known
+                && u.roles().contains(&Role::Write)
                 && !(u.path == path && u.span == *span)
                 && u.same_cache(alias)
-                && !template.starts_with_hole()
                 && u.template.as_ref() == Some(template)
         })
     }

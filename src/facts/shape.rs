@@ -105,6 +105,18 @@ pub enum Constant {
     Str(String),
 }
 
+impl Constant {
+    /// As a cache timeout: seconds, `Some(None)` for `None` (never expires), `None` when
+    /// it is no timeout at all.
+    pub fn as_timeout(&self) -> Option<Option<f64>> {
+        match self {
+            Constant::None => Some(None),
+            Constant::Number(seconds) => Some(Some(*seconds)),
+            Constant::Str(_) => None,
+        }
+    }
+}
+
 impl Shape {
     /// Joins alternatives, flattening nested alternatives and dropping duplicates.
     pub fn one_of(shapes: Vec<Shape>) -> Shape {

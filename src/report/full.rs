@@ -207,7 +207,12 @@ fn write_invalidation_map(out: &mut dyn Write, map: &InvalidationMap) -> io::Res
             writeln!(
                 out,
                 "    cached in       {} ({}, timeout {timeout})",
-                escape_controls(cached.key.as_deref().unwrap_or("an unreadable key")),
+                escape_controls(
+                    &cached
+                        .template
+                        .as_ref()
+                        .map_or("an unreadable key".to_string(), ToString::to_string)
+                ),
                 place(&cached.location)
             )?;
         }

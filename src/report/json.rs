@@ -42,7 +42,7 @@ struct JsonModel<'a> {
 
 #[derive(Serialize)]
 struct JsonCachedIn<'a> {
-    key: Option<&'a str>,
+    key: Option<String>,
     path: &'a str,
     line: usize,
     timeout: Option<&'a str>,
@@ -188,7 +188,7 @@ impl<'a> From<&'a InvalidationMap> for JsonInvalidation<'a> {
                         .cached_in
                         .iter()
                         .map(|c| JsonCachedIn {
-                            key: c.key.as_deref(),
+                            key: c.template.as_ref().map(ToString::to_string),
                             path: &c.location.path,
                             line: c.location.span.line,
                             timeout: c.timeout.as_deref(),

@@ -106,10 +106,7 @@ fn fallback(index: &ProjectIndex, alias: Option<&str>) -> String {
                 format!("`TIMEOUT` None of cache `{alias}` ({{places}}) and never expires")
             }
             SettingTimeout::Set(value, text) => {
-                let seconds = match value {
-                    Some(Constant::Number(n)) => Some(Some(*n)),
-                    _ => None,
-                };
+                let seconds = value.as_ref().and_then(Constant::as_timeout);
                 format!(
                     "a `TIMEOUT` of {} for cache `{alias}` ({{places}})",
                     describe_timeout(text, seconds)

@@ -122,7 +122,10 @@ fn violation(entry: &ModelEntry, stale: &[(&CachedIn, Option<f64>)]) -> Option<V
         .iter()
         .take(LISTED_WRITES)
         .map(|(cached, _)| {
-            let key = cached.key.as_deref().unwrap_or("?");
+            let key = cached
+                .template
+                .as_ref()
+                .map_or("?".to_string(), ToString::to_string);
             format!(
                 "`{key}` ({}:{})",
                 cached.location.path, cached.location.span.line
