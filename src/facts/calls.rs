@@ -4,7 +4,8 @@
 use ruff_python_ast::{self as ast, Expr};
 
 use super::eval::{
-    constant, is_computed, key_source, model_ref, qualified_name, queryset_source, string_literal,
+    constant, elements, is_computed, key_source, model_ref, qualified_name, queryset_source,
+    string_literal,
 };
 use super::extract::{argument, has_unpacking, keyword, Extractor};
 use super::keys::{KeySource, KeyTemplate};
@@ -97,7 +98,7 @@ impl Extractor<'_> {
                 self.record_call(signal);
             }
         } else if qualified.is_none()
-            && !is_common_method(name)
+            && !COMMON_METHODS.contains(&name)
             && !matches!(method.value.as_ref(), Expr::Name(n) if n.id.as_str() == "self")
         {
             self.record_unknown_method(name);
@@ -106,22 +107,23 @@ impl Extractor<'_> {
 
     /// The project function or `self` method an expression names, uncalled.
     fn callable_name(&self, expr: &Expr, env: &Env<'_>) -> Option<String> {
-        if let Expr::Attribute(attribute) = expr {
-            if matches!(attribute.value.as_ref(), Expr::Name(n) if n.id.as_str() == "self") {
-                return Some(format!("{}.{}", self.current_class()?, attribute.attr));
-            }
-        }
-        qualified_name(expr, env).filter(|q| env.is_project_name(q))
+        self.self_attribute(expr)
+            .or_else(|| qualified_name(expr, env).filter(|q| env.is_project_name(q)))
     }
 
     /// `self.method(...)` inside a class body: the method's dotted name.
     pub(super) fn self_method(&self, call: &ast::ExprCall) -> Option<String> {
-        let Expr::Attribute(method) = call.func.as_ref() else {
+        self.self_attribute(&call.func)
+    }
+
+    /// `self.name` inside a class body: the dotted name of the class's `name`.
+    fn self_attribute(&self, expr: &Expr) -> Option<String> {
+        let Expr::Attribute(attribute) = expr else {
             return None;
         };
-        let on_self = matches!(method.value.as_ref(), Expr::Name(n) if n.id.as_str() == "self");
+        let on_self = matches!(attribute.value.as_ref(), Expr::Name(n) if n.id.as_str() == "self");
         let class = self.current_class()?;
-        on_self.then(|| format!("{class}.{}", method.attr))
+        on_self.then(|| format!("{class}.{}", attribute.attr))
     }
 
     fn record_cache_call(
@@ -327,14 +329,9 @@ impl Extractor<'_> {
         if !is_receiver {
             return;
         }
-        let signal_exprs: Vec<&Expr> = match argument(call, 0, "signal") {
-            Some(Expr::List(list)) => list.elts.iter().collect(),
-            Some(Expr::Tuple(tuple)) => tuple.elts.iter().collect(),
-            Some(single) => vec![single],
-            None => Vec::new(),
-        };
+        let signal_exprs = argument(call, 0, "signal").map_or(&[][..], elements);
         let mut signals: Vec<Signal> = signal_exprs
-            .into_iter()
+            .iter()
             .filter_map(|s| qualified_name(s, env).and_then(|q| Signal::from_qualified(&q)))
             .collect();
         signals.sort();
@@ -459,10 +456,6 @@ const COMMON_METHODS: &[&str] = &[
     "handle",
     "call",
 ];
-
-fn is_common_method(name: &str) -> bool {
-    COMMON_METHODS.contains(&name)
-}
 
 /// The fields a bulk write sets, when the call spells them out: `update()`'s keywords (not
 /// `**values`), `bulk_update()`'s field list.

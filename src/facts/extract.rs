@@ -5,7 +5,7 @@
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{self as ast, Expr, Stmt};
 
-use super::eval::{constant, key_template, last_segment, model_ref, qualified_name};
+use super::eval::{constant, elements, key_template, last_segment, model_ref, qualified_name};
 use super::keys::KeyTemplate;
 use super::paths::{relative_path, template_dirs, RelativePath};
 use super::scope::{Binding, Env, ProjectPackages};
@@ -196,16 +196,11 @@ impl Extractor<'_> {
     /// The models a receiver without `sender=` acts for: `sender is Post`,
     /// `isinstance(instance, (Post, Page))`.
     pub(super) fn record_dispatch(&mut self, models: &Expr, env: &Env<'_>) {
-        let elements: Vec<&Expr> = match models {
-            Expr::Tuple(tuple) => tuple.elts.iter().collect(),
-            Expr::List(list) => list.elts.iter().collect(),
-            Expr::Set(set) => set.elts.iter().collect(),
-            single => vec![single],
+        let classes = match models {
+            Expr::Set(set) => &set.elts[..],
+            other => elements(other),
         };
-        let refs: Vec<ModelRef> = elements
-            .into_iter()
-            .filter_map(|e| model_ref(e, env))
-            .collect();
+        let refs: Vec<ModelRef> = classes.iter().filter_map(|e| model_ref(e, env)).collect();
         if let Some(activity) = self.activities.last_mut() {
             activity.dispatches_on.extend(refs);
         }
@@ -985,8 +980,8 @@ impl<'a> Visitor<'a> for CallFinder<'a> {
 }
 
 /// Every name an expression reads.
-/// String literals tested against `update_fields`: `"title" in update_fields`, `{"a",
-/// "b"} & set(update_fields)`, `"title" in kwargs["update_fields"]`.
+/// String literals tested for membership in `update_fields`: `"title" in update_fields`,
+/// `"title" in kwargs["update_fields"]`, `"title" in (update_fields or [])`.
 #[derive(Default)]
 struct WatchedFields {
     fields: Vec<String>,
@@ -1299,25 +1294,24 @@ pub(super) fn has_unpacking(call: &ast::ExprCall) -> bool {
 /// SAFE_METHODS or ...`. `cache_page` stores only GET and HEAD, so such a check skips
 /// nothing on a cached hit.
 fn allows_safe_methods(func: &ast::StmtFunctionDef) -> bool {
+    // `SAFE_METHODS`, `permissions.SAFE_METHODS`, or a literal collection holding "GET".
+    fn is_safe_methods(names: &Expr) -> bool {
+        match names {
+            Expr::Name(name) => name.id.as_str() == "SAFE_METHODS",
+            Expr::Attribute(attribute) => attribute.attr.as_str() == "SAFE_METHODS",
+            Expr::Tuple(ast::ExprTuple { elts, .. })
+            | Expr::List(ast::ExprList { elts, .. })
+            | Expr::Set(ast::ExprSet { elts, .. }) => elts
+                .iter()
+                .any(|e| matches!(e, Expr::StringLiteral(s) if s.value.to_str() == "GET")),
+            _ => false,
+        }
+    }
     fn is_safe_method_test(expr: &Expr) -> bool {
         match expr {
             Expr::Compare(compare) => {
                 compare.ops.first() == Some(&ast::CmpOp::In)
-                    && compare
-                        .comparators
-                        .first()
-                        .is_some_and(|names| {
-                            match names {
-                        Expr::Name(name) => name.id.as_str() == "SAFE_METHODS",
-                        Expr::Attribute(attribute) => attribute.attr.as_str() == "SAFE_METHODS",
-                        Expr::Tuple(ast::ExprTuple { elts, .. })
-                        | Expr::List(ast::ExprList { elts, .. })
-                        | Expr::Set(ast::ExprSet { elts, .. }) => elts.iter().any(|e| {
-                            matches!(e, Expr::StringLiteral(s) if s.value.to_str() == "GET")
-                        }),
-                        _ => false,
-                    }
-                        })
+                    && compare.comparators.first().is_some_and(is_safe_methods)
             }
             Expr::BoolOp(bool_op) if bool_op.op == ast::BoolOp::Or => {
                 bool_op.values.iter().any(is_safe_method_test)

@@ -3,7 +3,7 @@
 
 use ruff_python_ast::{self as ast, Expr};
 
-use super::eval::{constant, qualified_name, string_literal};
+use super::eval::{constant, elements, qualified_name, string_literal};
 use super::extract::{argument, keyword, Extractor};
 use super::scope::{Binding, Env};
 use super::shape::Constant;
@@ -843,16 +843,6 @@ fn vary_on(headers: Vec<String>) -> VaryOn {
         authorization: headers
             .iter()
             .any(|h| h.eq_ignore_ascii_case("authorization")),
-    }
-}
-
-/// A list or tuple display's elements, or the expression itself: arguments Django takes
-/// as one value or several (`vary_on_headers`, `method_decorator`, `template_name`).
-fn elements(expr: &Expr) -> &[Expr] {
-    match expr {
-        Expr::List(list) => &list.elts,
-        Expr::Tuple(tuple) => &tuple.elts,
-        other => std::slice::from_ref(other),
     }
 }
 
