@@ -254,7 +254,7 @@ impl ProjectIndex {
     }
 
     /// The project class a base-class name refers to, when exactly one matches.
-    pub fn class_named(&self, qualified_name: &str) -> Option<(&str, &ClassFact)> {
+    fn class_named(&self, qualified_name: &str) -> Option<(&str, &ClassFact)> {
         let (file, class) = self.classes.find(qualified_name, |(file, class)| {
             &self.files[file].facts.classes[class].qualified_name
         })?;
@@ -262,13 +262,11 @@ impl ProjectIndex {
         Some((file.path.as_str(), &file.facts.classes[class]))
     }
 
-    /// The project classes a class inherits from, nearest first, with their files; and
-    /// whether every base was read (a base named like a project module that cannot be
-    /// found makes the answer incomplete; bases from libraries are not the project's).
-    pub fn ancestors<'a>(&'a self, class: &'a ClassFact) -> (Vec<(&'a str, &'a ClassFact)>, bool) {
+    /// The project classes a class inherits from, nearest first, with their files (bases
+    /// from libraries are not the project's).
+    pub fn ancestors<'a>(&'a self, class: &'a ClassFact) -> Vec<(&'a str, &'a ClassFact)> {
         const MAX_DEPTH: usize = 16;
         let mut found: Vec<(&str, &ClassFact)> = Vec::new();
-        let mut complete = true;
         let mut frontier: Vec<&ClassFact> = vec![class];
         for _ in 0..MAX_DEPTH {
             let mut next = Vec::new();
@@ -282,17 +280,16 @@ impl ProjectIndex {
                             found.push((path, parent));
                             next.push(parent);
                         }
-                        Some(_) => {}
-                        None => complete &= !self.is_project_module_name(base),
+                        _ => {}
                     }
                 }
             }
             if next.is_empty() {
-                return (found, complete);
+                break;
             }
             frontier = next;
         }
-        (found, false)
+        found
     }
 
     /// Whether a dotted name starts with a package or module of the analysed tree.

@@ -287,7 +287,7 @@ impl InvalidationMap {
         // or mixin, nearest first.
         for model in 0..index.models.len() {
             let class = index.class(model);
-            let (ancestors, _) = index.ancestors(class);
+            let ancestors = index.ancestors(class);
             let lineage = std::iter::once((index.model_path(model), class)).chain(ancestors);
             let mut seen_methods: Vec<&str> = Vec::new();
             for (path, owner) in lineage {

@@ -771,15 +771,15 @@ impl<'a> Project<'a> {
         if read_only(class) {
             return true;
         }
-        let Some((_, fact)) = self.index.class_named(class) else {
+        let Some(fact) = self.class(class) else {
             return false;
         };
-        let (ancestors, _) = self.index.ancestors(fact);
-        std::iter::once(fact)
-            .chain(ancestors.into_iter().map(|(_, c)| c))
-            .find_map(|c| {
-                c.has_permission_allows_safe_methods
-                    .or_else(|| c.bases.iter().any(|base| read_only(base)).then_some(true))
+        // The first `has_permission` in method resolution order decides.
+        self.linearize(class, fact)
+            .iter()
+            .find_map(|entry| match entry {
+                MroEntry::Project(c) => c.has_permission_allows_safe_methods,
+                MroEntry::External(name) => read_only(name).then_some(true),
             })
             .unwrap_or(false)
     }
