@@ -87,13 +87,26 @@ impl KeyUse {
         }
         match &self.template {
             // `f"{prefix}_{name}"` may be any key at all.
-            Some(own) if own.starts_with_hole() => {
-                Knowledge::Unknown("a key that starts with a run-time value")
-            }
+            Some(own) if own.starts_with_hole() => Knowledge::Unknown(RUN_TIME_PREFIX),
             Some(own) if templates_overlap(own, template) => Knowledge::Present,
             Some(_) => Knowledge::Absent,
-            None => Knowledge::Unknown("a key built by code the analysis cannot follow"),
+            None => Knowledge::Unknown(UNREADABLE_KEY),
         }
+    }
+}
+
+const UNREADABLE_KEY: &str = "a key built by code the analysis cannot follow";
+const RUN_TIME_PREFIX: &str = "a key that starts with a run-time value";
+
+/// A key a rule can judge by its template, or why not: one the analysis could not read,
+/// one versioned by a value read at run time (bumping the version retires every entry),
+/// or one that starts with a run-time value (it may be any key).
+pub fn judgeable_key(template: Option<&KeyTemplate>) -> Result<&KeyTemplate, &'static str> {
+    match template {
+        None => Err(UNREADABLE_KEY),
+        Some(template) if template.versioned => Err("a key versioned by a value read at run time"),
+        Some(template) if template.starts_with_hole() => Err(RUN_TIME_PREFIX),
+        Some(template) => Ok(template),
     }
 }
 

@@ -10,7 +10,7 @@ use super::{Rule, RuleContext, Violation};
 use crate::diagnostic::Severity;
 use crate::facts::shape::{Constant, ModelRef};
 use crate::facts::Timeout;
-use crate::key_lifecycle::Knowledge;
+use crate::key_lifecycle::{judgeable_key, Knowledge};
 
 pub const RULE: Rule = Rule {
     code: "CA103",
@@ -34,22 +34,17 @@ fn check(context: &RuleContext) -> Vec<Violation> {
         else {
             continue;
         };
-        let Some(template) = call
+        let template = call
             .keys
             .first()
-            .and_then(|key| index.key_template(&key.source))
-        else {
-            context.note_unknown(RULE.code, "a key built by code the analysis cannot follow");
-            continue;
+            .and_then(|key| index.key_template(&key.source));
+        let template = match judgeable_key(template.as_ref()) {
+            Ok(template) => template,
+            Err(why) => {
+                context.note_unknown(RULE.code, why);
+                continue;
+            }
         };
-        if template.versioned {
-            context.note_unknown(RULE.code, "a key versioned by a value read at run time");
-            continue;
-        }
-        if template.starts_with_hole() {
-            context.note_unknown(RULE.code, "a key that starts with a run-time value");
-            continue;
-        }
         let mut models: Vec<String> = call
             .stored
             .iter()
@@ -73,9 +68,9 @@ fn check(context: &RuleContext) -> Vec<Violation> {
         }
         let alias = call.alias.as_deref();
         let answers = [
-            lifecycle.cleared(&template, alias, |_| true),
-            lifecycle.counted(&template, alias),
-            lifecycle.refreshed(&template, alias, &file.path, &call.span),
+            lifecycle.cleared(template, alias, |_| true),
+            lifecycle.counted(template, alias),
+            lifecycle.refreshed(template, alias, &file.path, &call.span),
         ];
         if answers.contains(&Knowledge::Present) {
             continue;

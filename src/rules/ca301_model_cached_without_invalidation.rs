@@ -10,7 +10,7 @@
 use super::{Rule, RuleContext, Violation};
 use crate::diagnostic::Severity;
 use crate::invalidation::{human_duration, CachedIn, ModelEntry};
-use crate::key_lifecycle::Knowledge;
+use crate::key_lifecycle::{judgeable_key, Knowledge};
 
 pub const RULE: Rule = Rule {
     code: "CA301",
@@ -70,15 +70,7 @@ fn stale_window(
     cached: &CachedIn,
 ) -> Result<Option<f64>, Option<&'static str>> {
     let lifecycle = &context.invalidation.lifecycle;
-    let Some(template) = &cached.template else {
-        return Err(Some("a key built by code the analysis cannot follow"));
-    };
-    if template.versioned {
-        return Err(Some("a key versioned by a value read at run time"));
-    }
-    if template.starts_with_hole() {
-        return Err(Some("a key that starts with a run-time value"));
-    }
+    let template = judgeable_key(cached.template.as_ref()).map_err(Some)?;
     let window = match cached.stale_for {
         Some(window) => window,
         None => return Err(Some("a timeout that is not a constant")),
