@@ -35,6 +35,7 @@ pub fn extract(
         call_site: CallSite::default(),
         module_paths: Vec::new(),
         module_wrappers: Vec::new(),
+        mentions_update_fields: source.contains("update_fields"),
     };
     let mut env = Env::module(packages);
     let mut frame = Frame::new(ScopeKind::Module, module_name.to_string());
@@ -159,6 +160,9 @@ pub(super) struct Extractor<'src> {
     module_paths: Vec<(String, RelativePath)>,
     /// Module-level names bound to view decorators (`cache_15 = cache_page(900)`).
     pub(super) module_wrappers: Vec<(String, WrapperKind)>,
+    /// The file mentions `update_fields`: only then are functions searched for the fields
+    /// they watch (searched once here, not once per nested function).
+    mentions_update_fields: bool,
 }
 
 /// A call's place in its expression: in a lambda (which runs wherever it is called), and
@@ -605,7 +609,7 @@ impl Extractor<'_> {
         if let Some(mut activity) = self.activities.pop() {
             // Only a function that mentions `update_fields` can look at which fields a save
             // changed: the others are not walked again.
-            if self.locator.text(func).contains("update_fields") {
+            if self.mentions_update_fields && self.locator.text(func).contains("update_fields") {
                 let mut watched = WatchedFields::default();
                 watched.visit_body(&func.body);
                 activity.watched_fields = watched.fields;
