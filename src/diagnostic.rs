@@ -36,6 +36,9 @@ pub struct Diagnostic {
     /// Why the finding was chosen (the query, the view, the path that reaches it), shown
     /// under `--verbose`.
     pub detail: Option<String>,
+    /// An opportunity's estimated worth, by which reports rank opportunities (most
+    /// valuable first); 0 for problems.
+    pub benefit: u32,
 }
 
 impl Diagnostic {

@@ -364,6 +364,7 @@ fn parse_all(
 
 fn not_analyzed(path: String, reason: String, span: Span) -> Diagnostic {
     FILE_NOT_ANALYZED.diagnostic(Violation {
+        benefit: 0,
         severity: None,
         detail: None,
         path,

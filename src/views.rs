@@ -8,8 +8,9 @@ use rustc_hash::FxHashMap as HashMap;
 use crate::django_version::{CacheBehaviour, TargetVersion};
 use crate::facts::span::Span;
 use crate::facts::views::{
-    CacheControl, ClassView, DrfPolicy, QueryUse, RenderedTemplate, RestFrameworkSettings, Route,
-    RouteTarget, VaryOn, ViewBody, ViewFunction, Wrapper, WrapperKind,
+    CacheControl, ClassView, DrfPolicy, Evidence, QueryUse, RenderedTemplate,
+    RestFrameworkSettings, Route, RouteTarget, VaryOn, ViewBody, ViewFunction, Wrapper,
+    WrapperKind,
 };
 use crate::facts::ClassFact;
 use crate::index::ProjectIndex;
@@ -39,7 +40,7 @@ pub struct CachedView {
 }
 
 /// A fact found in the project, described for messages.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Found {
     /// e.g. "reads `request.user` (line 12)".
     pub description: String,
@@ -55,30 +56,14 @@ pub struct DrfAuthentication {
 
 pub struct ViewMap {
     pub views: Vec<CachedView>,
-    /// Routed GET-only views that query the database, read no per-user state and cache
-    /// nothing (CA502).
-    pub uncached_views: Vec<UncachedView>,
-    /// Expensive queries in uncached views, context processors and template tags (CA501).
-    pub uncached_queries: Vec<UncachedQuery>,
-}
-
-/// A view that could be cached whole.
-pub struct UncachedView {
-    pub name: String,
-    pub path: String,
-    pub span: Span,
-    /// The URLconf entry routing to it, `path:line`.
-    pub routed_at: String,
-    /// Its first query, described.
-    pub query: String,
-}
-
-/// A query worth caching, and where it runs.
-pub struct UncachedQuery {
-    pub path: String,
-    pub query: QueryUse,
-    /// e.g. "view `post_list`", "context processor `site_stats`".
-    pub runs_in: String,
+    /// Every routed project view, with what decides whether its response could be
+    /// cached whole (CA502).
+    pub routed: Vec<RoutedView>,
+    /// Functions that run while requests are answered, with their expensive queries
+    /// (CA501).
+    pub request_code: Vec<RequestCode>,
+    /// What the settings do to every request.
+    pub site: SiteFacts,
 }
 
 /// Auth mixins whose check runs in `dispatch`.
@@ -315,12 +300,14 @@ impl ViewMap {
             }
         }
         views.sort_by(|a, b| (&a.path, a.span.line).cmp(&(&b.path, b.span.line)));
-        let uncached_views = project.uncached_views(index);
-        let uncached_queries = project.uncached_queries(&uncached_views);
+        let routed = project.routed_views();
+        let site = project.site_facts();
+        let request_code = project.request_code(&routed, &site);
         ViewMap {
             views,
-            uncached_views,
-            uncached_queries,
+            routed,
+            request_code,
+            site,
         }
     }
 }
@@ -361,6 +348,9 @@ struct Project<'a> {
     rest_framework: RestFrameworkSettings,
     /// The settings file `REST_FRAMEWORK`'s default permission classes come from.
     permission_settings: Option<&'a str>,
+    /// URLconf files reached from `ROOT_URLCONF` through module-level `include()`s, with
+    /// the call that may wrap their views on the way (`decorate_urlpatterns(...)`).
+    url_reach: HashMap<&'a str, Option<Found>>,
     templates: &'a TemplateIndex,
     index: &'a ProjectIndex,
 }
@@ -376,6 +366,7 @@ impl<'a> Project<'a> {
             routes_by_target: HashMap::default(),
             rest_framework: RestFrameworkSettings::default(),
             permission_settings: None,
+            url_reach: url_reach(index),
             templates,
             index,
         };
@@ -925,6 +916,47 @@ impl<'a> Project<'a> {
     }
 }
 
+/// The URLconf files reached from the production settings' `ROOT_URLCONF` through
+/// module-level `include()`s. A file reached through a module that hands its
+/// `urlpatterns` to a call carries that call: it may wrap every view below it.
+fn url_reach(index: &ProjectIndex) -> HashMap<&str, Option<Found>> {
+    let by_module: HashMap<&str, &crate::index::FileEntry> = index
+        .files
+        .iter()
+        .filter(|file| !file.is_test)
+        .map(|file| (file.facts.module.as_str(), file))
+        .collect();
+    let mut reach: HashMap<&str, Option<Found>> = HashMap::default();
+    let mut pending: Vec<(&crate::index::FileEntry, Option<Found>)> = by_module
+        .values()
+        .filter_map(|file| file.facts.root_urlconf.as_ref())
+        .filter_map(|root| by_module.get(root.text.as_str()))
+        .map(|file| (*file, None))
+        .collect();
+    while let Some((file, wrapped)) = pending.pop() {
+        let wrapped = wrapped.or_else(|| {
+            file.facts.urlpatterns_wrapped.as_ref().map(|call| Found {
+                description: format!(
+                    "is routed below `{}` ({}:{}), which may wrap every view it routes",
+                    call.text, file.path, call.line
+                ),
+            })
+        });
+        match reach.get(file.path.as_str()) {
+            Some(Some(_)) => continue,
+            Some(None) if wrapped.is_none() => continue,
+            _ => {}
+        }
+        reach.insert(&file.path, wrapped.clone());
+        for include in &file.facts.url_includes {
+            if let Some(included) = by_module.get(include.text.as_str()) {
+                pending.push((included, wrapped.clone()));
+            }
+        }
+    }
+    reach
+}
+
 /// `line 12` in the reported file, `shop/helpers.py:12` in another.
 fn location(path: &str, line: usize, reported_in: &str) -> String {
     if path == reported_in {
@@ -934,18 +966,11 @@ fn location(path: &str, line: usize, reported_in: &str) -> String {
     }
 }
 
-/// Wrappers that cache the response, set HTTP caching headers or check auth: a view with
-/// any of them is not one to suggest caching.
-fn caches_response(wrapper: &Wrapper) -> bool {
+/// A layer that caches the response or makes it conditional.
+fn caches_page(wrapper: &Wrapper) -> bool {
     matches!(
         wrapper.kind,
-        WrapperKind::CachePage
-            | WrapperKind::CacheControl(_)
-            | WrapperKind::NeverCache
-            | WrapperKind::Conditional
-            | WrapperKind::ApiView
-            | WrapperKind::AuthCheck
-            | WrapperKind::UnsafeMethods
+        WrapperKind::CachePage | WrapperKind::CacheControl(_) | WrapperKind::Conditional
     )
 }
 
@@ -954,71 +979,247 @@ fn handles_forms(base: &str) -> bool {
     let name = short_name(base);
     name.ends_with("FormView")
         || name.ends_with("FormMixin")
+        || name.ends_with("WizardView")
         || matches!(
             name,
-            "CreateView" | "UpdateView" | "DeleteView" | "DeletionMixin" | "RedirectView"
+            "CreateView"
+                | "UpdateView"
+                | "DeleteView"
+                | "DeletionMixin"
+                | "ProcessFormView"
+                | "BaseCreateView"
+                | "BaseUpdateView"
+                | "BaseDeleteView"
+                | "RedirectView"
         )
         || base.starts_with("django.contrib.auth.views.")
-        || base.starts_with("rest_framework.")
+}
+
+/// Django's display views and mixins: what they do for a GET is known (render a template
+/// from the view's queryset or object), and they answer nothing else.
+const DISPLAY_VIEWS: &[&str] = &[
+    "View",
+    "TemplateView",
+    "ListView",
+    "DetailView",
+    "ArchiveIndexView",
+    "YearArchiveView",
+    "MonthArchiveView",
+    "WeekArchiveView",
+    "DayArchiveView",
+    "TodayArchiveView",
+    "DateDetailView",
+    "BaseListView",
+    "BaseDetailView",
+    "ContextMixin",
+    "TemplateResponseMixin",
+    "MultipleObjectMixin",
+    "MultipleObjectTemplateResponseMixin",
+    "SingleObjectMixin",
+    "SingleObjectTemplateResponseMixin",
+];
+
+/// Middleware known to answer every visitor alike: Django's own (but for the caches and
+/// the login gate, which the site facts name) and a few ubiquitous ones.
+const SHARED_MIDDLEWARE: &[&str] = &[
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.common.BrokenLinkEmailsMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.gzip.GZipMiddleware",
+    "django.middleware.http.ConditionalGetMiddleware",
+    "django.contrib.sites.middleware.CurrentSiteMiddleware",
+    "django.contrib.flatpages.middleware.FlatpageFallbackMiddleware",
+    "django.contrib.redirects.middleware.RedirectFallbackMiddleware",
+    "django.contrib.admindocs.middleware.XViewMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
+    "debug_toolbar.middleware.DebugToolbarMiddleware",
+];
+const CACHE_MIDDLEWARE: &[&str] = &[
+    "django.middleware.cache.UpdateCacheMiddleware",
+    "django.middleware.cache.FetchFromCacheMiddleware",
+    "django.middleware.cache.CacheMiddleware",
+];
+const LOGIN_REQUIRED_MIDDLEWARE: &str = "django.contrib.auth.middleware.LoginRequiredMiddleware";
+/// Middleware methods that run while a request is answered.
+const MIDDLEWARE_METHODS: &[&str] = &[
+    "__call__",
+    "process_request",
+    "process_view",
+    "process_template_response",
+    "process_response",
+];
+/// Django's context processors: `auth` and `messages` add `user`, `perms` and `messages`,
+/// which the template facts look for themselves.
+const DJANGO_CONTEXT_PROCESSORS: &[&str] = &[
+    "django.template.context_processors.debug",
+    "django.template.context_processors.request",
+    "django.template.context_processors.i18n",
+    "django.template.context_processors.media",
+    "django.template.context_processors.static",
+    "django.template.context_processors.tz",
+    "django.template.context_processors.csrf",
+    "django.contrib.auth.context_processors.auth",
+    "django.contrib.messages.context_processors.messages",
+];
+
+/// What the project's settings do to every request: its middleware and its context
+/// processors, as far as they are known.
+#[derive(Default)]
+pub struct SiteFacts {
+    /// A site-wide cache middleware (Django's, or a project middleware that reads and
+    /// writes the cache): every page is cached already.
+    pub cache_middleware: Option<Found>,
+    /// `LoginRequiredMiddleware`: every view requires login unless marked otherwise.
+    pub login_middleware: Option<Found>,
+    /// The first middleware not proved to answer every visitor alike: one from outside
+    /// the tree that is not known, or a project middleware that reads the user, sets
+    /// attributes on the request, redirects, caches or sets caching headers. Also set when
+    /// no production settings module sets `MIDDLEWARE`, or part of it cannot be read.
+    pub unknown_middleware: Option<Found>,
+    /// The first context processor not proved to give every visitor the same values.
+    pub per_user_context_processor: Option<Found>,
+}
+
+/// How a middleware may change what visitors get.
+enum MiddlewareDifference {
+    /// It caches responses, in this method: the site's own page cache.
+    Caches(String),
+    /// Anything else that may answer visitors differently, in words.
+    Other(String),
+}
+
+/// A routed project view and what it does, as CA502 weighs it.
+pub struct RoutedView {
+    pub name: String,
+    pub path: String,
+    pub span: Span,
+    /// The URLconf entry routing to it, `path:line`.
+    pub routed_at: String,
+    /// Every layer a request passes, outermost first: URLconf wrappers, decorators,
+    /// `dispatch` decorators and auth mixins' checks, handler decorators.
+    pub layers: Vec<Wrapper>,
+    pub is_drf: bool,
+    /// The first part of the view the analysis cannot see through: an unknown decorator,
+    /// a base class from outside the tree that is not one of Django's display views, a
+    /// template it cannot read.
+    pub unknown: Option<Found>,
+    /// Why it answers more than GET and HEAD.
+    pub answers_writes: Option<Found>,
+    pub per_user: Option<Found>,
+    /// A request attribute plain `HttpRequest` does not have.
+    pub request_extra: Option<Found>,
+    pub changes_state: Option<Found>,
+    pub uncacheable_response: Option<Found>,
+    pub csrf_token: Option<Found>,
+    /// The body reads or writes the cache, or sets caching headers.
+    pub caches: Option<Found>,
+    /// The response depends on the query string.
+    pub reads_query_string: Option<Found>,
+    /// It renders a template with the request, so context processors' values reach it.
+    pub renders_templates: bool,
+    /// Its first query, described.
+    pub query: Option<String>,
+}
+
+/// Where code runs while a request is answered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RunsIn {
+    /// On the GET path of a routed view, by name.
+    View(String),
+    /// A context processor: on every page rendered with the request.
+    ContextProcessor,
+    /// A template tag or filter: on every page that uses it.
+    TemplateTag,
+    /// A project middleware: on every request.
+    Middleware,
+}
+
+/// A function that runs while a request is answered, with its expensive queries.
+pub struct RequestCode {
+    pub path: String,
+    /// Its short name, e.g. `site_stats`.
+    pub name: String,
+    /// Its `def` line.
+    pub span: Span,
+    pub runs_in: RunsIn,
+    pub queries: Vec<QueryUse>,
+    /// The function, its view or its URLconf entry caches already (or sets caching
+    /// headers), or the function is on a path the site-wide cache serves.
+    pub caches: Option<Found>,
+    /// A decorator around the function whose effect is not known (a memoising helper).
+    pub unknown_decorator: Option<Found>,
+    /// It runs for requests other than GET: a view that reads `request.method` or
+    /// `request.POST`, or answers POST.
+    pub answers_writes: Option<Found>,
 }
 
 impl<'a> Project<'a> {
-    /// The views CA502 suggests caching: routed, GET-only, querying the database, with no
-    /// per-user state (templates included, and all of them found), and no cache, caching
-    /// headers or auth check anywhere on the way.
-    fn uncached_views(&self, index: &ProjectIndex) -> Vec<UncachedView> {
-        let site_wide =
-            |facts: &crate::facts::FileFacts| facts.site_wide_cache || facts.site_requires_login;
-        if index.files.iter().any(|file| site_wide(&file.facts)) {
-            return Vec::new();
-        }
-        let mut found: Vec<UncachedView> = Vec::new();
+    /// Every routed project view outside test code, once, with what CA502 weighs.
+    fn routed_views(&self) -> Vec<RoutedView> {
+        let mut found: Vec<RoutedView> = Vec::new();
         for (route_path, route) in &self.routes {
-            if route.wrappers.iter().any(caches_response) || is_test_path(route_path) {
+            if is_test_path(route_path) {
                 continue;
             }
-            let Some((name, path, span, stack)) = self.route_stack(route) else {
+            let Some(view) = self.routed_view(route_path, route) else {
                 continue;
             };
-            if found
+            if !found
                 .iter()
-                .any(|view| view.path == path && view.span == span)
+                .any(|seen| seen.path == view.path && seen.span == view.span)
             {
-                continue;
-            }
-            if let Some(query) = self.cacheable_query(&stack) {
-                found.push(UncachedView {
-                    name,
-                    path: path.to_string(),
-                    span,
-                    routed_at: format!("{route_path}:{}", route.span.line),
-                    query,
-                });
+                found.push(view);
             }
         }
         found.sort_by(|a, b| (&a.path, a.span.line).cmp(&(&b.path, b.span.line)));
         found
     }
 
-    /// A routed project view that answers only GET: its name, file, definition and stack.
-    fn route_stack(&self, route: &Route) -> Option<(String, &'a str, Span, Stack<'a>)> {
-        match &route.target {
+    fn routed_view(&self, route_path: &str, route: &'a Route) -> Option<RoutedView> {
+        let mut unknown: Option<Found> = match self.url_reach.get(route_path) {
+            _ if !route.at_module_level => Some(Found {
+                description: "is routed by code that runs at run time, not by the URLconf module itself".to_string(),
+            }),
+            None => Some(Found {
+                description: format!("is routed in `{route_path}`, which is not reached from `ROOT_URLCONF` through module-level `include()`s"),
+            }),
+            Some(wrapped) => wrapped.clone(),
+        };
+        let mut answers_writes: Option<Found> = None;
+        let (name, path, span, stack) = match &route.target {
             RouteTarget::Function(qualified) => {
                 let (path, function) = self.function_views.get(qualified.as_str())?;
                 let safe_only = function
                     .decorators
                     .iter()
                     .any(|w| w.kind == WrapperKind::SafeMethodsOnly);
-                if !safe_only && function.body.handles_writes {
-                    return None;
+                if function.body.handles_writes && !safe_only {
+                    answers_writes = Some(Found {
+                        description: "reads `request.method`, `request.POST`, `request.FILES` or `request.body`".to_string(),
+                    });
                 }
+                unknown = unknown.or_else(|| {
+                    function.unknown_decorators.first().map(|d| Found {
+                        description: format!(
+                            "is decorated with `{}` (line {}), whose effect is not known",
+                            d.text, d.line
+                        ),
+                    })
+                });
                 let stack = self.function_stack(path, function);
-                Some((
+                (
                     short_name(qualified).to_string(),
                     path.as_str(),
                     function.span.clone(),
                     stack,
-                ))
+                )
             }
             RouteTarget::Class {
                 qualified_name,
@@ -1026,14 +1227,54 @@ impl<'a> Project<'a> {
             } => {
                 let (path, class) = self.classes.get(qualified_name.as_str())?;
                 let mro = self.linearize(qualified_name, class);
-                let answers_writes = mro.iter().any(|entry| match entry {
-                    MroEntry::Project(class) => ["post", "put", "patch", "delete"]
-                        .iter()
-                        .any(|method| self.method(class, method).is_some()),
-                    MroEntry::External(base) => handles_forms(base),
-                });
-                if answers_writes {
-                    return None;
+                for entry in &mro {
+                    match entry {
+                        MroEntry::Project(class) => {
+                            let writes = ["post", "put", "patch", "delete"]
+                                .iter()
+                                .find(|method| self.method(class, method).is_some());
+                            if let (None, Some(method)) = (&answers_writes, writes) {
+                                answers_writes = Some(Found {
+                                    description: format!("`{}` defines `{method}()`", class.name),
+                                });
+                            }
+                            let unsafe_methods =
+                                class.view.http_method_names.as_ref().and_then(|names| {
+                                    names
+                                        .iter()
+                                        .find(|m| !matches!(m.as_str(), "get" | "head" | "options"))
+                                });
+                            if let (None, Some(method)) = (&answers_writes, unsafe_methods) {
+                                answers_writes = Some(Found {
+                                    description: format!(
+                                        "`{}` allows `{method}` in `http_method_names`",
+                                        class.name
+                                    ),
+                                });
+                            }
+                            if let (None, Some(decorator)) =
+                                (&unknown, class.view.unknown_decorators.first())
+                            {
+                                unknown = Some(Found {
+                                    description: format!("`{}` is decorated with `{}` (line {}), whose effect is not known", class.name, decorator.text, decorator.line),
+                                });
+                            }
+                        }
+                        MroEntry::External(base) => {
+                            if answers_writes.is_none() && handles_forms(base) {
+                                answers_writes = Some(Found {
+                                    description: format!("inherits `{}`, which handles forms or other methods than GET", short_name(base)),
+                                });
+                            }
+                            let display = base.starts_with("django.views.")
+                                && DISPLAY_VIEWS.contains(&short_name(base));
+                            if unknown.is_none() && !display && !handles_forms(base) {
+                                unknown = Some(Found {
+                                    description: format!("inherits `{base}`, from outside the tree, whose checks are not known"),
+                                });
+                            }
+                        }
+                    }
                 }
                 let stack = self
                     .class_stacks(qualified_name, class, template_name.as_deref())
@@ -1042,147 +1283,418 @@ impl<'a> Project<'a> {
                 let queries_model = mro.iter().any(
                     |entry| matches!(entry, MroEntry::Project(class) if class.view.declares_queryset),
                 );
-                Some((
-                    class.name.clone(),
-                    path.as_str(),
-                    class.span.clone(),
-                    Stack {
-                        queries_model,
-                        ..stack
-                    },
-                ))
+                let renders_default_template = stack.templates.is_empty()
+                    && mro.iter().any(|entry| matches!(entry, MroEntry::External(base) if base.starts_with("django.views.") && short_name(base) != "View"));
+                if unknown.is_none() && renders_default_template {
+                    unknown = Some(Found {
+                        description: "renders the template Django derives from its model, which is not looked up".to_string(),
+                    });
+                }
+                let stack = Stack {
+                    queries_model,
+                    ..stack
+                };
+                (class.name.clone(), path.as_str(), class.span.clone(), stack)
             }
-            RouteTarget::Unknown => None,
-        }
-    }
-
-    /// Why the stack's response could be cached whole: its first query, when nothing in
-    /// it caches, sets caching headers, checks auth or reads per-user state.
-    fn cacheable_query(&self, stack: &Stack<'a>) -> Option<String> {
-        if stack.layers.iter().any(caches_response) || stack.drf.is_some() {
-            return None;
-        }
+            RouteTarget::Unknown => return None,
+        };
         let mut functions: Vec<(&str, &ViewFunction)> = stack.bodies.clone();
         for (_, function) in &stack.bodies {
-            for callee in self.project_calls(function) {
-                if let Some((path, helper)) = self.function_views.get(callee.as_str()) {
-                    functions.push((path.as_str(), helper));
+            for callee in self
+                .project_calls(function)
+                .iter()
+                .chain(&function.body.request_passed_to)
+            {
+                if let Some((helper_path, helper)) = self.function_views.get(callee.as_str()) {
+                    if !functions.iter().any(|(_, f)| std::ptr::eq(*f, *helper)) {
+                        functions.push((helper_path.as_str(), helper));
+                    }
                 }
             }
         }
-        // A response built from the query string is cached once per distinct URL: too few
-        // hits to suggest it.
-        let body_caches = functions.iter().any(|(_, f)| {
-            f.body.uses_cache
-                || f.body.sets_caching_headers
-                || f.body.cache_control.is_some()
-                || f.body.reads_query_string
-                || f.body.serves_file
-        });
-        let unknown_template = stack
+        let first = |get: fn(&ViewBody) -> Option<&Evidence>, what: &str| {
+            functions.iter().find_map(|(at, f)| {
+                get(&f.body).map(|evidence| Found {
+                    description: format!(
+                        "{what} `{}` ({})",
+                        evidence.text,
+                        location(at, evidence.line, path)
+                    ),
+                })
+            })
+        };
+        if unknown.is_none() {
+            unknown = stack.bodies.iter().find_map(|(at, f)| {
+                let decorator = f.unknown_decorators.first()?;
+                Some(Found {
+                    description: format!(
+                        "`{}` is decorated with `{}` ({}), whose effect is not known",
+                        short_name(&f.qualified_name),
+                        decorator.text,
+                        location(at, decorator.line, path)
+                    ),
+                })
+            });
+        }
+        if unknown.is_none() {
+            unknown = first(
+                |b| b.dynamic_template.as_ref(),
+                "renders a template named at run time:",
+            );
+        }
+        let rendered: Vec<&RenderedTemplate> = stack
             .bodies
             .iter()
             .flat_map(|(_, f)| &f.body.templates)
             .chain(&stack.templates)
-            .any(|template| !self.templates.contains(&template.name));
-        if body_caches || unknown_template || self.per_user(stack, "").is_some() {
-            return None;
+            .collect();
+        if unknown.is_none() {
+            unknown = rendered.iter().find_map(|template| {
+                self.templates
+                    .first_unknown(&template.name)
+                    .map(|why| Found {
+                        description: format!("renders `{}`: {why}", template.name),
+                    })
+            });
         }
-        let query = functions.iter().find_map(|(path, f)| {
-            f.body
-                .query
-                .as_ref()
-                .map(|q| format!("`{}` ({path}:{})", q.text, q.line))
+        let caches = functions.iter().find_map(|(at, f)| {
+            let body = &f.body;
+            if let Some((_, evidence)) = &body.cache_control {
+                return Some(Found {
+                    description: format!(
+                        "sets caching headers: `{}` ({})",
+                        evidence.text,
+                        location(at, evidence.line, path)
+                    ),
+                });
+            }
+            (body.uses_cache || body.sets_caching_headers).then(|| Found {
+                description: format!(
+                    "`{}` uses the cache or sets caching headers",
+                    short_name(&f.qualified_name)
+                ),
+            })
         });
-        query.or_else(|| {
-            stack
-                .queries_model
-                .then(|| "the `model`/`queryset` it lists".to_string())
+        let reads_query_string = functions.iter().find_map(|(_, f)| {
+            f.body.reads_query_string.then(|| Found {
+                description: format!("`{}` reads `request.GET`", short_name(&f.qualified_name)),
+            })
+        });
+        let query = functions
+            .iter()
+            .find_map(|(at, f)| {
+                f.body
+                    .query
+                    .as_ref()
+                    .map(|q| format!("`{}` ({at}:{})", q.text, q.line))
+            })
+            .or_else(|| {
+                stack
+                    .queries_model
+                    .then(|| "the `model`/`queryset` it lists".to_string())
+            });
+        let mut layers: Vec<Wrapper> = route.wrappers.clone();
+        layers.extend(stack.layers.iter().cloned());
+        Some(RoutedView {
+            name,
+            path: path.to_string(),
+            span,
+            routed_at: format!("{route_path}:{}", route.span.line),
+            layers,
+            is_drf: stack.drf.is_some(),
+            unknown,
+            answers_writes,
+            per_user: self.per_user(&stack, path),
+            request_extra: first(|b| b.request_extra.as_ref(), "reads"),
+            changes_state: first(|b| b.changes_state.as_ref(), "calls"),
+            uncacheable_response: first(|b| b.uncacheable_response.as_ref(), "answers with"),
+            csrf_token: self.csrf_token(&stack, path),
+            caches,
+            reads_query_string,
+            renders_templates: !rendered.is_empty(),
+            query,
         })
     }
 
-    /// CA501's queries: expensive queries in routed views that CA502 does not already
-    /// suggest caching whole, in context processors and in template tags, where neither
-    /// the function nor its view caches anything.
-    fn uncached_queries(&self, uncached_views: &[UncachedView]) -> Vec<UncachedQuery> {
+    /// The site's middleware and context processors, from the production settings.
+    fn site_facts(&self) -> SiteFacts {
+        let mut site = SiteFacts::default();
+        let settings = || self.index.files.iter().filter(|file| !file.is_test);
+        let mut sets_middleware = false;
+        let mut lists_processors = false;
+        for file in settings() {
+            let facts = &file.facts;
+            sets_middleware |= !facts.middleware.is_empty() || facts.middleware_unread.is_some();
+            lists_processors |=
+                !facts.context_processors.is_empty() || facts.context_processors_unread.is_some();
+            let at = |evidence: &Evidence| format!("{}:{}", file.path, evidence.line);
+            if let (None, Some(unread)) = (&site.unknown_middleware, &facts.middleware_unread) {
+                site.unknown_middleware = Some(Found {
+                    description: format!(
+                        "part of `MIDDLEWARE` cannot be read: `{}` ({})",
+                        unread.text,
+                        at(unread)
+                    ),
+                });
+            }
+            if let (None, Some(unread)) = (
+                &site.per_user_context_processor,
+                &facts.context_processors_unread,
+            ) {
+                site.per_user_context_processor = Some(Found {
+                    description: format!(
+                        "part of `context_processors` cannot be read: `{}` ({})",
+                        unread.text,
+                        at(unread)
+                    ),
+                });
+            }
+            for entry in &facts.middleware {
+                let name = entry.text.as_str();
+                if CACHE_MIDDLEWARE.contains(&name) {
+                    site.cache_middleware.get_or_insert_with(|| Found {
+                        description: format!(
+                            "`{}` is in `MIDDLEWARE` ({})",
+                            short_name(name),
+                            at(entry)
+                        ),
+                    });
+                } else if name == LOGIN_REQUIRED_MIDDLEWARE {
+                    site.login_middleware.get_or_insert_with(|| Found {
+                        description: format!(
+                            "`LoginRequiredMiddleware` is in `MIDDLEWARE` ({})",
+                            at(entry)
+                        ),
+                    });
+                } else if !SHARED_MIDDLEWARE.contains(&name) {
+                    match self.middleware_difference(name) {
+                        Some(MiddlewareDifference::Caches(method)) => {
+                            site.cache_middleware.get_or_insert_with(|| Found {
+                                description: format!(
+                                    "middleware `{name}` ({}) caches responses in `{method}`",
+                                    at(entry)
+                                ),
+                            });
+                        }
+                        Some(MiddlewareDifference::Other(why))
+                            if site.unknown_middleware.is_none() =>
+                        {
+                            site.unknown_middleware = Some(Found {
+                                description: format!("middleware `{name}` ({}) {why}", at(entry)),
+                            });
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            for entry in &facts.context_processors {
+                let name = entry.text.as_str();
+                if site.per_user_context_processor.is_none()
+                    && !DJANGO_CONTEXT_PROCESSORS.contains(&name)
+                {
+                    site.per_user_context_processor =
+                        self.processor_difference(name).map(|why| Found {
+                            description: format!(
+                                "context processor `{name}` ({}) {why}",
+                                at(entry)
+                            ),
+                        });
+                }
+            }
+        }
+        if !sets_middleware && site.unknown_middleware.is_none() {
+            site.unknown_middleware = Some(Found {
+                description: "no settings module in the tree sets `MIDDLEWARE`, so what runs around each view is not known".to_string(),
+            });
+        }
+        if !lists_processors && site.per_user_context_processor.is_none() {
+            site.per_user_context_processor = Some(Found {
+                description: "no settings module in the tree lists the context processors, so what templates receive is not known".to_string(),
+            });
+        }
+        site
+    }
+
+    /// Why a middleware may answer visitors differently, or `None` when it is a project
+    /// class (or function) whose request-time code was read and does none of that.
+    fn middleware_difference(&self, name: &str) -> Option<MiddlewareDifference> {
+        let bodies: Vec<&ViewFunction> = match self.class(name) {
+            Some(class) => self
+                .linearize(&class.qualified_name, class)
+                .iter()
+                .filter_map(|entry| match entry {
+                    MroEntry::Project(class) => Some(*class),
+                    MroEntry::External(_) => None,
+                })
+                .flat_map(|class| {
+                    MIDDLEWARE_METHODS
+                        .iter()
+                        .filter_map(|method| self.method(class, method).map(|(_, f)| f))
+                })
+                .collect(),
+            None if self.index.function_fact(name).is_some() => self
+                .function_views
+                .iter()
+                .filter(|(qualified, _)| **qualified == name || parent(qualified) == name)
+                .map(|(_, (_, f))| *f)
+                .collect(),
+            None => {
+                return Some(MiddlewareDifference::Other(
+                    "is from outside the tree and not known".to_string(),
+                ))
+            }
+        };
+        // A cache middleware by another name (Mezzanine's `UpdateCacheMiddleware`); any
+        // other that uses the cache may answer from it.
+        if let Some(f) = bodies.iter().find(|f| f.body.uses_cache) {
+            let method = short_name(&f.qualified_name).to_string();
+            return Some(if short_name(name).contains("Cache") {
+                MiddlewareDifference::Caches(method)
+            } else {
+                MiddlewareDifference::Other(format!("uses the cache in `{method}`"))
+            });
+        }
+        bodies.iter().find_map(|f| {
+            let body = &f.body;
+            let method = short_name(&f.qualified_name);
+            let why = if let Some(read) = body.per_user.as_ref().or(body.request_extra.as_ref()) {
+                Some(format!("reads or sets `{}` in `{method}`", read.text))
+            } else if let Some(response) = &body.uncacheable_response {
+                Some(format!("answers with `{}` in `{method}`", response.text))
+            } else if body.sets_caching_headers
+                || body.cache_control.is_some()
+                || body.vary != VaryOn::default()
+            {
+                Some(format!("sets caching headers in `{method}`"))
+            } else if !f.unknown_decorators.is_empty() {
+                Some(format!(
+                    "has decorators on `{method}` whose effect is not known"
+                ))
+            } else {
+                None
+            };
+            why.map(MiddlewareDifference::Other)
+        })
+    }
+
+    /// Why a context processor may give visitors different values, or `None` when it is
+    /// a project function that reads no per-user state.
+    fn processor_difference(&self, name: &str) -> Option<String> {
+        if self.index.function_fact(name).is_none() {
+            return Some("is from outside the tree and not known".to_string());
+        }
+        let (_, function) = self.function_views.get(name)?;
+        let body = &function.body;
+        body.per_user
+            .as_ref()
+            .or(body.request_extra.as_ref())
+            .map(|read| format!("reads `{}`", read.text))
+    }
+
+    /// The functions that run while requests are answered, with their expensive queries.
+    fn request_code(&self, routed: &[RoutedView], site: &SiteFacts) -> Vec<RequestCode> {
+        let middleware_classes: Vec<&str> = self
+            .index
+            .files
+            .iter()
+            .filter(|file| !file.is_test)
+            .flat_map(|file| &file.facts.middleware)
+            .map(|entry| entry.text.as_str())
+            .collect();
         let mut found = Vec::new();
         let mut functions: Vec<&(&String, &ViewFunction)> = self.function_views.values().collect();
         functions.sort_by_key(|(path, f)| (path.as_str(), f.span.line));
         for (path, function) in functions {
-            if function.body.expensive_queries.is_empty()
-                || function.body.uses_cache
-                || function.decorators.iter().any(caches_response)
-            {
+            if function.body.expensive_queries.is_empty() || is_test_path(path) {
                 continue;
             }
-            let Some(runs_in) = self.runs_in(function, uncached_views) else {
+            let qualified = function.qualified_name.as_str();
+            let mut caches = site.cache_middleware.clone();
+            let mut answers_writes = None;
+            let runs_in = if let Some(view) = self.view_running(function, routed) {
+                if caches.is_none() {
+                    caches = view.layers.iter().find(|w| caches_page(w)).map(|w| Found {
+                        description: format!("view `{}` is wrapped in `{}`", view.name, w.text),
+                    });
+                }
+                answers_writes = view.answers_writes.clone();
+                RunsIn::View(view.name.clone())
+            } else if qualified.contains(".context_processors.") {
+                RunsIn::ContextProcessor
+            } else if qualified.contains(".templatetags.") {
+                RunsIn::TemplateTag
+            } else if middleware_classes.contains(&parent(qualified))
+                && MIDDLEWARE_METHODS.contains(&short_name(qualified))
+            {
+                RunsIn::Middleware
+            } else {
                 continue;
             };
-            for query in &function.body.expensive_queries {
-                found.push(UncachedQuery {
-                    path: path.to_string(),
-                    query: query.clone(),
-                    runs_in: runs_in.clone(),
+            if caches.is_none() && function.body.uses_cache {
+                caches = Some(Found {
+                    description: format!("`{}` reads or writes the cache", short_name(qualified)),
                 });
             }
+            if caches.is_none() {
+                caches = function
+                    .decorators
+                    .iter()
+                    .find(|w| w.kind == WrapperKind::CachePage)
+                    .map(|w| Found {
+                        description: format!("it is wrapped in `{}`", w.text),
+                    });
+            }
+            found.push(RequestCode {
+                path: path.to_string(),
+                name: short_name(qualified).to_string(),
+                span: function.span.clone(),
+                runs_in,
+                queries: function.body.expensive_queries.clone(),
+                caches,
+                unknown_decorator: function.unknown_decorators.first().map(|d| Found {
+                    description: format!("`{}` (line {})", d.text, d.line),
+                }),
+                answers_writes,
+            });
         }
         found
     }
 
-    /// Where a function runs on every request, when it does and nothing caches it: a
-    /// routed view (or a method of a routed class), a context processor, a template tag.
-    fn runs_in(&self, function: &ViewFunction, uncached_views: &[UncachedView]) -> Option<String> {
+    /// The routed view whose GET path runs this function.
+    fn view_running<'v>(
+        &self,
+        function: &ViewFunction,
+        routed: &'v [RoutedView],
+    ) -> Option<&'v RoutedView> {
         let qualified = function.qualified_name.as_str();
         let class = parent(qualified);
-        let route = self
+        let routes = self
             .routes_by_target
             .get(qualified)
-            .or_else(|| self.routes_by_target.get(class))
-            .and_then(|routes| routes.first());
-        if let Some((_, route)) = route {
-            if route.wrappers.iter().any(caches_response) {
-                return None;
+            .or_else(|| self.routes_by_target.get(class))?;
+        let (_, route) = routes.first()?;
+        match &route.target {
+            RouteTarget::Class {
+                qualified_name,
+                template_name,
+            } => {
+                let (path, class_fact) = self.classes.get(qualified_name.as_str())?;
+                let stack = self
+                    .class_stacks(qualified_name, class_fact, template_name.as_deref())
+                    .into_iter()
+                    .next()?;
+                // Only what a GET runs.
+                if !stack.bodies.iter().any(|(_, f)| std::ptr::eq(*f, function)) {
+                    return None;
+                }
+                routed
+                    .iter()
+                    .find(|v| v.path == **path && v.span == class_fact.span)
             }
-            let view = match &route.target {
-                RouteTarget::Class {
-                    qualified_name,
-                    template_name,
-                } => {
-                    let (_, class_fact) = self.classes.get(qualified_name.as_str())?;
-                    let stack = self
-                        .class_stacks(qualified_name, class_fact, template_name.as_deref())
-                        .into_iter()
-                        .next()?;
-                    // Only what a GET runs, in a view that checks no auth and is not DRF.
-                    let on_get_path = stack.bodies.iter().any(|(_, f)| std::ptr::eq(*f, function));
-                    if !on_get_path
-                        || stack.drf.is_some()
-                        || stack.layers.iter().any(caches_response)
-                    {
-                        return None;
-                    }
-                    short_name(qualified_name)
-                }
-                _ => {
-                    let safe_only = function
-                        .decorators
-                        .iter()
-                        .any(|w| w.kind == WrapperKind::SafeMethodsOnly);
-                    if function.body.handles_writes && !safe_only {
-                        return None;
-                    }
-                    short_name(qualified)
-                }
-            };
-            let suggested_whole = uncached_views.iter().any(|v| v.name == view);
-            return (!suggested_whole).then(|| format!("view `{view}`"));
-        }
-        if qualified.contains(".context_processors.") {
-            Some(format!("context processor `{}`", short_name(qualified)))
-        } else if qualified.contains(".templatetags.") {
-            Some(format!("template tag `{}`", short_name(qualified)))
-        } else {
-            None
+            RouteTarget::Function(_) => routed
+                .iter()
+                .find(|v| v.span == function.span && v.name == short_name(qualified)),
+            RouteTarget::Unknown => None,
         }
     }
 }

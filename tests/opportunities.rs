@@ -3,6 +3,9 @@
 
 mod common;
 
+use std::fs;
+use std::path::{Path, PathBuf};
+
 use common::{analyze_json, findings, fixture, markers, project, run};
 
 #[test]
@@ -10,12 +13,30 @@ fn opportunity_findings_match_markers() {
     let root = fixture("opportunities");
     let (report, _) = analyze_json(&root, &[]);
     let expected = markers(&root);
-    assert_eq!(expected.len(), 10, "the fixture marks its findings");
+    assert_eq!(expected.len(), 15, "the fixture marks its findings");
     assert_eq!(findings(&report), expected);
-    assert_eq!(report["summary"]["by_severity"]["opportunity"], 9);
+    assert_eq!(report["summary"]["by_severity"]["opportunity"], 14);
     // The cached per-category counts expire after 10 minutes: statistics, no CA301.
     assert_eq!(report["summary"]["by_severity"]["error"], 0);
     assert_eq!(report["summary"]["by_severity"]["warning"], 1);
+}
+
+/// Each site-wide setting that makes every page per-user or cached already silences
+/// CA502 for the same catalogue view; the context processor's shared count is still worth
+/// caching unless the whole site is cached.
+#[test]
+fn site_wide_settings_decide_for_every_view() {
+    for name in ["login_required", "gating_middleware", "cached"] {
+        let root = fixture("site_wide").join(name);
+        let (report, _) = analyze_json(&root, &[]);
+        assert_eq!(findings(&report), markers(&root), "{name}");
+        let unknown = &report["summary"]["unknown"]["CA502"];
+        assert_eq!(
+            unknown.as_object().map(|o| o.len()),
+            Some(1),
+            "{name}: {unknown}"
+        );
+    }
 }
 
 #[test]
@@ -32,14 +53,111 @@ fn verbose_says_why_an_opportunity_was_chosen() {
     assert!(text.starts_with("Opportunities:\n"), "{text}");
     assert!(
         text.contains(
-            "= why: routed at catalog/urls.py:6; it answers only GET, reads no per-user state (in its code or templates), and queries `Product.objects.all()` (catalog/views.py:14)"
+            "= why: routed at catalog/urls.py:6; every layer, base class, middleware and template around it was read: it answers only GET, reads nothing per visitor, changes no state, caches nothing, and queries `Product.objects.all()` (catalog/views.py:19)"
         ),
         "{text}"
     );
     assert!(
-        text.contains("Found 2 opportunities (CA502: 2).\n"),
+        text.contains("Found 5 opportunities (CA502: 5).\n"),
         "{text}"
     );
+    assert!(
+        text.contains("CA502: 23 candidates left unreported, not proved:"),
+        "{text}"
+    );
+}
+
+/// The unsafe-advice invariant: following CA502's advice never makes a view that a CA2xx
+/// rule flags. Every CA502 finding in the fixtures is cached as advised (`cache_page` on
+/// the function, or on the class's `dispatch`) in a copy of its project, and the copy is
+/// analysed again: CA502 no longer reports the view, and no CA2xx rule reports it.
+#[test]
+fn caching_a_view_as_advised_raises_no_view_rule() {
+    let mut checked = 0;
+    for root in fixture_projects() {
+        let (report, _) = analyze_json(&root, &["--select", "CA502"]);
+        for (_, path, line) in findings(&report)
+            .into_iter()
+            .filter(|(code, _, _)| code == "CA502")
+        {
+            let copy = tempfile::tempdir().unwrap();
+            copy_tree(&root, copy.path());
+            let file = copy.path().join(&path);
+            let source = fs::read_to_string(&file).unwrap();
+            fs::write(&file, cached_as_advised(&source, line)).unwrap();
+            // Two import lines and the decorator move the view down by three.
+            let moved = line + 3;
+            let (after, _) = analyze_json(copy.path(), &["--select", "CA2,CA502"]);
+            let at_view: Vec<_> = findings(&after)
+                .into_iter()
+                .filter(|(code, p, l)| code != "CA000" && *p == path && *l == moved)
+                .collect();
+            assert!(
+                at_view.is_empty(),
+                "{} {path}:{line} once cached: {at_view:?}",
+                root.display()
+            );
+            checked += 1;
+        }
+    }
+    assert!(
+        checked >= 3,
+        "the fixtures hold CA502 findings to check ({checked})"
+    );
+}
+
+/// Every fixture project: the directories under `fixtures/`, and the projects grouped in
+/// `fixtures/site_wide/`.
+fn fixture_projects() -> Vec<PathBuf> {
+    let mut projects = Vec::new();
+    for entry in fs::read_dir(fixture("")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.ends_with("site_wide") {
+            projects.extend(fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+        } else if path.is_dir() {
+            projects.push(path);
+        }
+    }
+    projects.sort();
+    projects
+}
+
+/// The source with `cache_page` added to the view defined on `line`, as CA502 advises.
+fn cached_as_advised(source: &str, line: usize) -> String {
+    let mut lines: Vec<String> = source.lines().map(str::to_string).collect();
+    let definition = lines[line - 1].clone();
+    let indent: String = definition
+        .chars()
+        .take_while(|c| c.is_whitespace())
+        .collect();
+    let decorator = if definition.trim_start().starts_with("class ") {
+        "@method_decorator(cache_page(60 * 15), name=\"dispatch\")"
+    } else {
+        "@cache_page(60 * 15)"
+    };
+    lines.insert(line - 1, format!("{indent}{decorator}"));
+    lines.insert(
+        0,
+        "from django.views.decorators.cache import cache_page".to_string(),
+    );
+    lines.insert(
+        0,
+        "from django.utils.decorators import method_decorator".to_string(),
+    );
+    lines.join("\n") + "\n"
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            fs::create_dir_all(&target).unwrap();
+            copy_tree(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), &target).unwrap();
+        }
+    }
 }
 
 const OPPORTUNITY_ONLY: &str = "from django.core.cache import cache\n\n\ndef warm(items):\n    for item in items:\n        cache.set(f\"item:{item.pk}\", item, 60)\n";

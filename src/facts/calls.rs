@@ -22,6 +22,7 @@ impl Extractor<'_> {
         self.inspect_view_call(call, qualified.as_deref(), env);
         self.inspect_route(call, qualified.as_deref(), env);
         self.inspect_query(call, qualified.as_deref(), env);
+        self.inspect_middleware_call(call);
         if let Some(project) = qualified.as_deref().filter(|q| env.is_project_name(q)) {
             self.record_call(project.to_string());
         } else if let Some(method) = self.self_method(call) {
@@ -189,7 +190,7 @@ impl Extractor<'_> {
             eager_default,
             in_async_def: self.async_def(),
             function: self.current_function().map(str::to_string),
-            per_item: self.varies_per_item(call),
+            per_item: self.per_item(call),
         });
     }
 

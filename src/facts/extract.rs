@@ -29,7 +29,10 @@ pub fn extract(
     let mut extractor = Extractor {
         locator: Locator::new(source),
         package,
-        facts: FileFacts::default(),
+        facts: FileFacts {
+            module: module_name.to_string(),
+            ..FileFacts::default()
+        },
         activities: Vec::new(),
         classes: Vec::new(),
         call_site: CallSite::default(),
@@ -140,6 +143,32 @@ struct Activity {
     /// For each `for` loop the walk is inside: its targets and the names its body assigns,
     /// which change from one iteration to the next.
     loop_names: Vec<Vec<String>>,
+    /// Targets of the loops the walk is inside whose iterable is the same on every
+    /// request: their values are too.
+    shared_loop_targets: Vec<String>,
+    /// Arguments of queries seen so far (`Subquery(...)`, `filter(id__in=...)`): a
+    /// QuerySet inside them is part of that query.
+    query_arguments: Vec<ruff_text_size::TextRange>,
+    /// Expressions evaluated as they are: the argument of `list(...)`, `len(...)`, or a
+    /// returned value (a template tag's or context processor's, which the template runs).
+    evaluated: Vec<ruff_text_size::TextRange>,
+    /// How many `with transaction.atomic():` blocks the walk is inside.
+    atomic_depth: usize,
+    /// Locals the function assigns exactly once.
+    assigned_once: Vec<String>,
+    /// Those of them assigned a value that is the same on every request.
+    shared_locals: Vec<String>,
+    /// The `for` loops the walk is inside, innermost last.
+    loops: Vec<LoopFrame>,
+}
+
+/// A `for` loop being walked.
+struct LoopFrame {
+    line: usize,
+    /// It walks a literal list, tuple or set of a few items.
+    few_fixed_items: bool,
+    /// How many `with` blocks inside the loop the walk is in.
+    with_depth: usize,
 }
 
 struct FunctionOutcome {
@@ -256,8 +285,29 @@ impl Extractor<'_> {
         (activity.is_async && !self.call_site.in_lambda).then(|| activity.qualified_name.clone())
     }
 
+    /// The loop a cache call runs once per item of, when its key changes per item.
+    pub(super) fn per_item(&self, call: &ast::ExprCall) -> Option<super::PerItem> {
+        if !self.varies_per_item(call) {
+            return None;
+        }
+        let innermost = self.activities.last().and_then(|a| a.loops.last());
+        let in_comprehension = !self.call_site.comprehension_names.is_empty();
+        Some(match innermost {
+            Some(frame) if !in_comprehension => super::PerItem {
+                loop_line: frame.line,
+                few_fixed_items: frame.few_fixed_items,
+                in_with: frame.with_depth > 0,
+            },
+            _ => super::PerItem {
+                loop_line: self.locator.span(call).line,
+                few_fixed_items: false,
+                in_with: false,
+            },
+        })
+    }
+
     /// Whether a cache call's key arguments use a name that changes per loop iteration.
-    pub(super) fn varies_per_item(&self, call: &ast::ExprCall) -> bool {
+    fn varies_per_item(&self, call: &ast::ExprCall) -> bool {
         let loop_names = self
             .activities
             .last()
@@ -286,6 +336,81 @@ impl Extractor<'_> {
             NameCollector { names: &mut names }.visit_expr(argument);
         }
         names.iter().any(|name| varying.contains(name))
+    }
+
+    /// Whether a loop variable of the function being walked holds a value that is the
+    /// same on every request.
+    pub(super) fn is_shared_local(&self, name: &str) -> bool {
+        self.activities.last().is_some_and(|activity| {
+            activity.shared_loop_targets.iter().any(|n| n == name)
+                || activity.shared_locals.iter().any(|n| n == name)
+        })
+    }
+
+    /// `name = value` in a function: the name is the same on every request from here on
+    /// when the function assigns it only here and the value is.
+    fn record_shared_local(&mut self, targets: &[Expr], value: &Expr, env: &Env<'_>) {
+        let [Expr::Name(name)] = targets else { return };
+        let id = name.id.as_str();
+        let once = self
+            .activities
+            .last()
+            .is_some_and(|activity| activity.assigned_once.iter().any(|n| n == id));
+        if once && self.is_shared(value, env) {
+            if let Some(activity) = self.activities.last_mut() {
+                activity.shared_locals.push(id.to_string());
+            }
+        }
+    }
+
+    /// Records a query's arguments: QuerySets inside them are part of that query.
+    pub(super) fn record_query_arguments(&mut self, call: &ast::ExprCall) {
+        if let Some(activity) = self.activities.last_mut() {
+            activity.query_arguments.extend(
+                call.arguments
+                    .args
+                    .iter()
+                    .chain(call.arguments.keywords.iter().map(|k| &k.value))
+                    .map(ruff_text_size::Ranged::range),
+            );
+        }
+    }
+
+    /// Records an expression that is evaluated as it is.
+    pub(super) fn record_evaluated(&mut self, mut expr: &Expr) {
+        // `list(query[:5])` runs the sliced query.
+        while let Expr::Subscript(subscript) = expr {
+            expr = &subscript.value;
+        }
+        if let Some(activity) = self.activities.last_mut() {
+            activity.evaluated.push(ruff_text_size::Ranged::range(expr));
+        }
+    }
+
+    /// Whether the call is an expression evaluated as it is.
+    pub(super) fn is_evaluated(&self, call: &ast::ExprCall) -> bool {
+        let range = ruff_text_size::Ranged::range(call);
+        self.activities
+            .last()
+            .is_some_and(|activity| activity.evaluated.contains(&range))
+    }
+
+    /// Whether the call is inside an argument of a query seen before it.
+    pub(super) fn in_query_argument(&self, call: &ast::ExprCall) -> bool {
+        let range = ruff_text_size::Ranged::range(call);
+        self.activities.last().is_some_and(|activity| {
+            activity
+                .query_arguments
+                .iter()
+                .any(|argument| argument.contains_range(range))
+        })
+    }
+
+    /// Whether the code being walked is inside `with transaction.atomic():`.
+    pub(super) fn in_atomic(&self) -> bool {
+        self.activities
+            .last()
+            .is_some_and(|activity| activity.atomic_depth > 0)
     }
 
     /// The view facts of the function being walked.
@@ -359,6 +484,7 @@ impl Extractor<'_> {
             }
             Stmt::Return(ret) => {
                 if let Some(value) = &ret.value {
+                    self.record_evaluated(value);
                     self.visit_expr(value, env);
                     frame.returns.push(self.eval(value, env, 0));
                     frame.return_keys.push(key_template(value, env, 0));
@@ -370,9 +496,13 @@ impl Extractor<'_> {
                     self.record_settings(&assign.targets, &assign.value, env);
                     self.record_rest_framework(&assign.targets, &assign.value, env);
                     self.record_middleware(&assign.targets, &assign.value);
+                    self.record_root_urlconf(&assign.targets, &assign.value);
                     self.record_paths(&assign.targets, &assign.value, env);
                     self.record_wrapper_alias(&assign.targets, &assign.value, env);
                     self.record_key_constant(&assign.targets, &assign.value, env, frame);
+                }
+                if frame.kind == ScopeKind::Function {
+                    self.record_shared_local(&assign.targets, &assign.value, env);
                 }
                 let binding = self.value_binding(&assign.value, env);
                 for target in &assign.targets {
@@ -395,6 +525,9 @@ impl Extractor<'_> {
             }
             Stmt::AugAssign(assign) => {
                 self.visit_expr(&assign.value, env);
+                if frame.kind == ScopeKind::Module {
+                    self.record_middleware(std::slice::from_ref(&assign.target), &assign.value);
+                }
                 bind_target(&assign.target, Binding::Unknown, env);
             }
             Stmt::For(stmt_for) => {
@@ -404,12 +537,38 @@ impl Extractor<'_> {
                 bound_names(&stmt_for.target, &mut varying);
                 varying.extend(assigned_names(&stmt_for.body));
                 let varying = varying.into_iter().map(str::to_string).collect();
+                let mut shared_targets = Vec::new();
+                if self.is_shared(&stmt_for.iter, env) {
+                    bound_names(&stmt_for.target, &mut shared_targets);
+                }
+                let shared_before = self
+                    .activities
+                    .last()
+                    .map_or(0, |activity| activity.shared_loop_targets.len());
+                const FEW_ITEMS: usize = 8;
+                let few_fixed_items = match stmt_for.iter.as_ref() {
+                    Expr::List(list) => list.elts.len() <= FEW_ITEMS,
+                    Expr::Tuple(tuple) => tuple.elts.len() <= FEW_ITEMS,
+                    Expr::Set(set) => set.elts.len() <= FEW_ITEMS,
+                    _ => false,
+                };
+                let line = self.locator.span(stmt_for).line;
                 if let Some(activity) = self.activities.last_mut() {
+                    activity.loops.push(LoopFrame {
+                        line,
+                        few_fixed_items,
+                        with_depth: 0,
+                    });
                     activity.loop_names.push(varying);
+                    activity
+                        .shared_loop_targets
+                        .extend(shared_targets.into_iter().map(str::to_string));
                 }
                 self.walk_alternatives(&[&stmt_for.body], true, env, frame);
                 if let Some(activity) = self.activities.last_mut() {
+                    activity.loops.pop();
                     activity.loop_names.pop();
+                    activity.shared_loop_targets.truncate(shared_before);
                 }
                 self.walk_body(&stmt_for.orelse, env, frame);
             }
@@ -445,7 +604,29 @@ impl Extractor<'_> {
                         bind_target(target, binding, env);
                     }
                 }
+                let atomic = with.items.iter().any(|item| {
+                    let func = match &item.context_expr {
+                        Expr::Call(call) => call.func.as_ref(),
+                        other => other,
+                    };
+                    qualified_name(func, env).as_deref() == Some("django.db.transaction.atomic")
+                });
+                let depth = usize::from(atomic);
+                let change = |activity: &mut Activity, by: isize| {
+                    activity.atomic_depth = activity
+                        .atomic_depth
+                        .saturating_add_signed(by * depth as isize);
+                    if let Some(innermost) = activity.loops.last_mut() {
+                        innermost.with_depth = innermost.with_depth.saturating_add_signed(by);
+                    }
+                };
+                if let Some(activity) = self.activities.last_mut() {
+                    change(activity, 1);
+                }
                 self.walk_body(&with.body, env, frame);
+                if let Some(activity) = self.activities.last_mut() {
+                    change(activity, -1);
+                }
             }
             Stmt::Match(stmt_match) => {
                 self.visit_expr(&stmt_match.subject, env);
@@ -603,6 +784,13 @@ impl Extractor<'_> {
             branch_depth: 0,
             is_async: func.is_async,
             loop_names: Vec::new(),
+            shared_loop_targets: Vec::new(),
+            query_arguments: Vec::new(),
+            evaluated: Vec::new(),
+            atomic_depth: 0,
+            assigned_once: assigned_once(&func.body),
+            shared_locals: Vec::new(),
+            loops: Vec::new(),
         });
         let mut frame = Frame::new(ScopeKind::Function, qualified.to_string());
         self.walk_body(&func.body, &mut env, &mut frame);
@@ -637,11 +825,13 @@ impl Extractor<'_> {
         qualified: &str,
         body: ViewBody,
     ) {
-        let decorators: Vec<_> = func
-            .decorator_list
-            .iter()
-            .flat_map(|decorator| self.decoration(&decorator.expression, enclosing).wrappers)
-            .collect();
+        let mut decorators = Vec::new();
+        let mut unknown_decorators = Vec::new();
+        for decorator in &func.decorator_list {
+            let decoration = self.decoration(&decorator.expression, enclosing);
+            decorators.extend(decoration.wrappers);
+            unknown_decorators.extend(decoration.unknown);
+        }
         let drf = self.drf_decorator_policy(&func.decorator_list, enclosing);
         if decorators.is_empty() && body.is_empty() && drf == Default::default() {
             return;
@@ -651,6 +841,7 @@ impl Extractor<'_> {
             span: self.locator.span(&func.name),
             decorators,
             drf,
+            unknown_decorators,
             body,
         });
     }
@@ -715,6 +906,7 @@ impl Extractor<'_> {
         };
         for decorator in &class.decorator_list {
             let decoration = self.decoration(&decorator.expression, &env);
+            fact.view.unknown_decorators.extend(decoration.unknown);
             if let Some(method) = decoration.method {
                 fact.view
                     .method_decorators
@@ -827,6 +1019,7 @@ impl Extractor<'_> {
         if name.id.as_str() == "TEMPLATES" {
             let dirs = template_dirs(value, env, &self.module_paths);
             self.facts.template_dirs.extend(dirs);
+            self.record_context_processors(value);
         } else if let Some(path) = relative_path(value, env, &self.module_paths) {
             self.module_paths.push((name.id.to_string(), path));
         }
@@ -927,6 +1120,17 @@ struct CallFinder<'a> {
     shadowed: Vec<&'a str>,
 }
 
+/// `x.user`, `request.anything`, `self.request.anything`: an attribute that may be read
+/// from the request (the caller checks that `x` is it).
+fn may_read_request(attribute: &ast::ExprAttribute) -> bool {
+    is_request_attribute(attribute.attr.as_str())
+        || match attribute.value.as_ref() {
+            Expr::Name(name) => name.id.as_str() == "request",
+            Expr::Attribute(inner) => inner.attr.as_str() == "request",
+            _ => false,
+        }
+}
+
 /// `sender is X`, `sender == X`, `sender in (X, Y)`.
 fn is_sender_test(compare: &ast::ExprCompare) -> bool {
     matches!(compare.left.as_ref(), Expr::Name(name) if name.id.as_str() == "sender")
@@ -954,7 +1158,7 @@ impl<'a> Visitor<'a> for CallFinder<'a> {
             }),
             Expr::Named(named) if self.shadowed.is_empty() => self.walrus.push(named),
             Expr::Compare(compare) if is_sender_test(compare) => self.sender_tests.push(compare),
-            Expr::Attribute(attribute) if is_request_attribute(attribute.attr.as_str()) => {
+            Expr::Attribute(attribute) if may_read_request(attribute) => {
                 self.request_attributes.push(attribute)
             }
             Expr::Lambda(lambda) => {
@@ -1070,7 +1274,8 @@ fn is_request_annotation(annotation: Option<&Expr>) -> bool {
 
 /// The names a function body binds (not counting nested functions' and classes' own
 /// bodies), less those it declares `global` or `nonlocal`.
-fn assigned_names(body: &[Stmt]) -> Vec<&str> {
+/// Every binding of a name in a body, one entry per binding.
+fn assignments(body: &[Stmt]) -> Vec<&str> {
     fn collect<'a>(body: &'a [Stmt], names: &mut Vec<&'a str>, declared: &mut Vec<&'a str>) {
         for stmt in body {
             match stmt {
@@ -1152,9 +1357,31 @@ fn assigned_names(body: &[Stmt]) -> Vec<&str> {
     let mut declared = Vec::new();
     collect(body, &mut names, &mut declared);
     names.retain(|name| *name != "*" && !declared.contains(name));
+    names
+}
+
+/// The names a body binds, each once.
+fn assigned_names(body: &[Stmt]) -> Vec<&str> {
+    let mut names = assignments(body);
     names.sort_unstable();
     names.dedup();
     names
+}
+
+/// The names a body binds exactly once (one assignment, no loop target, import or
+/// `global`): at any use after it, the name holds that one value.
+fn assigned_once(body: &[Stmt]) -> Vec<String> {
+    let mut names = assignments(body);
+    names.sort_unstable();
+    let mut once = Vec::new();
+    for (index, name) in names.iter().enumerate() {
+        let repeated =
+            (index > 0 && names[index - 1] == *name) || names.get(index + 1) == Some(name);
+        if !repeated {
+            once.push(name.to_string());
+        }
+    }
+    once
 }
 
 /// Every name some function of the module declares `global`.

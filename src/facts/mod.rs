@@ -41,12 +41,25 @@ pub struct FileFacts {
     pub key_constants: Vec<(String, KeyTemplate)>,
     /// Functions and methods with view decorators or view-related reads and calls.
     pub view_functions: Vec<ViewFunction>,
+    /// The file's dotted module name.
+    pub module: String,
     /// URLconf entries (`path`, `re_path`, `url`) and the wrappers around their views.
     pub routes: Vec<Route>,
-    /// `MIDDLEWARE` in a settings file enables the site-wide cache.
-    pub site_wide_cache: bool,
-    /// `MIDDLEWARE` in a settings file requires login for every view (Django 5.1+).
-    pub site_requires_login: bool,
+    /// Modules the module-level code `include()`s, by dotted name.
+    pub url_includes: Vec<views::Evidence>,
+    /// A module-level call given `urlpatterns`, which may wrap every view it routes.
+    pub urlpatterns_wrapped: Option<views::Evidence>,
+    /// `ROOT_URLCONF` in a settings file.
+    pub root_urlconf: Option<views::Evidence>,
+    /// Entries of `MIDDLEWARE` (or a list named like it) in a settings file, however the
+    /// list is built.
+    pub middleware: Vec<views::Evidence>,
+    /// Part of a middleware list that could not be read (a call, a comprehension).
+    pub middleware_unread: Option<views::Evidence>,
+    /// `TEMPLATES[...]["OPTIONS"]["context_processors"]` entries in a settings file.
+    pub context_processors: Vec<views::Evidence>,
+    /// Part of a `context_processors` list that could not be read.
+    pub context_processors_unread: Option<views::Evidence>,
     /// `TEMPLATES[...]["DIRS"]` in a settings file, relative to the file.
     pub template_dirs: Vec<paths::RelativePath>,
     /// `REST_FRAMEWORK` defaults, in a settings file.
@@ -310,7 +323,18 @@ pub struct CacheCall {
     pub function: Option<String>,
     /// In a `for` loop or comprehension, with a key that changes from one item to the
     /// next: one cache round trip per item.
-    pub per_item: bool,
+    pub per_item: Option<PerItem>,
+}
+
+/// The loop a cache call runs once per item of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PerItem {
+    /// The innermost `for` loop's line (the call's own line in a comprehension).
+    pub loop_line: usize,
+    /// The loop walks a literal list, tuple or set of a few items.
+    pub few_fixed_items: bool,
+    /// The call sits in a `with` block inside the loop (a per-item lock, usually).
+    pub in_with: bool,
 }
 
 #[derive(Debug)]

@@ -184,6 +184,12 @@ impl<'g> Env<'g> {
             .map(Vec::as_slice)
     }
 
+    /// Whether the name is bound in a function's own scopes (a parameter, a local, a
+    /// closure's variable) rather than at module level.
+    pub fn is_local(&self, name: &str) -> bool {
+        self.globals.is_some() && self.scopes.iter().any(|scope| scope.contains_key(name))
+    }
+
     pub fn bind(&mut self, name: &str, binding: Binding) {
         self.bind_all(name, vec![binding]);
     }

@@ -90,6 +90,9 @@ pub struct ViewFunction {
     pub decorators: Vec<Wrapper>,
     /// `@authentication_classes(...)` / `@permission_classes(...)` on an `api_view`.
     pub drf: DrfPolicy,
+    /// Decorators whose effect on the response is not known (a project's own, a third
+    /// party's): they may check access, set request attributes or cache.
+    pub unknown_decorators: Vec<Evidence>,
     pub body: ViewBody,
 }
 
@@ -102,6 +105,8 @@ pub struct ViewBody {
     pub request_passed_to: Vec<String>,
     /// Templates it renders with the request (`render(request, "x.html")`).
     pub templates: Vec<RenderedTemplate>,
+    /// The first `render(request, ...)` whose template is named at run time.
+    pub dynamic_template: Option<Evidence>,
     /// `get_token(request)`: the response carries a CSRF token.
     pub csrf_token: Option<Evidence>,
     /// `patch_cache_control(response, ...)` / `add_never_cache_headers(response)`.
@@ -121,19 +126,65 @@ pub struct ViewBody {
     pub sets_caching_headers: bool,
     /// Reads `request.GET`: its response depends on the query string.
     pub reads_query_string: bool,
-    /// Streams a file (`FileResponse`, `StreamingHttpResponse`): not a page to cache.
-    pub serves_file: bool,
+    /// A response not worth caching: a file or stream (`FileResponse`,
+    /// `StreamingHttpResponse`), or a redirect or `304` on every path.
+    pub uncacheable_response: Option<Evidence>,
+    /// The first read of a request attribute plain `HttpRequest` does not have
+    /// (`request.project`): middleware or a decorator sets it per request.
+    pub request_extra: Option<Evidence>,
+    /// The first call that changes state or talks to the outside: a `save()`, a query's
+    /// `create()`/`update()`/`delete()`, a queued task, `messages.*`, mail, an HTTP call.
+    pub changes_state: Option<Evidence>,
 }
 
-/// A query worth caching.
+/// An expensive query the function runs (a `Subquery`, `Exists`, `Prefetch` queryset or
+/// a QuerySet handed to another query is part of that query, not one of its own).
 #[derive(Debug, Clone)]
 pub struct QueryUse {
     pub text: String,
     pub span: super::span::Span,
     /// Its source range: a query inside a reported chain is the same query.
     pub range: ruff_text_size::TextRange,
-    /// What makes it expensive, e.g. "an aggregate" or "a query inside a loop".
-    pub reason: &'static str,
+    /// What makes it expensive.
+    pub kind: QueryKind,
+    /// Runs once per item of a `for` loop or comprehension.
+    pub per_item: bool,
+    /// Every input is the same on every request: literals, module-level names (models,
+    /// constants, `settings`), calls of them, and loop variables over such values. A
+    /// parameter, `self`, the request or a local variable makes it `false`.
+    pub shared_inputs: bool,
+    /// Why its result must be fresh: it runs after a write in the same function, inside
+    /// `transaction.atomic()`, or locks rows (`select_for_update()`).
+    pub must_be_fresh: Option<&'static str>,
+    /// `get(pk=...)`, `get(id=...)`: one row by primary key.
+    pub single_row: bool,
+}
+
+/// What makes a query expensive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueryKind {
+    /// `aggregate(...)`.
+    Aggregate,
+    /// `count()`.
+    Count,
+    /// A row fetched from a query with an aggregating `annotate()`.
+    AggregatingAnnotate,
+    /// A row fetched from a `distinct()` query.
+    Distinct,
+    /// A lookup (`get()`, `first()`, `exists()`, ...) run once per item of a loop.
+    Lookup,
+}
+
+impl QueryKind {
+    pub fn describe(self) -> &'static str {
+        match self {
+            QueryKind::Aggregate => "an aggregate",
+            QueryKind::Count => "a count",
+            QueryKind::AggregatingAnnotate => "an aggregating `annotate()`",
+            QueryKind::Distinct => "a `distinct()` query",
+            QueryKind::Lookup => "a lookup",
+        }
+    }
 }
 
 impl ViewBody {
@@ -141,6 +192,7 @@ impl ViewBody {
         self.per_user.is_none()
             && self.request_passed_to.is_empty()
             && self.templates.is_empty()
+            && self.dynamic_template.is_none()
             && self.csrf_token.is_none()
             && self.cache_control.is_none()
             && self.vary == VaryOn::default()
@@ -150,7 +202,9 @@ impl ViewBody {
             && !self.handles_writes
             && !self.sets_caching_headers
             && !self.reads_query_string
-            && !self.serves_file
+            && self.uncacheable_response.is_none()
+            && self.request_extra.is_none()
+            && self.changes_state.is_none()
     }
 }
 
@@ -175,6 +229,11 @@ pub struct ClassView {
     /// `@method_decorator(..., name="dispatch")` on the class: the method, and the
     /// decorators outermost first.
     pub method_decorators: Vec<(String, Wrapper)>,
+    /// Class decorators (or decorators in its `method_decorator`s) whose effect is not
+    /// known.
+    pub unknown_decorators: Vec<Evidence>,
+    /// `http_method_names = [...]`, when the class sets it.
+    pub http_method_names: Option<Vec<String>>,
 }
 
 /// A URLconf entry, with the wrappers around its view.
@@ -186,6 +245,8 @@ pub struct Route {
     /// The view argument as written.
     pub text: String,
     pub span: super::span::Span,
+    /// In the module's own code, not in a function (which adds routes at run time).
+    pub at_module_level: bool,
 }
 
 #[derive(Debug)]
@@ -223,6 +284,7 @@ const AUTH_CHECKS: &[&str] = &[
     "django.contrib.auth.decorators.user_passes_test",
     "django.contrib.admin.views.decorators.staff_member_required",
 ];
+const INCLUDE_FUNCTIONS: &[&str] = &["django.urls.include", "django.conf.urls.include"];
 const URL_FUNCTIONS: &[&str] = &[
     "django.urls.path",
     "django.urls.re_path",
@@ -257,12 +319,89 @@ const FILE_RESPONSES: &[&str] = &[
     "django.http.StreamingHttpResponse",
     "django.views.static.serve",
 ];
+/// Responses that are a redirect or `304` whatever the page: nothing for a cache to keep.
+const REDIRECTS: &[&str] = &[
+    "django.shortcuts.redirect",
+    "django.http.HttpResponseRedirect",
+    "django.http.HttpResponsePermanentRedirect",
+    "django.http.HttpResponseNotModified",
+];
+/// Modules whose calls change state or talk to the outside world.
+const SIDE_EFFECT_MODULES: &[&str] = &[
+    "django.contrib.messages.",
+    "django.core.mail.",
+    "requests.",
+    "httpx.",
+    "urllib.request.",
+    "urllib3.",
+];
+/// QuerySet and manager methods that write.
+const WRITE_METHODS: &[&str] = &[
+    "create",
+    "update",
+    "delete",
+    "get_or_create",
+    "update_or_create",
+    "bulk_create",
+    "bulk_update",
+];
+/// Expressions whose QuerySet arguments run inside another query, not on their own.
+const EMBEDDED_QUERIES: &[&str] = &[
+    "django.db.models.Subquery",
+    "django.db.models.Exists",
+    "django.db.models.OuterRef",
+    "django.db.models.Prefetch",
+    "django.db.models.expressions.Subquery",
+    "django.db.models.expressions.Exists",
+    "django.db.models.query.Prefetch",
+];
+/// Parts of function names that read the current request's state without being given
+/// it (`get_current_site()`, `get_language()`, a thread-local `get_current_user()`).
+const REQUEST_STATE_MARKERS: &[&str] =
+    &["current", "request", "user", "language", "local", "thread"];
+/// Builtins that evaluate the QuerySet they are given.
+const EVALUATING_BUILTINS: &[&str] = &[
+    "builtins.list",
+    "builtins.len",
+    "builtins.tuple",
+    "builtins.sorted",
+];
 const SHORTCUT_QUERIES: &[&str] = &[
     "django.shortcuts.get_object_or_404",
     "django.shortcuts.get_list_or_404",
 ];
 /// Request attributes that differ from one user to the next.
-const PER_USER_ATTRIBUTES: &[&str] = &["user", "session", "COOKIES", "auth"];
+const PER_USER_ATTRIBUTES: &[&str] = &["user", "auser", "session", "COOKIES", "auth"];
+/// What plain `HttpRequest` has, besides the attributes above and below: anything else
+/// (`request.project`, `request.tenant`) is set per request by middleware or a decorator.
+const HTTP_REQUEST_ATTRIBUTES: &[&str] = &[
+    "META",
+    "headers",
+    "path",
+    "path_info",
+    "scheme",
+    "encoding",
+    "content_type",
+    "content_params",
+    "resolver_match",
+    "site",
+    "current_app",
+    "urlconf",
+    "LANGUAGE_CODE",
+    "upload_handlers",
+    "csrf_processing_done",
+    "build_absolute_uri",
+    "get_host",
+    "get_port",
+    "get_full_path",
+    "get_full_path_info",
+    "get_signed_cookie",
+    "is_secure",
+    "accepts",
+    "read",
+    "readline",
+    "readlines",
+];
 /// Request attributes only a view that handles more than GET reads.
 const WRITE_ATTRIBUTES: &[&str] = &["method", "POST", "FILES", "body", "data"];
 const QUERY_STRING: &str = "GET";
@@ -308,9 +447,41 @@ pub(super) fn is_request_attribute(name: &str) -> bool {
     PER_USER_ATTRIBUTES.contains(&name) || WRITE_ATTRIBUTES.contains(&name) || name == QUERY_STRING
 }
 
+/// Decorators known to leave a response the same for every visitor and to do nothing a
+/// cache would undo: they restrict methods, mark headers, or only matter to Python.
+const TRANSPARENT_DECORATORS: &[&str] = &[
+    "django.views.decorators.gzip.gzip_page",
+    "django.views.decorators.csrf.csrf_exempt",
+    "django.views.decorators.clickjacking.xframe_options_deny",
+    "django.views.decorators.clickjacking.xframe_options_sameorigin",
+    "django.views.decorators.clickjacking.xframe_options_exempt",
+    "django.views.decorators.debug.sensitive_variables",
+    "django.views.decorators.debug.sensitive_post_parameters",
+    "django.views.decorators.common.no_append_slash",
+    "django.contrib.auth.decorators.login_not_required",
+    "django.utils.functional.cached_property",
+    "functools.cached_property",
+    "builtins.property",
+    "builtins.staticmethod",
+    "builtins.classmethod",
+    "abc.abstractmethod",
+    "typing.override",
+    "typing_extensions.override",
+];
+/// `register.simple_tag` and the like: a template library registering the function.
+const TEMPLATE_REGISTRATIONS: &[&str] = &[
+    "simple_tag",
+    "inclusion_tag",
+    "filter",
+    "tag",
+    "assignment_tag",
+];
+
 /// `@method_decorator(...)`, with the method it names (`name=`), if any.
 pub struct Decoration {
     pub wrappers: Vec<Wrapper>,
+    /// Decorators whose effect on the response is not known.
+    pub unknown: Vec<Evidence>,
     pub method: Option<String>,
 }
 
@@ -320,16 +491,39 @@ impl Extractor<'_> {
         if let Expr::Call(call) = decorator {
             if qualified_name(&call.func, env).as_deref() == Some(METHOD_DECORATOR) {
                 let method = keyword(call, "name").and_then(string_literal);
-                let wrappers = argument(call, 0, "decorator")
-                    .map(|decorators| self.wrappers(elements(decorators), env))
-                    .unwrap_or_default();
-                return Decoration { wrappers, method };
+                let decorators = argument(call, 0, "decorator").map_or(&[][..], elements);
+                return Decoration {
+                    wrappers: self.wrappers(decorators, env),
+                    unknown: self.unknown_decorators(decorators, env),
+                    method,
+                };
             }
         }
+        let decorators = std::slice::from_ref(decorator);
         Decoration {
-            wrappers: self.wrappers(std::slice::from_ref(decorator), env),
+            wrappers: self.wrappers(decorators, env),
+            unknown: self.unknown_decorators(decorators, env),
             method: None,
         }
+    }
+
+    /// The decorators neither known to matter to caching nor known to leave the response
+    /// shared.
+    fn unknown_decorators(&self, decorators: &[Expr], env: &Env<'_>) -> Vec<Evidence> {
+        decorators
+            .iter()
+            .filter(|decorator| {
+                let func = match decorator {
+                    Expr::Call(call) => call.func.as_ref(),
+                    other => other,
+                };
+                let registers_tag = matches!(func, Expr::Attribute(a) if TEMPLATE_REGISTRATIONS.contains(&a.attr.as_str()));
+                let transparent = qualified_name(func, env)
+                    .is_some_and(|name| TRANSPARENT_DECORATORS.contains(&name.as_str()));
+                !registers_tag && !transparent && self.wrappers(std::slice::from_ref(*decorator), env).is_empty()
+            })
+            .map(|decorator| self.evidence(decorator))
+            .collect()
     }
 
     fn wrappers(&self, decorators: &[Expr], env: &Env<'_>) -> Vec<Wrapper> {
@@ -397,6 +591,14 @@ impl Extractor<'_> {
                     .extend(super::eval::last_segment(value).map(str::to_lowercase));
             }
             "queryset" => view.declares_queryset = true,
+            "http_method_names" => {
+                view.http_method_names = Some(
+                    elements(value)
+                        .iter()
+                        .filter_map(|e| string_constant(e, env))
+                        .collect(),
+                )
+            }
             "authentication_classes" => {
                 view.drf.authentication_classes = Some(class_names(value, env))
             }
@@ -422,10 +624,18 @@ impl Extractor<'_> {
         let line = || self.locator.span(call).line;
         match qualified {
             Some(name) if RENDER_FUNCTIONS.contains(&name) => {
-                if let Some(template) = argument(call, 1, "template") {
-                    let hidden = context_keys(argument(call, 2, "context"));
-                    let rendered = rendered(template_names(template, env), hidden);
-                    self.view_body_mut(|body| body.templates.extend(rendered));
+                let names = argument(call, 1, "template").map(|t| template_names(t, env));
+                match names.filter(|names| !names.is_empty()) {
+                    Some(names) => {
+                        let hidden = context_keys(argument(call, 2, "context"));
+                        let rendered = rendered(names, hidden);
+                        self.view_body_mut(|body| body.templates.extend(rendered));
+                    }
+                    None if body.dynamic_template.is_none() => {
+                        let evidence = self.evidence(call);
+                        self.view_body_mut(|body| body.dynamic_template = Some(evidence));
+                    }
+                    None => {}
                 }
                 return;
             }
@@ -474,7 +684,11 @@ impl Extractor<'_> {
                 return;
             }
             Some(name) if FILE_RESPONSES.contains(&name) => {
-                self.view_body_mut(|body| body.serves_file = true);
+                self.note_uncacheable_response(call);
+                return;
+            }
+            Some(name) if REDIRECTS.contains(&name) && !self.in_branch() => {
+                self.note_uncacheable_response(call);
                 return;
             }
             Some(name) if CACHING_HEADERS.contains(&name) => {
@@ -492,6 +706,14 @@ impl Extractor<'_> {
                 return;
             }
             _ => {}
+        }
+        if body.changes_state.is_none()
+            && changes_state(call, qualified, |receiver| {
+                self.eval(receiver, env, 0).is_query()
+            })
+        {
+            let evidence = self.evidence(call);
+            self.view_body_mut(|body| body.changes_state = Some(evidence));
         }
         if passes_request {
             let callee = qualified
@@ -519,6 +741,14 @@ impl Extractor<'_> {
             return;
         }
         if !PER_USER_ATTRIBUTES.contains(&name) {
+            let extra = !HTTP_REQUEST_ATTRIBUTES.contains(&name)
+                && self
+                    .view_body()
+                    .is_some_and(|body| body.request_extra.is_none());
+            if extra {
+                let evidence = self.evidence(attribute);
+                self.view_body_mut(|body| body.request_extra = Some(evidence));
+            }
             return;
         }
         if self.view_body().is_some_and(|body| body.per_user.is_none()) {
@@ -535,6 +765,10 @@ impl Extractor<'_> {
         qualified: Option<&str>,
         env: &Env<'_>,
     ) {
+        let at_module_level = self.current_function().is_none();
+        if at_module_level {
+            self.inspect_urlconf_call(call, qualified, env);
+        }
         if !qualified.is_some_and(|q| URL_FUNCTIONS.contains(&q)) {
             return;
         }
@@ -551,7 +785,46 @@ impl Extractor<'_> {
             target,
             text: self.locator.snippet(view),
             span: self.locator.span(call),
+            at_module_level,
         });
+    }
+
+    /// At module level: `include("blog.urls")` (or of an imported module), and a call
+    /// given `urlpatterns` (`decorate_urlpatterns(urlpatterns, require_admin)`), which
+    /// may wrap every view of the module.
+    fn inspect_urlconf_call(
+        &mut self,
+        call: &ast::ExprCall,
+        qualified: Option<&str>,
+        env: &Env<'_>,
+    ) {
+        if qualified.is_some_and(|q| INCLUDE_FUNCTIONS.contains(&q)) {
+            let target = argument(call, 0, "arg").map(|arg| match arg {
+                Expr::Tuple(tuple) => tuple.elts.first().unwrap_or(arg),
+                other => other,
+            });
+            let module = target.and_then(|target| match target {
+                Expr::StringLiteral(literal) => Some(literal.value.to_str().to_string()),
+                Expr::List(_) => None,
+                other => qualified_name(other, env),
+            });
+            if let Some(module) = module {
+                let line = self.locator.span(call).line;
+                self.facts
+                    .url_includes
+                    .push(Evidence { text: module, line });
+            }
+            return;
+        }
+        let given_urlpatterns = call
+            .arguments
+            .args
+            .iter()
+            .chain(call.arguments.keywords.iter().map(|k| &k.value))
+            .any(|arg| matches!(arg, Expr::Name(name) if name.id.as_str() == "urlpatterns"));
+        if given_urlpatterns && self.facts.urlpatterns_wrapped.is_none() {
+            self.facts.urlpatterns_wrapped = Some(self.evidence(call));
+        }
     }
 
     /// A query in a function's body: the first one, and the ones worth caching.
@@ -563,6 +836,16 @@ impl Extractor<'_> {
     ) {
         let Some(body) = self.view_body() else { return };
         let has_query = body.query.is_some();
+        if qualified.is_some_and(|q| EMBEDDED_QUERIES.contains(&q)) {
+            self.record_query_arguments(call);
+            return;
+        }
+        if qualified.is_some_and(|q| EVALUATING_BUILTINS.contains(&q)) {
+            if let [argument] = &call.arguments.args[..] {
+                self.record_evaluated(argument);
+            }
+            return;
+        }
         if qualified.is_some_and(|q| SHORTCUT_QUERIES.contains(&q)) {
             if !has_query {
                 let evidence = self.evidence(call);
@@ -574,37 +857,75 @@ impl Extractor<'_> {
             return;
         };
         let name = method.attr.as_str();
-        if !QUERY_METHODS.contains(&name) {
+        if !QUERY_METHODS.contains(&name) || self.in_query_argument(call) {
             return;
         }
-        let reason = if self.in_loop() && EVALUATING_METHODS.contains(&name) {
-            Some("a query inside a loop")
-        } else {
-            match name {
-                "aggregate" => Some("an aggregate"),
-                "count" => Some("a count"),
-                "distinct" => Some("a `distinct()` query"),
-                "annotate" if has_aggregate(call, env) => Some("an aggregating `annotate()`"),
-                _ => None,
+        self.record_query_arguments(call);
+        let Some(body) = self.view_body() else { return };
+        let per_item = self.in_loop();
+        // Only a call that runs the query: a lazy `annotate()` or `distinct()` is usually
+        // filtered further, per request, before it runs.
+        let kind = match name {
+            "aggregate" => Some(QueryKind::Aggregate),
+            "count" => Some(QueryKind::Count),
+            name if EVALUATING_METHODS.contains(&name) || self.is_evaluated(call) => {
+                let chain = chain_calls(call);
+                if chain.iter().any(|inner| {
+                    method_name(inner) == Some("annotate") && has_aggregate(inner, env)
+                }) {
+                    Some(QueryKind::AggregatingAnnotate)
+                } else if chain
+                    .iter()
+                    .any(|inner| method_name(inner) == Some("distinct"))
+                {
+                    Some(QueryKind::Distinct)
+                } else if per_item && EVALUATING_METHODS.contains(&name) {
+                    Some(QueryKind::Lookup)
+                } else {
+                    None
+                }
             }
+            _ => None,
         };
+        // A query correlated with an outer one (`OuterRef`) only runs inside it.
+        let correlated = self.locator.text(call).contains("OuterRef(");
         let range = ruff_text_size::Ranged::range(call);
         let in_reported_chain = body
             .expensive_queries
             .iter()
             .any(|found| found.range.contains_range(range));
-        if (reason.is_none() && has_query)
+        if (kind.is_none() && has_query)
             || in_reported_chain
+            || correlated
             || !self.eval(&method.value, env, 0).is_query()
         {
             return;
         }
+        let must_be_fresh = if body.changes_state.is_some() {
+            Some("it runs after a write in the same function")
+        } else if self.in_atomic() {
+            Some("it runs inside `transaction.atomic()`")
+        } else if chain_calls(call)
+            .iter()
+            .any(|inner| method_name(inner) == Some("select_for_update"))
+        {
+            Some("it locks rows with `select_for_update()`")
+        } else {
+            None
+        };
+        let single_row = name == "get"
+            && call.arguments.args.is_empty()
+            && matches!(&call.arguments.keywords[..], [only] if only.arg.as_ref().is_some_and(|a| matches!(a.as_str(), "pk" | "id")));
         let evidence = self.evidence(call);
-        let found = reason.map(|reason| QueryUse {
+        let found = kind.map(|kind| QueryUse {
             text: evidence.text.clone(),
             span: self.locator.span(call),
             range,
-            reason,
+            kind,
+            per_item,
+            shared_inputs: self.shared_call(call, env, 0),
+            must_be_fresh,
+            single_row,
         });
         self.view_body_mut(|body| {
             if body.query.is_none() {
@@ -614,6 +935,81 @@ impl Extractor<'_> {
         });
     }
 
+    /// Whether an expression has the same value on every request: literals, module-level
+    /// names (models, constants, `settings`), loop variables over such values, and calls,
+    /// attributes, subscripts and operators of them. A parameter (`request`, `self`), a
+    /// local variable or anything the walk cannot follow is not.
+    pub(super) fn is_shared(&self, expr: &Expr, env: &Env<'_>) -> bool {
+        self.shared_within(expr, env, 0)
+    }
+
+    fn shared_call(&self, call: &ast::ExprCall, env: &Env<'_>, depth: usize) -> bool {
+        let shared = |e: &Expr| self.shared_within(e, env, depth + 1);
+        let reads_request_state = super::eval::last_segment(&call.func).is_some_and(|name| {
+            name == "super"
+                || REQUEST_STATE_MARKERS
+                    .iter()
+                    .any(|marker| name.contains(marker))
+        });
+        !reads_request_state
+            && shared(&call.func)
+            && call.arguments.args.iter().all(shared)
+            && call.arguments.keywords.iter().all(|k| shared(&k.value))
+    }
+
+    fn shared_within(&self, expr: &Expr, env: &Env<'_>, depth: usize) -> bool {
+        const MAX_DEPTH: usize = 48;
+        if depth > MAX_DEPTH {
+            return false;
+        }
+        let shared = |e: &Expr| self.shared_within(e, env, depth + 1);
+        match expr {
+            Expr::StringLiteral(_)
+            | Expr::BytesLiteral(_)
+            | Expr::NumberLiteral(_)
+            | Expr::BooleanLiteral(_)
+            | Expr::NoneLiteral(_)
+            | Expr::EllipsisLiteral(_) => true,
+            Expr::Name(name) => {
+                let id = name.id.as_str();
+                !env.is_local(id) || self.is_shared_local(id) || constant(expr, env, 0).is_some()
+            }
+            Expr::Attribute(attribute) => shared(&attribute.value),
+            Expr::Call(call) => self.shared_call(call, env, depth + 1),
+            Expr::Subscript(subscript) => shared(&subscript.value) && shared(&subscript.slice),
+            Expr::Slice(slice) => [&slice.lower, &slice.upper, &slice.step]
+                .into_iter()
+                .flatten()
+                .all(|part| shared(part)),
+            Expr::List(list) => list.elts.iter().all(shared),
+            Expr::Tuple(tuple) => tuple.elts.iter().all(shared),
+            Expr::Set(set) => set.elts.iter().all(shared),
+            Expr::Dict(dict) => dict
+                .items
+                .iter()
+                .all(|item| item.key.as_ref().is_none_or(shared) && shared(&item.value)),
+            Expr::Starred(starred) => shared(&starred.value),
+            Expr::BinOp(op) => shared(&op.left) && shared(&op.right),
+            Expr::UnaryOp(op) => shared(&op.operand),
+            Expr::BoolOp(op) => op.values.iter().all(shared),
+            Expr::Compare(compare) => {
+                shared(&compare.left) && compare.comparators.iter().all(shared)
+            }
+            Expr::If(test) => shared(&test.test) && shared(&test.body) && shared(&test.orelse),
+            _ => false,
+        }
+    }
+
+    fn note_uncacheable_response(&mut self, call: &ast::ExprCall) {
+        if self
+            .view_body()
+            .is_some_and(|body| body.uncacheable_response.is_none())
+        {
+            let evidence = self.evidence(call);
+            self.view_body_mut(|body| body.uncacheable_response = Some(evidence));
+        }
+    }
+
     fn evidence(&self, node: &impl ruff_text_size::Ranged) -> Evidence {
         Evidence {
             text: self.locator.snippet(node),
@@ -621,25 +1017,84 @@ impl Extractor<'_> {
         }
     }
 
-    /// `MIDDLEWARE = [..., "django.middleware.cache.UpdateCacheMiddleware", ...]`.
+    /// `MIDDLEWARE = [...]` however it is built: `BASE + [...]`, `+=`, `.append()`,
+    /// `.insert()`, `.extend()`, on `MIDDLEWARE` or a list named like it
+    /// (`BASE_MIDDLEWARE`). What cannot be read (a call, a comprehension) is recorded too.
     pub(super) fn record_middleware(&mut self, targets: &[Expr], value: &Expr) {
-        let is_setting = targets.iter().any(|t| {
-            matches!(t, Expr::Name(n) if matches!(n.id.as_str(), "MIDDLEWARE" | "MIDDLEWARE_CLASSES"))
-        });
-        if !is_setting {
+        let is_setting = targets
+            .iter()
+            .any(|t| matches!(t, Expr::Name(n) if is_middleware_name(n.id.as_str())));
+        if is_setting {
+            self.record_middleware_entries(value);
+        }
+    }
+
+    /// `MIDDLEWARE.append("...")`, `.insert(0, "...")`, `.extend([...])` at module level.
+    pub(super) fn inspect_middleware_call(&mut self, call: &ast::ExprCall) {
+        let Expr::Attribute(method) = call.func.as_ref() else {
+            return;
+        };
+        let on_setting =
+            matches!(method.value.as_ref(), Expr::Name(n) if is_middleware_name(n.id.as_str()));
+        if !on_setting || self.current_function().is_some() {
             return;
         }
-        for middleware in headers_literals(value) {
-            match middleware.as_str() {
-                "django.middleware.cache.UpdateCacheMiddleware" => {
-                    self.facts.site_wide_cache = true
+        let added = match method.attr.as_str() {
+            "append" | "extend" => call.arguments.args.first(),
+            "insert" => call.arguments.args.get(1),
+            _ => None,
+        };
+        if let Some(added) = added {
+            self.record_middleware_entries(added);
+        }
+    }
+
+    fn record_middleware_entries(&mut self, value: &Expr) {
+        let (entries, unread) = self.setting_entries(value);
+        self.facts.middleware.extend(entries);
+        if self.facts.middleware_unread.is_none() {
+            self.facts.middleware_unread = unread;
+        }
+    }
+
+    /// `"context_processors": [...]` in each engine's `OPTIONS` of `TEMPLATES = [...]`.
+    pub(super) fn record_context_processors(&mut self, templates: &Expr) {
+        for engine in elements(templates) {
+            let Expr::Dict(engine) = engine else { continue };
+            let options = engine.items.iter().find(|item| {
+                item.key.as_ref().and_then(string_literal).as_deref() == Some("OPTIONS")
+            });
+            let Some(Expr::Dict(options)) = options.map(|item| &item.value) else {
+                continue;
+            };
+            for item in &options.items {
+                if item.key.as_ref().and_then(string_literal).as_deref()
+                    != Some("context_processors")
+                {
+                    continue;
                 }
-                "django.contrib.auth.middleware.LoginRequiredMiddleware" => {
-                    self.facts.site_requires_login = true
+                let (entries, unread) = self.setting_entries(&item.value);
+                self.facts.context_processors.extend(entries);
+                if self.facts.context_processors_unread.is_none() {
+                    self.facts.context_processors_unread = unread;
                 }
-                _ => {}
             }
         }
+    }
+
+    /// The string entries of a settings list, and the expression itself when part of it
+    /// cannot be read.
+    fn setting_entries(&self, value: &Expr) -> (Vec<Evidence>, Option<Evidence>) {
+        let mut entries = Vec::new();
+        let readable = setting_entries(value, &mut entries, 0);
+        let entries = entries
+            .into_iter()
+            .map(|entry| Evidence {
+                text: string_literal(entry).unwrap_or_default(),
+                line: self.locator.span(entry).line,
+            })
+            .collect();
+        (entries, (!readable).then(|| self.evidence(value)))
     }
 
     fn peel_wrappers(
@@ -713,6 +1168,17 @@ impl Extractor<'_> {
         }
     }
 
+    /// `ROOT_URLCONF = "mysite.urls"` in a settings module.
+    pub(super) fn record_root_urlconf(&mut self, targets: &[Expr], value: &Expr) {
+        let is_setting = targets
+            .iter()
+            .any(|t| matches!(t, Expr::Name(n) if n.id.as_str() == "ROOT_URLCONF"));
+        if let (true, Some(module)) = (is_setting, string_literal(value)) {
+            let line = self.locator.span(value).line;
+            self.facts.root_urlconf = Some(Evidence { text: module, line });
+        }
+    }
+
     /// `REST_FRAMEWORK = {...}` in a settings module.
     pub(super) fn record_rest_framework(&mut self, targets: &[Expr], value: &Expr, env: &Env<'_>) {
         let is_setting = targets
@@ -746,6 +1212,48 @@ const NEVER_CACHE_CONTROL: CacheControl = CacheControl {
     no_store: true,
     public: false,
 };
+
+/// `MIDDLEWARE`, the old `MIDDLEWARE_CLASSES`, or a list a settings module builds it
+/// from (`BASE_MIDDLEWARE`).
+fn is_middleware_name(name: &str) -> bool {
+    matches!(name, "MIDDLEWARE" | "MIDDLEWARE_CLASSES") || name.ends_with("_MIDDLEWARE")
+}
+
+/// The string entries of a settings list expression; `false` when part of it is not a
+/// literal, a list or tuple of them, a sum of those or another `*MIDDLEWARE*` name.
+fn setting_entries<'e>(value: &'e Expr, entries: &mut Vec<&'e Expr>, depth: usize) -> bool {
+    const MAX_DEPTH: usize = 32;
+    if depth > MAX_DEPTH {
+        return false;
+    }
+    // Every item is read, even after one that cannot be: its entries still count.
+    let all = |items: &'e [Expr], entries: &mut Vec<&'e Expr>| {
+        let mut readable = true;
+        for item in items {
+            readable &= setting_entries(item, entries, depth + 1);
+        }
+        readable
+    };
+    match value {
+        Expr::StringLiteral(_) => {
+            entries.push(value);
+            true
+        }
+        Expr::List(list) => all(&list.elts, entries),
+        Expr::Tuple(tuple) => all(&tuple.elts, entries),
+        Expr::Starred(starred) => setting_entries(&starred.value, entries, depth + 1),
+        Expr::BinOp(op) => {
+            let left = setting_entries(&op.left, entries, depth + 1);
+            setting_entries(&op.right, entries, depth + 1) && left
+        }
+        Expr::If(test) => {
+            let body = setting_entries(&test.body, entries, depth + 1);
+            setting_entries(&test.orelse, entries, depth + 1) && body
+        }
+        Expr::Name(name) => is_middleware_name(name.id.as_str()),
+        _ => false,
+    }
+}
 
 /// What a decorator expression is, when it is one that matters (called or not).
 fn wrapper_kind(decorator: &Expr, env: &Env<'_>) -> Option<WrapperKind> {
@@ -851,6 +1359,26 @@ fn headers_literals(expr: &Expr) -> Vec<String> {
     elements(expr).iter().filter_map(string_literal).collect()
 }
 
+/// A call that changes state or talks to the outside: `obj.save()`, a query's write
+/// methods, a queued task (`.delay()`, `.apply_async()`), `messages.*`, mail, HTTP.
+fn changes_state(
+    call: &ast::ExprCall,
+    qualified: Option<&str>,
+    is_query: impl Fn(&Expr) -> bool,
+) -> bool {
+    if qualified.is_some_and(|name| SIDE_EFFECT_MODULES.iter().any(|m| name.starts_with(m))) {
+        return true;
+    }
+    let Expr::Attribute(method) = call.func.as_ref() else {
+        return false;
+    };
+    match method.attr.as_str() {
+        "save" | "delay" | "apply_async" => true,
+        name if WRITE_METHODS.contains(&name) => is_query(&method.value),
+        _ => false,
+    }
+}
+
 /// `annotate(n=Count("comments"))`: an argument built from a `django.db.models` aggregate.
 fn has_aggregate(call: &ast::ExprCall, env: &Env<'_>) -> bool {
     call.arguments
@@ -864,6 +1392,32 @@ fn has_aggregate(call: &ast::ExprCall, env: &Env<'_>) -> bool {
             }),
             _ => false,
         })
+}
+
+/// The calls along a method chain, outermost first: `a.filter().select_for_update().get()`
+/// gives the `get`, `select_for_update` and `filter` calls.
+fn chain_calls(call: &ast::ExprCall) -> Vec<&ast::ExprCall> {
+    const MAX_CHAIN: usize = 64;
+    let mut calls = vec![call];
+    let mut current = call;
+    while let Expr::Attribute(attribute) = current.func.as_ref() {
+        let Expr::Call(inner) = attribute.value.as_ref() else {
+            break;
+        };
+        if calls.len() >= MAX_CHAIN {
+            break;
+        }
+        calls.push(inner);
+        current = inner;
+    }
+    calls
+}
+
+fn method_name(call: &ast::ExprCall) -> Option<&str> {
+    match call.func.as_ref() {
+        Expr::Attribute(attribute) => Some(attribute.attr.as_str()),
+        _ => None,
+    }
 }
 
 /// `request` (a view's request parameter) or `self.request`.

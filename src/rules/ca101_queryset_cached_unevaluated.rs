@@ -32,6 +32,7 @@ fn check(context: &RuleContext) -> Vec<Violation> {
                     ),
                 };
                 violations.push(Violation {
+                    benefit: 0,
                     severity: None,
                     detail: None,
                     path: file.path.clone(),

@@ -54,6 +54,7 @@ fn check(context: &RuleContext) -> Vec<Violation> {
             format!(", while `{key}` is written with a timeout of {timeout} {place}")
         };
         violations.push(Violation {
+            benefit: 0,
             severity: None,
             detail: None,
             path: file.path.clone(),

@@ -85,6 +85,7 @@ fn check(context: &RuleContext) -> Vec<Violation> {
             format!("`{text}` (None)")
         };
         violations.push(Violation {
+            benefit: 0,
             severity: None,
             detail: None,
             path: file.path.clone(),

@@ -19,6 +19,7 @@ fn check(context: &RuleContext) -> Vec<Violation> {
         .filter_map(|(file, call)| {
             let default = call.eager_default.as_ref()?;
             Some(Violation {
+                benefit: 0,
                 severity: None,
                 detail: None,
                 path: file.path.clone(),

@@ -27,6 +27,7 @@ fn check(context: &RuleContext) -> Vec<Violation> {
                     .map(|via| format!(" (returned by `{via}`)"))
                     .unwrap_or_default();
                 violations.push(Violation {
+                    benefit: 0,
                     severity: None,
                     detail: None,
                     path: file.path.clone(),

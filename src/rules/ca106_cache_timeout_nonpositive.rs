@@ -24,6 +24,7 @@ fn check(context: &RuleContext) -> Vec<Violation> {
                 text,
                 span,
             } if *seconds <= 0.0 => Some(Violation {
+                benefit: 0,
                 severity: None,
                 detail: None,
                 path: file.path.clone(),

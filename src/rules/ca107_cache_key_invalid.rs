@@ -26,6 +26,7 @@ fn check(context: &RuleContext) -> Vec<Violation> {
             };
             if let Some(problem) = problem(&template) {
                 violations.push(Violation {
+                    benefit: 0,
                     severity: None,
                     detail: None,
                     path: file.path.clone(),

@@ -34,6 +34,7 @@ fn check(context: &RuleContext) -> Vec<Violation> {
                 ),
             };
             Some(Violation {
+                benefit: 0,
                 severity: Some(severity),
                 ..view_violation(view, format!(
                     "{}: `{}`{} runs inside `{cache}`, so cached hits skip it, {consequence}; apply the check outside the cache",

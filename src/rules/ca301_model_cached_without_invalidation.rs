@@ -145,6 +145,7 @@ fn violation(entry: &ModelEntry, stale: &[(&CachedIn, Option<f64>)]) -> Option<V
         "these keys"
     };
     Some(Violation {
+        benefit: 0,
         severity: None,
         detail: None,
         path: location.path.clone(),

@@ -33,6 +33,7 @@ fn check(context: &RuleContext) -> Vec<Violation> {
         for bypass in open {
             let invalidation = &entry.invalidated_by[bypass.skips];
             violations.push(Violation {
+                benefit: 0,
                 severity: None,
                 detail: None,
                 path: bypass.location.path.clone(),

@@ -29,6 +29,7 @@ fn check(context: &RuleContext) -> Vec<Violation> {
                 None => String::new(),
             };
             Violation {
+                benefit: 0,
                 severity: None,
                 detail: None,
                 path: dead.location.path.clone(),

@@ -74,6 +74,7 @@ fn check(context: &RuleContext) -> Vec<Violation> {
             )
         };
         violations.push(Violation {
+            benefit: 0,
             severity: None,
             detail: None,
             path: path.to_string(),

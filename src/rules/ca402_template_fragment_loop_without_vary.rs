@@ -24,6 +24,7 @@ fn check(context: &RuleContext) -> Vec<Violation> {
                 format!(", bound from `{variable}`")
             };
             violations.push(Violation {
+                benefit: 0,
                 severity: None,
                 detail: None,
                 path: path.to_string(),

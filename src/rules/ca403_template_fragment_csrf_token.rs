@@ -18,6 +18,7 @@ fn check(context: &RuleContext) -> Vec<Violation> {
     for (path, fragment) in context.templates.known_fragments() {
         for token in &fragment.csrf_tokens {
             violations.push(Violation {
+                benefit: 0,
                 severity: None,
                 detail: None,
                 path: path.to_string(),
@@ -37,6 +38,7 @@ fn check(context: &RuleContext) -> Vec<Violation> {
                 continue;
             };
             violations.push(Violation {
+                benefit: 0,
                 severity: None,
                 detail: None,
                 path: path.to_string(),

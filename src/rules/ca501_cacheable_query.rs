@@ -1,7 +1,10 @@
-//! CA501 cacheable-query: an expensive query that runs on every request, uncached.
+//! CA501 cacheable-query: expensive queries that give every request the same answer, in
+//! code that runs on requests, with nothing caching them. One finding per function.
 
 use super::{Rule, RuleContext, Violation};
 use crate::diagnostic::Severity;
+use crate::facts::views::{QueryKind, QueryUse};
+use crate::views::{RequestCode, RunsIn};
 
 pub const RULE: Rule = Rule {
     code: "CA501",
@@ -12,23 +15,107 @@ pub const RULE: Rule = Rule {
     check,
 };
 
+/// A query run once per item of a loop costs that many round trips: counted as this many.
+const PER_ITEM_WEIGHT: u32 = 5;
+
 fn check(context: &RuleContext) -> Vec<Violation> {
-    context
-        .views
-        .uncached_queries
+    let mut violations = Vec::new();
+    for code in &context.views.request_code {
+        let silent = if code.caches.is_some() {
+            Some("the function or its view caches already")
+        } else if code.unknown_decorator.is_some() {
+            Some("a decorator of unknown effect wraps the function")
+        } else if code.answers_writes.is_some() {
+            Some("the view answers more than GET")
+        } else {
+            None
+        };
+        if let Some(why) = silent {
+            context.note_unknown(RULE.code, why);
+            continue;
+        }
+        let worth: Vec<&QueryUse> = code
+            .queries
+            .iter()
+            .filter(|query| {
+                let why = if matches!(code.runs_in, RunsIn::View(_))
+                    && query.kind == QueryKind::Count
+                    && !query.per_item
+                {
+                    Some("one count in one view saves too little to cache")
+                } else if !query.shared_inputs {
+                    Some("the query's inputs differ between requests or are not followed")
+                } else if query.must_be_fresh.is_some() {
+                    Some("the query must be fresh (after a write, in a transaction, locking)")
+                } else if query.single_row {
+                    Some("a single-row primary-key lookup")
+                } else {
+                    None
+                };
+                if let Some(why) = why {
+                    context.note_unknown(RULE.code, why);
+                }
+                why.is_none()
+            })
+            .collect();
+        if let Some(violation) = violation(code, &worth) {
+            violations.push(violation);
+        }
+    }
+    violations
+}
+
+fn violation(code: &RequestCode, queries: &[&QueryUse]) -> Option<Violation> {
+    let first = queries.first()?;
+    let (weight, runs) = match &code.runs_in {
+        RunsIn::Middleware => (4, "on every request (it is middleware)".to_string()),
+        RunsIn::ContextProcessor => (
+            4,
+            "on every page rendered with the request (it is a context processor)".to_string(),
+        ),
+        RunsIn::TemplateTag => (2, "on every page that uses the tag".to_string()),
+        RunsIn::View(view) => (1, format!("on every GET of view `{view}`")),
+    };
+    let round_trips: u32 = queries
         .iter()
-        .map(|found| Violation {
-            severity: None,
-            detail: Some(format!(
-                "{} is {} in {}, which runs on every request; nothing on the way caches it",
-                found.query.text, found.query.reason, found.runs_in
-            )),
-            path: found.path.clone(),
-            span: found.query.span.clone(),
-            message: format!(
-                "`{}` runs {} on every request to {} and nothing caches it; cache the result with `cache.get_or_set(key, lambda: ..., timeout)` under a key built from the query's inputs",
-                found.query.text, found.query.reason, found.runs_in
-            ),
+        .map(|q| if q.per_item { PER_ITEM_WEIGHT } else { 1 })
+        .sum();
+    let listed: Vec<String> = queries
+        .iter()
+        .map(|q| {
+            let per_item = if q.per_item {
+                ", once per item of a loop"
+            } else {
+                ""
+            };
+            format!(
+                "`{}` (line {}), {}{per_item}",
+                q.text,
+                q.span.line,
+                q.kind.describe()
+            )
         })
-        .collect()
+        .collect();
+    let per_item = queries.iter().filter(|q| q.per_item).count();
+    let count = match (queries.len(), per_item) {
+        (1, 1) => format!("`{}` once per item of a loop", first.text),
+        (1, _) => format!("`{}`", first.text),
+        (n, 0) => format!("{n} queries"),
+        (n, 1) => format!("{n} queries (one of them once per item of a loop)"),
+        (n, m) => format!("{n} queries ({m} of them once per item of a loop)"),
+    };
+    Some(Violation {
+        severity: None,
+        benefit: weight * round_trips,
+        detail: Some(format!(
+            "runs {runs}; each input is a literal, a module-level name or a loop over them, so every request gets the same answer: {}",
+            listed.join("; ")
+        )),
+        path: code.path.clone(),
+        span: code.span.clone(),
+        message: format!(
+            "`{}` runs {count} {runs} and nothing caches the result, which is the same for every request; cache it with `cache.get_or_set(key, lambda: ..., timeout)` and clear the key when the data changes",
+            code.name
+        ),
+    })
 }

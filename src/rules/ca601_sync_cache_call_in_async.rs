@@ -34,6 +34,7 @@ fn check(context: &RuleContext) -> Vec<Violation> {
             }
             let function = function.rsplit('.').next().unwrap_or(function);
             Some(Violation {
+                benefit: 0,
                 severity: None,
                 detail: None,
                 path: file.path.clone(),

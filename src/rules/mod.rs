@@ -79,6 +79,9 @@ pub struct Rule {
 pub struct Violation {
     /// Overrides the rule's default severity for this finding.
     pub severity: Option<Severity>,
+    /// An opportunity's estimated worth (requests' round trips saved), by which the
+    /// report ranks opportunities; 0 for problems.
+    pub benefit: u32,
     /// Why the finding was chosen, for `--verbose`.
     pub detail: Option<String>,
     pub path: String,
@@ -140,6 +143,7 @@ impl Rule {
             path: violation.path,
             span: violation.span,
             detail: violation.detail,
+            benefit: violation.benefit,
         }
     }
 }
@@ -147,6 +151,7 @@ impl Rule {
 /// A finding on a cached view: where the view is defined, or where the URLconf caches it.
 fn view_violation(view: &crate::views::CachedView, message: String) -> Violation {
     Violation {
+        benefit: 0,
         severity: None,
         detail: None,
         path: view.path.clone(),

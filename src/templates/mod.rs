@@ -50,6 +50,17 @@ const TAGS_WITHOUT_VARIABLES: &[&str] = &[
     "verbatim",
 ];
 
+/// Tag libraries Django ships whose tags render the same for every visitor.
+const BUILTIN_LIBRARIES: &[&str] = &[
+    "static",
+    "staticfiles",
+    "i18n",
+    "l10n",
+    "tz",
+    "cache",
+    "humanize",
+];
+
 /// What one template says that rules need.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct TemplateFacts {
@@ -74,6 +85,9 @@ pub struct TemplateFacts {
     pub malformed: Option<Malformed>,
     /// The template uses Jinja2-only syntax, so Django's fragment rules do not apply.
     pub jinja: bool,
+    /// The first `{% load %}` of a tag library other than Django's own: what its tags
+    /// render is not read.
+    pub custom_library: Option<TemplateUse>,
 }
 
 impl TemplateFacts {
@@ -256,6 +270,22 @@ impl<'a> Collector<'a> {
                     blocks: self.block_path(),
                 });
                 self.record_csrf_token(&token);
+            }
+            "load" if self.facts.custom_library.is_none() => {
+                let libraries = match args.iter().position(|a| *a == "from") {
+                    Some(from) => &args[from + 1..],
+                    None => args,
+                };
+                if libraries
+                    .iter()
+                    .any(|library| !BUILTIN_LIBRARIES.contains(library))
+                {
+                    self.facts.custom_library = Some(TemplateUse {
+                        line,
+                        text: contents.to_string(),
+                        blocks: self.block_path(),
+                    });
+                }
             }
             "extends" | "include" => {
                 let bindings = self.arguments(args, line);
@@ -961,6 +991,57 @@ impl TemplateIndex {
                         replaced: Vec::new(),
                     };
                     self.enqueue(&target, &next, &mut visited, &mut queue);
+                }
+            }
+        }
+        None
+    }
+
+    /// The first part of the page a template renders that the analysis cannot read, in
+    /// words: a template missing from the tree or unreadable, one named at run time, a
+    /// Jinja2 template, a custom tag library. `None` when every template reached through
+    /// `{% extends %}` and `{% include %}` was read.
+    pub fn first_unknown(&self, name: &str) -> Option<String> {
+        let mut seen: Vec<String> = vec![name.to_string()];
+        let mut next = 0;
+        while next < seen.len() {
+            let current = seen[next].clone();
+            next += 1;
+            let Some(indices) = self.by_name.get(&current) else {
+                return Some(format!("template `{current}` is not in the tree"));
+            };
+            if indices.is_empty() {
+                return Some(format!("template `{current}` could not be read"));
+            }
+            for &index in indices {
+                let template = &self.templates[index];
+                let facts = &template.facts;
+                if facts.jinja {
+                    return Some(format!("`{}` is a Jinja2 template", template.relative));
+                }
+                if let Some(library) = &facts.custom_library {
+                    return Some(format!(
+                        "`{}` uses `{{% {} %}}` ({}:{}), whose tags are not read",
+                        template.relative, library.text, template.relative, library.line
+                    ));
+                }
+                let targets = facts
+                    .extends
+                    .iter()
+                    .chain(facts.includes.iter().map(|include| &include.target));
+                for target in targets {
+                    let TemplateRef::Name(target) = target else {
+                        return Some(format!(
+                            "`{}` extends or includes a template named at run time",
+                            template.relative
+                        ));
+                    };
+                    let Some(resolved) = resolve(&template.name, target) else {
+                        continue;
+                    };
+                    if !seen.iter().any(|s| s == resolved.as_ref()) && seen.len() < 64 {
+                        seen.push(resolved.into_owned());
+                    }
                 }
             }
         }
