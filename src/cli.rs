@@ -117,6 +117,50 @@ struct OutputArgs {
     /// Also count the findings `# noqa` comments silenced.
     #[arg(long)]
     show_suppressed: bool,
+    /// How many opportunities `full` and `concise` list, most valuable first: a number,
+    /// or `all` [default: 20, or all when only opportunity rules are selected]
+    #[arg(long, value_name = "N|all", value_parser = parse_opportunity_limit)]
+    show_opportunities: Option<OpportunityLimit>,
+}
+
+/// `--show-opportunities`: all of them, or at most this many.
+#[derive(Clone, Copy, Debug)]
+enum OpportunityLimit {
+    All,
+    AtMost(usize),
+}
+
+fn parse_opportunity_limit(value: &str) -> Result<OpportunityLimit, String> {
+    if value.eq_ignore_ascii_case("all") {
+        return Ok(OpportunityLimit::All);
+    }
+    value
+        .parse()
+        .map(OpportunityLimit::AtMost)
+        .map_err(|_| format!("expected a number or `all`, not `{value}`"))
+}
+
+/// The opportunities a terminal report lists unless told otherwise: an opportunity list
+/// is read only while it is short.
+const DEFAULT_OPPORTUNITIES: usize = 20;
+
+impl OutputArgs {
+    /// The most opportunities to list; `None` for all of them, which is also what a run
+    /// of opportunity rules alone (`--select CA5`) asks for.
+    fn opportunity_limit(&self, analysis: &Analysis) -> Option<usize> {
+        match self.show_opportunities {
+            Some(OpportunityLimit::All) => None,
+            Some(OpportunityLimit::AtMost(count)) => Some(count),
+            None => {
+                let only_opportunities = analysis
+                    .rules
+                    .iter()
+                    .filter(|rule| rule.code != crate::rules::FILE_NOT_ANALYZED.code)
+                    .all(|rule| rule.severity == Severity::Opportunity);
+                (!only_opportunities).then_some(DEFAULT_OPPORTUNITIES)
+            }
+        }
+    }
 }
 
 #[derive(Args)]
@@ -268,6 +312,7 @@ fn print_report(
         invalidation_map,
         statistics: output.statistics,
         show_suppressed: output.show_suppressed,
+        opportunity_limit: output.opportunity_limit(analysis),
     };
     let written = output
         .format
@@ -338,6 +383,7 @@ fn write_report_file(args: &ReportArgs) -> Result<ExitCode> {
         invalidation_map: true,
         statistics: false,
         show_suppressed: false,
+        opportunity_limit: None,
     };
     if format.is_for_people() {
         format.write(

@@ -53,7 +53,7 @@ fn verbose_says_why_an_opportunity_was_chosen() {
     assert!(text.starts_with("Opportunities:\n"), "{text}");
     assert!(
         text.contains(
-            "= why: routed at catalog/urls.py:6; every layer, base class, middleware and template around it was read: it answers only GET, reads nothing per visitor, changes no state, caches nothing, and queries `Product.objects.all()` (catalog/views.py:19)"
+            "= why: routed at catalog/urls.py:6; every layer, base class, middleware and template around it was read: it answers only GET, reads nothing per visitor, changes no state, caches nothing, and queries `Product.objects.all()` (catalog/views.py:19); a cached page saves every request its queries and its rendering"
         ),
         "{text}"
     );
@@ -158,6 +158,52 @@ fn copy_tree(from: &Path, to: &Path) {
             fs::copy(entry.path(), &target).unwrap();
         }
     }
+}
+
+/// Terminal reports list the 20 most valuable opportunities and say how to see the
+/// rest; `--show-opportunities`, `--select CA5` and the JSON report give all of them.
+#[test]
+fn terminal_reports_list_the_most_valuable_opportunities_first() {
+    let mut source = String::from("from django.core.cache import cache\n");
+    for n in 0..24 {
+        source.push_str(&format!(
+            "\n\ndef warm_{n}(items):\n    for item in items:\n        cache.set(f\"item:{n}:{{item.pk}}\", item, 60)\n"
+        ));
+    }
+    // Two calls in one loop: worth twice as much, so listed first.
+    source.push_str("\n\ndef warm_pair(items):\n    for item in items:\n        cache.set(f\"a:{item.pk}\", item, 60)\n        cache.set(f\"b:{item.pk}\", item, 60)\n");
+    let dir = project(&[("app.py", &source)]);
+    let path = dir.path().to_str().unwrap();
+    let concise = |extra: &[&str]| {
+        let mut args = vec!["analyze", path, "--output-format", "concise"];
+        args.extend_from_slice(extra);
+        String::from_utf8(run(&args).stdout).unwrap()
+    };
+    let listed = |text: &str| text.lines().filter(|l| l.contains(": CA503 ")).count();
+    let default = concise(&[]);
+    assert_eq!(listed(&default), 20, "{default}");
+    assert!(
+        default
+            .lines()
+            .next()
+            .unwrap()
+            .contains("2 `cache.set()` calls run once per item"),
+        "{default}"
+    );
+    assert!(default.contains("... and 5 more opportunities, less valuable: `--show-opportunities all` (or a count) lists them"), "{default}");
+    assert!(
+        default.ends_with("Found 25 opportunities (CA503: 25).\n"),
+        "{default}"
+    );
+    assert_eq!(listed(&concise(&["--show-opportunities", "3"])), 3);
+    assert_eq!(listed(&concise(&["--show-opportunities", "all"])), 25);
+    let selected = concise(&["--select", "CA5"]);
+    assert_eq!(listed(&selected), 25);
+    assert!(!selected.contains("more opportunities"));
+    let (report, _) = analyze_json(dir.path(), &[]);
+    assert_eq!(findings(&report).len(), 25);
+    let bad = run(&["analyze", path, "--show-opportunities", "many"]);
+    assert_eq!(bad.status.code(), Some(2));
 }
 
 const OPPORTUNITY_ONLY: &str = "from django.core.cache import cache\n\n\ndef warm(items):\n    for item in items:\n        cache.set(f\"item:{item.pk}\", item, 60)\n";

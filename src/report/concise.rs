@@ -3,7 +3,10 @@
 
 use std::io::{self, Write};
 
-use super::full::{problems_and_opportunities, write_location_line, write_summary, FullOptions};
+use super::full::{
+    problems_and_opportunities, write_location_line, write_more_opportunities, write_summary,
+    FullOptions,
+};
 use crate::pipeline::Analysis;
 
 pub fn write_concise(
@@ -12,8 +15,10 @@ pub fn write_concise(
     options: &FullOptions,
 ) -> io::Result<()> {
     let (problems, opportunities) = problems_and_opportunities(analysis);
-    for diagnostic in problems.iter().chain(&opportunities) {
+    let (listed, left_out) = options.listed(&opportunities);
+    for diagnostic in problems.iter().chain(listed) {
         write_location_line(out, diagnostic)?;
     }
+    write_more_opportunities(out, left_out)?;
     write_summary(out, analysis, &problems, &opportunities, options)
 }

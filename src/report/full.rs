@@ -20,6 +20,34 @@ pub struct FullOptions {
     pub statistics: bool,
     /// Count what `# noqa` silenced (`--show-suppressed`).
     pub show_suppressed: bool,
+    /// The most opportunities to list (`--show-opportunities`); `None` for all.
+    pub opportunity_limit: Option<usize>,
+}
+
+impl FullOptions {
+    /// The opportunities to list, most valuable first, and how many are left out.
+    pub(super) fn listed<'d>(&self, opportunities: &'d [Diagnostic]) -> (&'d [Diagnostic], usize) {
+        let shown = self
+            .opportunity_limit
+            .map_or(opportunities.len(), |limit| limit.min(opportunities.len()));
+        (&opportunities[..shown], opportunities.len() - shown)
+    }
+}
+
+/// `... and 12 more opportunities`, with how to list them.
+pub(super) fn write_more_opportunities(out: &mut dyn Write, left_out: usize) -> io::Result<()> {
+    if left_out == 0 {
+        return Ok(());
+    }
+    let more = if left_out == 1 {
+        "1 more opportunity".to_string()
+    } else {
+        format!("{left_out} more opportunities")
+    };
+    writeln!(
+        out,
+        "... and {more}, less valuable: `--show-opportunities all` (or a count) lists them, `--select CA5` lists only opportunities."
+    )
 }
 
 pub fn write_full(
@@ -37,8 +65,13 @@ pub fn write_full(
         if !opportunities.is_empty() {
             writeln!(out, "{}", "Opportunities:".bold())?;
             writeln!(out)?;
-            for diagnostic in &opportunities {
+            let (listed, left_out) = options.listed(&opportunities);
+            for diagnostic in listed {
                 write_diagnostic(out, diagnostic, options)?;
+            }
+            if left_out > 0 {
+                write_more_opportunities(out, left_out)?;
+                writeln!(out)?;
             }
         }
     }
@@ -87,15 +120,18 @@ fn write_diagnostic(out: &mut dyn Write, d: &Diagnostic, options: &FullOptions) 
     writeln!(out)
 }
 
-/// Problems (errors and warnings) are listed first, opportunities after them.
+/// Problems (errors and warnings) are listed first, in file order; opportunities after
+/// them, most valuable first (file order among equals).
 pub(super) fn problems_and_opportunities(
     analysis: &Analysis,
 ) -> (Vec<Diagnostic>, Vec<Diagnostic>) {
-    analysis
+    let (problems, mut opportunities): (Vec<Diagnostic>, Vec<Diagnostic>) = analysis
         .diagnostics
         .iter()
         .cloned()
-        .partition(|d| d.severity != Severity::Opportunity)
+        .partition(|d| d.severity != Severity::Opportunity);
+    opportunities.sort_by_key(|d| std::cmp::Reverse(d.benefit));
+    (problems, opportunities)
 }
 
 /// `Found N problems (...)`, `All checks passed!`, the opportunities' count and, verbose,

@@ -17,6 +17,10 @@ pub const RULE: Rule = Rule {
 
 /// A query run once per item of a loop costs that many round trips: counted as this many.
 const PER_ITEM_WEIGHT: u32 = 5;
+/// Code that runs on every page of the site (middleware, context processors) counts for
+/// this many views; a template tag, for fewer.
+const EVERY_PAGE_WEIGHT: u32 = 10;
+const TAG_WEIGHT: u32 = 3;
 
 fn check(context: &RuleContext) -> Vec<Violation> {
     let mut violations = Vec::new();
@@ -68,12 +72,15 @@ fn check(context: &RuleContext) -> Vec<Violation> {
 fn violation(code: &RequestCode, queries: &[&QueryUse]) -> Option<Violation> {
     let first = queries.first()?;
     let (weight, runs) = match &code.runs_in {
-        RunsIn::Middleware => (4, "on every request (it is middleware)".to_string()),
+        RunsIn::Middleware => (
+            EVERY_PAGE_WEIGHT,
+            "on every request (it is middleware)".to_string(),
+        ),
         RunsIn::ContextProcessor => (
-            4,
+            EVERY_PAGE_WEIGHT,
             "on every page rendered with the request (it is a context processor)".to_string(),
         ),
-        RunsIn::TemplateTag => (2, "on every page that uses the tag".to_string()),
+        RunsIn::TemplateTag => (TAG_WEIGHT, "on every page that uses the tag".to_string()),
         RunsIn::View(view) => (1, format!("on every GET of view `{view}`")),
     };
     let round_trips: u32 = queries
@@ -108,7 +115,8 @@ fn violation(code: &RequestCode, queries: &[&QueryUse]) -> Option<Violation> {
         severity: None,
         benefit: weight * round_trips,
         detail: Some(format!(
-            "runs {runs}; each input is a literal, a module-level name or a loop over them, so every request gets the same answer: {}",
+            "runs {runs}; each input is a literal, a module-level name or a loop over them, so every request gets the same answer; caching saves each such request {}: {}",
+            saved(queries.len(), per_item),
             listed.join("; ")
         )),
         path: code.path.clone(),
@@ -118,4 +126,24 @@ fn violation(code: &RequestCode, queries: &[&QueryUse]) -> Option<Violation> {
             code.name
         ),
     })
+}
+
+/// The round trips a request saves, in words.
+fn saved(queries: usize, per_item: usize) -> String {
+    let trips = |n: usize| {
+        if n == 1 {
+            "1 query".to_string()
+        } else {
+            format!("{n} queries")
+        }
+    };
+    match (queries - per_item, per_item) {
+        (once, 0) => trips(once),
+        (0, looped) => format!("{} for each item of the loop", trips(looped)),
+        (once, looped) => format!(
+            "{} and {} for each item of the loop",
+            trips(once),
+            trips(looped)
+        ),
+    }
 }

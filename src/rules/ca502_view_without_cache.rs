@@ -43,7 +43,7 @@ fn check(context: &RuleContext) -> Vec<Violation> {
             severity: None,
             benefit: BENEFIT,
             detail: Some(format!(
-                "routed at {}; every layer, base class, middleware and template around it was read: it answers only GET, reads nothing per visitor, changes no state, caches nothing, and queries {query}",
+                "routed at {}; every layer, base class, middleware and template around it was read: it answers only GET, reads nothing per visitor, changes no state, caches nothing, and queries {query}; a cached page saves every request its queries and its rendering",
                 view.routed_at
             )),
             path: view.path.clone(),

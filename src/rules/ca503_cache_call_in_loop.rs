@@ -121,7 +121,7 @@ fn violation(calls: &[&(&FileEntry, &CacheCall, CacheOp, bool)], op: CacheOp) ->
         severity: None,
         benefit: BENEFIT_PER_CALL * calls.len() as u32,
         detail: Some(format!(
-            "the loop at line {loop_line} makes one round trip per item for the keys {}, which change with each item",
+            "the loop at line {loop_line} makes one round trip per item for the keys {}, which change with each item; batched, it makes one in all",
             keys.join(", ")
         )),
         path: file.path.clone(),
