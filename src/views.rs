@@ -1518,6 +1518,10 @@ impl<'a> Project<'a> {
     /// Why a middleware may answer visitors differently, or `None` when it is a project
     /// class (or function) whose request-time code was read and does none of that.
     fn middleware_difference(&self, name: &str) -> Option<MiddlewareDifference> {
+        // Settings name modules as `sys.path` sees them: `core.middleware.X` is
+        // `label_studio/core/middleware.py` when `label_studio/` is on the path.
+        let resolved = self.project_name(name);
+        let name = resolved.as_deref().unwrap_or(name);
         let bodies: Vec<&ViewFunction> = match self.class(name) {
             Some(class) => self
                 .linearize(&class.qualified_name, class)
@@ -1546,7 +1550,10 @@ impl<'a> Project<'a> {
         };
         // A cache middleware by another name (Mezzanine's `UpdateCacheMiddleware`); any
         // other that uses the cache may answer from it.
-        if let Some(f) = bodies.iter().find(|f| f.body.uses_cache) {
+        let touches_cache = |f: &ViewFunction| {
+            f.body.uses_cache || self.index.function_touches_cache(&f.qualified_name)
+        };
+        if let Some(f) = bodies.iter().find(|f| touches_cache(f)) {
             let method = short_name(&f.qualified_name).to_string();
             return Some(if short_name(name).contains("Cache") {
                 MiddlewareDifference::Caches(method)
@@ -1577,9 +1584,36 @@ impl<'a> Project<'a> {
         })
     }
 
+    /// The project's dotted name for a class or function a setting names by a shorter
+    /// path (the part of the tree on `sys.path` left out), when exactly one matches.
+    fn project_name(&self, name: &str) -> Option<String> {
+        if self.classes.contains_key(name) || self.index.function_fact(name).is_some() {
+            return None;
+        }
+        let suffix = format!(".{name}");
+        let functions = self
+            .index
+            .files
+            .iter()
+            .flat_map(|file| &file.facts.function_facts)
+            .map(|fact| fact.qualified_name.as_str());
+        let mut matches = self
+            .classes
+            .keys()
+            .copied()
+            .chain(functions)
+            .filter(|qualified| qualified.ends_with(&suffix));
+        let first = matches.next()?;
+        matches
+            .all(|other| other == first)
+            .then(|| first.to_string())
+    }
+
     /// Why a context processor may give visitors different values, or `None` when it is
     /// a project function that reads no per-user state.
     fn processor_difference(&self, name: &str) -> Option<String> {
+        let resolved = self.project_name(name);
+        let name = resolved.as_deref().unwrap_or(name);
         if self.index.function_fact(name).is_none() {
             return Some("is from outside the tree and not known".to_string());
         }

@@ -517,7 +517,10 @@ impl Extractor<'_> {
                     Expr::Call(call) => call.func.as_ref(),
                     other => other,
                 };
-                let registers_tag = matches!(func, Expr::Attribute(a) if TEMPLATE_REGISTRATIONS.contains(&a.attr.as_str()));
+                // `register.simple_tag`, or a template library's own registering method
+                // (`register.as_tag`) on the module's conventional `register`.
+                let registers_tag = matches!(func, Expr::Attribute(a) if TEMPLATE_REGISTRATIONS.contains(&a.attr.as_str())
+                    || matches!(a.value.as_ref(), Expr::Name(n) if n.id.as_str() == "register"));
                 let transparent = qualified_name(func, env)
                     .is_some_and(|name| TRANSPARENT_DECORATORS.contains(&name.as_str()));
                 !registers_tag && !transparent && self.wrappers(std::slice::from_ref(*decorator), env).is_empty()
@@ -741,7 +744,9 @@ impl Extractor<'_> {
             return;
         }
         if !PER_USER_ATTRIBUTES.contains(&name) {
-            let extra = !HTTP_REQUEST_ATTRIBUTES.contains(&name)
+            // Setting an attribute (`request.request_id = ...`) reads nothing per request.
+            let extra = attribute.ctx == ast::ExprContext::Load
+                && !HTTP_REQUEST_ATTRIBUTES.contains(&name)
                 && self
                     .view_body()
                     .is_some_and(|body| body.request_extra.is_none());
@@ -1021,10 +1026,15 @@ impl Extractor<'_> {
     /// `.insert()`, `.extend()`, on `MIDDLEWARE` or a list named like it
     /// (`BASE_MIDDLEWARE`). What cannot be read (a call, a comprehension) is recorded too.
     pub(super) fn record_middleware(&mut self, targets: &[Expr], value: &Expr) {
-        let is_setting = targets
-            .iter()
-            .any(|t| matches!(t, Expr::Name(n) if is_middleware_name(n.id.as_str())));
-        if is_setting {
+        let setting = targets.iter().find_map(|t| match t {
+            Expr::Name(n) if is_middleware_name(n.id.as_str()) => Some(n.id.as_str()),
+            _ => None,
+        });
+        // `HAS_LOCALE_MIDDLEWARE = "..." in settings.MIDDLEWARE` is no list of them.
+        let is_list = matches!(value, Expr::List(_) | Expr::Tuple(_) | Expr::BinOp(_));
+        if setting
+            .is_some_and(|name| is_list || matches!(name, "MIDDLEWARE" | "MIDDLEWARE_CLASSES"))
+        {
             self.record_middleware_entries(value);
         }
     }
