@@ -6,7 +6,7 @@ mod common;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use common::{analyze_json, findings, fixture, markers, project, run};
+use common::{analyze_json, copy_tree, findings, fixture, markers, project, run};
 
 #[test]
 fn opportunity_findings_match_markers() {
@@ -145,19 +145,6 @@ fn cached_as_advised(source: &str, line: usize) -> String {
         "from django.utils.decorators import method_decorator".to_string(),
     );
     lines.join("\n") + "\n"
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    for entry in fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            fs::create_dir_all(&target).unwrap();
-            copy_tree(&entry.path(), &target);
-        } else {
-            fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }
 
 /// Terminal reports list the 20 most valuable opportunities and say how to see the

@@ -5,9 +5,8 @@ mod common;
 
 use std::collections::BTreeSet;
 use std::fs;
-use std::path::Path;
 
-use common::{analyze_json, finding, findings, fixture, markers, Finding};
+use common::{analyze_json, copy_tree, finding, findings, fixture, markers, Finding};
 
 fn severity_at(report: &serde_json::Value, path: &str, line: u64) -> String {
     report["diagnostics"]
@@ -104,19 +103,6 @@ fn token_view_project(versions: &str) -> tempfile::TempDir {
     )
     .unwrap();
     dir
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    for entry in fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            fs::create_dir_all(&target).unwrap();
-            copy_tree(&entry.path(), &target);
-        } else {
-            fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }
 
 #[test]

@@ -473,16 +473,24 @@ pub(super) fn is_computed(expr: &Expr, env: &Env<'_>) -> bool {
     computation.found
 }
 
+/// A string, bytes, number, boolean, `None` or `...` literal.
+pub(super) fn is_literal(expr: &Expr) -> bool {
+    matches!(
+        expr,
+        Expr::StringLiteral(_)
+            | Expr::BytesLiteral(_)
+            | Expr::NumberLiteral(_)
+            | Expr::BooleanLiteral(_)
+            | Expr::NoneLiteral(_)
+            | Expr::EllipsisLiteral(_)
+    )
+}
+
 /// A literal or a display of literals: nothing to compute. (A name may hold a QuerySet,
 /// so `list(posts)` is work.)
 fn is_trivial(expr: &Expr) -> bool {
     match expr {
-        Expr::StringLiteral(_)
-        | Expr::BytesLiteral(_)
-        | Expr::NumberLiteral(_)
-        | Expr::BooleanLiteral(_)
-        | Expr::NoneLiteral(_)
-        | Expr::EllipsisLiteral(_) => true,
+        literal if is_literal(literal) => true,
         Expr::UnaryOp(unary) => is_trivial(&unary.operand),
         Expr::List(list) => list.elts.iter().all(is_trivial),
         Expr::Tuple(tuple) => tuple.elts.iter().all(is_trivial),

@@ -969,12 +969,7 @@ impl Extractor<'_> {
         }
         let shared = |e: &Expr| self.shared_within(e, env, depth + 1);
         match expr {
-            Expr::StringLiteral(_)
-            | Expr::BytesLiteral(_)
-            | Expr::NumberLiteral(_)
-            | Expr::BooleanLiteral(_)
-            | Expr::NoneLiteral(_)
-            | Expr::EllipsisLiteral(_) => true,
+            literal if super::eval::is_literal(literal) => true,
             Expr::Name(name) => {
                 let id = name.id.as_str();
                 !env.is_local(id) || self.is_shared_local(id) || constant(expr, env, 0).is_some()
