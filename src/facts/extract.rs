@@ -352,10 +352,12 @@ impl Extractor<'_> {
     fn record_shared_local(&mut self, targets: &[Expr], value: &Expr, env: &Env<'_>) {
         let [Expr::Name(name)] = targets else { return };
         let id = name.id.as_str();
-        let once = self
-            .activities
-            .last()
-            .is_some_and(|activity| activity.assigned_once.iter().any(|n| n == id));
+        let once = self.activities.last().is_some_and(|activity| {
+            activity
+                .assigned_once
+                .binary_search_by(|n| n.as_str().cmp(id))
+                .is_ok()
+        });
         if once && self.is_shared(value, env) {
             if let Some(activity) = self.activities.last_mut() {
                 activity.shared_locals.push(id.to_string());
@@ -501,10 +503,12 @@ impl Extractor<'_> {
                     self.record_wrapper_alias(&assign.targets, &assign.value, env);
                     self.record_key_constant(&assign.targets, &assign.value, env, frame);
                 }
-                if frame.kind == ScopeKind::Function {
+                let binding = self.value_binding(&assign.value, env);
+                // Only a QuerySet held in a local matters: queries on it may be shared.
+                let holds_query = binding.value_shape().is_some_and(Shape::is_query);
+                if frame.kind == ScopeKind::Function && holds_query {
                     self.record_shared_local(&assign.targets, &assign.value, env);
                 }
-                let binding = self.value_binding(&assign.value, env);
                 for target in &assign.targets {
                     self.inspect_header_assignment(target, &assign.value);
                     self.visit_expr(target, env);
@@ -760,7 +764,11 @@ impl Extractor<'_> {
         let mut env = enclosing.nested();
         // Names assigned anywhere in the body are local from its first line on: they
         // shadow the module's (and closures see them), whatever runs first.
-        for name in assigned_names(&func.body) {
+        let mut assigned = assignments(&func.body);
+        assigned.sort_unstable();
+        let assigned_once = bound_once(&assigned);
+        assigned.dedup();
+        for name in assigned {
             env.bind(name, Binding::Unknown);
         }
         for param in func.parameters.iter() {
@@ -788,7 +796,7 @@ impl Extractor<'_> {
             query_arguments: Vec::new(),
             evaluated: Vec::new(),
             atomic_depth: 0,
-            assigned_once: assigned_once(&func.body),
+            assigned_once,
             shared_locals: Vec::new(),
             loops: Vec::new(),
         });
@@ -1368,15 +1376,14 @@ fn assigned_names(body: &[Stmt]) -> Vec<&str> {
     names
 }
 
-/// The names a body binds exactly once (one assignment, no loop target, import or
-/// `global`): at any use after it, the name holds that one value.
-fn assigned_once(body: &[Stmt]) -> Vec<String> {
-    let mut names = assignments(body);
-    names.sort_unstable();
+/// The names bound exactly once (one assignment, no loop target, import or `global`)
+/// among a body's sorted bindings: at any use after it, the name holds that one value.
+/// Sorted, for `binary_search`.
+fn bound_once(sorted: &[&str]) -> Vec<String> {
     let mut once = Vec::new();
-    for (index, name) in names.iter().enumerate() {
+    for (index, name) in sorted.iter().enumerate() {
         let repeated =
-            (index > 0 && names[index - 1] == *name) || names.get(index + 1) == Some(name);
+            (index > 0 && sorted[index - 1] == *name) || sorted.get(index + 1) == Some(name);
         if !repeated {
             once.push(name.to_string());
         }

@@ -358,6 +358,8 @@ struct Project<'a> {
     /// URLconf files reached from `ROOT_URLCONF` through module-level `include()`s, with
     /// the call that may wrap their views on the way (`decorate_urlpatterns(...)`).
     url_reach: HashMap<&'a str, Option<Found>>,
+    /// Every function and method by its last name, built when first needed.
+    functions_by_name: std::cell::OnceCell<HashMap<&'a str, Vec<&'a str>>>,
     templates: &'a TemplateIndex,
     index: &'a ProjectIndex,
 }
@@ -374,6 +376,7 @@ impl<'a> Project<'a> {
             rest_framework: RestFrameworkSettings::default(),
             permission_settings: None,
             url_reach: site::url_reach(index),
+            functions_by_name: std::cell::OnceCell::new(),
             templates,
             index,
         };

@@ -300,17 +300,20 @@ impl<'a> Project<'a> {
             return None;
         }
         let suffix = format!(".{name}");
-        let functions = self
-            .index
-            .files
-            .iter()
-            .flat_map(|file| &file.facts.function_facts)
-            .map(|fact| fact.qualified_name.as_str());
-        let mut matches = self
-            .classes
-            .keys()
+        let short = short_name(name);
+        let functions = self.functions_by_name.get_or_init(|| {
+            let mut by_name: HashMap<&str, Vec<&str>> = HashMap::default();
+            let facts = self.index.files.iter().flat_map(|file| &file.facts.function_facts);
+            for fact in facts {
+                let qualified = fact.qualified_name.as_str();
+                by_name.entry(short_name(qualified)).or_default().push(qualified);
+            }
+            by_name
+        });
+        let classes = self.class_names.get(short).into_iter().flatten();
+        let mut matches = classes
+            .chain(functions.get(short).into_iter().flatten())
             .copied()
-            .chain(functions)
             .filter(|qualified| qualified.ends_with(&suffix));
         let first = matches.next()?;
         matches
