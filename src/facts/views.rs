@@ -304,6 +304,17 @@ const CACHING_HEADERS: &[&str] = &[
     "django.utils.cache.patch_cache_control",
     "django.utils.cache.add_never_cache_headers",
 ];
+/// Response headers that cache the response somewhere, set by hand.
+const CACHING_HEADER_NAMES: &[&str] = &[
+    "Cache-Control",
+    "Expires",
+    "ETag",
+    "Last-Modified",
+    "Surrogate-Key",
+    "Surrogate-Control",
+    "Cache-Tag",
+    "Edge-Control",
+];
 const SAFE_METHODS_ONLY: &[&str] = &[
     "django.views.decorators.http.require_GET",
     "django.views.decorators.http.require_safe",
@@ -1149,19 +1160,28 @@ impl Extractor<'_> {
         self.peel_wrappers(inner, env, wrappers, depth + 1)
     }
 
-    /// `response["Vary"] = "Cookie"` (or `response.headers["Vary"]`) in a view.
+    /// `response["Vary"] = "Cookie"` (or `response.headers["Vary"]`) in a view, and
+    /// caching headers set by hand (`response["Surrogate-Key"] = ...`).
     pub(super) fn inspect_header_assignment(&mut self, target: &Expr, value: &Expr) {
         let Expr::Subscript(subscript) = target else {
             return;
         };
-        let is_vary =
-            string_literal(&subscript.slice).is_some_and(|h| h.eq_ignore_ascii_case("vary"));
-        if is_vary {
+        let Some(header) = string_literal(&subscript.slice) else {
+            return;
+        };
+        if header.eq_ignore_ascii_case("vary") {
             let vary = vary_of_headers(value);
             self.view_body_mut(|body| {
                 body.vary.cookie |= vary.cookie;
                 body.vary.authorization |= vary.authorization;
             });
+        } else if CACHING_HEADER_NAMES
+            .iter()
+            .any(|name| header.eq_ignore_ascii_case(name))
+        {
+            // An edge cache (a CDN purged by these keys) or the browser's: an origin cache
+            // in front would defeat the purges.
+            self.view_body_mut(|body| body.sets_caching_headers = true);
         }
     }
 

@@ -303,10 +303,17 @@ impl<'a> Project<'a> {
         let short = short_name(name);
         let functions = self.functions_by_name.get_or_init(|| {
             let mut by_name: HashMap<&str, Vec<&str>> = HashMap::default();
-            let facts = self.index.files.iter().flat_map(|file| &file.facts.function_facts);
+            let facts = self
+                .index
+                .files
+                .iter()
+                .flat_map(|file| &file.facts.function_facts);
             for fact in facts {
                 let qualified = fact.qualified_name.as_str();
-                by_name.entry(short_name(qualified)).or_default().push(qualified);
+                by_name
+                    .entry(short_name(qualified))
+                    .or_default()
+                    .push(qualified);
             }
             by_name
         });
