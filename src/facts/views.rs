@@ -105,7 +105,8 @@ pub struct ViewBody {
     pub request_passed_to: Vec<String>,
     /// Templates it renders with the request (`render(request, "x.html")`).
     pub templates: Vec<RenderedTemplate>,
-    /// The first `render(request, ...)` whose template is named at run time.
+    /// The first template named at run time (`render(request, name)`, `get_template(name)`)
+    /// or made from a string (`Template(source)`).
     pub dynamic_template: Option<Evidence>,
     /// `get_token(request)`: the response carries a CSRF token.
     pub csrf_token: Option<Evidence>,
@@ -295,6 +296,11 @@ const RENDER_FUNCTIONS: &[&str] = &[
     "django.template.response.TemplateResponse",
 ];
 const RENDER_TO_STRING: &str = "django.template.loader.render_to_string";
+const TEMPLATE_LOADERS: &[&str] = &[
+    "django.template.loader.get_template",
+    "django.template.loader.select_template",
+];
+const TEMPLATE_FROM_SOURCE: &str = "django.template.Template";
 const GET_TOKEN: &str = "django.middleware.csrf.get_token";
 const PATCH_CACHE_CONTROL: &str = "django.utils.cache.patch_cache_control";
 const ADD_NEVER_CACHE_HEADERS: &str = "django.utils.cache.add_never_cache_headers";
@@ -662,6 +668,28 @@ impl Extractor<'_> {
                         self.view_body_mut(|body| body.templates.extend(rendered));
                     }
                 }
+                return;
+            }
+            // `get_template("x.html").render(context, request)`: the template is rendered
+            // later, perhaps with the request; `Template(source)` is one made at run time.
+            Some(name) if TEMPLATE_LOADERS.contains(&name) => {
+                let names = argument(call, 0, "template_name").map(|t| template_names(t, env));
+                match names.filter(|names| !names.is_empty()) {
+                    Some(names) => {
+                        let rendered = rendered(names, Vec::new());
+                        self.view_body_mut(|body| body.templates.extend(rendered));
+                    }
+                    None if body.dynamic_template.is_none() => {
+                        let evidence = self.evidence(call);
+                        self.view_body_mut(|body| body.dynamic_template = Some(evidence));
+                    }
+                    None => {}
+                }
+                return;
+            }
+            Some(TEMPLATE_FROM_SOURCE) if body.dynamic_template.is_none() => {
+                let evidence = self.evidence(call);
+                self.view_body_mut(|body| body.dynamic_template = Some(evidence));
                 return;
             }
             Some(GET_TOKEN) => {
