@@ -53,7 +53,7 @@ fn verbose_says_why_an_opportunity_was_chosen() {
     assert!(text.starts_with("Opportunities:\n"), "{text}");
     assert!(
         text.contains(
-            "= why: routed at catalog/urls.py:6; every layer, base class, middleware and template around it was read: it answers only GET, reads nothing per visitor, changes no state, caches nothing, and queries `Product.objects.all()` (catalog/views.py:19); a cached page saves every request its queries and its rendering"
+            "= why: routed at catalog/urls.py:6; every layer, base class, middleware and template around it was read: it answers only GET, reads nothing per visitor, changes no state, caches nothing, and queries `Product.objects.all()` (catalog/views.py:20); a cached page saves every request its queries and its rendering"
         ),
         "{text}"
     );
