@@ -26,7 +26,13 @@ fn opportunity_findings_match_markers() {
 /// caching unless the whole site is cached.
 #[test]
 fn site_wide_settings_decide_for_every_view() {
-    for name in ["login_required", "gating_middleware", "cached"] {
+    for name in [
+        "login_required",
+        "gating_middleware",
+        "tenant_middleware",
+        "processor_helper",
+        "cached",
+    ] {
         let root = fixture("site_wide").join(name);
         let (report, _) = analyze_json(&root, &[]);
         assert_eq!(findings(&report), markers(&root), "{name}");
@@ -53,7 +59,7 @@ fn verbose_says_why_an_opportunity_was_chosen() {
     assert!(text.starts_with("Opportunities:\n"), "{text}");
     assert!(
         text.contains(
-            "= why: routed at catalog/urls.py:6; every layer, base class, middleware and template around it was read: it answers only GET, reads nothing per visitor, changes no state, caches nothing, and queries `Product.objects.all()` (catalog/views.py:20); a cached page saves every request its queries and its rendering"
+            "= why: routed at catalog/urls.py:6; every layer, base class, middleware and template around it was read: it answers only GET, reads nothing per visitor, changes no state, caches nothing, and queries `Product.objects.all()` (catalog/views.py:21); a cached page saves every request its queries and its rendering"
         ),
         "{text}"
     );
@@ -63,7 +69,7 @@ fn verbose_says_why_an_opportunity_was_chosen() {
     );
     // Each silent look-alike of the fixture, counted by the reason it was left out.
     assert!(
-        text.contains("CA502: 28 candidates left unreported, not proved: 3 a decorator, base class or template is not read; 3 a layer caches, sets caching headers, checks auth or allows other methods; 2 the page depends on the query string; 1 the response is a redirect or a file; 3 the view answers more than GET; 4 the view caches or sets caching headers already; 1 the view reads a request attribute set per request; 10 the view reads per-user state; 1 the view's GET path changes state.\n"),
+        text.contains("CA502: 34 candidates left unreported, not proved: 6 a decorator, base class or template is not read; 3 a layer caches, sets caching headers, checks auth or allows other methods; 2 the page depends on the query string; 1 the response is a redirect or a file; 3 the view answers more than GET; 4 the view caches or sets caching headers already; 1 the view reads a request attribute set per request; 13 the view reads per-user state; 1 the view's GET path changes state.\n"),
         "{text}"
     );
 }

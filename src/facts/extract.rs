@@ -338,8 +338,8 @@ impl Extractor<'_> {
         names.iter().any(|name| varying.contains(name))
     }
 
-    /// Whether a loop variable of the function being walked holds a value that is the
-    /// same on every request.
+    /// Whether a loop variable or a local assigned once in the function being walked holds
+    /// a value that is the same on every request.
     pub(super) fn is_shared_local(&self, name: &str) -> bool {
         self.activities.last().is_some_and(|activity| {
             activity.shared_loop_targets.iter().any(|n| n == name)
@@ -499,6 +499,9 @@ impl Extractor<'_> {
                     self.record_rest_framework(&assign.targets, &assign.value, env);
                     self.record_middleware(&assign.targets, &assign.value);
                     self.record_root_urlconf(&assign.targets, &assign.value);
+                    for target in &assign.targets {
+                        self.inspect_templates_change(target);
+                    }
                     self.record_paths(&assign.targets, &assign.value, env);
                     self.record_wrapper_alias(&assign.targets, &assign.value, env);
                     self.record_key_constant(&assign.targets, &assign.value, env, frame);
@@ -531,6 +534,7 @@ impl Extractor<'_> {
                 self.visit_expr(&assign.value, env);
                 if frame.kind == ScopeKind::Module {
                     self.record_middleware(std::slice::from_ref(&assign.target), &assign.value);
+                    self.inspect_templates_change(&assign.target);
                 }
                 bind_target(&assign.target, Binding::Unknown, env);
             }
@@ -766,7 +770,13 @@ impl Extractor<'_> {
         // shadow the module's (and closures see them), whatever runs first.
         let mut assigned = assignments(&func.body);
         assigned.sort_unstable();
-        let assigned_once = bound_once(&assigned);
+        // A walrus or a `match` capture rebinds names the statements above do not count.
+        let text = self.locator.text(func);
+        let assigned_once = if text.contains(":=") || text.contains("match ") {
+            Vec::new()
+        } else {
+            bound_once(&assigned)
+        };
         assigned.dedup();
         for name in assigned {
             env.bind(name, Binding::Unknown);
@@ -850,6 +860,11 @@ impl Extractor<'_> {
             decorators,
             drf,
             unknown_decorators,
+            first_parameter: func
+                .parameters
+                .iter_non_variadic_params()
+                .next()
+                .map(|param| param.name().to_string()),
             body,
         });
     }
@@ -1280,9 +1295,9 @@ fn is_request_annotation(annotation: Option<&Expr>) -> bool {
     annotation.is_none_or(|a| last_segment(a).is_some_and(|name| name.ends_with("Request")))
 }
 
-/// The names a function body binds (not counting nested functions' and classes' own
-/// bodies), less those it declares `global` or `nonlocal`.
-/// Every binding of a name in a body, one entry per binding.
+/// Every binding of a name in a function body, one entry per binding (not counting
+/// nested functions' and classes' own bodies), less the names it declares `global` or
+/// `nonlocal`.
 fn assignments(body: &[Stmt]) -> Vec<&str> {
     fn collect<'a>(body: &'a [Stmt], names: &mut Vec<&'a str>, declared: &mut Vec<&'a str>) {
         for stmt in body {

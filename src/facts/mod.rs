@@ -52,8 +52,10 @@ pub struct FileFacts {
     /// `ROOT_URLCONF` in a settings file.
     pub root_urlconf: Option<views::Evidence>,
     /// Entries of `MIDDLEWARE` (or a list named like it) in a settings file, however the
-    /// list is built.
+    /// list is built; `*BASE_MIDDLEWARE` for another list it includes by name.
     pub middleware: Vec<views::Evidence>,
+    /// The middleware lists the file defines (`MIDDLEWARE`, `BASE_MIDDLEWARE`).
+    pub middleware_lists: Vec<String>,
     /// Part of a middleware list that could not be read (a call, a comprehension).
     pub middleware_unread: Option<views::Evidence>,
     /// `TEMPLATES[...]["OPTIONS"]["context_processors"]` entries in a settings file.

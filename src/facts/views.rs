@@ -93,6 +93,9 @@ pub struct ViewFunction {
     /// Decorators whose effect on the response is not known (a project's own, a third
     /// party's): they may check access, set request attributes or cache.
     pub unknown_decorators: Vec<Evidence>,
+    /// The name of its first parameter: a function view's request, which the facts follow
+    /// only when it is called `request`.
+    pub first_parameter: Option<String>,
     pub body: ViewBody,
 }
 
@@ -103,6 +106,9 @@ pub struct ViewBody {
     pub per_user: Option<Evidence>,
     /// Project functions it passes the request to.
     pub request_passed_to: Vec<String>,
+    /// The first call outside the project given the request, whose reads of it are not
+    /// known (`get_user(request)`, a third party's helper).
+    pub request_passed_outside: Option<Evidence>,
     /// Templates it renders with the request (`render(request, "x.html")`).
     pub templates: Vec<RenderedTemplate>,
     /// The first template named at run time (`render(request, name)`, `get_template(name)`)
@@ -116,7 +122,8 @@ pub struct ViewBody {
     pub vary: VaryOn,
     /// The first database query it makes.
     pub query: Option<Evidence>,
-    /// Queries worth caching: aggregates, counts, `distinct()`, and queries in a loop.
+    /// Expensive queries: aggregates, counts, rows of aggregating or `distinct()` queries,
+    /// and lookups run once per item of a loop.
     pub expensive_queries: Vec<QueryUse>,
     /// Reads or writes a Django cache.
     pub uses_cache: bool,
@@ -151,8 +158,9 @@ pub struct QueryUse {
     /// Runs once per item of a `for` loop or comprehension.
     pub per_item: bool,
     /// Every input is the same on every request: literals, module-level names (models,
-    /// constants, `settings`), calls of them, and loop variables over such values. A
-    /// parameter, `self`, the request or a local variable makes it `false`.
+    /// constants, `settings`), calls of them, and locals assigned once (or loop
+    /// variables) over such values. A parameter, `self`, the request, another local or a
+    /// function reading the current request's state makes it `false`.
     pub shared_inputs: bool,
     /// Why its result must be fresh: it runs after a write in the same function, inside
     /// `transaction.atomic()`, or locks rows (`select_for_update()`).
@@ -192,6 +200,7 @@ impl ViewBody {
     pub fn is_empty(&self) -> bool {
         self.per_user.is_none()
             && self.request_passed_to.is_empty()
+            && self.request_passed_outside.is_none()
             && self.templates.is_empty()
             && self.dynamic_template.is_none()
             && self.csrf_token.is_none()
@@ -387,13 +396,22 @@ const SHORTCUT_QUERIES: &[&str] = &[
     "django.shortcuts.get_object_or_404",
     "django.shortcuts.get_list_or_404",
 ];
-/// Request attributes that differ from one user to the next.
-const PER_USER_ATTRIBUTES: &[&str] = &["user", "auser", "session", "COOKIES", "auth"];
+/// Request attributes that differ from one visitor to the next: who they are, their
+/// cookies, and their headers (`request.headers`, `request.META`), which a response that
+/// reads them may vary on without saying so.
+const PER_USER_ATTRIBUTES: &[&str] = &[
+    "user",
+    "auser",
+    "session",
+    "COOKIES",
+    "get_signed_cookie",
+    "auth",
+    "META",
+    "headers",
+];
 /// What plain `HttpRequest` has, besides the attributes above and below: anything else
 /// (`request.project`, `request.tenant`) is set per request by middleware or a decorator.
 const HTTP_REQUEST_ATTRIBUTES: &[&str] = &[
-    "META",
-    "headers",
     "path",
     "path_info",
     "scheme",
@@ -412,7 +430,6 @@ const HTTP_REQUEST_ATTRIBUTES: &[&str] = &[
     "get_port",
     "get_full_path",
     "get_full_path_info",
-    "get_signed_cookie",
     "is_secure",
     "accepts",
     "read",
@@ -762,8 +779,17 @@ impl Extractor<'_> {
                 .filter(|q| env.is_project_name(q))
                 .map(str::to_string)
                 .or_else(|| self.self_method(call));
-            if let Some(callee) = callee {
-                self.view_body_mut(|body| body.request_passed_to.push(callee));
+            match callee {
+                Some(callee) => self.view_body_mut(|body| body.request_passed_to.push(callee)),
+                None if !reads_request_as_django_does(call, qualified)
+                    && self
+                        .view_body()
+                        .is_some_and(|body| body.request_passed_outside.is_none()) =>
+                {
+                    let evidence = self.evidence(call);
+                    self.view_body_mut(|body| body.request_passed_outside = Some(evidence));
+                }
+                None => {}
             }
         }
     }
@@ -980,9 +1006,10 @@ impl Extractor<'_> {
     }
 
     /// Whether an expression has the same value on every request: literals, module-level
-    /// names (models, constants, `settings`), loop variables over such values, and calls,
-    /// attributes, subscripts and operators of them. A parameter (`request`, `self`), a
-    /// local variable or anything the walk cannot follow is not.
+    /// names (models, constants, `settings`), locals assigned once and loop variables over
+    /// such values, and calls, attributes, subscripts and operators of them. A parameter
+    /// (`request`, `self`), another local, `super()`, a function that reads the current
+    /// request's state, or anything the walk cannot follow is not.
     pub(super) fn is_shared(&self, expr: &Expr, env: &Env<'_>) -> bool {
         self.shared_within(expr, env, 0)
     }
@@ -1066,9 +1093,10 @@ impl Extractor<'_> {
         });
         // `HAS_LOCALE_MIDDLEWARE = "..." in settings.MIDDLEWARE` is no list of them.
         let is_list = matches!(value, Expr::List(_) | Expr::Tuple(_) | Expr::BinOp(_));
-        if setting
-            .is_some_and(|name| is_list || matches!(name, "MIDDLEWARE" | "MIDDLEWARE_CLASSES"))
+        if let Some(name) =
+            setting.filter(|name| is_list || matches!(*name, "MIDDLEWARE" | "MIDDLEWARE_CLASSES"))
         {
+            self.facts.middleware_lists.push(name.to_string());
             self.record_middleware_entries(value);
         }
     }
@@ -1078,6 +1106,9 @@ impl Extractor<'_> {
         let Expr::Attribute(method) = call.func.as_ref() else {
             return;
         };
+        if self.current_function().is_none() {
+            self.inspect_templates_change(&method.value);
+        }
         let on_setting =
             matches!(method.value.as_ref(), Expr::Name(n) if is_middleware_name(n.id.as_str()));
         if !on_setting || self.current_function().is_some() {
@@ -1103,18 +1134,36 @@ impl Extractor<'_> {
 
     /// `"context_processors": [...]` in each engine's `OPTIONS` of `TEMPLATES = [...]`.
     pub(super) fn record_context_processors(&mut self, templates: &Expr) {
+        if !matches!(templates, Expr::List(_) | Expr::Tuple(_)) {
+            self.context_processors_unread(templates);
+            return;
+        }
         for engine in elements(templates) {
-            let Expr::Dict(engine) = engine else { continue };
-            let options = engine.items.iter().find(|item| {
-                item.key.as_ref().and_then(string_literal).as_deref() == Some("OPTIONS")
-            });
-            let Some(Expr::Dict(options)) = options.map(|item| &item.value) else {
+            let Expr::Dict(engine) = engine else {
+                self.context_processors_unread(engine);
+                continue;
+            };
+            let key = |item: &ast::DictItem| item.key.as_ref().and_then(string_literal);
+            if let Some(spread) = engine.items.iter().find(|item| item.key.is_none()) {
+                self.context_processors_unread(&spread.value);
+                continue;
+            }
+            let Some(options) = engine
+                .items
+                .iter()
+                .find(|item| key(item).as_deref() == Some("OPTIONS"))
+            else {
+                continue;
+            };
+            let Expr::Dict(options) = &options.value else {
+                self.context_processors_unread(&options.value);
                 continue;
             };
             for item in &options.items {
-                if item.key.as_ref().and_then(string_literal).as_deref()
-                    != Some("context_processors")
-                {
+                if item.key.is_none() {
+                    self.context_processors_unread(&item.value);
+                }
+                if key(item).as_deref() != Some("context_processors") {
                     continue;
                 }
                 let (entries, unread) = self.setting_entries(&item.value);
@@ -1126,6 +1175,31 @@ impl Extractor<'_> {
         }
     }
 
+    /// `TEMPLATES[0]["OPTIONS"]["context_processors"] += [...]` (or `.append(...)`) at
+    /// module level: the processors are changed where they cannot be followed.
+    pub(super) fn inspect_templates_change(&mut self, target: &Expr) {
+        let mut root = target;
+        loop {
+            root = match root {
+                Expr::Subscript(subscript) => &subscript.value,
+                Expr::Attribute(attribute) => &attribute.value,
+                Expr::Call(call) => &call.func,
+                _ => break,
+            };
+        }
+        let changes_templates = matches!(root, Expr::Name(n) if n.id.as_str() == "TEMPLATES")
+            && !matches!(target, Expr::Name(_));
+        if changes_templates {
+            self.context_processors_unread(target);
+        }
+    }
+
+    fn context_processors_unread(&mut self, expr: &Expr) {
+        if self.facts.context_processors_unread.is_none() {
+            self.facts.context_processors_unread = Some(self.evidence(expr));
+        }
+    }
+
     /// The string entries of a settings list, and the expression itself when part of it
     /// cannot be read.
     fn setting_entries(&self, value: &Expr) -> (Vec<Evidence>, Option<Evidence>) {
@@ -1134,7 +1208,12 @@ impl Extractor<'_> {
         let entries = entries
             .into_iter()
             .map(|entry| Evidence {
-                text: string_literal(entry).unwrap_or_default(),
+                text: match entry {
+                    // Another list by name (`BASE_MIDDLEWARE`), which the site facts
+                    // look for among the settings modules.
+                    Expr::Name(name) => format!("*{}", name.id),
+                    other => string_literal(other).unwrap_or_default(),
+                },
                 line: self.locator.span(entry).line,
             })
             .collect();
@@ -1303,7 +1382,10 @@ fn setting_entries<'e>(value: &'e Expr, entries: &mut Vec<&'e Expr>, depth: usiz
             let body = setting_entries(&test.body, entries, depth + 1);
             setting_entries(&test.orelse, entries, depth + 1) && body
         }
-        Expr::Name(name) => is_middleware_name(name.id.as_str()),
+        Expr::Name(name) if is_middleware_name(name.id.as_str()) => {
+            entries.push(value);
+            true
+        }
         _ => false,
     }
 }
@@ -1410,6 +1492,25 @@ fn vary_on(headers: Vec<String>) -> VaryOn {
 /// String literals of a list, tuple or single string.
 fn headers_literals(expr: &Expr) -> Vec<String> {
     elements(expr).iter().filter_map(string_literal).collect()
+}
+
+/// Calls given the request whose use of it Django defines: rendering (the template
+/// facts read what the page uses), the CSRF token, the response helpers, and `super()`'s
+/// methods (the base class's, which the method resolution order reads).
+fn reads_request_as_django_does(call: &ast::ExprCall, qualified: Option<&str>) -> bool {
+    let calls_super = match call.func.as_ref() {
+        Expr::Attribute(method) => matches!(method.value.as_ref(), Expr::Call(inner)
+            if matches!(inner.func.as_ref(), Expr::Name(name) if name.id.as_str() == "super")),
+        _ => false,
+    };
+    calls_super
+        || qualified.is_some_and(|name| {
+            RENDER_FUNCTIONS.contains(&name)
+                || name == RENDER_TO_STRING
+                || name == GET_TOKEN
+                || name.starts_with("django.utils.cache.")
+                || name.starts_with("django.contrib.messages.")
+        })
 }
 
 /// A call that changes state or talks to the outside: `obj.save()`, a query's write

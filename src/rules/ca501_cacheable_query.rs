@@ -115,7 +115,7 @@ fn violation(code: &RequestCode, queries: &[&QueryUse]) -> Option<Violation> {
         severity: None,
         benefit: weight * round_trips,
         detail: Some(format!(
-            "runs {runs}; each input is a literal, a module-level name or a loop over them, so every request gets the same answer; caching saves each such request {}: {}",
+            "runs {runs}; each input is a literal, a module-level name, or a local or loop variable holding them, so every request gets the same answer; caching saves each such request {}: {}",
             saved(queries.len(), per_item),
             listed.join("; ")
         )),

@@ -1036,10 +1036,19 @@ impl TemplateIndex {
                             template.relative
                         ));
                     };
+                    const MAX_TEMPLATES: usize = 64;
                     let Some(resolved) = resolve(&template.name, target) else {
-                        continue;
+                        return Some(format!(
+                            "`{}` names `{target}`, above the template root",
+                            template.relative
+                        ));
                     };
-                    if !seen.iter().any(|s| s == resolved.as_ref()) && seen.len() < 64 {
+                    if !seen.iter().any(|s| s == resolved.as_ref()) {
+                        if seen.len() == MAX_TEMPLATES {
+                            return Some(format!(
+                                "`{name}` reaches more than {MAX_TEMPLATES} templates, which are not all read"
+                            ));
+                        }
                         seen.push(resolved.into_owned());
                     }
                 }

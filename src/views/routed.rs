@@ -173,6 +173,13 @@ impl<'a> Project<'a> {
                         description: "reads `request.method`, `request.POST`, `request.FILES` or `request.body`".to_string(),
                     });
                 }
+                if function.first_parameter.as_deref() != Some("request") {
+                    unknown = unknown.or_else(|| {
+                        Some(Found {
+                            description: "names its request parameter otherwise than `request`, so its reads of it are not followed".to_string(),
+                        })
+                    });
+                }
                 unknown = unknown.or_else(|| {
                     function.unknown_decorators.first().map(|d| Found {
                         description: format!(
@@ -266,20 +273,13 @@ impl<'a> Project<'a> {
             }
             RouteTarget::Unknown => return None,
         };
-        let mut functions: Vec<(&str, &ViewFunction)> = stack.bodies.clone();
-        for (_, function) in &stack.bodies {
-            for callee in self
-                .project_calls(function)
-                .iter()
-                .chain(&function.body.request_passed_to)
-            {
-                if let Some((helper_path, helper)) = self.function_views.get(callee.as_str()) {
-                    if !functions.iter().any(|(_, f)| std::ptr::eq(*f, *helper)) {
-                        functions.push((helper_path.as_str(), helper));
-                    }
-                }
+        let functions = match self.reached_functions(&stack.bodies) {
+            Ok(functions) => functions,
+            Err(why) => {
+                unknown = unknown.or(Some(why));
+                stack.bodies.clone()
             }
-        }
+        };
         let first = |get: fn(&ViewBody) -> Option<&Evidence>, what: &str| {
             functions.iter().find_map(|(at, f)| {
                 get(&f.body).map(|evidence| Found {
@@ -372,7 +372,9 @@ impl<'a> Project<'a> {
             is_drf: stack.drf.is_some(),
             unknown,
             answers_writes,
-            per_user: self.per_user(&stack, path),
+            per_user: self
+                .per_user(&stack, path)
+                .or_else(|| first(|b| b.per_user.as_ref(), "calls code that reads")),
             request_extra: first(|b| b.request_extra.as_ref(), "reads"),
             changes_state: first(|b| b.changes_state.as_ref(), "calls"),
             uncacheable_response: first(|b| b.uncacheable_response.as_ref(), "answers with"),
@@ -386,14 +388,38 @@ impl<'a> Project<'a> {
 
     /// The functions that run while requests are answered, with their expensive queries.
     pub(super) fn request_code(&self, routed: &[RoutedView], site: &SiteFacts) -> Vec<RequestCode> {
-        let middleware_classes: Vec<&str> = self
-            .index
-            .files
-            .iter()
-            .filter(|file| !file.is_test)
-            .flat_map(|file| &file.facts.middleware)
-            .map(|entry| entry.text.as_str())
-            .collect();
+        let production = || self.index.files.iter().filter(|file| !file.is_test);
+        // Settings name classes and functions as `sys.path` sees them.
+        let resolved = |entries: Vec<&'a str>| -> Vec<String> {
+            entries
+                .into_iter()
+                .map(|entry| {
+                    self.project_name(entry)
+                        .unwrap_or_else(|| entry.to_string())
+                })
+                .collect()
+        };
+        let middleware_classes = resolved(
+            production()
+                .flat_map(|file| &file.facts.middleware)
+                .map(|entry| entry.text.as_str())
+                .collect(),
+        );
+        // The context processors `TEMPLATES` lists; without settings (a reusable app),
+        // the functions of its `context_processors` modules.
+        let listed_processors = resolved(
+            production()
+                .flat_map(|file| &file.facts.context_processors)
+                .map(|entry| entry.text.as_str())
+                .collect(),
+        );
+        let is_context_processor = |qualified: &str| {
+            if listed_processors.is_empty() {
+                qualified.contains(".context_processors.")
+            } else {
+                listed_processors.iter().any(|listed| listed == qualified)
+            }
+        };
         let mut found = Vec::new();
         let mut functions: Vec<&(&String, &ViewFunction)> = self.function_views.values().collect();
         functions.sort_by_key(|(path, f)| (path.as_str(), f.span.line));
@@ -410,13 +436,16 @@ impl<'a> Project<'a> {
                         description: format!("view `{}` is wrapped in `{}`", view.name, w.text),
                     });
                 }
+                caches = caches.or_else(|| view.caches.clone());
                 answers_writes = view.answers_writes.clone();
                 RunsIn::View(view.name.clone())
-            } else if qualified.contains(".context_processors.") {
+            } else if is_context_processor(qualified) {
                 RunsIn::ContextProcessor
             } else if qualified.contains(".templatetags.") {
                 RunsIn::TemplateTag
-            } else if middleware_classes.contains(&parent(qualified))
+            } else if middleware_classes
+                .iter()
+                .any(|class| class == parent(qualified))
                 && MIDDLEWARE_METHODS.contains(&short_name(qualified))
             {
                 RunsIn::Middleware
@@ -453,6 +482,63 @@ impl<'a> Project<'a> {
         found
     }
 
+    /// Every project function that runs from these, as far as it can be followed: the
+    /// functions themselves, then what they call or hand the request to, transitively (a
+    /// project class through its `__init__` and `__call__`). `Err` says what cannot be
+    /// followed: the request handed to code outside the project, or more helpers than
+    /// are read.
+    pub(super) fn reached_functions(
+        &self,
+        roots: &[(&'a str, &'a ViewFunction)],
+    ) -> Result<Vec<(&'a str, &'a ViewFunction)>, Found> {
+        const MAX_FUNCTIONS: usize = 64;
+        let mut reached: Vec<(&'a str, &'a ViewFunction)> = roots.to_vec();
+        let mut next = 0;
+        while next < reached.len() {
+            let (path, function) = reached[next];
+            next += 1;
+            if let Some(call) = &function.body.request_passed_outside {
+                return Err(Found {
+                    description: format!(
+                        "hands the request to `{}` ({path}:{}), outside the project, whose reads of it are not known",
+                        call.text, call.line
+                    ),
+                });
+            }
+            let callees = self
+                .project_calls(function)
+                .iter()
+                .chain(&function.body.request_passed_to);
+            for callee in callees {
+                let helpers: Vec<(&'a str, &'a ViewFunction)> =
+                    match self.function_views.get(callee.as_str()) {
+                        Some((helper_path, helper)) => vec![(helper_path.as_str(), *helper)],
+                        None => match self.classes.get(callee.as_str()) {
+                            Some((_, class)) => ["__init__", "__call__"]
+                                .iter()
+                                .filter_map(|method| self.method(class, method))
+                                .map(|(helper_path, helper)| (helper_path.as_str(), helper))
+                                .collect(),
+                            None => Vec::new(),
+                        },
+                    };
+                for helper in helpers {
+                    if !reached.iter().any(|(_, f)| std::ptr::eq(*f, helper.1)) {
+                        reached.push(helper);
+                    }
+                }
+            }
+            if reached.len() > MAX_FUNCTIONS {
+                return Err(Found {
+                    description: format!(
+                        "calls more than {MAX_FUNCTIONS} project functions, which are not all read"
+                    ),
+                });
+            }
+        }
+        Ok(reached)
+    }
+
     /// The routed view whose GET path runs this function.
     fn view_running<'v>(
         &self,
@@ -484,9 +570,12 @@ impl<'a> Project<'a> {
                     .iter()
                     .find(|v| v.path == **path && v.span == class_fact.span)
             }
-            RouteTarget::Function(_) => routed
-                .iter()
-                .find(|v| v.span == function.span && v.name == short_name(qualified)),
+            RouteTarget::Function(_) => {
+                let (path, _) = self.function_views.get(qualified)?;
+                routed.iter().find(|v| {
+                    v.path == **path && v.span == function.span && v.name == short_name(qualified)
+                })
+            }
             RouteTarget::Unknown => None,
         }
     }

@@ -76,6 +76,9 @@ const CACHE_MIDDLEWARE: &[&str] = &[
     "django.middleware.cache.CacheMiddleware",
 ];
 const LOGIN_REQUIRED_MIDDLEWARE: &str = "django.contrib.auth.middleware.LoginRequiredMiddleware";
+/// Bases of project middleware that add nothing per request.
+const TRANSPARENT_MIDDLEWARE_BASES: &[&str] =
+    &["django.utils.deprecation.MiddlewareMixin", "object"];
 /// Middleware methods that run while a request is answered.
 pub(super) const MIDDLEWARE_METHODS: &[&str] = &[
     "__call__",
@@ -108,9 +111,11 @@ pub struct SiteFacts {
     /// `LoginRequiredMiddleware`: every view requires login unless marked otherwise.
     pub login_middleware: Option<Found>,
     /// The first middleware not proved to answer every visitor alike: one from outside
-    /// the tree that is not known, or a project middleware that reads the user, sets
-    /// attributes on the request, redirects, caches or sets caching headers. Also set when
-    /// no production settings module sets `MIDDLEWARE`, or part of it cannot be read.
+    /// the tree that is not known, or a project middleware that inherits from outside the
+    /// tree or whose request-time code (helpers included) reads the visitor's state or a
+    /// request attribute of its own, redirects on every path, uses the cache or sets
+    /// caching headers. Also set when no production settings module sets `MIDDLEWARE`,
+    /// part of it cannot be read, or it includes a list no settings module defines.
     pub unknown_middleware: Option<Found>,
     /// The first context processor not proved to give every visitor the same values.
     pub per_user_context_processor: Option<Found>,
@@ -129,6 +134,10 @@ impl<'a> Project<'a> {
     pub(super) fn site_facts(&self) -> SiteFacts {
         let mut site = SiteFacts::default();
         let settings = || self.index.files.iter().filter(|file| !file.is_test);
+        let defined_lists: Vec<&str> = settings()
+            .flat_map(|file| &file.facts.middleware_lists)
+            .map(String::as_str)
+            .collect();
         let mut sets_middleware = false;
         let mut lists_processors = false;
         for file in settings() {
@@ -160,7 +169,16 @@ impl<'a> Project<'a> {
             }
             for entry in &facts.middleware {
                 let name = entry.text.as_str();
-                if CACHE_MIDDLEWARE.contains(&name) {
+                if let Some(list) = name.strip_prefix('*') {
+                    if !defined_lists.contains(&list) && site.unknown_middleware.is_none() {
+                        site.unknown_middleware = Some(Found {
+                            description: format!(
+                                "`MIDDLEWARE` includes `{list}` ({}), which no settings module in the tree defines",
+                                at(entry)
+                            ),
+                        });
+                    }
+                } else if CACHE_MIDDLEWARE.contains(&name) {
                     site.cache_middleware.get_or_insert_with(|| Found {
                         description: format!(
                             "`{}` is in `MIDDLEWARE` ({})",
@@ -231,31 +249,51 @@ impl<'a> Project<'a> {
         // `label_studio/core/middleware.py` when `label_studio/` is on the path.
         let resolved = self.project_name(name);
         let name = resolved.as_deref().unwrap_or(name);
-        let bodies: Vec<&ViewFunction> = match self.class(name) {
-            Some(class) => self
-                .linearize(&class.qualified_name, class)
-                .iter()
-                .filter_map(|entry| match entry {
-                    MroEntry::Project(class) => Some(*class),
-                    MroEntry::External(_) => None,
-                })
-                .flat_map(|class| {
-                    MIDDLEWARE_METHODS
-                        .iter()
-                        .filter_map(|method| self.method(class, method).map(|(_, f)| f))
-                })
-                .collect(),
+        let roots: Vec<(&str, &ViewFunction)> = match self.class(name) {
+            Some(class) => {
+                let mro = self.linearize(&class.qualified_name, class);
+                // A base from outside the tree may do anything per request.
+                let outside = mro.iter().find_map(|entry| match entry {
+                    MroEntry::External(base)
+                        if !TRANSPARENT_MIDDLEWARE_BASES.contains(&base.as_str()) =>
+                    {
+                        Some(base)
+                    }
+                    _ => None,
+                });
+                if let Some(base) = outside {
+                    return Some(MiddlewareDifference::Other(format!(
+                        "inherits `{base}`, from outside the tree, which is not read"
+                    )));
+                }
+                mro.iter()
+                    .filter_map(|entry| match entry {
+                        MroEntry::Project(class) => Some(*class),
+                        MroEntry::External(_) => None,
+                    })
+                    .flat_map(|class| {
+                        MIDDLEWARE_METHODS
+                            .iter()
+                            .filter_map(|method| self.method(class, method))
+                            .map(|(path, f)| (path.as_str(), f))
+                    })
+                    .collect()
+            }
             None if self.index.function_fact(name).is_some() => self
                 .function_views
                 .iter()
                 .filter(|(qualified, _)| **qualified == name || parent(qualified) == name)
-                .map(|(_, (_, f))| *f)
+                .map(|(_, (path, f))| (path.as_str(), *f))
                 .collect(),
             None => {
                 return Some(MiddlewareDifference::Other(
                     "is from outside the tree and not known".to_string(),
                 ))
             }
+        };
+        let bodies: Vec<&ViewFunction> = match self.reached_functions(&roots) {
+            Ok(reached) => reached.into_iter().map(|(_, f)| f).collect(),
+            Err(why) => return Some(MiddlewareDifference::Other(why.description)),
         };
         // A cache middleware by another name (Mezzanine's `UpdateCacheMiddleware`); any
         // other that uses the cache may answer from it.
@@ -274,7 +312,7 @@ impl<'a> Project<'a> {
             let body = &f.body;
             let method = short_name(&f.qualified_name);
             let why = if let Some(read) = body.per_user.as_ref().or(body.request_extra.as_ref()) {
-                Some(format!("reads or sets `{}` in `{method}`", read.text))
+                Some(format!("reads `{}` in `{method}`", read.text))
             } else if let Some(response) = &body.uncacheable_response {
                 Some(format!("answers with `{}` in `{method}`", response.text))
             } else if body.sets_caching_headers
@@ -295,7 +333,7 @@ impl<'a> Project<'a> {
 
     /// The project's dotted name for a class or function a setting names by a shorter
     /// path (the part of the tree on `sys.path` left out), when exactly one matches.
-    fn project_name(&self, name: &str) -> Option<String> {
+    pub(super) fn project_name(&self, name: &str) -> Option<String> {
         if self.classes.contains_key(name) || self.index.function_fact(name).is_some() {
             return None;
         }
@@ -336,11 +374,23 @@ impl<'a> Project<'a> {
         if self.index.function_fact(name).is_none() {
             return Some("is from outside the tree and not known".to_string());
         }
-        let (_, function) = self.function_views.get(name)?;
-        let body = &function.body;
-        body.per_user
-            .as_ref()
-            .or(body.request_extra.as_ref())
-            .map(|read| format!("reads `{}`", read.text))
+        let (path, function) = self.function_views.get(name)?;
+        let reached = match self.reached_functions(&[(path.as_str(), *function)]) {
+            Ok(reached) => reached,
+            Err(why) => return Some(why.description),
+        };
+        reached.iter().find_map(|(_, f)| {
+            f.body
+                .per_user
+                .as_ref()
+                .or(f.body.request_extra.as_ref())
+                .map(|read| {
+                    format!(
+                        "reads `{}` (in `{}`)",
+                        read.text,
+                        short_name(&f.qualified_name)
+                    )
+                })
+        })
     }
 }
