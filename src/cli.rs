@@ -314,10 +314,17 @@ fn print_report(
         show_suppressed: output.show_suppressed,
         opportunity_limit: output.opportunity_limit(analysis),
     };
-    let written = output
-        .format
-        .write(&mut stdout, analysis, &options)
-        .and_then(|()| stdout.flush());
+    // A terminal report of nothing would say "All checks passed!": the warning says
+    // instead that nothing was checked.
+    let checked_nothing = warn_if_nothing_checked(analysis);
+    let written = if checked_nothing && output.format.is_for_people() {
+        Ok(())
+    } else {
+        output
+            .format
+            .write(&mut stdout, analysis, &options)
+            .and_then(|()| stdout.flush())
+    };
     match written {
         // A closed pipe (`| head`) is the reader's choice, not an error.
         Err(err) if err.kind() == io::ErrorKind::BrokenPipe => {}
@@ -328,6 +335,21 @@ fn print_report(
     }
     let fail_on = (!output.exit_zero).then(|| FailOn::resolve(fail_on, analysis));
     Ok(exit_status(analysis, fail_on))
+}
+
+/// Warns on standard error, as Ruff does, when no Python file was analysed, or none of
+/// them imports Django; `true` when nothing at all was checked (no file, no template).
+fn warn_if_nothing_checked(analysis: &Analysis) -> bool {
+    if analysis.files_analyzed == 0 {
+        eprintln!("warning: no Python files found under the given path(s)");
+        return analysis.templates_analyzed == 0 && analysis.diagnostics.is_empty();
+    }
+    if !analysis.django_found {
+        eprintln!(
+            "warning: no Django code found under the given path(s): no file imports `django`, so the rules, which look for Django's caching APIs, had little to check"
+        );
+    }
+    false
 }
 
 /// The phase timings, with the share of CPU time spent outside the parser.
@@ -377,6 +399,7 @@ fn write_report_file(args: &ReportArgs) -> Result<ExitCode> {
         );
     }
     let analysis = analyze(&args.scope, None)?;
+    warn_if_nothing_checked(&analysis);
     let mut buffer = Vec::new();
     let options = FullOptions {
         verbose: false,

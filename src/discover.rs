@@ -322,6 +322,14 @@ fn template_name(relative: &str) -> Option<&str> {
 }
 
 /// `path` relative to `root` with `/` separators; non-UTF-8 bytes become U+FFFD.
+/// Whether a file is one the analysis reads: Python source or a file with a template
+/// extension.
+pub fn is_analysable_file(path: &Path) -> bool {
+    path.extension().is_some_and(|extension| {
+        extension == "py" || TEMPLATE_EXTENSIONS.iter().any(|t| extension == *t)
+    })
+}
+
 pub fn relative(root: &Path, path: &Path) -> String {
     let relative = path.strip_prefix(root).unwrap_or(path);
     let parts: Vec<String> = relative

@@ -45,6 +45,8 @@ pub struct Analysis {
     /// Findings a `# noqa` comment on their line silences.
     pub suppressed: Vec<Diagnostic>,
     pub files_analyzed: usize,
+    /// Some analysed file imports Django.
+    pub django_found: bool,
     pub templates_analyzed: usize,
     /// The Django version the rules assumed, and where it came from.
     pub django: TargetVersion,
@@ -110,6 +112,7 @@ pub fn run(options: &Options) -> Result<Analysis> {
         &config.extend_select,
         &config.ignore,
     )?;
+    selection.check_leaves_a_rule()?;
     // Patterns are relative to the file that sets them, as in Ruff; `--config` names a
     // file for the analysed tree, wherever it is kept.
     let pattern_base = match (&options.config, &config.source) {
@@ -283,6 +286,7 @@ pub fn run(options: &Options) -> Result<Analysis> {
         fail_on: config.fail_on.clone(),
         suppressed,
         files_analyzed,
+        django_found: index.files.iter().any(|file| file.facts.imports_django),
         templates_analyzed: templates.len(),
         django,
         diagnostics,
@@ -306,6 +310,14 @@ fn absolute_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
         .map(|path| {
             if !path.exists() && path.symlink_metadata().is_err() {
                 bail!("path `{}` does not exist", path.display());
+            }
+            // A file named on the command line is analysed only if it is one the analysis
+            // reads: `README.md` would pass having checked nothing.
+            if path.is_file() && !crate::discover::is_analysable_file(path) {
+                bail!(
+                    "`{}` is neither a directory, a Python file nor a template; name a directory or a `.py` file",
+                    path.display()
+                );
             }
             std::path::absolute(path)
                 .map(|absolute| normalize(&absolute))

@@ -418,3 +418,80 @@ fn named_files_are_judged_with_their_whole_project() {
         ["blog/signals.py".to_string(), "blog/views.py".to_string()].into()
     );
 }
+
+/// A run that checks nothing never passes silently: no Python files, a file the analysis
+/// does not read, a selector no rule has, or a selection leaving `check-invalidation`
+/// nothing to run.
+#[test]
+fn runs_that_check_nothing_say_so() {
+    let empty = project(&[]);
+    let output = run(&["analyze", empty.path().to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0));
+    assert!(
+        output.stdout.is_empty(),
+        "no \"All checks passed!\" for nothing"
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr),
+        "warning: no Python files found under the given path(s)\n"
+    );
+
+    let readme = project(&[("README.md", "# A project\n")]);
+    let output = run(&["analyze", readme.path().join("README.md").to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&output.stderr)
+            .contains("README.md` is neither a directory, a Python file nor a template"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    let demo = fixture("demo");
+    let demo = demo.to_str().unwrap();
+    let output = run(&["analyze", demo, "--select", "CA9"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr),
+        "cache-analyzer: error: unknown rule prefix `CA9` (no rule has it); the closest are CA601, CA503, CA502; run `cache-analyzer rule --all` to list the rules\n"
+    );
+    let output = run(&["analyze", demo, "--ignore", "CA108"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains(
+        "unknown rule code `CA108` (no rule has it); the closest are CA107, CA106, CA105"
+    ));
+
+    let output = run(&["check-invalidation", demo, "--select", "CA1"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr),
+        "cache-analyzer: error: the selection leaves no CA3 rule for `check-invalidation`, which runs only the invalidation rules (CA3xx)\n"
+    );
+    let output = run(&["analyze", demo, "--select", "CA1", "--ignore", "CA1"]);
+    assert_eq!(output.status.code(), Some(2));
+}
+
+/// Python files without Django: the run says once that there was little to check.
+#[test]
+fn a_tree_without_django_is_named_once() {
+    let plain = project(&[("a.py", "x = 1\n"), ("b.py", "import json\n")]);
+    let output = run(&["analyze", plain.path().to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "All checks passed!\n"
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        stderr.matches("warning: no Django code found").count(),
+        1,
+        "{stderr}"
+    );
+
+    let django = project(&[("a.py", "from django.core.cache import cache\n")]);
+    let output = run(&["analyze", django.path().to_str().unwrap()]);
+    assert!(
+        output.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

@@ -668,6 +668,7 @@ impl Extractor<'_> {
             Stmt::Import(import) => {
                 for alias in &import.names {
                     let dotted = alias.name.as_str();
+                    self.facts.imports_django |= is_django_module(dotted);
                     match &alias.asname {
                         Some(asname) => {
                             env.bind(asname.as_str(), Binding::Qualified(dotted.to_string()))
@@ -683,6 +684,7 @@ impl Extractor<'_> {
                 let Some(module) = self.resolve_import_module(import) else {
                     return;
                 };
+                self.facts.imports_django |= is_django_module(&module);
                 for alias in &import.names {
                     let name = alias.name.as_str();
                     if name == "*" {
@@ -1293,6 +1295,11 @@ fn root_name(expr: &Expr) -> Option<&str> {
 fn is_request_annotation(annotation: Option<&Expr>) -> bool {
     // `HttpRequest`, `WSGIRequest`, DRF's `Request`, projects' `AuthenticatedHttpRequest`.
     annotation.is_none_or(|a| last_segment(a).is_some_and(|name| name.ends_with("Request")))
+}
+
+/// `django`, `django.db.models`, ...
+fn is_django_module(module: &str) -> bool {
+    module == "django" || module.starts_with("django.")
 }
 
 /// Every binding of a name in a function body, one entry per binding (not counting

@@ -43,6 +43,8 @@ pub struct FileFacts {
     pub view_functions: Vec<ViewFunction>,
     /// The file's dotted module name.
     pub module: String,
+    /// It imports Django (`import django...`, `from django... import ...`).
+    pub imports_django: bool,
     /// URLconf entries (`path`, `re_path`, `url`) and the wrappers around their views.
     pub routes: Vec<Route>,
     /// Modules the module-level code `include()`s, by dotted name.
