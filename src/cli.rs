@@ -348,6 +348,12 @@ fn warn_if_nothing_checked(analysis: &Analysis) -> bool {
         eprintln!(
             "warning: no Django code found under the given path(s): no file imports `django`, so the rules, which look for Django's caching APIs, had little to check"
         );
+    } else if analysis.django.source == django_version::VersionSource::AssumedNewest {
+        // The version decides CA204 and CA205: a guess is said where it is seen.
+        eprintln!(
+            "warning: assuming Django {} (no Django requirement found; pass --django-version)",
+            analysis.django.version
+        );
     }
     false
 }

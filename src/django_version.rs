@@ -506,26 +506,67 @@ fn clause_bound(clause: &str) -> Option<Bound> {
 }
 
 /// `pyproject.toml`: PEP 621 `[project] dependencies`, then
-/// `[project.optional-dependencies]`, then Poetry's `[tool.poetry.dependencies]`.
+/// `[project.optional-dependencies]`, PEP 735 `[dependency-groups]`, uv's
+/// `dev-dependencies` and Hatch environments' `dependencies`, then Poetry's
+/// `[tool.poetry.dependencies]` and its groups'.
 fn from_pyproject(text: &str) -> Option<Found> {
     let table: Table = text.parse().ok()?;
-    let project = table.get("project");
-    let dependencies = project
-        .and_then(|project| project.get("dependencies"))
-        .and_then(Value::as_array)
+    let at = |path: &[&str]| value_at(&table, path);
+    let hatch = at(&["tool", "hatch", "envs"])
+        .and_then(Value::as_table)
         .into_iter()
-        .flatten();
-    let optional = project
-        .and_then(|project| project.get("optional-dependencies"))
+        .flat_map(|envs| envs.values())
+        .flat_map(|env| {
+            ["dependencies", "extra-dependencies"]
+                .into_iter()
+                .filter_map(move |key| env.get(key)?.as_array())
+                .flatten()
+        });
+    let requirements = list(at(&["project", "dependencies"]))
+        .chain(lists_of(at(&["project", "optional-dependencies"])))
+        .chain(lists_of(table.get("dependency-groups")))
+        .chain(list(at(&["tool", "uv", "dev-dependencies"])))
+        .chain(hatch)
+        .filter_map(Value::as_str);
+    first_requirement(requirements).or_else(|| {
+        let poetry = table.get("tool")?.get("poetry")?;
+        let groups = poetry
+            .get("group")
+            .and_then(Value::as_table)
+            .into_iter()
+            .flat_map(|groups| groups.values())
+            .filter_map(|group| group.get("dependencies")?.as_table());
+        poetry
+            .get("dependencies")
+            .and_then(Value::as_table)
+            .into_iter()
+            .chain(groups)
+            .find_map(from_toml_dependencies)
+    })
+}
+
+/// The value at a path of keys (`["tool", "uv", "dev-dependencies"]`).
+fn value_at<'t>(table: &'t Table, path: &[&str]) -> Option<&'t Value> {
+    let (last, parents) = path.split_last()?;
+    parents
+        .iter()
+        .try_fold(table, |inner: &Table, key| inner.get(*key)?.as_table())?
+        .get(*last)
+}
+
+/// The items of an array value.
+fn list(value: Option<&Value>) -> impl Iterator<Item = &Value> {
+    value.and_then(Value::as_array).into_iter().flatten()
+}
+
+/// The items of each array in a table of arrays (`[dependency-groups]`).
+fn lists_of(value: Option<&Value>) -> impl Iterator<Item = &Value> {
+    value
         .and_then(Value::as_table)
         .into_iter()
         .flat_map(|groups| groups.values())
         .filter_map(Value::as_array)
-        .flatten();
-    first_requirement(dependencies.chain(optional).filter_map(Value::as_str)).or_else(|| {
-        let poetry = table.get("tool")?.get("poetry")?.get("dependencies")?;
-        from_toml_dependencies(poetry.as_table()?)
-    })
+        .flatten()
 }
 
 /// A Poetry or Pipfile dependency table: `django = "^5.2"`, `django = { version = "..." }`.
@@ -920,6 +961,27 @@ mod tests {
         assert_eq!(
             target,
             from_file("pyproject.toml", "django~=5.2", v(5, 2, 0))
+        );
+    }
+
+    #[test]
+    fn pyproject_dependency_groups_uv_and_hatch() {
+        let found = |text: &str| detect_files(&[("pyproject.toml", text)]);
+        assert_eq!(
+            found("[project]\nname = \"shop\"\n\n[dependency-groups]\ndev = [{include-group = \"web\"}]\nweb = [\"Django==5.1.4\"]\n"),
+            from_file("pyproject.toml", "Django==5.1.4", v(5, 1, 4))
+        );
+        assert_eq!(
+            found("[tool.uv]\ndev-dependencies = [\"django>=4.2\"]\n"),
+            from_file("pyproject.toml", "django>=4.2", v(4, 2, 0))
+        );
+        assert_eq!(
+            found("[tool.hatch.envs.default]\ndependencies = [\"django~=5.2\"]\n"),
+            from_file("pyproject.toml", "django~=5.2", v(5, 2, 0))
+        );
+        assert_eq!(
+            found("[tool.poetry.group.web.dependencies]\ndjango = \"^5.0\"\n").version,
+            v(5, 0, 0)
         );
     }
 

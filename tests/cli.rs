@@ -7,7 +7,9 @@ use std::fs;
 use std::io::Read;
 use std::process::Stdio;
 
-use common::{analyze_json, binary, finding, findings, fixture, markers, project, run};
+use common::{
+    analyze_json, binary, finding, findings, fixture, markers, project, run, unexpected_stderr,
+};
 
 /// CA102: the key is written with a timeout on the next line, so the write without one
 /// gives it another lifetime.
@@ -293,7 +295,7 @@ fn closed_stdout_ends_quietly() {
         .read_to_string(&mut stderr)
         .unwrap();
     assert!(status.code().is_some(), "no signal");
-    assert_eq!(stderr, "");
+    assert!(unexpected_stderr(&stderr).is_empty(), "{stderr}");
 }
 
 #[test]
@@ -487,11 +489,24 @@ fn a_tree_without_django_is_named_once() {
         "{stderr}"
     );
 
-    let django = project(&[("a.py", "from django.core.cache import cache\n")]);
+    let django = project(&[
+        ("a.py", "from django.core.cache import cache\n"),
+        ("requirements.txt", "Django==5.2\n"),
+    ]);
     let output = run(&["analyze", django.path().to_str().unwrap()]);
     assert!(
         output.stderr.is_empty(),
         "{}",
         String::from_utf8_lossy(&output.stderr)
+    );
+    // Without a requirement, the Django version the rules assume is said once.
+    fs::remove_file(django.path().join("requirements.txt")).unwrap();
+    let output = run(&["analyze", django.path().to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.starts_with("warning: assuming Django ")
+            && stderr.ends_with(" (no Django requirement found; pass --django-version)\n")
+            && stderr.lines().count() == 1,
+        "{stderr}"
     );
 }

@@ -14,11 +14,21 @@ use serde_json::Value;
 /// (code, path, line)
 pub type Finding = (String, String, usize);
 
-/// What the analyzer warns on standard error when it found no Python file or no Django.
+/// What the analyzer warns on standard error when it found no Python file, no Django, or
+/// no Django requirement.
 pub const NOTHING_CHECKED_WARNINGS: &[&str] = &[
     "warning: no Python files found under the given path(s)",
     "warning: no Django code found under the given path(s)",
+    "warning: assuming Django ",
 ];
+
+/// The lines of standard error other than the warnings about what was not found.
+pub fn unexpected_stderr(stderr: &str) -> Vec<&str> {
+    stderr
+        .lines()
+        .filter(|line| !NOTHING_CHECKED_WARNINGS.iter().any(|w| line.starts_with(w)))
+        .collect()
+}
 
 pub fn binary() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_cache-analyzer"));
@@ -45,11 +55,10 @@ pub fn analyze_as(path: &Path, format: &str, extra: &[&str]) -> (String, i32) {
     // Small projects made for a test often import no Django, or hold only templates:
     // the warnings saying so are tested on their own (tests/cli.rs).
     let stderr = String::from_utf8_lossy(&output.stderr);
-    let unexpected: Vec<&str> = stderr
-        .lines()
-        .filter(|line| !NOTHING_CHECKED_WARNINGS.iter().any(|w| line.starts_with(w)))
-        .collect();
-    assert!(unexpected.is_empty(), "unexpected stderr: {stderr}");
+    assert!(
+        unexpected_stderr(&stderr).is_empty(),
+        "unexpected stderr: {stderr}"
+    );
     (
         String::from_utf8(output.stdout).expect("UTF-8 output"),
         output.status.code().expect("exited normally"),
