@@ -183,9 +183,13 @@ struct CheckArgs {
 struct ReportArgs {
     #[command(flatten)]
     scope: ScopeArgs,
-    /// File to write; it is replaced atomically, never left half-written.
+    /// File to write (`-` for standard output); it is replaced atomically, never left
+    /// half-written, and created with the permissions the umask allows.
     #[arg(long, short, value_name = "FILE")]
     output: PathBuf,
+    /// Exit with 0 even when there are findings.
+    #[arg(long)]
+    exit_zero: bool,
     /// Report format [default: from the file's extension: `.sarif` sarif, `.xml` junit,
     /// `.txt` full, else json]
     #[arg(long = "output-format", visible_alias = "format", value_enum)]
@@ -423,26 +427,49 @@ fn write_report_file(args: &ReportArgs) -> Result<ExitCode> {
     } else {
         format.write(&mut buffer, &analysis, &options)?;
     }
-    write_atomically(&args.output, &buffer)?;
-    Ok(exit_status(
-        &analysis,
-        Some(FailOn::resolve(args.scope.fail_on, &analysis)),
-    ))
+    if args.output.as_os_str() == "-" {
+        match io::stdout().lock().write_all(&buffer) {
+            Err(err) if err.kind() != io::ErrorKind::BrokenPipe => {
+                return Err(err).context("cannot write the report");
+            }
+            _ => {}
+        }
+    } else {
+        write_atomically(&args.output, &buffer)?;
+        let findings = analysis.diagnostics.len();
+        let noun = if findings == 1 { "finding" } else { "findings" };
+        println!("Wrote {findings} {noun} to {}", args.output.display());
+    }
+    let fail_on = (!args.exit_zero).then(|| FailOn::resolve(args.scope.fail_on, &analysis));
+    Ok(exit_status(&analysis, fail_on))
 }
 
-/// Writes to a temporary file beside `path`, then renames it over `path`.
+/// Writes to a temporary file beside `path`, then renames it over `path`: a reader sees
+/// the old report or the new one, never half of one. The file is created as any other
+/// (mode 0666 less the umask), and errors name `path`, not the temporary file.
 fn write_atomically(path: &Path, contents: &[u8]) -> Result<()> {
     let dir = match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
     };
-    let mut file = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("cannot create a file in `{}`", dir.display()))?;
-    file.write_all(contents)
-        .and_then(|()| file.as_file().sync_all())
-        .with_context(|| format!("cannot write `{}`", path.display()))?;
-    file.persist(path)
-        .with_context(|| format!("cannot write `{}`", path.display()))?;
+    let name = path
+        .file_name()
+        .map_or_else(|| "report".into(), |name| name.to_string_lossy());
+    let temporary = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let written = (|| -> io::Result<()> {
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o666);
+        let mut file = options.open(&temporary)?;
+        file.write_all(contents)?;
+        file.sync_all()?;
+        std::fs::rename(&temporary, path)
+    })();
+    if let Err(err) = written {
+        let _ = std::fs::remove_file(&temporary);
+        bail!("cannot write `{}`: {err}", path.display());
+    }
     Ok(())
 }
 

@@ -237,7 +237,10 @@ fn report_writes_json_to_a_file() {
         file.to_str().unwrap(),
     ]);
     assert_eq!(output.status.code(), Some(1));
-    assert!(output.stdout.is_empty());
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        format!("Wrote 34 findings to {}\n", file.display())
+    );
     let written: serde_json::Value =
         serde_json::from_str(&fs::read_to_string(&file).unwrap()).unwrap();
     assert_eq!(findings(&written), markers(&root));
@@ -507,6 +510,46 @@ fn a_tree_without_django_is_named_once() {
         stderr.starts_with("warning: assuming Django ")
             && stderr.ends_with(" (no Django requirement found; pass --django-version)\n")
             && stderr.lines().count() == 1,
+        "{stderr}"
+    );
+}
+
+/// `report` as a file-writing `analyze`: `--output -` is standard output, `--exit-zero`
+/// is taken, the file gets the umask's permissions, and errors name the target.
+#[cfg(unix)]
+#[test]
+fn report_writes_as_files_are_written() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let root = fixture("demo");
+    let root = root.to_str().unwrap();
+    let output = run(&["report", root, "--output", "-", "--exit-zero"]);
+    assert_eq!(output.status.code(), Some(0));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["summary"]["findings"], 34);
+
+    let out = tempfile::tempdir().unwrap();
+    for (umask, mode) in [("022", 0o644), ("077", 0o600)] {
+        let file = out.path().join(format!("report-{umask}.json"));
+        let command = format!("umask {umask} && exec \"$0\" report \"$1\" --output \"$2\"",);
+        let status = std::process::Command::new("sh")
+            .args(["-c", &command, env!("CARGO_BIN_EXE_cache-analyzer"), root])
+            .arg(&file)
+            .output()
+            .unwrap()
+            .status;
+        assert_eq!(status.code(), Some(1));
+        let permissions = fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(permissions, mode, "umask {umask}");
+    }
+
+    let missing = out.path().join("missing/report.json");
+    let output = run(&["report", root, "--output", missing.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!("cannot write `{}`", missing.display()))
+            && !stderr.contains(".report.json."),
         "{stderr}"
     );
 }
