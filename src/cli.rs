@@ -117,10 +117,37 @@ struct OutputArgs {
     /// Also count the findings `# noqa` comments silenced.
     #[arg(long)]
     show_suppressed: bool,
+    /// When to colour `full` and `concise`: `auto` on a terminal (not under `NO_COLOR`;
+    /// always under `FORCE_COLOR`), `always` or `never`.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorWhen::Auto)]
+    color: ColorWhen,
     /// How many opportunities `full` and `concise` list, most valuable first: a number,
     /// or `all` [default: 20, or all when only opportunity rules are selected]
     #[arg(long, value_name = "N|all", value_parser = parse_opportunity_limit)]
     show_opportunities: Option<OpportunityLimit>,
+}
+
+/// `--color`.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ColorWhen {
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorWhen {
+    /// Sets the colour choice for standard output: `FORCE_COLOR` (set, not empty, not
+    /// `0`) turns `auto` into `always`, as in other command-line tools.
+    fn apply(self) {
+        let forced = std::env::var_os("FORCE_COLOR").is_some_and(|v| !v.is_empty() && v != "0");
+        let choice = match self {
+            ColorWhen::Always => anstream::ColorChoice::Always,
+            ColorWhen::Never => anstream::ColorChoice::Never,
+            ColorWhen::Auto if forced => anstream::ColorChoice::Always,
+            ColorWhen::Auto => anstream::ColorChoice::Auto,
+        };
+        choice.write_global();
+    }
 }
 
 /// `--show-opportunities`: all of them, or at most this many.
@@ -304,6 +331,7 @@ fn print_report(
     invalidation_map: bool,
 ) -> Result<ExitCode> {
     let reporting = Instant::now();
+    output.color.apply();
     // anstream drops colour for NO_COLOR or a pipe; machine formats bypass it so that
     // nothing in them (an escape character in a message) is ever stripped.
     let mut stdout: Box<dyn Write> = if output.format.is_for_people() {

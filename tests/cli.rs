@@ -56,7 +56,7 @@ fn text_output_is_ruff_like() {
     let out = text(&output);
     let first = out.lines().next().unwrap();
     assert!(
-        first.starts_with("app/a.py:3:1: CA102 `cache.set()` has no timeout"),
+        first.starts_with("app/a.py:3:1: CA102 warning: `cache.set()` has no timeout"),
         "{first}"
     );
     assert!(out.contains("3 | cache.set(\"k\", 1)\n"), "{out}");

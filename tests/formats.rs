@@ -57,10 +57,16 @@ fn concise_prints_one_line_a_finding_then_the_summary() {
     let (full, _) = analyze_as(&root, "full", &[]);
 
     // Problems first, then opportunities, as `full` lists them.
+    // Errors, then warnings, each in the JSON report's file order; then opportunities.
     let mut expected: Vec<&Value> = diagnostics(&report)
         .iter()
-        .filter(|d| d["severity"] != "opportunity")
+        .filter(|d| d["severity"] == "error")
         .collect();
+    expected.extend(
+        diagnostics(&report)
+            .iter()
+            .filter(|d| d["severity"] == "warning"),
+    );
     expected.extend(
         diagnostics(&report)
             .iter()
@@ -71,11 +77,12 @@ fn concise_prints_one_line_a_finding_then_the_summary() {
         assert_eq!(
             *line,
             format!(
-                "{}:{}:{}: {} {}",
+                "{}:{}:{}: {} {}: {}",
                 d["path"].as_str().unwrap(),
                 d["line"],
                 d["column"],
                 d["code"].as_str().unwrap(),
+                d["severity"].as_str().unwrap(),
                 d["message"].as_str().unwrap()
             )
         );
@@ -557,4 +564,37 @@ fn exit_codes_do_not_depend_on_the_format() {
         assert_eq!(analyze_as(&root, format, &[]).1, 1, "{format}");
         assert_eq!(analyze_as(&root, format, &["--exit-zero"]).1, 0, "{format}");
     }
+}
+
+/// The severity is a word in every text finding, so it survives `NO_COLOR` and pipes;
+/// `--color` and `FORCE_COLOR` decide the colour.
+#[test]
+fn severity_is_a_word_and_colour_is_chosen() {
+    let root = fixture("demo");
+    let concise = |extra: &[&str], env: &[(&str, &str)]| {
+        let mut command = common::binary();
+        command.args([
+            "analyze",
+            root.to_str().unwrap(),
+            "--output-format",
+            "concise",
+        ]);
+        command.args(extra);
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        String::from_utf8(command.output().unwrap().stdout).unwrap()
+    };
+    let plain = concise(&[], &[("NO_COLOR", "1")]);
+    let first = plain.lines().next().unwrap();
+    assert!(
+        first.starts_with("blog/models.py:5:7: CA301 error: model"),
+        "{first}"
+    );
+    assert!(plain.contains(": CA106 warning: "), "{plain}");
+    assert!(plain.contains(": CA503 opportunity: "), "{plain}");
+    assert!(!plain.contains('\x1b'));
+    assert!(concise(&["--color", "always"], &[]).contains("\x1b["));
+    assert!(concise(&[], &[("FORCE_COLOR", "1")]).contains("\x1b["));
+    assert!(!concise(&["--color", "never"], &[("FORCE_COLOR", "1")]).contains('\x1b'));
 }

@@ -59,7 +59,7 @@ fn text_report_draws_the_caret_under_the_tag() {
     let text = String::from_utf8(output.stdout).unwrap();
     assert!(
         text.contains(
-            "blog/templates/blog/newsletter.html:4:5: CA403 `{% csrf_token %}` is inside"
+            "blog/templates/blog/newsletter.html:4:5: CA403 error: `{% csrf_token %}` is inside"
         ),
         "{text}"
     );

@@ -120,16 +120,17 @@ fn write_diagnostic(out: &mut dyn Write, d: &Diagnostic, options: &FullOptions) 
     writeln!(out)
 }
 
-/// Problems (errors and warnings) are listed first, in file order; opportunities after
-/// them, most valuable first (file order among equals).
+/// Problems are listed first, errors before warnings, each in file order; opportunities
+/// after them, most valuable first (file order among equals).
 pub(super) fn problems_and_opportunities(
     analysis: &Analysis,
 ) -> (Vec<Diagnostic>, Vec<Diagnostic>) {
-    let (problems, mut opportunities): (Vec<Diagnostic>, Vec<Diagnostic>) = analysis
+    let (mut problems, mut opportunities): (Vec<Diagnostic>, Vec<Diagnostic>) = analysis
         .diagnostics
         .iter()
         .cloned()
         .partition(|d| d.severity != Severity::Opportunity);
+    problems.sort_by_key(|d| d.severity);
     opportunities.sort_by_key(|d| std::cmp::Reverse(d.benefit));
     (problems, opportunities)
 }
@@ -195,9 +196,11 @@ pub(super) fn write_summary(
 
 /// `path:line:col: CODE message`, coloured as Ruff colours it.
 pub(super) fn write_location_line(out: &mut dyn Write, d: &Diagnostic) -> io::Result<()> {
+    // The severity as a word, so that it survives `NO_COLOR`, pipes and CI logs; the
+    // line still reads `path:line:col: CODE ...` for the tools that parse Ruff's.
     writeln!(
         out,
-        "{}{}{}{}{}{} {} {}",
+        "{}{}{}{}{}{} {} {} {}",
         escape_controls(&d.path).bold(),
         ":".cyan(),
         d.span.line,
@@ -205,15 +208,21 @@ pub(super) fn write_location_line(out: &mut dyn Write, d: &Diagnostic) -> io::Re
         d.span.column,
         ":".cyan(),
         coloured_code(d),
+        coloured(d, &format!("{}:", d.severity.as_str())),
         escape_controls(&d.message)
     )
 }
 
 fn coloured_code(d: &Diagnostic) -> String {
+    coloured(d, d.code)
+}
+
+/// Text in the colour of the finding's severity.
+fn coloured(d: &Diagnostic, text: &str) -> String {
     match d.severity {
-        Severity::Error => d.code.red().bold().to_string(),
-        Severity::Warning => d.code.yellow().bold().to_string(),
-        Severity::Opportunity => d.code.cyan().bold().to_string(),
+        Severity::Error => text.red().bold().to_string(),
+        Severity::Warning => text.yellow().bold().to_string(),
+        Severity::Opportunity => text.cyan().bold().to_string(),
     }
 }
 
