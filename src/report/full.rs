@@ -144,8 +144,12 @@ pub(super) fn write_summary(
     opportunities: &[Diagnostic],
     options: &FullOptions,
 ) -> io::Result<()> {
-    if problems.is_empty() {
+    // "All checks passed!" only when nothing at all was found: opportunities are
+    // findings too, counted on their own line below.
+    if problems.is_empty() && opportunities.is_empty() {
         writeln!(out, "{}", "All checks passed!".green().bold())?;
+    } else if problems.is_empty() {
+        writeln!(out, "{}", "No problems found.".green().bold())?;
     } else {
         writeln!(out, "Found {}.", tally(problems, "problem", "problems"))?;
     }
