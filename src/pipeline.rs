@@ -40,6 +40,8 @@ pub struct Options {
 }
 
 pub struct Analysis {
+    /// The directory findings' paths are relative to.
+    pub root: PathBuf,
     /// The configuration's `fail-on`, for when the command line gives none.
     pub fail_on: Option<String>,
     /// Findings a `# noqa` comment on their line silences.
@@ -283,6 +285,7 @@ pub fn run(options: &Options) -> Result<Analysis> {
         .includes_file_errors(FILE_NOT_ANALYZED.code)
         .then_some(&FILE_NOT_ANALYZED);
     Ok(Analysis {
+        root: root.clone(),
         fail_on: config.fail_on.clone(),
         suppressed,
         files_analyzed,

@@ -59,8 +59,13 @@ fn text_output_is_ruff_like() {
         first.starts_with("app/a.py:3:1: CA102 warning: `cache.set()` has no timeout"),
         "{first}"
     );
-    assert!(out.contains("3 | cache.set(\"k\", 1)\n"), "{out}");
-    assert!(out.contains("  | ^^^^^^^^^^^^^^^^^ CA102\n"), "{out}");
+    // The line, underlined, with two lines of context on either side, as Ruff shows it.
+    assert!(
+        out.contains(
+            "  |\n1 | from django.core.cache import cache\n2 |\n3 | cache.set(\"k\", 1)\n  | ^^^^^^^^^^^^^^^^^ CA102\n4 | cache.set(\"k\", 2, 60)\n  |\n"
+        ),
+        "{out}"
+    );
     assert!(out.ends_with("Found 1 problem (CA102: 1).\n"), "{out}");
     assert!(
         !out.contains('\x1b'),

@@ -2,7 +2,10 @@
 //! the source line with a caret underline, and a summary with counts per code.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::io::{self, Write};
+use std::path::Path;
 
 use owo_colors::OwoColorize;
 use unicode_width::UnicodeWidthChar;
@@ -59,15 +62,16 @@ pub fn write_full(
     if options.statistics {
         write_statistics(out, &analysis.diagnostics)?;
     } else {
+        let sources = Sources::new(&analysis.root);
         for diagnostic in &problems {
-            write_diagnostic(out, diagnostic, options)?;
+            write_diagnostic(out, diagnostic, options, &sources)?;
         }
         if !opportunities.is_empty() {
             writeln!(out, "{}", "Opportunities:".bold())?;
             writeln!(out)?;
             let (listed, left_out) = options.listed(&opportunities);
             for diagnostic in listed {
-                write_diagnostic(out, diagnostic, options)?;
+                write_diagnostic(out, diagnostic, options, &sources)?;
             }
             if left_out > 0 {
                 write_more_opportunities(out, left_out)?;
@@ -93,22 +97,87 @@ fn write_statistics(out: &mut dyn Write, diagnostics: &[Diagnostic]) -> io::Resu
     Ok(())
 }
 
-fn write_diagnostic(out: &mut dyn Write, d: &Diagnostic, options: &FullOptions) -> io::Result<()> {
+/// Lines shown above and below a finding's line, as Ruff shows them.
+const CONTEXT_LINES: usize = 2;
+
+/// The analysed files' text, read once each when a finding in them is shown with its
+/// context.
+struct Sources<'a> {
+    root: &'a Path,
+    files: RefCell<HashMap<String, Option<Vec<String>>>>,
+}
+
+impl<'a> Sources<'a> {
+    fn new(root: &'a Path) -> Self {
+        Sources {
+            root,
+            files: RefCell::default(),
+        }
+    }
+
+    /// Lines `first..=last` (1-based) of a file, those it has; none when it cannot be
+    /// read as it was when analysed (the finding's own line differs).
+    fn lines(&self, d: &Diagnostic, first: usize, last: usize) -> Vec<(usize, String)> {
+        let mut files = self.files.borrow_mut();
+        let text = files.entry(d.path.clone()).or_insert_with(|| {
+            let bytes = std::fs::read(self.root.join(&d.path)).ok()?;
+            let text = String::from_utf8_lossy(&bytes);
+            Some(text.lines().map(str::to_string).collect())
+        });
+        let Some(lines) = text else {
+            return Vec::new();
+        };
+        let same_line = lines.get(d.span.line.wrapping_sub(1)).is_some_and(|line| {
+            line.trim_end_matches('\r') == d.span.source_line.trim_end_matches('\r')
+        });
+        if !same_line {
+            return Vec::new();
+        }
+        (first.max(1)..=last.min(lines.len()))
+            .map(|number| (number, lines[number - 1].clone()))
+            .collect()
+    }
+}
+
+fn write_diagnostic(
+    out: &mut dyn Write,
+    d: &Diagnostic,
+    options: &FullOptions,
+    sources: &Sources,
+) -> io::Result<()> {
     write_location_line(out, d)?;
     let code = coloured_code(d);
     if !d.span.source_line.is_empty() {
-        let line_number = d.span.line.to_string();
-        let gutter = " ".repeat(line_number.len());
-        let source = escape_controls_keep_tabs(&d.span.source_line);
+        let line = d.span.line;
+        let before = sources.lines(d, line.saturating_sub(CONTEXT_LINES), line - 1);
+        let after = sources.lines(d, line + 1, line + CONTEXT_LINES);
+        let widest = after.last().map_or(line, |(number, _)| *number);
+        let width_of_numbers = widest.to_string().len();
+        let gutter = " ".repeat(width_of_numbers);
+        let numbered = |out: &mut dyn Write, number: usize, text: &str| {
+            let number = format!("{number:>width_of_numbers$}");
+            if text.is_empty() {
+                writeln!(out, "{} {}", number.blue(), "|".blue())
+            } else {
+                let text = escape_controls_keep_tabs(text);
+                writeln!(out, "{} {} {text}", number.blue(), "|".blue())
+            }
+        };
         let (indent, width) = underline(&d.span.source_line, d);
         writeln!(out, "{gutter} {}", "|".blue())?;
-        writeln!(out, "{} {} {source}", line_number.blue(), "|".blue())?;
+        for (number, text) in &before {
+            numbered(out, *number, text)?;
+        }
+        numbered(out, line, &d.span.source_line)?;
         writeln!(
             out,
             "{gutter} {} {indent}{} {code}",
             "|".blue(),
             "^".repeat(width).red()
         )?;
+        for (number, text) in &after {
+            numbered(out, *number, text)?;
+        }
         writeln!(out, "{gutter} {}", "|".blue())?;
     }
     if options.verbose {
