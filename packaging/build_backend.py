@@ -12,6 +12,11 @@ import maturin
 
 FETCH_RUST = "CACHE_ANALYZER_FETCH_RUST"
 
+# maturin's every hook (the sdist's too) fetches Rust when cargo is missing, unless told
+# not to.
+if os.environ.get(FETCH_RUST) != "1":
+    os.environ.setdefault("MATURIN_NO_INSTALL_RUST", "1")
+
 
 def _require_cargo():
     if shutil.which("cargo") or os.environ.get(FETCH_RUST) == "1":

@@ -369,10 +369,14 @@ fn print_report(
     Ok(exit_status(analysis, fail_on))
 }
 
+/// The rules whose findings depend on the Django version.
+const VERSIONED_RULES: &[&str] = &["CA204", "CA205", "CA601"];
+
 /// Warns on standard error, as Ruff does, when no Python file was analysed, or none of
 /// them imports Django; `true` when nothing at all was checked (no file, no template).
 fn warn_if_nothing_checked(analysis: &Analysis) -> bool {
-    if analysis.files_analyzed == 0 {
+    // Files that did not parse are reported (CA000), not "not found".
+    if analysis.files_analyzed == 0 && analysis.errors() == 0 {
         eprintln!("warning: no Python files found under the given path(s)");
         return analysis.templates_analyzed == 0 && analysis.diagnostics.is_empty();
     }
@@ -380,7 +384,12 @@ fn warn_if_nothing_checked(analysis: &Analysis) -> bool {
         eprintln!(
             "warning: no Django code found under the given path(s): no file imports `django`, so the rules, which look for Django's caching APIs, had little to check"
         );
-    } else if analysis.django.source == django_version::VersionSource::AssumedNewest {
+    } else if analysis.django.source == django_version::VersionSource::AssumedNewest
+        && analysis
+            .rules
+            .iter()
+            .any(|rule| VERSIONED_RULES.contains(&rule.code))
+    {
         // The version decides CA204 and CA205: a guess is said where it is seen.
         eprintln!(
             "warning: assuming Django {} (no Django requirement found; pass --django-version)",
@@ -483,18 +492,25 @@ fn write_atomically(path: &Path, contents: &[u8]) -> Result<()> {
     let name = path
         .file_name()
         .map_or_else(|| "report".into(), |name| name.to_string_lossy());
-    let temporary = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let written = (|| -> io::Result<()> {
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o666);
-        let mut file = options.open(&temporary)?;
-        file.write_all(contents)?;
-        file.sync_all()?;
-        std::fs::rename(&temporary, path)
-    })();
+    // Unique to this process and moment: two writers sharing a directory (containers
+    // are often pid 1) never take each other's file.
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_nanos());
+    let temporary = dir.join(format!(".{name}.{}.{nanos}.tmp", std::process::id()));
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o666);
+    let mut file = options
+        .open(&temporary)
+        .map_err(|err| anyhow::anyhow!("cannot write `{}`: {err}", path.display()))?;
+    let written = file
+        .write_all(contents)
+        .and_then(|()| file.sync_all())
+        .and_then(|()| std::fs::rename(&temporary, path));
     if let Err(err) = written {
+        // The temporary file is this run's own: nothing else can have it open.
         let _ = std::fs::remove_file(&temporary);
         bail!("cannot write `{}`: {err}", path.display());
     }

@@ -321,15 +321,18 @@ fn template_name(relative: &str) -> Option<&str> {
     name
 }
 
-/// `path` relative to `root` with `/` separators; non-UTF-8 bytes become U+FFFD.
-/// Whether a file is one the analysis reads: Python source or a file with a template
-/// extension.
+/// Whether a file is one the analysis reads: Python source, or a file with a template
+/// extension inside a `templates` directory.
 pub fn is_analysable_file(path: &Path) -> bool {
+    let in_templates = path
+        .components()
+        .any(|part| part.as_os_str() == TEMPLATES_DIRECTORY);
     path.extension().is_some_and(|extension| {
-        extension == "py" || TEMPLATE_EXTENSIONS.iter().any(|t| extension == *t)
+        extension == "py" || (in_templates && TEMPLATE_EXTENSIONS.iter().any(|t| extension == *t))
     })
 }
 
+/// `path` relative to `root` with `/` separators; non-UTF-8 bytes become U+FFFD.
 pub fn relative(root: &Path, path: &Path) -> String {
     let relative = path.strip_prefix(root).unwrap_or(path);
     let parts: Vec<String> = relative

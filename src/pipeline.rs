@@ -308,25 +308,30 @@ fn absolute_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     } else {
         paths
     };
-    paths
-        .iter()
-        .map(|path| {
-            if !path.exists() && path.symlink_metadata().is_err() {
-                bail!("path `{}` does not exist", path.display());
-            }
-            // A file named on the command line is analysed only if it is one the analysis
-            // reads: `README.md` would pass having checked nothing.
-            if path.is_file() && !crate::discover::is_analysable_file(path) {
-                bail!(
-                    "`{}` is neither a directory, a Python file nor a template; name a directory or a `.py` file",
-                    path.display()
-                );
-            }
-            std::path::absolute(path)
-                .map(|absolute| normalize(&absolute))
-                .with_context(|| format!("cannot resolve path `{}`", path.display()))
-        })
-        .collect()
+    let mut kept = Vec::new();
+    for path in paths {
+        if !path.exists() && path.symlink_metadata().is_err() {
+            bail!("path `{}` does not exist", path.display());
+        }
+        // A file named on the command line is read only if it is one the analysis reads;
+        // among others (as pre-commit passes them) it is skipped, and alone it is an error:
+        // `analyze README.md` would otherwise pass having checked nothing.
+        if path.is_file() && !crate::discover::is_analysable_file(path) {
+            eprintln!(
+                "warning: skipping `{}`: neither a Python file nor a template under `templates/`",
+                path.display()
+            );
+            continue;
+        }
+        let absolute = std::path::absolute(path)
+            .map(|absolute| normalize(&absolute))
+            .with_context(|| format!("cannot resolve path `{}`", path.display()))?;
+        kept.push(absolute);
+    }
+    if kept.is_empty() {
+        bail!("no PATH given is a directory, a Python file or a template under `templates/`");
+    }
+    Ok(kept)
 }
 
 /// `a/b/../c` is `a/c`: report paths are relative to a root without `..` in it.

@@ -449,9 +449,22 @@ fn runs_that_check_nothing_say_so() {
     let readme = project(&[("README.md", "# A project\n")]);
     let output = run(&["analyze", readme.path().join("README.md").to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
-        String::from_utf8_lossy(&output.stderr)
-            .contains("README.md` is neither a directory, a Python file nor a template"),
+        stderr.contains("README.md`: neither a Python file nor a template under `templates/`")
+            && stderr.contains("error: no PATH given is a directory, a Python file or a template"),
+        "{stderr}"
+    );
+    // Among files the analysis reads (as pre-commit passes them), it is skipped.
+    let mixed = project(&[("README.md", "# A project\n"), ("app.py", CLEAN)]);
+    let output = run(&[
+        "analyze",
+        mixed.path().join("README.md").to_str().unwrap(),
+        mixed.path().join("app.py").to_str().unwrap(),
+    ]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );

@@ -99,6 +99,16 @@ fn write_statistics(out: &mut dyn Write, diagnostics: &[Diagnostic]) -> io::Resu
 
 /// Lines shown above and below a finding's line, as Ruff shows them.
 const CONTEXT_LINES: usize = 2;
+/// A context line longer than this (a minified template, generated code) is cut.
+const MAX_CONTEXT_CHARS: usize = 200;
+
+/// A context line, cut at `MAX_CONTEXT_CHARS` characters with `…`.
+fn shortened(line: &str) -> String {
+    match line.char_indices().nth(MAX_CONTEXT_CHARS) {
+        Some((cut, _)) => format!("{}…", &line[..cut]),
+        None => line.to_string(),
+    }
+}
 
 /// The analysed files' text, read once each when a finding in them is shown with its
 /// context.
@@ -134,7 +144,7 @@ impl<'a> Sources<'a> {
             return Vec::new();
         }
         (first.max(1)..=last.min(lines.len()))
-            .map(|number| (number, lines[number - 1].clone()))
+            .map(|number| (number, shortened(&lines[number - 1])))
             .collect()
     }
 }
@@ -149,7 +159,11 @@ fn write_diagnostic(
     let code = coloured_code(d);
     if !d.span.source_line.is_empty() {
         let line = d.span.line;
-        let before = sources.lines(d, line.saturating_sub(CONTEXT_LINES), line - 1);
+        let before = sources.lines(
+            d,
+            line.saturating_sub(CONTEXT_LINES),
+            line.saturating_sub(1),
+        );
         let after = sources.lines(d, line + 1, line + CONTEXT_LINES);
         let widest = after.last().map_or(line, |(number, _)| *number);
         let width_of_numbers = widest.to_string().len();

@@ -32,7 +32,10 @@ pub fn unexpected_stderr(stderr: &str) -> Vec<&str> {
 
 pub fn binary() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_cache-analyzer"));
-    command.env_remove("NO_COLOR").env_remove("CLICOLOR_FORCE");
+    command
+        .env_remove("NO_COLOR")
+        .env_remove("CLICOLOR_FORCE")
+        .env_remove("FORCE_COLOR");
     command
 }
 
