@@ -526,66 +526,50 @@ impl Extractor<'_> {
             if qualified_name(&call.func, env).as_deref() == Some(METHOD_DECORATOR) {
                 let method = keyword(call, "name").and_then(string_literal);
                 let decorators = argument(call, 0, "decorator").map_or(&[][..], elements);
-                return Decoration {
-                    wrappers: self.wrappers(decorators, env),
-                    unknown: self.unknown_decorators(decorators, env),
-                    method,
-                };
+                return self.classify(decorators, method, env);
             }
         }
-        let decorators = std::slice::from_ref(decorator);
-        Decoration {
-            wrappers: self.wrappers(decorators, env),
-            unknown: self.unknown_decorators(decorators, env),
-            method: None,
+        self.classify(std::slice::from_ref(decorator), None, env)
+    }
+
+    /// Each decorator, once: a wrapper that matters to caching, one known to leave the
+    /// response shared, or one whose effect is not known.
+    fn classify(&self, decorators: &[Expr], method: Option<String>, env: &Env<'_>) -> Decoration {
+        let mut decoration = Decoration {
+            wrappers: Vec::new(),
+            unknown: Vec::new(),
+            method,
+        };
+        for decorator in decorators {
+            match self.wrapper(decorator, env) {
+                Some(wrapper) => decoration.wrappers.push(wrapper),
+                None if !is_transparent(decorator, env) => {
+                    decoration.unknown.push(self.evidence(decorator))
+                }
+                None => {}
+            }
         }
+        decoration
     }
 
-    /// The decorators neither known to matter to caching nor known to leave the response
-    /// shared.
-    fn unknown_decorators(&self, decorators: &[Expr], env: &Env<'_>) -> Vec<Evidence> {
-        decorators
-            .iter()
-            .filter(|decorator| {
-                let func = match decorator {
-                    Expr::Call(call) => call.func.as_ref(),
-                    other => other,
-                };
-                // `register.simple_tag`, or a template library's own registering method
-                // (`register.as_tag`) on the module's conventional `register`.
-                let registers_tag = matches!(func, Expr::Attribute(a) if TEMPLATE_REGISTRATIONS.contains(&a.attr.as_str())
-                    || matches!(a.value.as_ref(), Expr::Name(n) if n.id.as_str() == "register"));
-                let transparent = qualified_name(func, env)
-                    .is_some_and(|name| TRANSPARENT_DECORATORS.contains(&name.as_str()));
-                !registers_tag && !transparent && self.wrappers(std::slice::from_ref(*decorator), env).is_empty()
-            })
-            .map(|decorator| self.evidence(decorator))
-            .collect()
-    }
-
-    fn wrappers(&self, decorators: &[Expr], env: &Env<'_>) -> Vec<Wrapper> {
-        decorators
-            .iter()
-            .filter_map(|decorator| {
-                let kind = wrapper_kind(decorator, env).or_else(|| {
-                    // `cache_15 = cache_page(60 * 15)` earlier in the module, then `@cache_15`.
-                    let Expr::Name(name) = decorator else {
-                        return None;
-                    };
-                    self.module_wrappers
-                        .iter()
-                        .rev()
-                        .find(|(alias, _)| alias == name.id.as_str())
-                        .map(|(_, kind)| *kind)
-                })?;
-                Some(Wrapper {
-                    origin: None,
-                    kind,
-                    text: self.locator.snippet(decorator),
-                    line: self.locator.span(decorator).line,
-                })
-            })
-            .collect()
+    fn wrapper(&self, decorator: &Expr, env: &Env<'_>) -> Option<Wrapper> {
+        let kind = wrapper_kind(decorator, env).or_else(|| {
+            // `cache_15 = cache_page(60 * 15)` earlier in the module, then `@cache_15`.
+            let Expr::Name(name) = decorator else {
+                return None;
+            };
+            self.module_wrappers
+                .iter()
+                .rev()
+                .find(|(alias, _)| alias == name.id.as_str())
+                .map(|(_, kind)| *kind)
+        })?;
+        Some(Wrapper {
+            origin: None,
+            kind,
+            text: self.locator.snippet(decorator),
+            line: self.locator.span(decorator).line,
+        })
     }
 
     /// `@authentication_classes([...])` and `@permission_classes([...])` on an `api_view`.
@@ -1388,6 +1372,22 @@ fn setting_entries<'e>(value: &'e Expr, entries: &mut Vec<&'e Expr>, depth: usiz
         }
         _ => false,
     }
+}
+
+/// A decorator known to leave the response shared: one of Django's that only restricts
+/// methods or marks headers, a Python built-in, or a template library registering a tag
+/// (`register.simple_tag`, a library's own `register.as_tag`).
+fn is_transparent(decorator: &Expr, env: &Env<'_>) -> bool {
+    let func = match decorator {
+        Expr::Call(call) => call.func.as_ref(),
+        other => other,
+    };
+    let registers_tag = matches!(func, Expr::Attribute(a)
+        if TEMPLATE_REGISTRATIONS.contains(&a.attr.as_str())
+            || matches!(a.value.as_ref(), Expr::Name(n) if n.id.as_str() == "register"));
+    registers_tag
+        || qualified_name(func, env)
+            .is_some_and(|name| TRANSPARENT_DECORATORS.contains(&name.as_str()))
 }
 
 /// What a decorator expression is, when it is one that matters (called or not).
