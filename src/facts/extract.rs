@@ -1278,7 +1278,7 @@ fn bound_names<'a>(target: &'a Expr, names: &mut Vec<&'a str>) {
 }
 
 /// The name an attribute or call chain starts from: `cache` in `cache.get(k).x()`.
-fn root_name(expr: &Expr) -> Option<&str> {
+pub(super) fn root_name(expr: &Expr) -> Option<&str> {
     let mut current = expr;
     loop {
         current = match current {

@@ -4,7 +4,7 @@
 use ruff_python_ast::{self as ast, Expr};
 
 use super::eval::{constant, elements, qualified_name, string_literal};
-use super::extract::{argument, keyword, Extractor};
+use super::extract::{argument, keyword, root_name, Extractor};
 use super::scope::{Binding, Env};
 use super::shape::Constant;
 
@@ -645,19 +645,8 @@ impl Extractor<'_> {
         let line = || self.locator.span(call).line;
         match qualified {
             Some(name) if RENDER_FUNCTIONS.contains(&name) => {
-                let names = argument(call, 1, "template").map(|t| template_names(t, env));
-                match names.filter(|names| !names.is_empty()) {
-                    Some(names) => {
-                        let hidden = context_keys(argument(call, 2, "context"));
-                        let rendered = rendered(names, hidden);
-                        self.view_body_mut(|body| body.templates.extend(rendered));
-                    }
-                    None if body.dynamic_template.is_none() => {
-                        let evidence = self.evidence(call);
-                        self.view_body_mut(|body| body.dynamic_template = Some(evidence));
-                    }
-                    None => {}
-                }
+                let hidden = context_keys(argument(call, 2, "context"));
+                self.note_rendered(call, argument(call, 1, "template"), hidden, env);
                 return;
             }
             Some(RENDER_TO_STRING) => {
@@ -674,33 +663,15 @@ impl Extractor<'_> {
             // `get_template("x.html").render(context, request)`: the template is rendered
             // later, perhaps with the request; `Template(source)` is one made at run time.
             Some(name) if TEMPLATE_LOADERS.contains(&name) => {
-                let names = argument(call, 0, "template_name").map(|t| template_names(t, env));
-                match names.filter(|names| !names.is_empty()) {
-                    Some(names) => {
-                        let rendered = rendered(names, Vec::new());
-                        self.view_body_mut(|body| body.templates.extend(rendered));
-                    }
-                    None if body.dynamic_template.is_none() => {
-                        let evidence = self.evidence(call);
-                        self.view_body_mut(|body| body.dynamic_template = Some(evidence));
-                    }
-                    None => {}
-                }
+                self.note_rendered(call, argument(call, 0, "template_name"), Vec::new(), env);
                 return;
             }
-            Some(TEMPLATE_FROM_SOURCE) if body.dynamic_template.is_none() => {
-                let evidence = self.evidence(call);
-                self.view_body_mut(|body| body.dynamic_template = Some(evidence));
+            Some(TEMPLATE_FROM_SOURCE) => {
+                self.note_first(call, |body| &mut body.dynamic_template);
                 return;
             }
             Some(GET_TOKEN) => {
-                if body.csrf_token.is_none() {
-                    let evidence = Evidence {
-                        text: self.locator.snippet(call),
-                        line: line(),
-                    };
-                    self.view_body_mut(|body| body.csrf_token = Some(evidence));
-                }
+                self.note_first(call, |body| &mut body.csrf_token);
                 return;
             }
             // Only where every response gets it: a marking in a branch leaves the
@@ -727,11 +698,11 @@ impl Extractor<'_> {
                 return;
             }
             Some(name) if FILE_RESPONSES.contains(&name) => {
-                self.note_uncacheable_response(call);
+                self.note_first(call, |body| &mut body.uncacheable_response);
                 return;
             }
             Some(name) if REDIRECTS.contains(&name) && !self.in_branch() => {
-                self.note_uncacheable_response(call);
+                self.note_first(call, |body| &mut body.uncacheable_response);
                 return;
             }
             Some(name) if CACHING_HEADERS.contains(&name) => {
@@ -755,8 +726,7 @@ impl Extractor<'_> {
                 self.eval(receiver, env, 0).is_query()
             })
         {
-            let evidence = self.evidence(call);
-            self.view_body_mut(|body| body.changes_state = Some(evidence));
+            self.note_first(call, |body| &mut body.changes_state);
         }
         if passes_request {
             let callee = qualified
@@ -765,13 +735,8 @@ impl Extractor<'_> {
                 .or_else(|| self.self_method(call));
             match callee {
                 Some(callee) => self.view_body_mut(|body| body.request_passed_to.push(callee)),
-                None if !reads_request_as_django_does(call, qualified)
-                    && self
-                        .view_body()
-                        .is_some_and(|body| body.request_passed_outside.is_none()) =>
-                {
-                    let evidence = self.evidence(call);
-                    self.view_body_mut(|body| body.request_passed_outside = Some(evidence));
+                None if !reads_request_as_django_does(call, qualified) => {
+                    self.note_first(call, |body| &mut body.request_passed_outside);
                 }
                 None => {}
             }
@@ -794,21 +759,12 @@ impl Extractor<'_> {
         }
         if !PER_USER_ATTRIBUTES.contains(&name) {
             // Setting an attribute (`request.request_id = ...`) reads nothing per request.
-            let extra = attribute.ctx == ast::ExprContext::Load
-                && !HTTP_REQUEST_ATTRIBUTES.contains(&name)
-                && self
-                    .view_body()
-                    .is_some_and(|body| body.request_extra.is_none());
-            if extra {
-                let evidence = self.evidence(attribute);
-                self.view_body_mut(|body| body.request_extra = Some(evidence));
+            if attribute.ctx == ast::ExprContext::Load && !HTTP_REQUEST_ATTRIBUTES.contains(&name) {
+                self.note_first(attribute, |body| &mut body.request_extra);
             }
             return;
         }
-        if self.view_body().is_some_and(|body| body.per_user.is_none()) {
-            let evidence = self.evidence(attribute);
-            self.view_body_mut(|body| body.per_user = Some(evidence));
-        }
+        self.note_first(attribute, |body| &mut body.per_user);
     }
 
     /// `path("x/", cache_page(60)(views.index))`: records the route when the view is
@@ -1050,13 +1006,37 @@ impl Extractor<'_> {
         }
     }
 
-    fn note_uncacheable_response(&mut self, call: &ast::ExprCall) {
-        if self
-            .view_body()
-            .is_some_and(|body| body.uncacheable_response.is_none())
-        {
-            let evidence = self.evidence(call);
-            self.view_body_mut(|body| body.uncacheable_response = Some(evidence));
+    /// Keeps `node` as the evidence of a fact of the function's body, unless an earlier
+    /// one is kept: the first read, call or response of its kind is the one reported.
+    fn note_first(
+        &mut self,
+        node: &impl ruff_text_size::Ranged,
+        field: fn(&mut ViewBody) -> &mut Option<Evidence>,
+    ) {
+        let mut unset = false;
+        self.view_body_mut(|body| unset = field(body).is_none());
+        if unset {
+            let evidence = self.evidence(node);
+            self.view_body_mut(|body| *field(body) = Some(evidence));
+        }
+    }
+
+    /// The templates `template` names, rendered with `hidden` bound by the context; when
+    /// it names none a literal gives, the call is a template named at run time.
+    fn note_rendered(
+        &mut self,
+        call: &ast::ExprCall,
+        template: Option<&Expr>,
+        hidden: Vec<String>,
+        env: &Env<'_>,
+    ) {
+        let names = template.map(|t| template_names(t, env));
+        match names.filter(|names| !names.is_empty()) {
+            Some(names) => {
+                let rendered = rendered(names, hidden);
+                self.view_body_mut(|body| body.templates.extend(rendered));
+            }
+            None => self.note_first(call, |body| &mut body.dynamic_template),
         }
     }
 
@@ -1162,17 +1142,8 @@ impl Extractor<'_> {
     /// `TEMPLATES[0]["OPTIONS"]["context_processors"] += [...]` (or `.append(...)`) at
     /// module level: the processors are changed where they cannot be followed.
     pub(super) fn inspect_templates_change(&mut self, target: &Expr) {
-        let mut root = target;
-        loop {
-            root = match root {
-                Expr::Subscript(subscript) => &subscript.value,
-                Expr::Attribute(attribute) => &attribute.value,
-                Expr::Call(call) => &call.func,
-                _ => break,
-            };
-        }
-        let changes_templates = matches!(root, Expr::Name(n) if n.id.as_str() == "TEMPLATES")
-            && !matches!(target, Expr::Name(_));
+        let changes_templates =
+            root_name(target) == Some("TEMPLATES") && !matches!(target, Expr::Name(_));
         if changes_templates {
             self.context_processors_unread(target);
         }
