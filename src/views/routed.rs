@@ -94,6 +94,8 @@ pub struct RoutedView {
     pub renders_templates: bool,
     /// Its first query, described.
     pub query: Option<String>,
+    /// The functions and methods its GET path runs, by dotted name and `def` line.
+    pub get_path: Vec<(String, usize)>,
 }
 
 /// Where code runs while a request is answered.
@@ -383,6 +385,11 @@ impl<'a> Project<'a> {
             reads_query_string,
             renders_templates: !rendered.is_empty(),
             query,
+            get_path: stack
+                .bodies
+                .iter()
+                .map(|(_, f)| (f.qualified_name.clone(), f.span.line))
+                .collect(),
         })
     }
 
@@ -553,22 +560,16 @@ impl<'a> Project<'a> {
             .or_else(|| self.routes_by_target.get(class))?;
         let (_, route) = routes.first()?;
         match &route.target {
-            RouteTarget::Class {
-                qualified_name,
-                template_name,
-            } => {
+            RouteTarget::Class { qualified_name, .. } => {
                 let (path, class_fact) = self.classes.get(qualified_name.as_str())?;
-                let stack = self
-                    .class_stacks(qualified_name, class_fact, template_name.as_deref())
-                    .into_iter()
-                    .next()?;
-                // Only what a GET runs.
-                if !stack.bodies.iter().any(|(_, f)| std::ptr::eq(*f, function)) {
-                    return None;
-                }
-                routed
+                let view = routed
                     .iter()
-                    .find(|v| v.path == **path && v.span == class_fact.span)
+                    .find(|v| v.path == **path && v.span == class_fact.span)?;
+                // Only what a GET runs.
+                let on_get_path = view.get_path.iter().any(|(name, line)| {
+                    *name == function.qualified_name && *line == function.span.line
+                });
+                on_get_path.then_some(view)
             }
             RouteTarget::Function(_) => {
                 let (path, _) = self.function_views.get(qualified)?;
