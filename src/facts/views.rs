@@ -1159,7 +1159,7 @@ impl Extractor<'_> {
     /// cannot be read.
     fn setting_entries(&self, value: &Expr) -> (Vec<Evidence>, Option<Evidence>) {
         let mut entries = Vec::new();
-        let readable = setting_entries(value, &mut entries, 0);
+        let readable = collect_setting_entries(value, &mut entries, 0);
         let entries = entries
             .into_iter()
             .map(|entry| Evidence {
@@ -1308,7 +1308,7 @@ fn is_middleware_name(name: &str) -> bool {
 
 /// The string entries of a settings list expression; `false` when part of it is not a
 /// literal, a list or tuple of them, a sum of those or another `*MIDDLEWARE*` name.
-fn setting_entries<'e>(value: &'e Expr, entries: &mut Vec<&'e Expr>, depth: usize) -> bool {
+fn collect_setting_entries<'e>(value: &'e Expr, entries: &mut Vec<&'e Expr>, depth: usize) -> bool {
     const MAX_DEPTH: usize = 32;
     if depth > MAX_DEPTH {
         return false;
@@ -1317,7 +1317,7 @@ fn setting_entries<'e>(value: &'e Expr, entries: &mut Vec<&'e Expr>, depth: usiz
     let all = |items: &'e [Expr], entries: &mut Vec<&'e Expr>| {
         let mut readable = true;
         for item in items {
-            readable &= setting_entries(item, entries, depth + 1);
+            readable &= collect_setting_entries(item, entries, depth + 1);
         }
         readable
     };
@@ -1328,14 +1328,14 @@ fn setting_entries<'e>(value: &'e Expr, entries: &mut Vec<&'e Expr>, depth: usiz
         }
         Expr::List(list) => all(&list.elts, entries),
         Expr::Tuple(tuple) => all(&tuple.elts, entries),
-        Expr::Starred(starred) => setting_entries(&starred.value, entries, depth + 1),
+        Expr::Starred(starred) => collect_setting_entries(&starred.value, entries, depth + 1),
         Expr::BinOp(op) => {
-            let left = setting_entries(&op.left, entries, depth + 1);
-            setting_entries(&op.right, entries, depth + 1) && left
+            let left = collect_setting_entries(&op.left, entries, depth + 1);
+            collect_setting_entries(&op.right, entries, depth + 1) && left
         }
         Expr::If(test) => {
-            let body = setting_entries(&test.body, entries, depth + 1);
-            setting_entries(&test.orelse, entries, depth + 1) && body
+            let body = collect_setting_entries(&test.body, entries, depth + 1);
+            collect_setting_entries(&test.orelse, entries, depth + 1) && body
         }
         Expr::Name(name) if is_middleware_name(name.id.as_str()) => {
             entries.push(value);
