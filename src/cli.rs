@@ -102,9 +102,14 @@ struct OutputArgs {
     /// Output format.
     #[arg(long = "output-format", visible_alias = "format", value_enum, default_value_t = Format::Full)]
     format: Format,
-    /// Add each rule's help text, and the number of files analysed and the time taken.
+    /// Add each finding's detail and its rule's help, and the number of files analysed
+    /// and the time taken.
     #[arg(long, short)]
     verbose: bool,
+    /// Add each finding's detail (the evidence behind it and why it matters) and its
+    /// rule's help, as `--verbose` does, without the run's counts.
+    #[arg(long)]
+    show_details: bool,
     /// Exit with 0 even when there are findings.
     #[arg(long)]
     exit_zero: bool,
@@ -341,6 +346,7 @@ fn print_report(
     };
     let options = FullOptions {
         verbose: output.verbose,
+        details: output.verbose || output.show_details,
         invalidation_map,
         statistics: output.statistics,
         show_suppressed: output.show_suppressed,
@@ -450,6 +456,8 @@ fn write_report_file(args: &ReportArgs) -> Result<ExitCode> {
     let mut buffer = Vec::new();
     let options = FullOptions {
         verbose: false,
+        // A report file is read later, away from the code: it carries every detail.
+        details: true,
         invalidation_map: true,
         statistics: false,
         show_suppressed: false,

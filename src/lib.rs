@@ -11,6 +11,7 @@ pub mod pipeline;
 pub mod report;
 pub mod rules;
 pub mod selection;
+pub mod shown_paths;
 pub mod source;
 pub mod suppression;
 pub mod templates;

@@ -19,6 +19,7 @@ use crate::index::{FileEntry, ProjectIndex};
 use crate::invalidation::InvalidationMap;
 use crate::rules::{Rule, RuleContext, Unknowns, Violation, FILE_NOT_ANALYZED, RULES};
 use crate::selection::Selection;
+use crate::shown_paths::ShownPaths;
 use crate::source::{analyze_file, FileOutcome, FileTimings};
 use crate::suppression;
 use crate::templates::TemplateIndex;
@@ -42,6 +43,9 @@ pub struct Options {
 pub struct Analysis {
     /// The directory findings' paths are relative to.
     pub root: PathBuf,
+    /// How reports name the findings' files (from the current directory, from the
+    /// repository).
+    pub shown_paths: ShownPaths,
     /// The configuration's `fail-on`, for when the command line gives none.
     pub fail_on: Option<String>,
     /// Findings a `# noqa` comment on their line silences.
@@ -285,6 +289,7 @@ pub fn run(options: &Options) -> Result<Analysis> {
         .includes_file_errors(FILE_NOT_ANALYZED.code)
         .then_some(&FILE_NOT_ANALYZED);
     Ok(Analysis {
+        shown_paths: ShownPaths::new(&root, std::env::current_dir().ok()),
         root: root.clone(),
         fail_on: config.fail_on.clone(),
         suppressed,

@@ -8,7 +8,8 @@ use std::io::Read;
 use std::process::Stdio;
 
 use common::{
-    analyze_json, binary, finding, findings, fixture, markers, project, run, unexpected_stderr,
+    analyze_json, binary, finding, findings, fixture, markers, project, run, run_in,
+    unexpected_stderr,
 };
 
 /// CA102: the key is written with a timeout on the next line, so the write without one
@@ -52,7 +53,7 @@ fn exit_codes_follow_ruff() {
 #[test]
 fn text_output_is_ruff_like() {
     let dir = project(&[("app/a.py", ONE_FINDING)]);
-    let output = run(&["analyze", dir.path().to_str().unwrap()]);
+    let output = run_in(dir.path(), &["analyze", "."]);
     let out = text(&output);
     let first = out.lines().next().unwrap();
     assert!(
@@ -89,6 +90,19 @@ fn text_output_is_ruff_like() {
         verbose.contains("Django 6.1.3: newest release (no Django requirement found).\n"),
         "{verbose}"
     );
+    // The message stays short; the fallback the settings decide is in the detail.
+    let why = "  = why: without a timeout, it falls back to the `TIMEOUT` of cache `default` (300 seconds unless `CACHES` sets it)\n";
+    assert!(verbose.contains(why), "{verbose}");
+    assert!(!out.contains("= why:"), "{out}");
+
+    let details = text(&run(&[
+        "analyze",
+        dir.path().to_str().unwrap(),
+        "--show-details",
+    ]));
+    assert!(details.contains(why), "{details}");
+    assert!(details.contains("= help: Pass an explicit timeout"));
+    assert!(!details.contains("Analyzed 1 file"), "{details}");
 
     let clean = project(&[("a.py", CLEAN)]);
     assert_eq!(

@@ -42,7 +42,7 @@ fn full_is_the_default_and_text_an_alias() {
     let root = fixture("demo");
     let (default, status) = analyze_as(&root, "full", &[]);
     assert_eq!(status, 1);
-    let plain = run(&["analyze", root.to_str().unwrap()]);
+    let plain = common::run_in(&root, &["analyze", root.to_str().unwrap()]);
     assert_eq!(String::from_utf8(plain.stdout).unwrap(), default);
     assert_eq!(analyze_as(&root, "text", &[]).0, default);
     assert!(default.contains("  |\n"), "source lines shown: {default}");
@@ -123,6 +123,7 @@ fn json_lines_holds_the_json_reports_diagnostics_one_a_line() {
 #[test]
 fn sarif_is_valid_and_lists_the_rules_that_ran() {
     let root = fixture("demo");
+    let prefix = common::repository_prefix(&root);
     let (report, _) = analyze_json(&root, &[]);
     let (sarif, status) = analyze_as(&root, "sarif", &[]);
     assert_eq!(status, 1);
@@ -180,7 +181,10 @@ fn sarif_is_valid_and_lists_the_rules_that_ran() {
         assert_eq!(result["level"], level);
         assert_eq!(result["message"]["text"], d["message"]);
         let location = &result["locations"][0]["physicalLocation"];
-        assert_eq!(location["artifactLocation"]["uri"], d["path"]);
+        assert_eq!(
+            location["artifactLocation"]["uri"],
+            format!("{prefix}{}", d["path"].as_str().unwrap())
+        );
         let region = &location["region"];
         assert_eq!(region["startLine"], d["line"]);
         assert_eq!(region["startColumn"], d["column"]);
@@ -219,7 +223,10 @@ fn sarif_reports_unanalysed_files_as_errors() {
     assert_eq!(broken["level"], "error");
     assert_eq!(
         broken["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
-        "app/syntax_error.py"
+        format!(
+            "{}app/syntax_error.py",
+            common::repository_prefix(&fixture("broken"))
+        )
     );
 }
 
@@ -296,13 +303,11 @@ fn github_writes_escaped_workflow_commands() {
         lines,
         [
             "::warning file=app/a.py,line=3,col=11,endLine=3,endColumn=21,\
-             title=CA107 cache-key-invalid::cache key `\"100%25 off\"` contains a space: \
-             Django warns (`CacheKeyWarning`) and memcached rejects it; use `:` or `_` as \
-             separators",
+             title=CA107 cache-key-invalid::cache key `\"100%25 off\"` contains a space; \
+             use `:` or `_` as separators",
             "::warning file=odd%2C 50%25%3A%0Aname.py,line=2,col=1,endLine=2,endColumn=18,\
-             title=CA102 cache-timeout-missing::`cache.set()` has no timeout, so it falls \
-             back to the `TIMEOUT` of cache `default` (300 seconds unless `CACHES` sets it), \
-             while `k` is written with a timeout of 1 minute on line 3; pass an explicit timeout",
+             title=CA102 cache-timeout-missing::`cache.set()` has no timeout, while `k` is \
+             written with a timeout of 1 minute on line 3; pass an explicit timeout",
         ]
     );
 
@@ -325,11 +330,9 @@ fn github_writes_escaped_workflow_commands() {
     assert_eq!(
         github,
         "::error file=blog/models.py,line=4,col=7,endLine=4,endColumn=11,\
-         title=CA301 model-cached-without-invalidation::model `blog.Post` is cached under \
-         `posts` (blog/a%25b%0D%0Ac.py:7), and nothing deletes or rewrites the cached data \
-         when `Post` rows are saved or deleted (no receiver, no `save()`/`delete()` override, \
-         no delete of the key), so stale copies are read back for up to 1 hour; add a \
-         post_save/post_delete receiver that deletes this key\n"
+         title=CA301 model-cached-without-invalidation::`blog.Post` is cached under \
+         `posts` (blog/a%25b%0D%0Ac.py:7), but nothing clears it when its rows change; \
+         delete it in a post_save/post_delete receiver\n"
     );
 
     let (github, _) = analyze_as(&fixture("broken"), "github", &[]);
@@ -337,10 +340,9 @@ fn github_writes_escaped_workflow_commands() {
         github.lines().collect::<Vec<_>>(),
         [
             "::warning file=app/good.py,line=7,col=5,endLine=7,endColumn=22,\
-             title=CA102 cache-timeout-missing::`cache.set()` has no timeout, so it falls \
-             back to the `TIMEOUT` of cache `default` (300 seconds unless `CACHES` sets it), \
-             while `k` is written with a timeout of 1 day (`60 * 60 * 24`) on line 12; pass \
-             an explicit timeout",
+             title=CA102 cache-timeout-missing::`cache.set()` has no timeout, while `k` is \
+             written with a timeout of 1 day (`60 * 60 * 24`) on line 12; pass an explicit \
+             timeout",
             "::error file=app/syntax_error.py,line=3,col=19,endLine=3,endColumn=20,\
              title=CA000 file-not-analyzed::syntax error: Expected an expression",
         ]
@@ -356,6 +358,7 @@ fn github_writes_escaped_workflow_commands() {
 #[test]
 fn gitlab_is_code_quality_json_with_unique_fingerprints() {
     let root = fixture("demo");
+    let prefix = common::repository_prefix(&root);
     let (report, _) = analyze_json(&root, &[]);
     let (gitlab, status) = analyze_as(&root, "gitlab", &[]);
     assert_eq!(status, 1);
@@ -364,7 +367,10 @@ fn gitlab_is_code_quality_json_with_unique_fingerprints() {
     for (issue, d) in issues.iter().zip(diagnostics(&report)) {
         assert_eq!(issue["description"], d["message"]);
         assert_eq!(issue["check_name"], d["code"]);
-        assert_eq!(issue["location"]["path"], d["path"]);
+        assert_eq!(
+            issue["location"]["path"],
+            format!("{prefix}{}", d["path"].as_str().unwrap())
+        );
         assert_eq!(issue["location"]["lines"]["begin"], d["line"]);
         let severity = match d["severity"].as_str().unwrap() {
             "error" => "major",
@@ -496,7 +502,7 @@ fn report_picks_the_format_from_the_extension() {
             path.to_str().unwrap(),
         ];
         args.extend_from_slice(extra);
-        let output = run(&args);
+        let output = common::run_in(&root, &args);
         assert_eq!(output.status.code(), Some(1));
         fs::read_to_string(path).unwrap()
     };
@@ -579,7 +585,7 @@ fn severity_is_a_word_and_colour_is_chosen() {
             "--output-format",
             "concise",
         ]);
-        command.args(extra);
+        command.args(extra).current_dir(&root);
         for (key, value) in env {
             command.env(key, value);
         }
@@ -588,7 +594,7 @@ fn severity_is_a_word_and_colour_is_chosen() {
     let plain = concise(&[], &[("NO_COLOR", "1")]);
     let first = plain.lines().next().unwrap();
     assert!(
-        first.starts_with("blog/models.py:5:7: CA301 error: model"),
+        first.starts_with("blog/models.py:5:7: CA301 error: `blog.Category`"),
         "{first}"
     );
     assert!(plain.contains(": CA106 warning: "), "{plain}");
@@ -597,4 +603,78 @@ fn severity_is_a_word_and_colour_is_chosen() {
     assert!(concise(&["--color", "always"], &[]).contains("\x1b["));
     assert!(concise(&[], &[("FORCE_COLOR", "1")]).contains("\x1b["));
     assert!(!concise(&["--color", "never"], &[("FORCE_COLOR", "1")]).contains('\x1b'));
+}
+
+/// People's formats name files from where the command ran; SARIF and GitLab from the
+/// repository; the JSON report from the analysed root, wherever it runs.
+#[test]
+fn paths_read_from_where_the_command_ran() {
+    let set =
+        "from django.core.cache import cache\n\ncache.set(\"k\", 1)\ncache.set(\"k\", 2, 60)\n";
+    let dir = common::project(&[
+        (".git/HEAD", "ref: refs/heads/main\n"),
+        ("mysite/manage.py", ""),
+        ("mysite/blog/views.py", set),
+        ("mysite/shop/views.py", set),
+    ]);
+    let top = dir.path();
+    let site = top.join("mysite");
+    let concise = |from: &Path, path: &str| {
+        let output = common::run_in(from, &["analyze", path, "--output-format", "concise"]);
+        let text = String::from_utf8(output.stdout).unwrap();
+        let places: Vec<String> = text
+            .lines()
+            .filter_map(|line| {
+                line.split_once(": CA102 ")
+                    .map(|(place, _)| place.to_string())
+            })
+            .collect();
+        places
+    };
+    assert_eq!(
+        concise(top, "mysite"),
+        ["mysite/blog/views.py:3:1", "mysite/shop/views.py:3:1"]
+    );
+    assert_eq!(
+        concise(&site.join("blog"), ".."),
+        ["views.py:3:1", "../shop/views.py:3:1"]
+    );
+    assert_eq!(
+        concise(&site, "."),
+        ["blog/views.py:3:1", "shop/views.py:3:1"]
+    );
+    let outside = tempfile::tempdir().unwrap();
+    let absolute = site.join("blog/views.py");
+    assert_eq!(
+        concise(outside.path(), site.to_str().unwrap())[0],
+        format!("{}:3:1", absolute.to_str().unwrap())
+    );
+
+    let github = common::run_in(
+        &site.join("blog"),
+        &["analyze", "..", "--output-format", "github"],
+    );
+    assert!(String::from_utf8(github.stdout)
+        .unwrap()
+        .contains("file=../shop/views.py,line=3"));
+    for (format, pointer) in [
+        (
+            "sarif",
+            "/runs/0/results/0/locations/0/physicalLocation/artifactLocation/uri",
+        ),
+        ("gitlab", "/0/location/path"),
+        ("json", "/diagnostics/0/path"),
+    ] {
+        let output = common::run_in(
+            &site.join("shop"),
+            &["analyze", "..", "--output-format", format],
+        );
+        let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+        let expected = if format == "json" {
+            "blog/views.py"
+        } else {
+            "mysite/blog/views.py"
+        };
+        assert_eq!(report.pointer(pointer).unwrap(), expected, "{format}");
+    }
 }

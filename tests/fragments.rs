@@ -24,22 +24,27 @@ fn fragment_findings_match_markers() {
 #[test]
 fn messages_say_what_is_wrong_and_what_to_write() {
     let (report, _) = analyze_json(&fixture("fragments"), &[]);
-    let message = |code: &str, path: &str, line: u64| -> String {
+    let field = |code: &str, path: &str, line: u64, field: &str| -> String {
         report["diagnostics"]
             .as_array()
             .unwrap()
             .iter()
             .find(|d| d["code"] == code && d["path"] == path && d["line"] == line)
-            .map(|d| d["message"].as_str().unwrap().to_string())
+            .map(|d| d[field].as_str().unwrap_or_default().to_string())
             .unwrap()
     };
+    let message = |code: &str, path: &str, line: u64| field(code, path, line, "message");
     assert_eq!(
         message("CA401", "blog/templates/blog/sidebar.html", 2),
-        "`{% cache 500 sidebar %}` uses `request.user.username` (line 3) but no vary-on argument names the user, so the first visitor's fragment is shown to everyone; add `request.user.pk` to the vary-on arguments: `{% cache 500 sidebar request.user.pk %}`"
+        "`{% cache 500 sidebar %}` uses `request.user.username` (line 3) but does not vary on the user; write `{% cache 500 sidebar request.user.pk %}`"
     );
     assert_eq!(
         message("CA402", "blog/templates/blog/post_list.html", 10),
-        "`{% cache 300 byline %}` is inside `{% for post in posts %}` (line 2) and uses `author.name` (line 11, bound from `post`), but no vary-on argument mentions `post`, so every iteration shows the fragment cached for the first one; add what identifies `post` to the vary-on arguments, e.g. `{% cache 300 byline post.pk %}`"
+        "`{% cache 300 byline %}` in a loop uses `author.name` (line 11) but does not vary on `post`; write e.g. `{% cache 300 byline post.pk %}`"
+    );
+    assert_eq!(
+        field("CA402", "blog/templates/blog/post_list.html", 10, "detail"),
+        "the fragment sits inside `{% for post in posts %}` (line 2) and uses `author.name` (line 11, bound from `post`), so every iteration shows the fragment cached for the first one"
     );
     assert!(message("CA403", "blog/templates/blog/nested.html", 12)
         .starts_with("`{% csrf_token %}` is inside the cached fragment `{% cache 3600 profile_page request.user.pk %}` (line 9)"));

@@ -63,9 +63,10 @@ fn wait_bounded(mut child: Child) -> Output {
     output
 }
 
-fn run_bounded(args: &[&str], env: &[(&str, &str)]) -> Output {
+fn run_bounded(args: &[&str], env: &[(&str, &str)], directory: &Path) -> Output {
     let child = binary()
         .args(args)
+        .current_dir(directory)
         .envs(env.iter().copied())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -80,6 +81,7 @@ fn analyze_bounded(root: &Path, env: &[(&str, &str)]) -> (Value, i32) {
     let output = run_bounded(
         &["analyze", root.to_str().unwrap(), "--format", "json"],
         env,
+        root,
     );
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(unexpected_stderr(&stderr).is_empty(), "{stderr}");
@@ -458,7 +460,7 @@ fn hostile_file_names_are_escaped_in_text_and_lossy_in_json() {
     );
 
     for command in ["analyze", "check-invalidation"] {
-        let output = run_bounded(&[command, root.to_str().unwrap()], &[]);
+        let output = run_bounded(&[command, "."], &[], root);
         let text = String::from_utf8(output.stdout).unwrap();
         assert!(!text.contains('\x1b'), "{text}");
         if command == "analyze" {
@@ -481,6 +483,7 @@ fn hostile_file_names_are_escaped_in_text_and_lossy_in_json() {
     let output = run_bounded(
         &["analyze", root.to_str().unwrap(), "--format", "json"],
         &[],
+        root,
     );
     let json = String::from_utf8(output.stdout).expect("JSON is UTF-8");
     let report: Value = serde_json::from_str(&json).unwrap();
@@ -546,6 +549,7 @@ fn failed_report_writes_leave_no_file() {
         run_bounded(
             &["report", project, "--output", output.to_str().unwrap()],
             &[],
+            &root,
         )
     };
 
@@ -620,12 +624,12 @@ fn json_is_byte_identical_across_runs_and_thread_counts() {
         write(root, format!("app{app}/m{i}.py"), source);
     }
     let args = ["analyze", root.to_str().unwrap(), "--format", "json"];
-    let first = run_bounded(&args, &[("RAYON_NUM_THREADS", "1")]).stdout;
+    let first = run_bounded(&args, &[("RAYON_NUM_THREADS", "1")], root).stdout;
     let report: Value = serde_json::from_slice(&first).unwrap();
     assert!(report["summary"]["findings"].as_u64().unwrap() >= 1_000);
     for threads in ["1", "2", "8"] {
         for _ in 0..10 {
-            let output = run_bounded(&args, &[("RAYON_NUM_THREADS", threads)]);
+            let output = run_bounded(&args, &[("RAYON_NUM_THREADS", threads)], root);
             assert!(output.stdout == first, "{threads} threads");
         }
     }

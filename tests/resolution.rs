@@ -413,8 +413,21 @@ caches["env"].set("f", 2, 60)
         [
             "`cache.set()` has no timeout, so it falls back to `TIMEOUT` None of cache `default` (config/settings/base.py:3) and never expires; pass an explicit timeout",
             "`caches[\"sessions\"].set()` has no timeout, so it falls back to Django's default of 300 seconds (cache `sessions` at config/settings/base.py:4 sets `TIMEOUT` only inside `OPTIONS`, which Django ignores); pass an explicit timeout",
-            "`caches[\"api\"].set()` has no timeout, so it falls back to a `TIMEOUT` of 5 minutes (`60 * 5`) for cache `api` (config/settings/base.py:6), while `d` is written with a timeout of 1 day (`60 * 60 * 24`) on line 10; pass an explicit timeout",
-            "`caches[\"env\"].set()` has no timeout, so it falls back to a `TIMEOUT` of 5 minutes unless the environment sets `CACHE_TIMEOUT` (cache `env`, config/settings/base.py:7), while `f` is written with a timeout of 1 minute on line 11; pass an explicit timeout",
+            "`caches[\"api\"].set()` has no timeout, while `d` is written with a timeout of 1 day (`60 * 60 * 24`) on line 10; pass an explicit timeout",
+            "`caches[\"env\"].set()` has no timeout, while `f` is written with a timeout of 1 minute on line 11; pass an explicit timeout",
+        ]
+    );
+    let details: Vec<&str> = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|d| d["detail"].as_str())
+        .collect();
+    assert_eq!(
+        details,
+        [
+            "without a timeout, it falls back to a `TIMEOUT` of 5 minutes (`60 * 5`) for cache `api` (config/settings/base.py:6)",
+            "without a timeout, it falls back to a `TIMEOUT` of 5 minutes unless the environment sets `CACHE_TIMEOUT` (cache `env`, config/settings/base.py:7)",
         ]
     );
 }

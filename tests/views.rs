@@ -40,32 +40,37 @@ fn view_findings_match_markers() {
 #[test]
 fn messages_say_what_is_wrong_and_what_to_write() {
     let (report, _) = analyze_json(&fixture("views"), &[]);
-    let message = |path: &str, line: u64| -> String {
+    let field = |path: &str, line: u64, field: &str| -> String {
         report["diagnostics"]
             .as_array()
             .unwrap()
             .iter()
             .find(|d| d["path"] == path && d["line"] == line)
-            .map(|d| d["message"].as_str().unwrap().to_string())
+            .map(|d| d[field].as_str().unwrap().to_string())
             .unwrap()
     };
+    let message = |path: &str, line: u64| field(path, line, "message");
+    let detail = |path: &str, line: u64| field(path, line, "detail");
     assert_eq!(
         message("shop/views.py", 14),
-        "`greeting` is cached by `cache_page(60 * 15)` and reads `request.user` (line 15), but nothing varies the cache on the session cookie, so the first visitor's page is served to everyone; add `@vary_on_cookie` below `@cache_page(60 * 15)`"
+        "`greeting` reads `request.user` (line 15), but `cache_page(60 * 15)` does not vary on the session cookie; add `@vary_on_cookie` below it"
     );
-    assert!(message("shop/views.py", 26).contains(
-        "`vary_on_cookie` is applied outside `cache_page(60 * 15)`, so it only takes effect after the response is stored"
+    assert_eq!(
+        detail("shop/views.py", 14),
+        "the first visitor's page is stored and served to everyone until it expires"
+    );
+    assert!(message("shop/views.py", 26).ends_with(
+        "but `vary_on_cookie` sits outside `cache_page(60 * 15)`, where it has no effect; move it inside the cache"
     ));
-    assert!(message("shop/views.py", 37).contains(
-        "passes the request to `cart_summary`, which reads `request.session` (shop/helpers.py:2)"
-    ));
-    assert!(message("shop/views.py", 47).contains(
-        "renders `shop/home.html`, which uses `user.get_short_name` (shop/templates/shop/base.html:2)"
-    ));
-    assert!(message("shop/urls.py", 9).starts_with(
-        "view `dashboard` (cached in the URLconf as `cache_page(60)(views.dashboard)`)"
-    ));
-    assert!(message("shop/api.py", 16).contains("Django 5.2.14 (requirements.txt (Django==5.2.14)) does not vary the cache on `Authorization`"));
+    assert!(message("shop/views.py", 37)
+        .contains("reads `request.session` in `cart_summary` (shop/helpers.py:2)"));
+    assert!(message("shop/views.py", 47)
+        .contains("reads `user.get_short_name` (shop/templates/shop/base.html:2)"));
+    assert!(message("shop/urls.py", 9)
+        .ends_with("wrap it as `cache_page(60)(vary_on_cookie(...))` in the URLconf"));
+    assert!(detail("shop/urls.py", 9)
+        .starts_with("the URLconf caches it as `cache_page(60)(views.dashboard)`; "));
+    assert!(detail("shop/api.py", 16).contains("Django 5.2.14 (requirements.txt (Django==5.2.14)) does not vary the cache on `Authorization`"));
 }
 
 #[test]

@@ -78,9 +78,12 @@ impl<'src> Locator<'src> {
 
     /// The source text of a node as a message quotes it: comments and line continuations
     /// dropped, whitespace outside strings collapsed (none inside brackets' edges, no
-    /// trailing comma), and shortened.
+    /// trailing comma), and shortened at a token boundary with `…`.
     pub fn snippet(&self, node: &impl Ranged) -> String {
         const MAX_CHARS: usize = 60;
+        // Where the snippet may be cut: byte offsets outside strings, before a `.` or an
+        // opening bracket, or after a comma or a closing bracket.
+        let mut boundaries: Vec<usize> = Vec::new();
         let text = &self.source[node.range()];
         let mut snippet = String::with_capacity(text.len().min(4 * MAX_CHARS));
         let mut pending_space = false;
@@ -123,6 +126,9 @@ impl<'src> Locator<'src> {
             if closes && snippet.ends_with(',') {
                 snippet.pop();
             }
+            if matches!(c, '.' | '(' | '[' | '{') || snippet.ends_with([',', ')', ']', '}']) {
+                boundaries.push(snippet.len());
+            }
             if pending_space && !closes && !snippet.ends_with(['(', '[', '{']) {
                 snippet.push(' ');
             }
@@ -147,12 +153,21 @@ impl<'src> Locator<'src> {
             }
         }
         if snippet.chars().count() > MAX_CHARS {
-            let cut = snippet
+            let limit = snippet
                 .char_indices()
-                .nth(MAX_CHARS - 3)
+                .nth(MAX_CHARS - 1)
                 .map_or(snippet.len(), |(i, _)| i);
+            // The last token boundary that leaves most of the text; inside one long
+            // string or name, the character limit.
+            let cut = boundaries
+                .iter()
+                .rev()
+                .copied()
+                .find(|&at| at <= limit)
+                .filter(|&at| at >= limit / 2)
+                .unwrap_or(limit);
             snippet.truncate(cut);
-            snippet.push_str("...");
+            snippet.push('…');
         }
         snippet
     }
@@ -182,8 +197,14 @@ mod tests {
         );
         assert_eq!(snippet("g('''a ) # b''')"), "g('''a ) # b''')");
         assert_eq!(
-            snippet(&format!("h({})", "x, ".repeat(40))).chars().count(),
-            60
+            snippet(&format!("h({})", "x, ".repeat(40))),
+            format!("h({}x,…", "x, ".repeat(18))
         );
+        assert_eq!(
+            snippet("Post.objects.filter(published=True).select_related(\"category\", \"author\")"),
+            "Post.objects.filter(published=True).select_related…"
+        );
+        let long_name = format!("f(\"{}\")", "k".repeat(80));
+        assert_eq!(snippet(&long_name).chars().count(), 60);
     }
 }

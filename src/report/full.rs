@@ -14,9 +14,12 @@ use super::counts_by_code;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::invalidation::{InvalidationMap, Location};
 use crate::pipeline::Analysis;
+use crate::shown_paths::ShownPaths;
 
 pub struct FullOptions {
     pub verbose: bool,
+    /// Print each finding's detail and its rule's help (`--verbose`, `--show-details`).
+    pub details: bool,
     /// Print the invalidation map (`check-invalidation`).
     pub invalidation_map: bool,
     /// Counts per code instead of the findings (`--statistics`).
@@ -64,14 +67,14 @@ pub fn write_full(
     } else {
         let sources = Sources::new(&analysis.root);
         for diagnostic in &problems {
-            write_diagnostic(out, diagnostic, options, &sources)?;
+            write_diagnostic(out, diagnostic, options, &sources, &analysis.shown_paths)?;
         }
         if !opportunities.is_empty() {
             writeln!(out, "{}", "Opportunities:".bold())?;
             writeln!(out)?;
             let (listed, left_out) = options.listed(&opportunities);
             for diagnostic in listed {
-                write_diagnostic(out, diagnostic, options, &sources)?;
+                write_diagnostic(out, diagnostic, options, &sources, &analysis.shown_paths)?;
             }
             if left_out > 0 {
                 write_more_opportunities(out, left_out)?;
@@ -80,7 +83,7 @@ pub fn write_full(
         }
     }
     if options.invalidation_map {
-        write_invalidation_map(out, &analysis.invalidation)?;
+        write_invalidation_map(out, &analysis.invalidation, &analysis.shown_paths)?;
     }
     write_summary(out, analysis, &problems, &opportunities, options)
 }
@@ -154,8 +157,9 @@ fn write_diagnostic(
     d: &Diagnostic,
     options: &FullOptions,
     sources: &Sources,
+    paths: &ShownPaths,
 ) -> io::Result<()> {
-    write_location_line(out, d)?;
+    write_location_line(out, d, paths)?;
     let code = coloured_code(d);
     if !d.span.source_line.is_empty() {
         let line = d.span.line;
@@ -194,7 +198,7 @@ fn write_diagnostic(
         }
         writeln!(out, "{gutter} {}", "|".blue())?;
     }
-    if options.verbose {
+    if options.details {
         if let Some(detail) = &d.detail {
             writeln!(out, "  {} {}", "= why:".bold(), escape_controls(detail))?;
         }
@@ -282,13 +286,17 @@ pub(super) fn write_summary(
 }
 
 /// `path:line:col: CODE message`, coloured as Ruff colours it.
-pub(super) fn write_location_line(out: &mut dyn Write, d: &Diagnostic) -> io::Result<()> {
+pub(super) fn write_location_line(
+    out: &mut dyn Write,
+    d: &Diagnostic,
+    paths: &ShownPaths,
+) -> io::Result<()> {
     // The severity as a word, so that it survives `NO_COLOR`, pipes and CI logs; the
     // line still reads `path:line:col: CODE ...` for the tools that parse Ruff's.
     writeln!(
         out,
         "{}{}{}{}{}{} {} {} {}",
-        escape_controls(&d.path).bold(),
+        escape_controls(&paths.from_cwd(&d.path)).bold(),
         ":".cyan(),
         d.span.line,
         ":".cyan(),
@@ -313,8 +321,18 @@ fn coloured(d: &Diagnostic, text: &str) -> String {
     }
 }
 
-fn write_invalidation_map(out: &mut dyn Write, map: &InvalidationMap) -> io::Result<()> {
-    let place = |l: &Location| format!("{}:{}", escape_controls(&l.path), l.span.line);
+fn write_invalidation_map(
+    out: &mut dyn Write,
+    map: &InvalidationMap,
+    paths: &ShownPaths,
+) -> io::Result<()> {
+    let place = |l: &Location| {
+        format!(
+            "{}:{}",
+            escape_controls(&paths.from_cwd(&l.path)),
+            l.span.line
+        )
+    };
     if map.models.is_empty() {
         writeln!(
             out,

@@ -17,7 +17,7 @@ pub fn write_github(out: &mut dyn Write, analysis: &Analysis) -> io::Result<()> 
         writeln!(
             out,
             "::{command} file={},line={},col={},endLine={},endColumn={},title={}::{}",
-            escape_property(&d.path),
+            escape_property(&analysis.shown_paths.from_cwd(&d.path)),
             d.span.line,
             d.span.column,
             d.span.end_line,

@@ -2,6 +2,7 @@
 //! reads), shown in merge requests. GitLab keeps one finding per fingerprint, so each
 //! finding has its own.
 
+use std::borrow::Cow;
 use std::io::{self, Write};
 
 use serde::Serialize;
@@ -21,7 +22,7 @@ struct Issue<'a> {
 
 #[derive(Serialize)]
 struct Location<'a> {
-    path: &'a str,
+    path: Cow<'a, str>,
     lines: Lines,
 }
 
@@ -46,7 +47,7 @@ pub fn write_gitlab(out: &mut dyn Write, analysis: &Analysis) -> io::Result<()> 
                 Severity::Opportunity => "info",
             },
             location: Location {
-                path: &d.path,
+                path: analysis.shown_paths.from_repository(&d.path),
                 lines: Lines {
                     begin: d.span.line,
                     end: d.span.end_line,

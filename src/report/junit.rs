@@ -30,7 +30,8 @@ pub fn write_junit(out: &mut dyn Write, analysis: &Analysis) -> io::Result<()> {
     }
     // Diagnostics are sorted by path, so each file's findings are adjacent.
     for file in diagnostics.chunk_by(|a, b| a.path == b.path) {
-        let path = escape(&file[0].path);
+        let shown = analysis.shown_paths.from_cwd(&file[0].path);
+        let path = escape(&shown);
         writeln!(
             out,
             r#"  <testsuite name="{path}" tests="{}" failures="{}">"#,
@@ -38,21 +39,23 @@ pub fn write_junit(out: &mut dyn Write, analysis: &Analysis) -> io::Result<()> {
             failures(file)
         )?;
         for d in file {
-            write_test_case(out, d, &path)?;
+            write_test_case(out, d, &shown, &path)?;
         }
         writeln!(out, "  </testsuite>")?;
     }
     writeln!(out, "</testsuites>")
 }
 
-fn write_test_case(out: &mut dyn Write, d: &Diagnostic, path: &str) -> io::Result<()> {
+/// A finding as a test case; `shown` is its file as people read it, `path` the same
+/// escaped for XML.
+fn write_test_case(out: &mut dyn Write, d: &Diagnostic, shown: &str, path: &str) -> io::Result<()> {
     let (line, column) = (d.span.line, d.span.column);
     writeln!(
         out,
         r#"    <testcase name="{} {path}:{line}:{column}" classname="{path}" file="{path}" line="{line}">"#,
         d.code
     )?;
-    let mut body = format!("{}:{line}:{column}: {} {}", d.path, d.code, d.message);
+    let mut body = format!("{shown}:{line}:{column}: {} {}", d.code, d.message);
     if let Some(detail) = &d.detail {
         body.push_str(&format!("\nwhy: {detail}"));
     }

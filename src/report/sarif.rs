@@ -10,6 +10,7 @@ use super::fingerprint::fingerprints;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::pipeline::Analysis;
 use crate::rules::Rule;
+use crate::shown_paths::ShownPaths;
 
 const SARIF_SCHEMA: &str =
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
@@ -100,7 +101,7 @@ struct PhysicalLocation {
 
 #[derive(Serialize)]
 struct ArtifactLocation {
-    /// Relative to the analysed root, which code scanning resolves against the checkout.
+    /// Relative to the repository, which code scanning resolves against the checkout.
     uri: String,
 }
 
@@ -135,7 +136,7 @@ pub fn write_sarif(out: &mut dyn Write, analysis: &Analysis) -> io::Result<()> {
             message: Message {
                 text: d.message.clone(),
             },
-            locations: [location(d)],
+            locations: [location(d, &analysis.shown_paths)],
             partial_fingerprints: PartialFingerprints {
                 primary_location_line_hash: fingerprint.line_hash(),
             },
@@ -211,11 +212,11 @@ fn first_sentence(text: &str) -> &str {
         .unwrap_or(paragraph)
 }
 
-fn location(d: &Diagnostic) -> Location {
+fn location(d: &Diagnostic, paths: &ShownPaths) -> Location {
     Location {
         physical_location: PhysicalLocation {
             artifact_location: ArtifactLocation {
-                uri: uri_path(&d.path),
+                uri: uri_path(&paths.from_repository(&d.path)),
             },
             region: Region {
                 start_line: d.span.line,

@@ -13,6 +13,8 @@ pub const RULE: Rule = Rule {
     check,
 };
 
+const WHY: &str = "pickling a QuerySet runs the query and stores its query object with the rows, a pickle Django supports only on the Django version that wrote it, and what is read back is a QuerySet whose further filtering queries the database again";
+
 fn check(context: &RuleContext) -> Vec<Violation> {
     let index = context.index;
     let mut violations = Vec::new();
@@ -24,17 +26,18 @@ fn check(context: &RuleContext) -> Vec<Violation> {
                 };
                 let message = match leaf.via {
                     Some(via) => format!(
-                        "`{via}` returns QuerySet `{queryset}`, which `{}.{}()` caches unevaluated; return `list(...)` from it or cache primary keys",
+                        "`{via}` returns QuerySet `{queryset}`, which `{}.{}()` caches unevaluated; return `list(...)` from it",
                         call.receiver, call.method
                     ),
                     None => format!(
-                        "QuerySet `{queryset}` is cached as a QuerySet: pickling runs the query and stores its query object with the rows, a pickle Django supports only on the Django version that wrote it, and reading it back gives a QuerySet whose further filtering queries the database again; wrap it in `list(...)` or cache primary keys"
+                        "QuerySet `{queryset}` is cached unevaluated by `{}.{}()`; cache `list(...)` of it or its primary keys",
+                        call.receiver, call.method
                     ),
                 };
                 violations.push(Violation {
                     benefit: 0,
                     severity: None,
-                    detail: None,
+                    detail: Some(WHY.to_string()),
                     path: file.path.clone(),
                     span: leaf.span,
                     message,

@@ -26,8 +26,15 @@ fn check(context: &RuleContext) -> Vec<Violation> {
         .filter(|(_, call)| call.op.writes() && matches!(call.timeout, Timeout::Missing))
     {
         let alias = call.alias.as_deref();
-        let reason = if settings_never_expire(index, alias) {
-            String::new()
+        let fallback = fallback(index, alias);
+        let (message, detail) = if settings_never_expire(index, alias) {
+            (
+                format!(
+                    "`{}.{}()` has no timeout, so {fallback}; pass an explicit timeout",
+                    call.receiver, call.method
+                ),
+                None,
+            )
         } else {
             // The same key written elsewhere with a timeout: this write silently gives it
             // another lifetime.
@@ -51,20 +58,21 @@ fn check(context: &RuleContext) -> Vec<Violation> {
             };
             let timeout =
                 describe_timeout(other.timeout_text.as_deref().unwrap_or("?"), other.timeout);
-            format!(", while `{key}` is written with a timeout of {timeout} {place}")
+            (
+                format!(
+                    "`{}.{}()` has no timeout, while `{key}` is written with a timeout of {timeout} {place}; pass an explicit timeout",
+                    call.receiver, call.method
+                ),
+                Some(format!("without a timeout, {fallback}")),
+            )
         };
         violations.push(Violation {
             benefit: 0,
             severity: None,
-            detail: None,
+            detail,
             path: file.path.clone(),
             span: call.span.clone(),
-            message: format!(
-                "`{}.{}()` has no timeout, so {}{reason}; pass an explicit timeout",
-                call.receiver,
-                call.method,
-                fallback(index, alias)
-            ),
+            message,
         });
     }
     violations

@@ -87,14 +87,15 @@ fn check(context: &RuleContext) -> Vec<Violation> {
         violations.push(Violation {
             benefit: 0,
             severity: None,
-            detail: None,
+            detail: Some(format!(
+                "it caches {} data, and no code in the project deletes or rewrites `{template}`, so the entry keeps the data as it was when cached until the cache evicts it",
+                models.join(", "),
+            )),
             path: file.path.clone(),
             span: span.clone(),
             message: format!(
-                "`{}.{}()` caches {} data under `{template}` with timeout {timeout}, and no code in the project deletes or rewrites that key, so the entry never expires and keeps the data as it was when cached; pass a finite timeout in seconds, or delete the key when the data changes",
-                call.receiver,
-                call.method,
-                models.join(", "),
+                "`{}.{}()` caches model data under `{template}` with timeout {timeout} and nothing clears it; pass a finite timeout, or delete the key when the data changes",
+                call.receiver, call.method,
             ),
         });
     }

@@ -18,6 +18,12 @@ fn check(context: &RuleContext) -> Vec<Violation> {
         .cache_calls()
         .filter_map(|(file, call)| {
             let default = call.eager_default.as_ref()?;
+            // The fix is quoted whole only while the message stays short.
+            let fix = if default.text.chars().count() <= 40 {
+                format!("`lambda: {}`", default.text)
+            } else {
+                "a lambda returning it".to_string()
+            };
             Some(Violation {
                 benefit: 0,
                 severity: None,
@@ -25,8 +31,8 @@ fn check(context: &RuleContext) -> Vec<Violation> {
                 path: file.path.clone(),
                 span: default.span.clone(),
                 message: format!(
-                    "default `{}` of `{}.{}()` is computed on every call, hit or miss; pass `lambda: {}` instead",
-                    default.text, call.receiver, call.method, default.text
+                    "default `{}` of `{}.{}()` is computed on every call, hit or miss; pass {fix} instead",
+                    default.text, call.receiver, call.method
                 ),
             })
         })

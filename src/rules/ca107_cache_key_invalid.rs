@@ -28,11 +28,14 @@ fn check(context: &RuleContext) -> Vec<Violation> {
                 violations.push(Violation {
                     benefit: 0,
                     severity: None,
-                    detail: None,
+                    detail: Some(
+                        "Django warns (`CacheKeyWarning`) about such keys and memcached rejects them"
+                            .to_string(),
+                    ),
                     path: file.path.clone(),
                     span: key.span.clone(),
                     message: format!(
-                        "cache key `{}` {problem}: Django warns (`CacheKeyWarning`) and memcached rejects it; {}",
+                        "cache key `{}` {problem}; {}",
                         key.text,
                         if problem.starts_with("is") {
                             "hash the long part (e.g. with `hashlib.md5`)"

@@ -22,22 +22,27 @@ fn check(context: &RuleContext) -> Vec<Violation> {
         .filter_map(|view| {
             let per_user = view.per_user.as_ref()?;
             let cache = &view.cache_page().text;
-            let problem = match view.vary_on_cookie_outside() {
-                Some(vary) => format!(
-                    "`{}` is applied outside `{cache}`, so it only takes effect after the response is stored; move it inside: {}",
-                    vary.text,
-                    view.inside_fix("vary_on_cookie")
+            let (problem, fix, detail) = match view.vary_on_cookie_outside() {
+                Some(vary) => (
+                    format!("`{}` sits outside `{cache}`, where it has no effect", vary.text),
+                    "move it inside the cache".to_string(),
+                    "a vary decorator outside the cache takes effect only after the response is stored, so the first visitor's page is served to everyone".to_string(),
                 ),
-                None => format!(
-                    "nothing varies the cache on the session cookie, so the first visitor's page is served to everyone; {}",
-                    view.inside_fix("vary_on_cookie")
+                None => (
+                    format!("`{cache}` does not vary on the session cookie"),
+                    view.inside_fix("vary_on_cookie"),
+                    "the first visitor's page is stored and served to everyone until it expires"
+                        .to_string(),
                 ),
             };
-            Some(view_violation(view, format!(
-                    "{} is cached by `{cache}` and {}, but {problem}",
-                    view.subject(),
-                    per_user.description
-                )))
+            Some(view_violation(
+                view,
+                format!(
+                    "`{}` {}, but {problem}; {fix}",
+                    view.name, per_user.description,
+                ),
+                detail,
+            ))
         })
         .collect()
 }

@@ -26,22 +26,29 @@ fn check(context: &RuleContext) -> Vec<Violation> {
             let (severity, consequence) = match varies {
                 Some(vary) => (
                     Severity::Warning,
-                    format!("`{}` keeps entries apart per visitor, but a revoked user still gets their cached page until it expires", vary.text),
+                    format!("`{}` keeps entries apart per visitor, but a user whose access is revoked still gets their cached page until it expires", vary.text),
                 ),
                 None => (
                     Severity::Error,
-                    "and nothing varies the cache per visitor, so a page cached for an authorised user is served to anyone".to_string(),
+                    "nothing varies the cache per visitor, so a page cached for an authorised user is served to anyone".to_string(),
                 ),
             };
+            let origin = check
+                .origin
+                .as_ref()
+                .map(|origin| format!("`{}` comes from {origin}; ", check.text))
+                .unwrap_or_default();
             Some(Violation {
                 benefit: 0,
                 severity: Some(severity),
-                ..view_violation(view, format!(
-                    "{}: `{}`{} runs inside `{cache}`, so cached hits skip it, {consequence}; apply the check outside the cache",
-                    view.subject(),
-                    check.text,
-                    check.origin.as_ref().map(|origin| format!(" (from {origin})")).unwrap_or_default()
-                ))
+                ..view_violation(
+                    view,
+                    format!(
+                        "`{}` runs inside `{cache}` on `{}`, so cached hits skip it; apply the check outside the cache",
+                        check.text, view.name,
+                    ),
+                    format!("{origin}{consequence}"),
+                )
             })
         })
         .collect()

@@ -21,12 +21,16 @@ fn check(context: &RuleContext) -> Vec<Violation> {
         .filter_map(|view| {
             let token = view.csrf_token.as_ref()?;
             let cache = &view.cache_page().text;
-            Some(view_violation(view, format!(
-                    "{} is cached by `{cache}` and {}, but no `csrf_protect` runs inside the cache to set the CSRF cookie and `Vary: Cookie`, so later visitors get the first visitor's token and their forms fail; {}",
-                    view.subject(),
+            Some(view_violation(
+                view,
+                format!(
+                    "`{}` {}, but no `csrf_protect` runs inside `{cache}`; {}",
+                    view.name,
                     token.description,
                     view.inside_fix("csrf_protect")
-                )))
+                ),
+                "without `csrf_protect` inside the cache nothing sets the CSRF cookie and `Vary: Cookie` on the stored page, so later visitors get the first visitor's token and their forms fail".to_string(),
+            ))
         })
         .collect()
 }

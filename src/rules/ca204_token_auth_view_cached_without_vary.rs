@@ -35,12 +35,16 @@ fn check(context: &RuleContext) -> Vec<Violation> {
                     introduced_in(CacheBehaviour::VariesOnAuthorization)
                 )
             };
-            Some(view_violation(view, format!(
-                    "DRF {} is cached by `{cache}`, {} and authenticates with `{header}` (the `Authorization` header), but {why}, so one client's data is served to every client; {}",
-                    view.subject(),
+            Some(view_violation(
+                view,
+                format!(
+                    "`{}` {} and authenticates with `{header}`, but `{cache}` does not vary on `Authorization`; {}",
+                    view.name,
                     per_user.description,
                     view.inside_fix("vary_on_headers(\"Authorization\")")
-                )))
+                ),
+                format!("{why}, so one client's data is served to every client"),
+            ))
         })
         .collect()
 }

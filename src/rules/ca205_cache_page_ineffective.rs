@@ -27,12 +27,14 @@ fn check(context: &RuleContext) -> Vec<Violation> {
                 _ => return None,
             };
             let cache = &view.cache_page().text;
-            Some(view_violation(view, format!(
-                    "`{cache}` on {} never stores anything: `{}` inside it marks the response `{marking}`, which the cache refuses to store, so every request still runs the view; remove `{cache}` or move `{}` outside it",
-                    view.subject(),
-                    blocker.text,
-                    blocker.text
-                )))
+            Some(view_violation(
+                view,
+                format!(
+                    "`{cache}` on `{}` never stores anything: `{}` inside it marks the response `{marking}`; move that outside the cache, or drop the cache",
+                    view.name, blocker.text
+                ),
+                "the cache refuses to store such responses, so every request still runs the view".to_string(),
+            ))
         })
         .collect()
 }

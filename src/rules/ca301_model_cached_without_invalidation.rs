@@ -139,22 +139,23 @@ fn violation(entry: &ModelEntry, stale: &[(&CachedIn, Option<f64>)]) -> Option<V
         None => "forever (the entry never expires)".to_string(),
         Some(seconds) => format!("for up to {}", human_duration(seconds)),
     };
-    let keys = if stale.len() == 1 {
-        "this key"
-    } else {
-        "these keys"
+    let (first, model) = (&writes[0], &entry.model);
+    let (what, them) = match stale.len() {
+        1 => (format!("under {first}"), "it"),
+        2 => (format!("under {first} and 1 more key"), "them"),
+        n => (format!("under {first} and {} more keys", n - 1), "them"),
     };
     Some(Violation {
         benefit: 0,
         severity: None,
-        detail: None,
+        detail: Some(format!(
+            "cached under {}; no receiver, no `save()`/`delete()` override and no delete of the key clears it when `{model}` rows are saved or deleted, so stale copies are read back {how_long}",
+            writes.join(", "),
+        )),
         path: location.path.clone(),
         span: location.span.clone(),
         message: format!(
-            "model `{}` is cached under {}, and nothing deletes or rewrites the cached data when `{}` rows are saved or deleted (no receiver, no `save()`/`delete()` override, no delete of the key), so stale copies are read back {how_long}; add a post_save/post_delete receiver that deletes {keys}",
-            entry.model,
-            writes.join(", "),
-            entry.model.rsplit('.').next().unwrap_or(&entry.model),
+            "`{model}` is cached {what}, but nothing clears {them} when its rows change; delete {them} in a post_save/post_delete receiver",
         ),
     })
 }

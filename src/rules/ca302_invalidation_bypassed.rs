@@ -35,16 +35,22 @@ fn check(context: &RuleContext) -> Vec<Violation> {
             violations.push(Violation {
                 benefit: 0,
                 severity: None,
-                detail: None,
+                detail: Some(format!(
+                    "`{}` skips {} ({}:{}), which clears the cached `{}` data, so that data stays stale",
+                    bypass.call,
+                    describe(invalidation, false),
+                    invalidation.location.path,
+                    invalidation.location.span.line,
+                    entry.model,
+                )),
                 path: bypass.location.path.clone(),
                 span: bypass.location.span.clone(),
                 message: format!(
-                    "`{}` writes `{}` with {}, which {}, so {} ({}:{}) does not run and the cached data stays stale; delete the cached keys after it",
-                    bypass.call,
-                    entry.model,
+                    "this {} writes `{}` and {}, so {} ({}:{}) does not run; delete the cached keys after it",
                     bypass.kind.describe(),
+                    entry.model,
                     skipped_signals(invalidation),
-                    describe(invalidation),
+                    describe(invalidation, true),
                     invalidation.location.path,
                     invalidation.location.span.line
                 ),
@@ -70,11 +76,18 @@ fn skipped_signals(invalidation: &Invalidation) -> String {
     }
 }
 
-fn describe(invalidation: &Invalidation) -> String {
+/// The receiver or override; `short` names it by its last part, as messages do.
+fn describe(invalidation: &Invalidation, short: bool) -> String {
+    let handler = &invalidation.handler;
+    let handler = if short {
+        handler.rsplit('.').next().unwrap_or(handler)
+    } else {
+        handler
+    };
     match &invalidation.kind {
-        InvalidationKind::Receiver(_) => format!("the receiver `{}`", invalidation.handler),
+        InvalidationKind::Receiver(_) => format!("the receiver `{handler}`"),
         InvalidationKind::SaveOverride | InvalidationKind::DeleteOverride => {
-            format!("`{}()`", invalidation.handler)
+            format!("`{handler}()`")
         }
     }
 }

@@ -23,19 +23,22 @@ fn check(context: &RuleContext) -> Vec<Violation> {
         .map(|dead| {
             let closest = match &dead.closest {
                 Some((template, location)) => format!(
-                    "; the closest written key is `{template}` ({}:{})",
+                    "the closest written key is `{template}` ({}:{})",
                     location.path, location.span.line
                 ),
-                None => String::new(),
+                None => "clear the key the data is written under".to_string(),
             };
             Violation {
                 benefit: 0,
                 severity: None,
-                detail: None,
+                detail: Some(
+                    "clearing a key nothing writes leaves the entry it should clear stale"
+                        .to_string(),
+                ),
                 path: dead.location.path.clone(),
                 span: dead.location.span.clone(),
                 message: format!(
-                    "`{}.{}()` clears key `{}`, which nothing in the project writes{closest}, so the entry it should clear stays stale",
+                    "`{}.{}()` clears `{}`, which nothing writes; {closest}",
                     dead.receiver, dead.method, dead.template
                 ),
             }

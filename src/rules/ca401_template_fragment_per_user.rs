@@ -20,7 +20,7 @@ fn check(context: &RuleContext) -> Vec<Violation> {
         if fragment.varies_on_user {
             continue;
         }
-        let (used_text, found) = match &fragment.per_user {
+        let (used_text, found, through) = match &fragment.per_user {
             Some(used) => (
                 used.text.clone(),
                 format!(
@@ -29,6 +29,7 @@ fn check(context: &RuleContext) -> Vec<Violation> {
                     used.text,
                     used.line
                 ),
+                String::new(),
             ),
             None => {
                 let Some((include, evidence)) =
@@ -46,19 +47,26 @@ fn check(context: &RuleContext) -> Vec<Violation> {
                     TemplateRef::Dynamic => "a template",
                 };
                 let found = format!(
-                    "`{}` includes `{included}`, which uses `{}` ({}:{})",
+                    "`{}` uses `{}` ({}:{}) through `{{% include %}}`",
                     fragment.tag(),
                     evidence.text,
                     evidence.path,
                     evidence.line
                 );
-                (evidence.text, found)
+                (
+                    evidence.text,
+                    found,
+                    format!("the fragment includes `{included}`; "),
+                )
             }
         };
         let root = used_text.split('.').next().unwrap_or_default();
-        let message = if root == "messages" {
-            format!(
-                "{found}, so one visitor's messages are stored and shown to everyone until the fragment expires; render `messages` outside the `{{% cache %}}` block"
+        let (message, detail) = if root == "messages" {
+            (
+                format!(
+                    "{found}; render `messages` outside the `{{% cache %}}` block"
+                ),
+                "one visitor's messages are stored in the fragment and shown to everyone until it expires".to_string(),
             )
         } else {
             let vary_on = match used_text.split('.').nth(1) {
@@ -68,15 +76,18 @@ fn check(context: &RuleContext) -> Vec<Violation> {
                 _ if root == "perms" => "user.pk".to_string(),
                 _ => format!("{root}.pk"),
             };
-            format!(
-                "{found} but no vary-on argument names the user, so the first visitor's fragment is shown to everyone; add `{vary_on}` to the vary-on arguments: `{}`",
-                fragment.tag_with_vary_on(Some(&vary_on))
+            (
+                format!(
+                    "{found} but does not vary on the user; write `{}`",
+                    fragment.tag_with_vary_on(Some(&vary_on))
+                ),
+                "the first visitor's fragment is shown to everyone".to_string(),
             )
         };
         violations.push(Violation {
             benefit: 0,
             severity: None,
-            detail: None,
+            detail: Some(format!("{through}{detail}")),
             path: path.to_string(),
             span: fragment.span.clone(),
             message,

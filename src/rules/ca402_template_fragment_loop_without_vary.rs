@@ -26,14 +26,15 @@ fn check(context: &RuleContext) -> Vec<Violation> {
             violations.push(Violation {
                 benefit: 0,
                 severity: None,
-                detail: None,
+                detail: Some(format!(
+                    "the fragment sits inside `{{% {} %}}` (line {}) and uses `{}` (line {}{through}), so every iteration shows the fragment cached for the first one",
+                    used.loop_tag, used.loop_line, used.text, used.line,
+                )),
                 path: path.to_string(),
                 span: fragment.span.clone(),
                 message: format!(
-                    "`{}` is inside `{{% {} %}}` (line {}) and uses `{}` (line {}{through}), but no vary-on argument mentions `{variable}`, so every iteration shows the fragment cached for the first one; add what identifies `{variable}` to the vary-on arguments, e.g. `{}`",
+                    "`{}` in a loop uses `{}` (line {}) but does not vary on `{variable}`; write e.g. `{}`",
                     fragment.tag(),
-                    used.loop_tag,
-                    used.loop_line,
                     used.text,
                     used.line,
                     fragment.tag_with_vary_on(Some(&format!("{variable}.pk")))

@@ -13,6 +13,8 @@ pub const RULE: Rule = Rule {
     check,
 };
 
+const WHY: &str = "the cached fragment holds the first visitor's token, so later visitors' form submissions fail CSRF verification";
+
 fn check(context: &RuleContext) -> Vec<Violation> {
     let mut violations = Vec::new();
     for (path, fragment) in context.templates.known_fragments() {
@@ -20,11 +22,11 @@ fn check(context: &RuleContext) -> Vec<Violation> {
             violations.push(Violation {
                 benefit: 0,
                 severity: None,
-                detail: None,
+                detail: Some(WHY.to_string()),
                 path: path.to_string(),
                 span: token.clone(),
                 message: format!(
-                    "`{{% csrf_token %}}` is inside the cached fragment `{}` (line {}), so later visitors get the first visitor's token and their form submissions fail CSRF verification; move the `{{% csrf_token %}}` (or the whole form) outside the `{{% cache %}}` block",
+                    "`{{% csrf_token %}}` is inside the cached fragment `{}` (line {}); move it, or the whole form, outside the `{{% cache %}}` block",
                     fragment.tag(),
                     fragment.span.line
                 ),
@@ -40,11 +42,11 @@ fn check(context: &RuleContext) -> Vec<Violation> {
             violations.push(Violation {
                 benefit: 0,
                 severity: None,
-                detail: None,
+                detail: Some(WHY.to_string()),
                 path: path.to_string(),
                 span: span.clone(),
                 message: format!(
-                    "this `{{% include %}}` inside the cached fragment `{}` (line {}) renders `{{% csrf_token %}}` ({}:{}), so later visitors get the first visitor's token and their form submissions fail CSRF verification; include the form outside the `{{% cache %}}` block",
+                    "this `{{% include %}}` in `{}` (line {}) renders `{{% csrf_token %}}` ({}:{}); include the form outside the `{{% cache %}}` block",
                     fragment.tag(),
                     fragment.span.line,
                     token.path,

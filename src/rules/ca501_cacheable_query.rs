@@ -81,6 +81,7 @@ fn violation(code: &RequestCode, queries: &[&QueryUse]) -> Option<Violation> {
             "on every page rendered with the request (it is a context processor)".to_string(),
         ),
         RunsIn::TemplateTag => (TAG_WEIGHT, "on every page that uses the tag".to_string()),
+        RunsIn::View(view) if *view == code.name => (1, "on every GET".to_string()),
         RunsIn::View(view) => (1, format!("on every GET of view `{view}`")),
     };
     let round_trips: u32 = queries
@@ -115,14 +116,14 @@ fn violation(code: &RequestCode, queries: &[&QueryUse]) -> Option<Violation> {
         severity: None,
         benefit: weight * round_trips,
         detail: Some(format!(
-            "runs {runs}; each input is a literal, a module-level name, or a local or loop variable holding them, so every request gets the same answer; caching saves each such request {}: {}",
+            "runs {runs}; each input is a literal, a module-level name, or a local or loop variable holding them, so every request gets the same answer; caching saves each such request {}, as `cache.get_or_set(key, lambda: ..., timeout)` with the key cleared when the data changes: {}",
             saved(queries.len(), per_item),
             listed.join("; ")
         )),
         path: code.path.clone(),
         span: code.span.clone(),
         message: format!(
-            "`{}` runs {count} {runs} and nothing caches the result, which is the same for every request; cache it with `cache.get_or_set(key, lambda: ..., timeout)` and clear the key when the data changes",
+            "`{}` runs {count} {runs} and nothing caches the result; cache it with `cache.get_or_set()`",
             code.name
         ),
     })

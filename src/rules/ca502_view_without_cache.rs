@@ -43,13 +43,13 @@ fn check(context: &RuleContext) -> Vec<Violation> {
             severity: None,
             benefit: BENEFIT,
             detail: Some(format!(
-                "routed at {}; every layer, base class, middleware and template around it was read: it answers only GET, reads nothing per visitor, changes no state, caches nothing, and queries {query}; a cached page saves every request its queries and its rendering",
+                "routed at {}; every layer, base class, middleware and template around it was read: it answers only GET, reads nothing per visitor, changes no state, caches nothing, and queries {query}; a cached page saves every request its queries and its rendering; choose a timeout its data allows",
                 view.routed_at
             )),
             path: view.path.clone(),
             span: view.span.clone(),
             message: format!(
-                "`{}` answers GET with the same page for every visitor and queries the database on each request, with no cache and no caching headers; consider `cache_page(60 * 15)` (or a timeout its data allows)",
+                "`{}` answers every visitor's GET with the same page, querying the database each time, and nothing caches it; consider `cache_page(60 * 15)`",
                 view.name
             ),
         });

@@ -127,7 +127,7 @@ fn violation(calls: &[&(&FileEntry, &CacheCall, CacheOp, bool)], op: CacheOp) ->
         path: file.path.clone(),
         span: first.span.clone(),
         message: format!(
-            "{calls_described} once per item of the loop at line {loop_line}, one round trip to the cache each; collect the keys and call `{prefix}{}.{batched}` once",
+            "{calls_described} once per item of the loop at line {loop_line}; collect the keys and call `{prefix}{}.{batched}` once",
             first.receiver
         ),
     })

@@ -148,12 +148,17 @@ impl Rule {
     }
 }
 
-/// A finding on a cached view: where the view is defined, or where the URLconf caches it.
-fn view_violation(view: &crate::views::CachedView, message: String) -> Violation {
+/// A finding on a cached view: where the view is defined, or where the URLconf caches it;
+/// the detail says how the URLconf caches it, when it does.
+fn view_violation(view: &crate::views::CachedView, message: String, detail: String) -> Violation {
+    let detail = match view.route_note() {
+        Some(route) => format!("{route}; {detail}"),
+        None => detail,
+    };
     Violation {
         benefit: 0,
         severity: None,
-        detail: None,
+        detail: Some(detail),
         path: view.path.clone(),
         span: view.span.clone(),
         message,

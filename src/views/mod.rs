@@ -152,25 +152,23 @@ impl CachedView {
             .any(|w| matches!(w.kind, WrapperKind::CacheControl(c) if c.public))
     }
 
-    /// How findings name the view: `` `index` ``, or the view and its URLconf wrapping.
-    pub fn subject(&self) -> String {
-        match &self.route {
-            Some(route) => format!("view `{}` (cached in the URLconf as `{route}`)", self.name),
-            None => format!("`{}`", self.name),
-        }
+    /// How the URLconf caches the view, when it does, for details.
+    pub fn route_note(&self) -> Option<String> {
+        self.route
+            .as_ref()
+            .map(|route| format!("the URLconf caches it as `{route}`"))
     }
 
-    /// How to put `decorator` inside the cache, for messages.
+    /// How to put `decorator` inside the cache, for messages that name the cache just
+    /// before.
     pub fn inside_fix(&self, decorator: &str) -> String {
-        let cache = &self.cache_page().text;
         if self.route.is_some() {
-            format!("wrap the view inside the cache in the URLconf: `{cache}({decorator}(...))`")
+            let cache = &self.cache_page().text;
+            format!("wrap it as `{cache}({decorator}(...))` in the URLconf")
         } else if self.is_class {
-            format!(
-                "put `{decorator}` inside the cache: after `{cache}` in the same `method_decorator([...])` list, or in a `@method_decorator({decorator})` below it"
-            )
+            format!("add `{decorator}` inside it")
         } else {
-            format!("add `@{decorator}` below `@{cache}`")
+            format!("add `@{decorator}` below it")
         }
     }
 
@@ -875,16 +873,16 @@ impl<'a> Project<'a> {
                 if let Some(read) = &helper.body.per_user {
                     return Some(Found {
                         description: format!(
-                            "passes the request to `{}`, which reads `{}` ({})",
-                            short_name(callee),
+                            "reads `{}` in `{}` ({})",
                             read.text,
+                            short_name(callee),
                             location(path, read.line, reported_in)
                         ),
                     });
                 }
             }
         }
-        self.in_templates(stack, TemplateQuery::PerUser, "uses")
+        self.in_templates(stack, TemplateQuery::PerUser, "reads")
     }
 
     fn csrf_token(&self, stack: &Stack<'a>, reported_in: &str) -> Option<Found> {
@@ -914,11 +912,10 @@ impl<'a> Project<'a> {
                     TemplateQuery::PerUser => evidence.text,
                     TemplateQuery::CsrfToken => format!("{{% {} %}}", evidence.text),
                 };
+                // The template that holds the fact, named by its path, is the place to
+                // look; the template the view renders may only include or extend it.
                 return Some(Found {
-                    description: format!(
-                        "renders `{}`, which {verb} `{used}` ({}:{})",
-                        template.name, evidence.path, evidence.line
-                    ),
+                    description: format!("{verb} `{used}` ({}:{})", evidence.path, evidence.line),
                 });
             }
         }

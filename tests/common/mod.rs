@@ -43,18 +43,49 @@ pub fn run(args: &[&str]) -> Output {
     binary().args(args).output().expect("the binary runs")
 }
 
+/// Runs the binary from `directory`, which decides how text reports name files.
+pub fn run_in(directory: &Path, args: &[&str]) -> Output {
+    binary()
+        .args(args)
+        .current_dir(directory)
+        .output()
+        .expect("the binary runs")
+}
+
+/// The path of `directory` from the repository holding it (`""` at its top, `""` when
+/// there is none), which SARIF and GitLab reports start their paths with.
+pub fn repository_prefix(directory: &Path) -> String {
+    directory
+        .ancestors()
+        .find(|dir| dir.join(".git").exists())
+        .and_then(|repository| directory.strip_prefix(repository).ok())
+        .filter(|below| !below.as_os_str().is_empty())
+        .map(|below| format!("{}/", below.to_str().unwrap()))
+        .unwrap_or_default()
+}
+
 pub fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("fixtures")
         .join(name)
 }
 
-/// Runs `analyze PATH --output-format FORMAT` and returns standard output and the exit
-/// code; anything on standard error fails the test.
+/// Runs `analyze PATH --output-format FORMAT` from PATH's directory (so that paths read
+/// as from the project root) and returns standard output and the exit code; anything on
+/// standard error fails the test.
 pub fn analyze_as(path: &Path, format: &str, extra: &[&str]) -> (String, i32) {
     let mut args = vec!["analyze", path.to_str().unwrap(), "--output-format", format];
     args.extend_from_slice(extra);
-    let output = run(&args);
+    let directory = if path.is_dir() {
+        path
+    } else {
+        path.parent().expect("a file has a directory")
+    };
+    let output = binary()
+        .args(&args)
+        .current_dir(directory)
+        .output()
+        .expect("the binary runs");
     // Small projects made for a test often import no Django, or hold only templates:
     // the warnings saying so are tested on their own (tests/cli.rs).
     let stderr = String::from_utf8_lossy(&output.stderr);
