@@ -9,7 +9,9 @@ use crate::facts::keys::{KeySource, KeyTemplate};
 use crate::facts::settings::CacheSetting;
 use crate::facts::shape::{CallableKind, ManagerOrigin, ModelRef, Shape, Unpicklable};
 use crate::facts::span::Span;
-use crate::facts::{CacheCall, ClassFact, FileFacts, FunctionFact, FunctionSummary, RelationKind};
+use crate::facts::{
+    CacheCall, ClassFact, FileFacts, FunctionFact, FunctionSummary, RelationKind, Timeout,
+};
 use crate::test_code::{defines_test_case, is_test_path};
 
 pub struct FileEntry {
@@ -129,10 +131,63 @@ impl ProjectIndex {
                 }
             }
         }
+        index.read_wrapper_timeouts();
         index.find_models();
         index.find_manager_attributes();
         index.find_cache_touchers();
         index
+    }
+
+    /// A call on a `cache-objects` wrapper passes a timeout only as `timeout=`, or where
+    /// the wrapper's own signature has a parameter named `timeout`; it leaves the timeout
+    /// out as Django's `set()` does only when the wrapper takes one where Django does.
+    /// Another parameter in Django's timeout position (`set(key, value, user)`), or a
+    /// signature not found, leaves the timeout unknown.
+    fn read_wrapper_timeouts(&mut self) {
+        let mut unknown: Vec<(usize, usize)> = Vec::new();
+        for (f, file) in self.files.iter().enumerate() {
+            for (c, call) in file.facts.cache_calls.iter().enumerate() {
+                let Some(wrapper) = &call.wrapper else {
+                    continue;
+                };
+                let timeout_at = |position: usize| {
+                    self.wrapper_parameters(&wrapper.object, &call.method)
+                        .and_then(|parameters| parameters.get(position + 1))
+                        .is_some_and(|parameter| parameter == "timeout")
+                };
+                let readable = match (&call.timeout, wrapper.timeout_position) {
+                    (Timeout::Given { .. }, None) => true,
+                    (Timeout::Given { .. }, Some(position)) => timeout_at(position),
+                    // Left out, as from Django's own `set()`, when the wrapper takes a
+                    // timeout where Django does.
+                    (Timeout::Missing, _) => call.op.timeout_position().is_some_and(timeout_at),
+                    (Timeout::Unknown, _) => true,
+                };
+                if !readable {
+                    unknown.push((f, c));
+                }
+            }
+        }
+        for (f, c) in unknown {
+            self.files[f].facts.cache_calls[c].timeout = Timeout::Unknown;
+        }
+    }
+
+    /// The positional parameters (`self` first) of a wrapper's method, when the wrapper
+    /// is made at module level from a project class that defines the method itself.
+    fn wrapper_parameters(&self, object: &str, method: &str) -> Option<&[String]> {
+        let class = self
+            .files
+            .iter()
+            .flat_map(|file| &file.facts.cache_object_classes)
+            .find(|(made, _)| made == object)
+            .map(|(_, class)| class)?;
+        let (_, class) = self.class_named(class)?;
+        class
+            .cache_methods
+            .iter()
+            .find(|(name, _)| name == method)
+            .map(|(_, parameters)| parameters.as_slice())
     }
 
     /// Classes deriving from `django.db.models.Model`, directly or through project models

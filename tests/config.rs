@@ -234,3 +234,41 @@ fn patterns_are_relative_to_the_configuration_file() {
         [finding("CA102", "jobs.py", 5)].into_iter().collect()
     );
 }
+
+/// A `cache-objects` wrapper's arguments are read by its own signature: the third
+/// argument of `set(self, key, value, user)` is no timeout, that of `set(self, key,
+/// value, timeout=None)` is.
+#[test]
+fn wrapper_arguments_are_timeouts_only_where_its_signature_says() {
+    let wrapper = "class UserCache:\n    def set(self, key, value, user):\n        pass\n\n\nclass TimedCache:\n    def set(self, key, value, timeout=None):\n        pass\n\n\nuser_cache = UserCache()\ntimed_cache = TimedCache()\n";
+    let models = "from django.db import models\n\nfrom app.wrapper import user_cache\n\n\nclass Post(models.Model):\n    title = models.CharField(max_length=200)\n\n    def save(self, *args, **kwargs):\n        super().save(*args, **kwargs)\n        user_cache.delete(\"posts\", self)\n";
+    let services = "from app.models import Post\nfrom app.wrapper import timed_cache, user_cache\n\n\ndef warm(user):\n    user_cache.set(\"posts\", list(Post.objects.all()), 0)\n    timed_cache.set(\"count\", 1, 0)\n    timed_cache.set(\"count\", 1, timeout=0)\n";
+    let dir = project(&[
+        (
+            "pyproject.toml",
+            "[tool.cache-analyzer]\ncache-objects = [\"app.wrapper.user_cache\", \"app.wrapper.timed_cache\"]\n",
+        ),
+        ("app/__init__.py", ""),
+        ("app/wrapper.py", wrapper),
+        ("app/models.py", models),
+        ("app/services.py", services),
+    ]);
+    let (report, _) = analyze_json(dir.path(), &[]);
+    assert_eq!(
+        findings(&report),
+        [
+            finding("CA106", "app/services.py", 7),
+            finding("CA106", "app/services.py", 8),
+        ]
+        .into_iter()
+        .collect()
+    );
+    let models = report["invalidation"]["models"].as_array().unwrap();
+    assert_eq!(models.len(), 1, "{models:#?}");
+    assert_eq!(models[0]["model"], "app.Post");
+    assert_eq!(
+        models[0]["cached_in"][0]["timeout"],
+        serde_json::Value::Null
+    );
+    assert_eq!(models[0]["invalidated_by"][0]["line"], 9);
+}

@@ -13,7 +13,7 @@ use super::scope::{Binding, Env};
 use super::shape::{Constant, ManagerOrigin, ModelRef, Shape};
 use super::{
     BulkKind, BulkWrite, CacheCall, CacheKey, CacheOp, ReceiverFact, Signal, Snippet, StoredValue,
-    Timeout,
+    Timeout, WrapperCall,
 };
 
 impl Extractor<'_> {
@@ -136,6 +136,15 @@ impl Extractor<'_> {
         env: &Env<'_>,
     ) {
         let keys = self.keys(op, call, env);
+        let wrapper = configured_object(method.value.as_ref(), env).map(|object| WrapperCall {
+            object,
+            timeout_position: op.timeout_position().filter(|&position| {
+                call.arguments.args.len() > position
+                    && !call.arguments.args[..=position]
+                        .iter()
+                        .any(Expr::is_starred_expr)
+            }),
+        });
         let timeout = match op.timeout_position() {
             Some(position) => match argument(call, position, "timeout") {
                 Some(timeout) => Timeout::Given {
@@ -191,6 +200,7 @@ impl Extractor<'_> {
             in_async_def: self.async_def(),
             function: self.current_function().map(str::to_string),
             per_item: self.per_item(call),
+            wrapper,
         });
     }
 
@@ -476,4 +486,17 @@ fn written_fields(kind: BulkKind, call: &ast::ExprCall) -> Option<Vec<String>> {
         },
         _ => None,
     }
+}
+
+/// The dotted name of the `cache-objects` wrapper an expression names, if it names one.
+fn configured_object(expr: &Expr, env: &Env<'_>) -> Option<String> {
+    let qualified = match expr {
+        Expr::Name(name) => match env.lookup(name.id.as_str())? {
+            [Binding::Qualified(qualified)] => qualified.clone(),
+            _ => return None,
+        },
+        Expr::Attribute(_) => qualified_name(expr, env)?,
+        _ => return None,
+    };
+    env.is_cache_object(&qualified).then_some(qualified)
 }

@@ -13,7 +13,9 @@ use super::settings::cache_settings;
 use super::shape::{ModelRef, Shape, Unpicklable};
 use super::span::Locator;
 use super::views::{is_request_attribute, ClassView, ViewBody, ViewFunction, WrapperKind};
-use super::{ClassFact, FileFacts, FunctionFact, FunctionSummary, RelationFact, RelationKind};
+use super::{
+    CacheOp, ClassFact, FileFacts, FunctionFact, FunctionSummary, RelationFact, RelationKind,
+};
 
 pub fn extract(
     module: &ast::ModModule,
@@ -505,6 +507,7 @@ impl Extractor<'_> {
                     self.record_paths(&assign.targets, &assign.value, env);
                     self.record_wrapper_alias(&assign.targets, &assign.value, env);
                     self.record_key_constant(&assign.targets, &assign.value, env, frame);
+                    self.record_cache_object_class(&assign.targets, &assign.value, env, frame);
                 }
                 let binding = self.value_binding(&assign.value, env);
                 // Only a QuerySet held in a local matters: queries on it may be shared.
@@ -926,6 +929,7 @@ impl Extractor<'_> {
             relations: Vec::new(),
             managers: Vec::new(),
             overrides: Vec::new(),
+            cache_methods: Vec::new(),
             has_permission_allows_safe_methods: None,
             view: ClassView::default(),
         };
@@ -957,6 +961,14 @@ impl Extractor<'_> {
                         format!("{qualified}.{}", func.name),
                         self.locator.span(&func.name),
                     ));
+                    if func.name.as_str() == "delete" {
+                        fact.cache_methods
+                            .push((func.name.to_string(), positional_parameters(func)));
+                    }
+                }
+                Stmt::FunctionDef(func) if CacheOp::from_method(func.name.as_str()).is_some() => {
+                    fact.cache_methods
+                        .push((func.name.to_string(), positional_parameters(func)));
                 }
                 Stmt::FunctionDef(func) if func.name.as_str() == "has_permission" => {
                     fact.has_permission_allows_safe_methods = Some(allows_safe_methods(func));
@@ -1068,6 +1080,28 @@ impl Extractor<'_> {
     }
 
     /// `POPULAR_KEY = "blog:popular"`: a key other modules may import.
+    /// `redis_cache = RedisCache()` at module level, when the configuration names
+    /// `redis_cache` in `cache-objects`: its class, whose signature says what its
+    /// arguments are.
+    fn record_cache_object_class(
+        &mut self,
+        targets: &[Expr],
+        value: &Expr,
+        env: &Env<'_>,
+        frame: &Frame<'_>,
+    ) {
+        let ([Expr::Name(name)], Expr::Call(call)) = (targets, value) else {
+            return;
+        };
+        let object = frame.qualify(name.id.as_str());
+        if !env.is_cache_object(&object) {
+            return;
+        }
+        if let Some(class) = qualified_name(&call.func, env) {
+            self.facts.cache_object_classes.push((object, class));
+        }
+    }
+
     fn record_key_constant(
         &mut self,
         targets: &[Expr],
@@ -1518,6 +1552,17 @@ fn bind_target(target: &Expr, binding: Binding, env: &mut Env<'_>) {
         Expr::Starred(starred) => bind_target(&starred.value, Binding::Unknown, env),
         _ => {}
     }
+}
+
+/// A function's parameters that arguments can fill by position, in order.
+fn positional_parameters(func: &ast::StmtFunctionDef) -> Vec<String> {
+    let parameters = &func.parameters;
+    parameters
+        .posonlyargs
+        .iter()
+        .chain(&parameters.args)
+        .map(|parameter| parameter.parameter.name.to_string())
+        .collect()
 }
 
 pub(super) fn argument<'a>(

@@ -39,6 +39,9 @@ pub struct FileFacts {
     pub bulk_writes: Vec<BulkWrite>,
     /// Module-level string constants usable as cache keys.
     pub key_constants: Vec<(String, KeyTemplate)>,
+    /// `cache-objects` wrappers made at module level (`redis_cache = RedisCache()`): the
+    /// object's dotted name and its class's.
+    pub cache_object_classes: Vec<(String, String)>,
     /// Functions and methods with view decorators or view-related reads and calls.
     pub view_functions: Vec<ViewFunction>,
     /// The file's dotted module name.
@@ -87,6 +90,10 @@ pub struct ClassFact {
     pub managers: Vec<String>,
     /// `save` and `delete` methods defined on the class: dotted name, and where.
     pub overrides: Vec<(String, Span)>,
+    /// Methods named as cache operations (`set`, `get_or_set`, ...) and their positional
+    /// parameters, `self` first: what a `cache-objects` wrapper's signature says its
+    /// arguments are.
+    pub cache_methods: Vec<(String, Vec<String>)>,
     /// A DRF permission's `has_permission`, when the class defines one: whether it lets
     /// every safe method (GET, HEAD, OPTIONS) through.
     pub has_permission_allows_safe_methods: Option<bool>,
@@ -328,6 +335,19 @@ pub struct CacheCall {
     /// In a `for` loop or comprehension, with a key that changes from one item to the
     /// next: one cache round trip per item.
     pub per_item: Option<PerItem>,
+    /// Made on a project object the configuration declares a cache (`cache-objects`),
+    /// whose own signature decides which argument is the timeout.
+    pub wrapper: Option<WrapperCall>,
+}
+
+/// A call on a `cache-objects` wrapper.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WrapperCall {
+    /// The wrapper's dotted name, e.g. `app.wrapper.redis_cache`.
+    pub object: String,
+    /// The position the timeout was read from, as Django's signature places it; `None`
+    /// when it was passed as `timeout=` or not at all.
+    pub timeout_position: Option<usize>,
 }
 
 /// The loop a cache call runs once per item of.

@@ -353,7 +353,14 @@ fn write_invalidation_map(
             escape_controls(&entry.model).bold()
         )?;
         for cached in &entry.cached_in {
-            let timeout = cached.timeout.as_deref().unwrap_or("default");
+            // No timeout written and no lifetime known: a wrapper's own default, or a
+            // setting from the environment.
+            let unwritten = if cached.stale_for.is_none() {
+                "unknown"
+            } else {
+                "default"
+            };
+            let timeout = cached.timeout.as_deref().unwrap_or(unwritten);
             writeln!(
                 out,
                 "    cached in       {} ({}, timeout {timeout})",
