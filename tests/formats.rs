@@ -513,6 +513,8 @@ fn report_picks_the_format_from_the_extension() {
     assert_eq!(json["schema_version"], 1);
     let text = write("out.txt", &[]);
     assert!(text.contains("Invalidation map:") && !text.contains('\x1b'));
+    // Read away from the code, a text report carries every finding's detail.
+    assert!(text.contains("\n  = why: cached under `blog:categories` (blog/services.py:44), "));
     let other: Value = serde_json::from_str(&write("out.report", &[])).unwrap();
     assert_eq!(other["schema_version"], 1);
 

@@ -149,7 +149,7 @@ fn violation(entry: &ModelEntry, stale: &[(&CachedIn, Option<f64>)]) -> Option<V
         benefit: 0,
         severity: None,
         detail: Some(format!(
-            "cached under {}; no receiver, no `save()`/`delete()` override and no delete of the key clears it when `{model}` rows are saved or deleted, so stale copies are read back {how_long}",
+            "cached under {}; no receiver, no `save()`/`delete()` override and no delete of the key clears {them} when `{model}` rows are saved or deleted, so stale copies are read back {how_long}",
             writes.join(", "),
         )),
         path: location.path.clone(),
