@@ -80,8 +80,8 @@ fn demo_samples_are_what_the_analyzer_prints() {
 #[test]
 fn invalidation_map_sample_is_what_check_invalidation_prints() {
     let project = fixture("invalidation");
-    let map = String::from_utf8(run(&["check-invalidation", project.to_str().unwrap()]).stdout)
-        .unwrap();
+    let map =
+        String::from_utf8(run(&["check-invalidation", project.to_str().unwrap()]).stdout).unwrap();
     assert_sample_matches(
         &sample_after(
             &readme(),
