@@ -383,3 +383,19 @@ fn unresolved_facts_keep_absence_findings_silent_and_are_counted() {
         1
     );
 }
+
+/// The caching guide's Workflow 5 sets `category:posts:{id}`; its receiver clears
+/// `category:{id}:posts`. An id never produces `posts`, so that delete is dead, while the
+/// manual clear of the set key and a slug key cleared through a name of any text are not.
+#[test]
+fn typed_key_holes_tell_the_seeds_templates_apart() {
+    let root = fixture("key_types");
+    let (report, status) = analyze_json(&root, &[]);
+    assert_eq!(findings(&report), markers(&root));
+    assert_eq!(markers(&root).len(), 1);
+    assert_eq!(status, 1);
+    assert_eq!(
+        report["diagnostics"][0]["message"],
+        "`cache.delete_many()` clears `category:{}:posts`, which nothing writes; the closest written key is `category:posts:{}` (press/services.py:15)"
+    );
+}

@@ -5,7 +5,7 @@ use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{self as ast, Expr, Number, Operator, UnaryOp};
 
 use super::extract::Extractor;
-use super::keys::{KeySource, KeyTemplate};
+use super::keys::{Hole, KeySource, KeyTemplate};
 use super::scope::{Binding, Env};
 use super::shape::{CallableKind, Constant, ManagerOrigin, ModelRef, Shape, Unpicklable};
 
@@ -751,6 +751,35 @@ fn reads_version(expr: &Expr) -> bool {
     call.arguments.is_empty() || name.contains("version")
 }
 
+/// What an expression put into a key can produce, from its name alone: `post.pk`,
+/// `category_id` are ids, `len(...)`, `int(...)`, `.count()` numbers, `post.slug` a slug;
+/// anything else any text. (`str(x)` is `x`.)
+fn hole_for(expr: &Expr) -> Hole {
+    let id_or_slug = |name: &str| {
+        if matches!(name, "pk" | "id") || name.ends_with("_id") || name.ends_with("_pk") {
+            Hole::Id
+        } else if name == "slug" || name.ends_with("_slug") {
+            Hole::Slug
+        } else {
+            Hole::Any
+        }
+    };
+    match expr {
+        Expr::Name(name) => id_or_slug(name.id.as_str()),
+        Expr::Attribute(attribute) => id_or_slug(attribute.attr.as_str()),
+        Expr::NumberLiteral(number) if number.value.is_int() => Hole::Integer,
+        Expr::Call(call) => match call.func.as_ref() {
+            Expr::Name(name) if matches!(name.id.as_str(), "len" | "int") => Hole::Integer,
+            Expr::Name(name) if name.id.as_str() == "str" && call.arguments.len() == 1 => {
+                call.arguments.args.first().map_or(Hole::Any, hole_for)
+            }
+            Expr::Attribute(method) if method.attr.as_str() == "count" => Hole::Integer,
+            _ => Hole::Any,
+        },
+        _ => Hole::Any,
+    }
+}
+
 /// The key as a template, or `None` when it is not a string we can read.
 pub(super) fn key_template(expr: &Expr, env: &Env<'_>, depth: usize) -> Option<KeyTemplate> {
     if depth > MAX_EVAL_DEPTH {
@@ -772,7 +801,7 @@ pub(super) fn key_template(expr: &Expr, env: &Env<'_>, depth: usize) -> Option<K
                                 }
                                 ast::InterpolatedStringElement::Interpolation(value) => {
                                     template.versioned |= reads_version(&value.expression);
-                                    template.push_hole()
+                                    template.push_hole(hole_for(&value.expression))
                                 }
                             }
                         }
@@ -793,17 +822,17 @@ pub(super) fn key_template(expr: &Expr, env: &Env<'_>, depth: usize) -> Option<K
                 left = &inner.left;
             }
             operands.push(left);
-            let parts: Vec<Option<KeyTemplate>> = operands
+            let parts: Vec<(Option<KeyTemplate>, &Expr)> = operands
                 .iter()
                 .rev()
-                .map(|operand| key_template(operand, env, depth))
+                .map(|operand| (key_template(operand, env, depth), *operand))
                 .collect();
-            if parts.iter().all(Option::is_none) {
+            if parts.iter().all(|(part, _)| part.is_none()) {
                 return None;
             }
             let mut template = KeyTemplate::default();
-            for part in parts {
-                template.append(part.unwrap_or_else(KeyTemplate::hole));
+            for (part, operand) in parts {
+                template.append(part.unwrap_or_else(|| KeyTemplate::hole(hole_for(operand))));
             }
             template.versioned |= operands.iter().any(|operand| reads_version(operand));
             Some(template)

@@ -6,7 +6,35 @@ use std::fmt;
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum KeyPart {
     Literal(String),
-    Hole,
+    Hole(Hole),
+}
+
+/// What fills a hole, as far as the expression tells: the characters it can produce.
+/// Two templates match only where their holes can produce what the other has there, so
+/// `category:{id}:posts` and `category:posts:{id}` are different keys.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Hole {
+    /// Any text.
+    #[default]
+    Any,
+    /// A primary key or foreign key id (`pk`, `id`, `*_id`): digits, or a UUID's hex
+    /// digits and dashes.
+    Id,
+    /// A number (`len()`, `int()`, `.count()`, a number literal).
+    Integer,
+    /// A slug (`slug`, `*_slug`): letters, digits, `-` and `_`.
+    Slug,
+}
+
+impl Hole {
+    fn can_produce(self, c: char) -> bool {
+        match self {
+            Hole::Any => true,
+            Hole::Id => c.is_ascii_hexdigit() || c == '-',
+            Hole::Integer => c.is_ascii_digit() || c == '-',
+            Hole::Slug => c.is_alphanumeric() || c == '-' || c == '_',
+        }
+    }
 }
 
 /// A key expression: a template read in place, a project function's return value or a
@@ -41,13 +69,13 @@ impl KeyTemplate {
     /// `template.cache.<name>.<md5 of vary_on>`.
     pub fn fragment(name: &str) -> Self {
         let mut template = KeyTemplate::literal(&format!("template.cache.{name}."));
-        template.push_hole();
+        template.push_hole(Hole::Any);
         template
     }
 
-    pub fn hole() -> Self {
+    pub fn hole(hole: Hole) -> Self {
         KeyTemplate {
-            parts: vec![KeyPart::Hole],
+            parts: vec![KeyPart::Hole(hole)],
             versioned: false,
         }
     }
@@ -63,9 +91,12 @@ impl KeyTemplate {
         }
     }
 
-    pub fn push_hole(&mut self) {
-        if self.parts.last() != Some(&KeyPart::Hole) {
-            self.parts.push(KeyPart::Hole);
+    /// Adjacent holes are one, producing what either can.
+    pub fn push_hole(&mut self, hole: Hole) {
+        match self.parts.last_mut() {
+            Some(KeyPart::Hole(last)) if *last != hole => *last = Hole::Any,
+            Some(KeyPart::Hole(_)) => {}
+            _ => self.parts.push(KeyPart::Hole(hole)),
         }
     }
 
@@ -74,7 +105,7 @@ impl KeyTemplate {
         for part in other.parts {
             match part {
                 KeyPart::Literal(text) => self.push_literal(&text),
-                KeyPart::Hole => self.push_hole(),
+                KeyPart::Hole(hole) => self.push_hole(hole),
             }
         }
     }
@@ -82,13 +113,13 @@ impl KeyTemplate {
     /// Whether the key starts with a run-time value (`f"{prefix}_{name}"`): it may be any
     /// key at all, so it matches nothing for sure.
     pub fn starts_with_hole(&self) -> bool {
-        self.parts.first() == Some(&KeyPart::Hole)
+        matches!(self.parts.first(), Some(KeyPart::Hole(_)))
     }
 
     pub fn literals(&self) -> impl Iterator<Item = &str> {
         self.parts.iter().filter_map(|part| match part {
             KeyPart::Literal(text) => Some(text.as_str()),
-            KeyPart::Hole => None,
+            KeyPart::Hole(_) => None,
         })
     }
 
@@ -101,7 +132,7 @@ impl KeyTemplate {
         let mut template = KeyTemplate::default();
         for part in &glob.parts {
             let KeyPart::Literal(text) = part else {
-                template.push_hole();
+                template.push_hole(Hole::Any);
                 continue;
             };
             let mut chars = text.chars();
@@ -114,7 +145,7 @@ impl KeyTemplate {
                         }
                         template.push_literal(&literal);
                         literal.clear();
-                        template.push_hole();
+                        template.push_hole(Hole::Any);
                     }
                     other => literal.push(other),
                 }
@@ -141,7 +172,7 @@ impl KeyTemplate {
             }
             template.push_literal(&literal);
             literal.clear();
-            template.push_hole();
+            template.push_hole(Hole::Any);
             // Skip the mapping key, flags, width, precision and length up to the conversion.
             if chars.peek() == Some(&'(') {
                 for c in chars.by_ref() {
@@ -178,7 +209,7 @@ impl KeyTemplate {
                 '{' => {
                     template.push_literal(&literal);
                     literal.clear();
-                    template.push_hole();
+                    template.push_hole(Hole::Any);
                     let mut depth = 1;
                     for c in chars.by_ref() {
                         match c {
@@ -201,7 +232,8 @@ impl KeyTemplate {
     }
 }
 
-/// Whether some string matches both templates (`{}` matches any text).
+/// Whether some string matches both templates (a hole matches any text its kind can
+/// produce).
 pub fn templates_overlap(a: &KeyTemplate, b: &KeyTemplate) -> bool {
     // Literal text before the first hole and after the last must agree: a cheap test
     // that settles most pairs before the quadratic one.
@@ -236,10 +268,21 @@ pub fn templates_overlap(a: &KeyTemplate, b: &KeyTemplate) -> bool {
             }
             let ai = a.get(i).copied();
             let bj = b.get(j).copied();
+            // A hole ends here, or takes the other side's next symbol: a character it can
+            // produce, or a hole (both produce digits).
+            let takes = |hole: Hole, other: Option<Symbol>| match other {
+                Some(Symbol::Char(c)) => hole.can_produce(c),
+                Some(Symbol::Hole(_)) => true,
+                None => false,
+            };
             reachable[i][j] = match (ai, bj) {
-                (Some(None), _) => reachable[i + 1][j] || (j < b.len() && reachable[i][j + 1]),
-                (_, Some(None)) => reachable[i][j + 1] || (i < a.len() && reachable[i + 1][j]),
-                (Some(Some(x)), Some(Some(y))) => x == y && reachable[i + 1][j + 1],
+                (Some(Symbol::Hole(hole)), _) => {
+                    reachable[i + 1][j] || (takes(hole, bj) && reachable[i][j + 1])
+                }
+                (_, Some(Symbol::Hole(hole))) => {
+                    reachable[i][j + 1] || (takes(hole, ai) && reachable[i + 1][j])
+                }
+                (Some(Symbol::Char(x)), Some(Symbol::Char(y))) => x == y && reachable[i + 1][j + 1],
                 _ => false,
             };
         }
@@ -247,13 +290,19 @@ pub fn templates_overlap(a: &KeyTemplate, b: &KeyTemplate) -> bool {
     reachable[0][0]
 }
 
-/// A template as characters, `None` standing for a hole.
-fn symbols(template: &KeyTemplate) -> Vec<Option<char>> {
+#[derive(Clone, Copy)]
+enum Symbol {
+    Char(char),
+    Hole(Hole),
+}
+
+/// A template as characters and holes.
+fn symbols(template: &KeyTemplate) -> Vec<Symbol> {
     let mut symbols = Vec::new();
     for part in &template.parts {
         match part {
-            KeyPart::Literal(text) => symbols.extend(text.chars().map(Some)),
-            KeyPart::Hole => symbols.push(None),
+            KeyPart::Literal(text) => symbols.extend(text.chars().map(Symbol::Char)),
+            KeyPart::Hole(hole) => symbols.push(Symbol::Hole(*hole)),
         }
     }
     symbols
@@ -264,7 +313,7 @@ impl fmt::Display for KeyTemplate {
         for part in &self.parts {
             match part {
                 KeyPart::Literal(text) => f.write_str(text)?,
-                KeyPart::Hole => f.write_str("{}")?,
+                KeyPart::Hole(_) => f.write_str("{}")?,
             }
         }
         Ok(())
@@ -298,6 +347,57 @@ mod tests {
             &KeyTemplate::from_brace_format("a"),
             &KeyTemplate::from_brace_format("b")
         ));
+    }
+
+    /// `category:{id}:posts` as an f-string over an id builds it.
+    fn typed(parts: &[Result<&str, Hole>]) -> KeyTemplate {
+        let mut template = KeyTemplate::default();
+        for part in parts {
+            match part {
+                Ok(text) => template.push_literal(text),
+                Err(hole) => template.push_hole(*hole),
+            }
+        }
+        template
+    }
+
+    #[test]
+    fn typed_holes_match_only_what_they_can_produce() {
+        let id_then_posts = typed(&[Ok("category:"), Err(Hole::Id), Ok(":posts")]);
+        let posts_then_id = typed(&[Ok("category:posts:"), Err(Hole::Id)]);
+        // An id never produces `posts`, nor swallows a `:`.
+        assert!(!templates_overlap(&id_then_posts, &posts_then_id));
+        assert!(!templates_overlap(&posts_then_id, &id_then_posts));
+        // A hole of any text can hold `posts:42`, and `posts`.
+        let any = typed(&[Ok("category:"), Err(Hole::Any)]);
+        assert!(templates_overlap(&any, &posts_then_id));
+        let any_then_posts = typed(&[Ok("category:"), Err(Hole::Any), Ok(":posts")]);
+        assert!(templates_overlap(
+            &any_then_posts,
+            &typed(&[Ok("category:"), Err(Hole::Id), Ok(":"), Err(Hole::Any)])
+        ));
+        // An id and a number, or an id and a literal id, meet.
+        let number = typed(&[Ok("category:"), Err(Hole::Integer), Ok(":posts")]);
+        assert!(templates_overlap(&number, &id_then_posts));
+        assert!(templates_overlap(
+            &KeyTemplate::literal("category:42:posts"),
+            &id_then_posts
+        ));
+        // A UUID primary key is an id too.
+        assert!(templates_overlap(
+            &KeyTemplate::literal("category:9b2e-41fa:posts"),
+            &id_then_posts
+        ));
+        let slug = typed(&[Ok("post:"), Err(Hole::Slug)]);
+        assert!(templates_overlap(
+            &KeyTemplate::literal("post:hello-world_2"),
+            &slug
+        ));
+        assert!(!templates_overlap(&KeyTemplate::literal("post:a:b"), &slug));
+        // Holes side by side produce what either can.
+        let mut merged = typed(&[Ok("p:"), Err(Hole::Id)]);
+        merged.push_hole(Hole::Slug);
+        assert_eq!(merged.parts.last(), Some(&KeyPart::Hole(Hole::Any)));
     }
 
     #[test]
