@@ -456,7 +456,27 @@ impl ProjectIndex {
 
     /// The function a dotted name refers to, when exactly one project function matches.
     pub fn function(&self, qualified_name: &str) -> Option<&FunctionSummary> {
-        let (file, function) = self.functions.find(qualified_name, |(file, function)| {
+        let found = self.functions.find(qualified_name, |(file, function)| {
+            &self.files[file].facts.functions[function].qualified_name
+        });
+        match found {
+            Some((file, function)) => Some(&self.files[file].facts.functions[function]),
+            None => self.manager_method(qualified_name),
+        }
+    }
+
+    /// `<model>.objects.<method>`: the method of the manager or QuerySet class the
+    /// model's `objects` is made from, when the project defines it there.
+    fn manager_method(&self, name: &str) -> Option<&FunctionSummary> {
+        let (manager, method) = name.rsplit_once('.')?;
+        let model = manager.strip_suffix(".objects")?;
+        let (_, class) = self.class_named(model)?;
+        let (_, manager_class) = class
+            .manager_classes
+            .iter()
+            .find(|(attribute, _)| attribute == "objects")?;
+        let method = format!("{manager_class}.{method}");
+        let (file, function) = self.functions.find(&method, |(file, function)| {
             &self.files[file].facts.functions[function].qualified_name
         })?;
         Some(&self.files[file].facts.functions[function])

@@ -399,3 +399,23 @@ fn typed_key_holes_tell_the_seeds_templates_apart() {
         "`cache.delete_many()` clears `category:{}:posts`, which nothing writes; the closest written key is `category:posts:{}` (press/services.py:15)"
     );
 }
+
+/// `Post.objects.method()` is what the method of the model's manager or QuerySet class
+/// returns: a QuerySet from `self.filter()` or `self.get_queryset()...` (CA101), a list,
+/// a count or a row (silent), or, for a manager from outside the project, unknown.
+#[test]
+fn manager_methods_return_what_their_class_says() {
+    let root = fixture("managers");
+    let (report, status) = analyze_json(&root, &[]);
+    assert_eq!(markers(&root).len(), 2);
+    assert_eq!(findings(&report), markers(&root));
+    assert_eq!(status, 1);
+    // Whatever the method returns, the cached data is the model's.
+    let models: Vec<&str> = report["invalidation"]["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["model"].as_str().unwrap())
+        .collect();
+    assert_eq!(models, ["shop.Product", "shop.Part", "shop.Label"]);
+}

@@ -242,6 +242,18 @@ impl Extractor<'_> {
                         Shape::Aggregate(models)
                     };
                 }
+                if let Some(function) = manager_method(&method.value, name, env) {
+                    // What the project's manager method returns, when the index finds it;
+                    // the model's rows either way.
+                    return Shape::one_of(vec![
+                        Shape::CallResult {
+                            function,
+                            text: self.locator.snippet(call),
+                            awaited: false,
+                        },
+                        receiver.into_data(),
+                    ]);
+                }
                 return receiver.into_data();
             }
         }
@@ -546,6 +558,56 @@ pub(super) fn queryset_source(shape: &Shape) -> Option<ManagerOrigin> {
     match shape {
         Shape::Manager(origin) | Shape::QuerySet { origin, .. } => Some(origin.clone()),
         Shape::OneOf(alternatives) => alternatives.iter().find_map(queryset_source),
+        _ => None,
+    }
+}
+
+/// Methods of Django's own managers that return rows or values, never a project method.
+const DJANGO_MANAGER_VALUE_METHODS: &[&str] = &[
+    "get",
+    "first",
+    "last",
+    "latest",
+    "earliest",
+    "exists",
+    "create",
+    "get_or_create",
+    "update_or_create",
+    "in_bulk",
+    "contains",
+    "explain",
+    "update",
+    "delete",
+    "bulk_create",
+    "bulk_update",
+    "aget",
+    "afirst",
+    "alast",
+    "alatest",
+    "aearliest",
+    "aexists",
+    "acreate",
+    "aget_or_create",
+    "aupdate_or_create",
+    "ain_bulk",
+    "acontains",
+    "aupdate",
+    "adelete",
+    "abulk_create",
+    "abulk_update",
+];
+
+/// `Post.objects.published()`: the name the index resolves to the method of the class
+/// `Post.objects` is made from (`<model>.objects.published`).
+fn manager_method(manager: &Expr, method: &str, env: &Env<'_>) -> Option<String> {
+    let Expr::Attribute(attribute) = manager else {
+        return None;
+    };
+    if attribute.attr.as_str() != "objects" || DJANGO_MANAGER_VALUE_METHODS.contains(&method) {
+        return None;
+    }
+    match model_ref(&attribute.value, env)? {
+        ModelRef::Class(model) if model.contains('.') => Some(format!("{model}.objects.{method}")),
         _ => None,
     }
 }

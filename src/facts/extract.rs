@@ -10,7 +10,7 @@ use super::keys::KeyTemplate;
 use super::paths::{relative_path, template_dirs, RelativePath};
 use super::scope::{Binding, Env, ProjectPackages};
 use super::settings::cache_settings;
-use super::shape::{ModelRef, Shape, Unpicklable};
+use super::shape::{ManagerOrigin, ModelRef, Shape, Unpicklable};
 use super::span::Locator;
 use super::views::{is_request_attribute, ClassView, ViewBody, ViewFunction, WrapperKind};
 use super::{
@@ -80,6 +80,13 @@ pub fn extract(
         }
     }
     extractor.facts
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ClassRole {
+    Model,
+    Manager,
+    Other,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -183,8 +190,8 @@ pub(super) struct Extractor<'src> {
     package: Vec<String>,
     pub(super) facts: FileFacts,
     activities: Vec<Activity>,
-    /// The classes being walked, innermost last: dotted name, and whether it is a model.
-    classes: Vec<(String, bool)>,
+    /// The classes being walked, innermost last: dotted name, and what it is.
+    classes: Vec<(String, ClassRole)>,
     /// Where the call being inspected sits inside its expression.
     pub(super) call_site: CallSite,
     /// Module-level names bound to paths built from `__file__` (`BASE_DIR`).
@@ -211,7 +218,17 @@ impl Extractor<'_> {
 
     /// Whether the code being walked is in a model class (or a class that may be one).
     pub(super) fn in_model_class(&self) -> bool {
-        self.classes.last().is_some_and(|(_, is_model)| *is_model)
+        self.classes
+            .last()
+            .is_some_and(|(_, role)| *role == ClassRole::Model)
+    }
+
+    /// Whether the code being walked is in a `Manager` or `QuerySet` subclass, whose
+    /// `self` is a manager of the model it is attached to.
+    fn in_manager_class(&self) -> bool {
+        self.classes
+            .last()
+            .is_some_and(|(_, role)| *role == ClassRole::Manager)
     }
 
     /// The dotted name of a function defined in the function being walked.
@@ -755,7 +772,16 @@ impl Extractor<'_> {
             }
             ScopeKind::Class => {
                 // A method sees the enclosing scopes, not its class body's names.
-                self.walk_function(func, env.without_innermost(), &qualified);
+                let outcome = self.walk_function(func, env.without_innermost(), &qualified);
+                // What a manager's method returns decides what `Post.objects.method()` is.
+                if self.in_manager_class() && outcome.returns.is_interesting() {
+                    self.facts.functions.push(FunctionSummary {
+                        qualified_name: qualified,
+                        is_async: func.is_async,
+                        returns: outcome.returns,
+                        returns_key: outcome.returns_key,
+                    });
+                }
             }
             ScopeKind::Function => {
                 let outcome = self.walk_function(func, env.clone(), &qualified);
@@ -786,10 +812,14 @@ impl Extractor<'_> {
         for name in assigned {
             env.bind(name, Binding::Unknown);
         }
-        for param in func.parameters.iter() {
+        let in_manager = self.in_manager_class() && self.activities.is_empty();
+        for (position, param) in func.parameters.iter().enumerate() {
             let name = param.name().as_str();
             let binding = if name == "request" && is_request_annotation(param.annotation()) {
                 Binding::Request
+            } else if position == 0 && name == "self" && in_manager {
+                // `self.filter(...)`, `self.all()` in a manager or QuerySet method.
+                Binding::value(Shape::Manager(ManagerOrigin::Unknown))
             } else {
                 Binding::Unknown
             };
@@ -928,6 +958,7 @@ impl Extractor<'_> {
             has_model_fields: false,
             relations: Vec::new(),
             managers: Vec::new(),
+            manager_classes: Vec::new(),
             overrides: Vec::new(),
             cache_methods: Vec::new(),
             has_permission_allows_safe_methods: None,
@@ -979,12 +1010,23 @@ impl Extractor<'_> {
                 _ => {}
             }
         }
-        let is_model = fact.has_model_fields
+        let role = if fact.has_model_fields
             || fact
                 .bases
                 .iter()
-                .any(|base| base.ends_with("Model") || base.ends_with("Mixin"));
-        self.classes.push((qualified.to_string(), is_model));
+                .any(|base| base.ends_with("Model") || base.ends_with("Mixin"))
+        {
+            ClassRole::Model
+        } else if fact
+            .bases
+            .iter()
+            .any(|base| base.ends_with("Manager") || base.ends_with("QuerySet"))
+        {
+            ClassRole::Manager
+        } else {
+            ClassRole::Other
+        };
+        self.classes.push((qualified.to_string(), role));
         let mut frame = Frame::new(ScopeKind::Class, qualified.to_string());
         self.walk_body(&class.body, &mut env, &mut frame);
         self.classes.pop();
@@ -1001,6 +1043,9 @@ impl Extractor<'_> {
             .is_some_and(|q| q.starts_with("django.db.models.") && q.ends_with("Field"));
         let Some(kind) = relation_kind(call) else {
             if declares_manager(call) {
+                if let Some(class) = manager_class(call, env) {
+                    fact.manager_classes.push((field.clone(), class));
+                }
                 fact.managers.push(field);
             }
             return;
@@ -1524,6 +1569,18 @@ fn declares_manager(call: &ast::ExprCall) -> bool {
         func => {
             last_segment(func).is_some_and(|name| name.ends_with("Manager") || name == "as_manager")
         }
+    }
+}
+
+/// The class whose methods a manager declaration offers: `PostManager()`,
+/// `PostQuerySet.as_manager()`, `Manager.from_queryset(PostQuerySet)()`.
+fn manager_class(call: &ast::ExprCall, env: &Env<'_>) -> Option<String> {
+    match call.func.as_ref() {
+        Expr::Call(inner) => qualified_name(inner.arguments.args.first()?, env),
+        Expr::Attribute(method) if method.attr.as_str() == "as_manager" => {
+            qualified_name(&method.value, env)
+        }
+        func => qualified_name(func, env),
     }
 }
 

@@ -88,6 +88,9 @@ pub struct ClassFact {
     pub relations: Vec<RelationFact>,
     /// Attributes assigned a manager (`published = PublishedManager()`).
     pub managers: Vec<String>,
+    /// Those of them whose manager or QuerySet class is named: the attribute and the
+    /// class's dotted name (`objects = PostQuerySet.as_manager()`).
+    pub manager_classes: Vec<(String, String)>,
     /// `save` and `delete` methods defined on the class: dotted name, and where.
     pub overrides: Vec<(String, Span)>,
     /// Methods named as cache operations (`set`, `get_or_set`, ...) and their positional
