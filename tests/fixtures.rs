@@ -419,3 +419,16 @@ fn manager_methods_return_what_their_class_says() {
         .collect();
     assert_eq!(models, ["shop.Product", "shop.Part", "shop.Label"]);
 }
+
+/// Caches a class holds for its methods: a class attribute, an attribute `__init__`
+/// sets, a `cached_property` and a `classproperty` (one with a fallback alias, reached
+/// through the class from a module function); a Redis client and another class's
+/// attribute of the same name are no Django cache.
+#[test]
+fn backends_held_by_classes_are_caches() {
+    let root = fixture("backends");
+    let (report, status) = analyze_json(&root, &[]);
+    assert_eq!(markers(&root).len(), 5);
+    assert_eq!(findings(&report), markers(&root));
+    assert_eq!(status, 1);
+}

@@ -280,10 +280,15 @@ impl Extractor<'_> {
                     None
                 })
             }
+            Expr::Attribute(attribute) if matches!(attribute.value.as_ref(), Expr::Name(n) if matches!(n.id.as_str(), "self" | "cls")) => {
+                self.class_cache(attribute.attr.as_str())
+            }
             Expr::Attribute(_) => {
                 let qualified = qualified_name(expr, env)?;
                 if qualified == CACHE {
                     Some(Some("default".to_string()))
+                } else if let Some(alias) = self.module_class_cache(&qualified) {
+                    Some(alias)
                 } else {
                     env.is_cache_object(&qualified).then_some(None)
                 }

@@ -40,6 +40,7 @@ pub fn extract(
         call_site: CallSite::default(),
         module_paths: Vec::new(),
         module_wrappers: Vec::new(),
+        class_attribute_caches: Vec::new(),
         mentions_update_fields: source.contains("update_fields"),
     };
     let mut env = Env::module(packages);
@@ -55,7 +56,22 @@ pub fn extract(
             }
         }
     }
-    for deferred in std::mem::take(&mut frame.deferred) {
+    let deferred = std::mem::take(&mut frame.deferred);
+    let module_env = Env::function(&globals, packages);
+    for class in deferred.iter().filter_map(|d| match d {
+        Deferred::Class(class) => Some(*class),
+        Deferred::Function(_) => None,
+    }) {
+        let qualified = frame.qualify(class.name.as_str());
+        let caches = extractor.class_caches(class, &module_env);
+        extractor.class_attribute_caches.extend(
+            caches
+                .into_iter()
+                .map(|(attribute, alias)| (format!("{qualified}.{attribute}"), alias)),
+        );
+    }
+    drop(module_env);
+    for deferred in deferred {
         match deferred {
             Deferred::Function(func) => {
                 let qualified = frame.qualify(func.name.as_str());
@@ -80,6 +96,15 @@ pub fn extract(
         }
     }
     extractor.facts
+}
+
+/// A class being walked.
+struct ClassScope {
+    /// Its dotted name.
+    name: String,
+    role: ClassRole,
+    /// Attributes holding a Django cache, and its alias when known.
+    caches: Vec<(String, Option<String>)>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -190,14 +215,17 @@ pub(super) struct Extractor<'src> {
     package: Vec<String>,
     pub(super) facts: FileFacts,
     activities: Vec<Activity>,
-    /// The classes being walked, innermost last: dotted name, and what it is.
-    classes: Vec<(String, ClassRole)>,
+    /// The classes being walked, innermost last.
+    classes: Vec<ClassScope>,
     /// Where the call being inspected sits inside its expression.
     pub(super) call_site: CallSite,
     /// Module-level names bound to paths built from `__file__` (`BASE_DIR`).
     module_paths: Vec<(String, RelativePath)>,
     /// Module-level names bound to view decorators (`cache_15 = cache_page(900)`).
     pub(super) module_wrappers: Vec<(String, WrapperKind)>,
+    /// Caches the module's classes hold, by dotted name (`app.models.Rendition.backend`),
+    /// for `Rendition.backend.set(...)` anywhere in the module.
+    class_attribute_caches: Vec<(String, Option<String>)>,
     /// The file mentions `update_fields`: only then are functions searched for the fields
     /// they watch (searched once here, not once per nested function).
     mentions_update_fields: bool,
@@ -213,14 +241,36 @@ pub(super) struct CallSite {
 
 impl Extractor<'_> {
     pub(super) fn current_class(&self) -> Option<&str> {
-        self.classes.last().map(|(name, _)| name.as_str())
+        self.classes.last().map(|class| class.name.as_str())
+    }
+
+    /// The cache alias a class of this module holds as `qualified` (`app.models.Rendition
+    /// .backend`), when it holds one.
+    pub(super) fn module_class_cache(&self, qualified: &str) -> Option<Option<String>> {
+        self.class_attribute_caches
+            .iter()
+            .find(|(name, _)| name == qualified)
+            .map(|(_, alias)| alias.clone())
+    }
+
+    /// The cache alias of `self.<attribute>` (or `cls.<attribute>`) in the class being
+    /// walked, when the class holds a Django cache there: `Some(None)` for an unknown
+    /// alias.
+    pub(super) fn class_cache(&self, attribute: &str) -> Option<Option<String>> {
+        self.classes.last().and_then(|class| {
+            class
+                .caches
+                .iter()
+                .find(|(name, _)| name == attribute)
+                .map(|(_, alias)| alias.clone())
+        })
     }
 
     /// Whether the code being walked is in a model class (or a class that may be one).
     pub(super) fn in_model_class(&self) -> bool {
         self.classes
             .last()
-            .is_some_and(|(_, role)| *role == ClassRole::Model)
+            .is_some_and(|class| class.role == ClassRole::Model)
     }
 
     /// Whether the code being walked is in a `Manager` or `QuerySet` subclass, whose
@@ -228,7 +278,7 @@ impl Extractor<'_> {
     fn in_manager_class(&self) -> bool {
         self.classes
             .last()
-            .is_some_and(|(_, role)| *role == ClassRole::Manager)
+            .is_some_and(|class| class.role == ClassRole::Manager)
     }
 
     /// The dotted name of a function defined in the function being walked.
@@ -1026,11 +1076,73 @@ impl Extractor<'_> {
         } else {
             ClassRole::Other
         };
-        self.classes.push((qualified.to_string(), role));
+        let caches = self.class_caches(class, &env);
+        self.classes.push(ClassScope {
+            name: qualified.to_string(),
+            role,
+            caches,
+        });
         let mut frame = Frame::new(ScopeKind::Class, qualified.to_string());
         self.walk_body(&class.body, &mut env, &mut frame);
         self.classes.pop();
         fact
+    }
+
+    /// Where a class holds a Django cache for its methods: a class attribute
+    /// (`backend = caches["renditions"]`), an attribute `__init__` sets (`self.cache =
+    /// caches[alias]`), or a property, `cached_property` or `classproperty` returning one.
+    fn class_caches(
+        &self,
+        class: &ast::StmtClassDef,
+        env: &Env<'_>,
+    ) -> Vec<(String, Option<String>)> {
+        let mut caches = Vec::new();
+        for stmt in &class.body {
+            match stmt {
+                Stmt::Assign(assign) => {
+                    if let ([Expr::Name(name)], Some(alias)) = (
+                        assign.targets.as_slice(),
+                        self.django_cache(&assign.value, env),
+                    ) {
+                        caches.push((name.id.to_string(), alias));
+                    }
+                }
+                Stmt::FunctionDef(func) if func.name.as_str() == "__init__" => {
+                    for stmt in &func.body {
+                        let Stmt::Assign(assign) = stmt else { continue };
+                        let [Expr::Attribute(target)] = assign.targets.as_slice() else {
+                            continue;
+                        };
+                        let on_self = matches!(target.value.as_ref(), Expr::Name(n) if n.id.as_str() == "self");
+                        if let (true, Some(alias)) =
+                            (on_self, self.django_cache(&assign.value, env))
+                        {
+                            caches.push((target.attr.to_string(), alias));
+                        }
+                    }
+                }
+                Stmt::FunctionDef(func) if is_property(func) => {
+                    // Every `return` gives a cache (`try: return caches["renditions"]
+                    // except ...: return caches["default"]`): one alias, or unknown.
+                    let mut returned = Vec::new();
+                    returns(&func.body, &mut returned);
+                    let aliases: Option<Vec<Option<String>>> = returned
+                        .iter()
+                        .map(|value| self.django_cache(value, env))
+                        .collect();
+                    if let Some(aliases) = aliases.filter(|a| !a.is_empty()) {
+                        let alias = aliases
+                            .iter()
+                            .all(|a| *a == aliases[0])
+                            .then(|| aliases[0].clone())
+                            .flatten();
+                        caches.push((func.name.to_string(), alias));
+                    }
+                }
+                _ => {}
+            }
+        }
+        caches
     }
 
     /// A class-level `name = models.ForeignKey(...)`, `ManyToManyField(...)` or manager.
@@ -1570,6 +1682,43 @@ fn declares_manager(call: &ast::ExprCall) -> bool {
             last_segment(func).is_some_and(|name| name.ends_with("Manager") || name == "as_manager")
         }
     }
+}
+
+/// The values a function body returns, through `if`, `try` and `with` blocks (not nested
+/// functions or classes).
+fn returns<'a>(body: &'a [Stmt], found: &mut Vec<&'a Expr>) {
+    for stmt in body {
+        match stmt {
+            Stmt::Return(ast::StmtReturn {
+                value: Some(value), ..
+            }) => found.push(value),
+            Stmt::If(branch) => {
+                returns(&branch.body, found);
+                for clause in &branch.elif_else_clauses {
+                    returns(&clause.body, found);
+                }
+            }
+            Stmt::Try(block) => {
+                returns(&block.body, found);
+                for handler in &block.handlers {
+                    let ast::ExceptHandler::ExceptHandler(handler) = handler;
+                    returns(&handler.body, found);
+                }
+                returns(&block.orelse, found);
+                returns(&block.finalbody, found);
+            }
+            Stmt::With(with) => returns(&with.body, found),
+            _ => {}
+        }
+    }
+}
+
+/// `@property`, `@cached_property`, `@functools.cached_property`, `@classproperty`.
+fn is_property(func: &ast::StmtFunctionDef) -> bool {
+    func.decorator_list.iter().any(|decorator| {
+        last_segment(&decorator.expression)
+            .is_some_and(|name| matches!(name, "property" | "cached_property" | "classproperty"))
+    })
 }
 
 /// The class whose methods a manager declaration offers: `PostManager()`,
