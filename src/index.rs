@@ -131,11 +131,57 @@ impl ProjectIndex {
                 }
             }
         }
+        index.confirm_imported_caches();
         index.read_wrapper_timeouts();
         index.find_models();
         index.find_manager_attributes();
         index.find_cache_touchers();
         index
+    }
+
+    /// Calls on names imported from other project modules are cache calls when that
+    /// module binds the name to a cache (with its alias); the others are dropped. A
+    /// confirmed delete touches the cache for the function that makes it.
+    fn confirm_imported_caches(&mut self) {
+        let module_caches: HashMap<String, Option<String>> = self
+            .files
+            .iter()
+            .flat_map(|file| file.facts.module_caches.iter().cloned())
+            .collect();
+        // The functions making confirmed deletes, and those deletes as the project calls
+        // their functions record them (`app.caching.process_cache.delete`).
+        let mut touching: HashSet<String> = HashSet::default();
+        let mut invalidating_calls: HashSet<String> = HashSet::default();
+        for file in &mut self.files {
+            file.facts.cache_calls.retain_mut(|call| {
+                let Some(imported) = &call.imported_receiver else {
+                    return true;
+                };
+                let Some(alias) = module_caches.get(imported) else {
+                    return false;
+                };
+                call.alias = alias.clone();
+                if call.op.invalidates() {
+                    touching.extend(call.function.clone());
+                    invalidating_calls.insert(format!("{imported}.{}", call.method));
+                }
+                true
+            });
+        }
+        if touching.is_empty() {
+            return;
+        }
+        for file in &mut self.files {
+            for fact in &mut file.facts.function_facts {
+                fact.touches_cache |= touching.contains(&fact.qualified_name);
+            }
+            for write in &mut file.facts.bulk_writes {
+                write.cache_touched_in_function |= write
+                    .function_calls
+                    .iter()
+                    .any(|called| invalidating_calls.contains(called));
+            }
+        }
     }
 
     /// A call on a `cache-objects` wrapper passes a timeout only as `timeout=`, or where

@@ -47,8 +47,11 @@ impl Extractor<'_> {
         }
         if let Some((op, _)) = CacheOp::from_method(name) {
             if let Some(alias) = self.django_cache(&method.value, env) {
-                self.record_cache_call(call, method, op, alias, env);
+                self.record_cache_call(call, method, op, alias, None, env);
                 return;
+            }
+            if let Some(imported) = imported_project_name(&method.value, env) {
+                self.record_cache_call(call, method, op, None, Some(imported), env);
             }
         }
         self.record_bulk_write(call, method, env);
@@ -133,6 +136,7 @@ impl Extractor<'_> {
         method: &ast::ExprAttribute,
         op: CacheOp,
         alias: Option<String>,
+        imported_receiver: Option<String>,
         env: &Env<'_>,
     ) {
         let keys = self.keys(op, call, env);
@@ -183,10 +187,13 @@ impl Extractor<'_> {
             }
             _ => {}
         }
-        if op.invalidates() {
-            self.record_cache_touch();
+        // A call on an imported name counts once the index knows the name is a cache.
+        if imported_receiver.is_none() {
+            if op.invalidates() {
+                self.record_cache_touch();
+            }
+            self.view_body_mut(|body| body.uses_cache = true);
         }
-        self.view_body_mut(|body| body.uses_cache = true);
         self.facts.cache_calls.push(CacheCall {
             op,
             method: method.attr.to_string(),
@@ -201,6 +208,7 @@ impl Extractor<'_> {
             function: self.current_function().map(str::to_string),
             per_item: self.per_item(call),
             wrapper,
+            imported_receiver,
         });
     }
 
@@ -504,4 +512,18 @@ fn configured_object(expr: &Expr, env: &Env<'_>) -> Option<String> {
         _ => return None,
     };
     env.is_cache_object(&qualified).then_some(qualified)
+}
+
+/// The dotted name of a project-module object an expression names through an import
+/// (`process_cache`, `caching.process_cache`), which may be a cache that module binds.
+fn imported_project_name(expr: &Expr, env: &Env<'_>) -> Option<String> {
+    let qualified = match expr {
+        Expr::Name(name) => match env.lookup(name.id.as_str())? {
+            [Binding::Qualified(qualified)] => qualified.clone(),
+            _ => return None,
+        },
+        Expr::Attribute(_) => qualified_name(expr, env)?,
+        _ => return None,
+    };
+    env.is_project_name(&qualified).then_some(qualified)
 }

@@ -58,6 +58,10 @@ pub fn extract(
     }
     let deferred = std::mem::take(&mut frame.deferred);
     let module_env = Env::function(&globals, packages);
+    for (name, alias) in lazy_caches(&module.body, &extractor, &module_env) {
+        let qualified = frame.qualify(name);
+        extractor.facts.module_caches.push((qualified, alias));
+    }
     for class in deferred.iter().filter_map(|d| match d {
         Deferred::Class(class) => Some(*class),
         Deferred::Function(_) => None,
@@ -577,6 +581,12 @@ impl Extractor<'_> {
                     self.record_cache_object_class(&assign.targets, &assign.value, env, frame);
                 }
                 let binding = self.value_binding(&assign.value, env);
+                if let (ScopeKind::Module, Binding::DjangoCache(alias), [Expr::Name(name)]) =
+                    (frame.kind, &binding, assign.targets.as_slice())
+                {
+                    let qualified = frame.qualify(name.id.as_str());
+                    self.facts.module_caches.push((qualified, alias.clone()));
+                }
                 // Only a QuerySet held in a local matters: queries on it may be shared.
                 let holds_query = binding.value_shape().is_some_and(Shape::is_query);
                 if frame.kind == ScopeKind::Function && holds_query {
@@ -1122,20 +1132,7 @@ impl Extractor<'_> {
                     }
                 }
                 Stmt::FunctionDef(func) if is_property(func) => {
-                    // Every `return` gives a cache (`try: return caches["renditions"]
-                    // except ...: return caches["default"]`): one alias, or unknown.
-                    let mut returned = Vec::new();
-                    returns(&func.body, &mut returned);
-                    let aliases: Option<Vec<Option<String>>> = returned
-                        .iter()
-                        .map(|value| self.django_cache(value, env))
-                        .collect();
-                    if let Some(aliases) = aliases.filter(|a| !a.is_empty()) {
-                        let alias = aliases
-                            .iter()
-                            .all(|a| *a == aliases[0])
-                            .then(|| aliases[0].clone())
-                            .flatten();
+                    if let Some(alias) = self.returned_cache(&func.body, env) {
                         caches.push((func.name.to_string(), alias));
                     }
                 }
@@ -1143,6 +1140,20 @@ impl Extractor<'_> {
             }
         }
         caches
+    }
+
+    /// The cache a function body returns, when every `return` gives one (`try: return
+    /// caches["renditions"] except ...: return caches["default"]`): its alias if they all
+    /// agree, else an unknown alias.
+    fn returned_cache(&self, body: &[Stmt], env: &Env<'_>) -> Option<Option<String>> {
+        let mut returned = Vec::new();
+        returns(body, &mut returned);
+        let aliases: Vec<Option<String>> = returned
+            .iter()
+            .map(|value| self.django_cache(value, env))
+            .collect::<Option<_>>()?;
+        let first = aliases.first()?.clone();
+        Some(first.filter(|_| aliases.iter().all(|alias| *alias == aliases[0])))
     }
 
     /// A class-level `name = models.ForeignKey(...)`, `ManyToManyField(...)` or manager.
@@ -1682,6 +1693,39 @@ fn declares_manager(call: &ast::ExprCall) -> bool {
             last_segment(func).is_some_and(|name| name.ends_with("Manager") || name == "as_manager")
         }
     }
+}
+
+/// `process_cache = SimpleLazyObject(get_cache)` at module level, where the module's
+/// `get_cache` returns a cache: the name and the alias (unknown unless every `return`
+/// gives the same one).
+fn lazy_caches<'m>(
+    body: &'m [Stmt],
+    extractor: &Extractor<'_>,
+    env: &Env<'_>,
+) -> Vec<(&'m str, Option<String>)> {
+    let mut found = Vec::new();
+    for stmt in body {
+        let Stmt::Assign(assign) = stmt else { continue };
+        let ([Expr::Name(name)], Expr::Call(call)) =
+            (assign.targets.as_slice(), assign.value.as_ref())
+        else {
+            continue;
+        };
+        if last_segment(&call.func) != Some("SimpleLazyObject") {
+            continue;
+        }
+        let Some(Expr::Name(factory)) = call.arguments.args.first() else {
+            continue;
+        };
+        let function = body.iter().find_map(|stmt| match stmt {
+            Stmt::FunctionDef(func) if func.name.as_str() == factory.id.as_str() => Some(func),
+            _ => None,
+        });
+        if let Some(alias) = function.and_then(|func| extractor.returned_cache(&func.body, env)) {
+            found.push((name.id.as_str(), alias));
+        }
+    }
+    found
 }
 
 /// The values a function body returns, through `if`, `try` and `with` blocks (not nested

@@ -42,6 +42,10 @@ pub struct FileFacts {
     /// `cache-objects` wrappers made at module level (`redis_cache = RedisCache()`): the
     /// object's dotted name and its class's.
     pub cache_object_classes: Vec<(String, String)>,
+    /// Module-level names bound to a Django cache (`redis = caches["redis"]`,
+    /// `process_cache = SimpleLazyObject(get_cache)`), by dotted name, with the alias
+    /// when known: other modules import them.
+    pub module_caches: Vec<(String, Option<String>)>,
     /// Functions and methods with view decorators or view-related reads and calls.
     pub view_functions: Vec<ViewFunction>,
     /// The file's dotted module name.
@@ -341,6 +345,10 @@ pub struct CacheCall {
     /// Made on a project object the configuration declares a cache (`cache-objects`),
     /// whose own signature decides which argument is the timeout.
     pub wrapper: Option<WrapperCall>,
+    /// Made on a name imported from another project module (`process_cache.set(...)`):
+    /// a cache call only if that module binds the name to a cache, which the index
+    /// checks (and drops the call otherwise).
+    pub imported_receiver: Option<String>,
 }
 
 /// A call on a `cache-objects` wrapper.
