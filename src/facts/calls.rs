@@ -5,7 +5,7 @@ use ruff_python_ast::{self as ast, Expr};
 
 use super::eval::{
     constant, elements, is_computed, key_source, model_ref, qualified_name, queryset_source,
-    string_literal,
+    string_literal, MANAGER_ATTRIBUTES,
 };
 use super::extract::{argument, has_unpacking, keyword, Extractor};
 use super::keys::{KeySource, KeyTemplate};
@@ -522,6 +522,10 @@ fn imported_project_name(expr: &Expr, env: &Env<'_>) -> Option<String> {
             [Binding::Qualified(qualified)] => qualified.clone(),
             _ => return None,
         },
+        // `Post.objects.get(...)` is the ORM, not a cache: the most common look-alike.
+        Expr::Attribute(attribute) if MANAGER_ATTRIBUTES.contains(&attribute.attr.as_str()) => {
+            return None
+        }
         Expr::Attribute(_) => qualified_name(expr, env)?,
         _ => return None,
     };
