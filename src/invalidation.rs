@@ -111,6 +111,9 @@ pub struct DeadDelete {
     pub location: Location,
     /// The written template most like it, and where it is written.
     pub closest: Option<(String, Location)>,
+    /// The key is the name of a `{% cache %}` fragment, whose entry lives under
+    /// `make_template_fragment_key(name, ...)` instead (`closest` is that fragment).
+    pub fragment: Option<String>,
 }
 
 impl InvalidationKind {
@@ -650,6 +653,25 @@ fn dead_deletes(
                 }
                 Knowledge::Absent => {}
             }
+            // `cache.delete("sidebar")` for `{% cache 500 sidebar %}`: the name is no key.
+            if let Some((fragment, location)) = template
+                .is_fully_literal()
+                .then(|| fragment_named(written, &rendered))
+                .flatten()
+            {
+                dead.push(DeadDelete {
+                    template: rendered.clone(),
+                    receiver: call.receiver.clone(),
+                    method: call.method.clone(),
+                    location: Location {
+                        path: file.path.clone(),
+                        span: key.span.clone(),
+                    },
+                    closest: Some((fragment.to_string(), location.clone())),
+                    fragment: Some(rendered),
+                });
+                continue;
+            }
             let namespace = namespace(&template);
             let same_namespace: Vec<&(KeyTemplate, Location)> = written
                 .iter()
@@ -671,10 +693,23 @@ fn dead_deletes(
                     span: key.span.clone(),
                 },
                 closest,
+                fragment: None,
             });
         }
     }
     (dead, unknown)
+}
+
+/// The written key of the `{% cache %}` fragment called `name`, and where the tag is.
+fn fragment_named<'w>(
+    written: &'w [(KeyTemplate, Location)],
+    name: &str,
+) -> Option<(String, &'w Location)> {
+    let fragment = KeyTemplate::fragment(name).to_string();
+    written
+        .iter()
+        .find(|(template, _)| template.to_string() == fragment)
+        .map(|(_, location)| (fragment, location))
 }
 
 /// The literal text before the first separator: `post` for `post:{}:comments`.

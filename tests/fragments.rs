@@ -12,7 +12,7 @@ fn fragment_findings_match_markers() {
     let (report, status) = analyze_json(&root, &[]);
     let expected = markers(&root);
     assert!(expected.contains(&finding("CA000", "blog/templates/blog/broken.html", 5)));
-    assert_eq!(expected.len(), 16, "the fixture marks its findings");
+    assert_eq!(expected.len(), 17, "the fixture marks its findings");
     // `frontend/pages` is a `TEMPLATES` `DIRS` entry; `static/` is not a template directory.
     assert!(expected.contains(&finding("CA403", "frontend/pages/signup.html", 3)));
     assert_eq!(findings(&report), expected);
@@ -51,6 +51,10 @@ fn messages_say_what_is_wrong_and_what_to_write() {
     assert_eq!(
         message("CA000", "blog/templates/blog/broken.html", 5),
         "template is malformed, so its `{% cache %}` blocks were not analysed: `{% endcache %}` on line 5 closes `{% cache %}` (line 2) while `{% if %}` from line 3 is still open"
+    );
+    assert_eq!(
+        message("CA303", "blog/cache_keys.py", 15),
+        "`cache.delete()` clears `teaser`, the name of the `{% cache %}` fragment at blog/templates/blog/post_list.html:3, not its key; clear `make_template_fragment_key(\"teaser\", vary_on)`"
     );
     assert!(message("CA303", "blog/cache_keys.py", 10).contains(
         "the closest written key is `template.cache.teaser.{}` (blog/templates/blog/post_list.html:3)"

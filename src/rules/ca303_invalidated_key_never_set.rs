@@ -12,6 +12,8 @@ pub const RULE: Rule = Rule {
     check,
 };
 
+const STALE: &str = "clearing a key nothing writes leaves the entry it should clear stale";
+
 fn check(context: &RuleContext) -> Vec<Violation> {
     for _ in 0..context.invalidation.unknown_deletes {
         context.note_unknown(RULE.code, "a write whose key the analysis cannot read");
@@ -21,26 +23,37 @@ fn check(context: &RuleContext) -> Vec<Violation> {
         .dead_deletes
         .iter()
         .map(|dead| {
-            let closest = match &dead.closest {
-                Some((template, location)) => format!(
-                    "the closest written key is `{template}` ({}:{})",
-                    location.path, location.span.line
+            let call = format!("`{}.{}()`", dead.receiver, dead.method);
+            let (message, detail) = match (&dead.closest, &dead.fragment) {
+                (Some((_, location)), Some(name)) => (
+                    format!(
+                        "{call} clears `{name}`, the name of the `{{% cache %}}` fragment at {}:{}, not its key; clear `make_template_fragment_key(\"{name}\", vary_on)`",
+                        location.path, location.span.line
+                    ),
+                    "a `{% cache %}` fragment is stored under a key Django builds from its name and vary-on values, so the fragment stays stale",
                 ),
-                None => "clear the key the data is written under".to_string(),
+                (Some((template, location)), None) => (
+                    format!(
+                        "{call} clears `{}`, which nothing writes; the closest written key is `{template}` ({}:{})",
+                        dead.template, location.path, location.span.line
+                    ),
+                    STALE,
+                ),
+                (None, _) => (
+                    format!(
+                        "{call} clears `{}`, which nothing writes; clear the key the data is written under",
+                        dead.template
+                    ),
+                    STALE,
+                ),
             };
             Violation {
                 benefit: 0,
                 severity: None,
-                detail: Some(
-                    "clearing a key nothing writes leaves the entry it should clear stale"
-                        .to_string(),
-                ),
+                detail: Some(detail.to_string()),
                 path: dead.location.path.clone(),
                 span: dead.location.span.clone(),
-                message: format!(
-                    "`{}.{}()` clears `{}`, which nothing writes; {closest}",
-                    dead.receiver, dead.method, dead.template
-                ),
+                message,
             }
         })
         .collect()
