@@ -10,7 +10,8 @@ use crate::facts::settings::CacheSetting;
 use crate::facts::shape::{CallableKind, ManagerOrigin, ModelRef, Shape, Unpicklable};
 use crate::facts::span::Span;
 use crate::facts::{
-    CacheCall, ClassFact, FileFacts, FunctionFact, FunctionSummary, RelationKind, Timeout,
+    CacheCall, CacheMethod, ClassFact, FileFacts, FunctionFact, FunctionSummary, RelationKind,
+    Timeout,
 };
 use crate::test_code::{defines_test_case, is_test_path};
 
@@ -196,17 +197,21 @@ impl ProjectIndex {
                 let Some(wrapper) = &call.wrapper else {
                     continue;
                 };
+                let signature = self.wrapper_method(&wrapper.object, &call.method);
                 let timeout_at = |position: usize| {
-                    self.wrapper_parameters(&wrapper.object, &call.method)
-                        .and_then(|parameters| parameters.get(position + 1))
+                    signature
+                        .and_then(|method| method.parameters.get(position + 1))
                         .is_some_and(|parameter| parameter == "timeout")
                 };
                 let readable = match (&call.timeout, wrapper.timeout_position) {
                     (Timeout::Given { .. }, None) => true,
                     (Timeout::Given { .. }, Some(position)) => timeout_at(position),
                     // Left out, as from Django's own `set()`, when the wrapper takes a
-                    // timeout where Django does.
-                    (Timeout::Missing, _) => call.op.timeout_position().is_some_and(timeout_at),
+                    // timeout where Django does and defaults it as Django does.
+                    (Timeout::Missing, _) => {
+                        call.op.timeout_position().is_some_and(timeout_at)
+                            && signature.is_some_and(|method| !method.own_timeout_default)
+                    }
                     (Timeout::Unknown, _) => true,
                 };
                 if !readable {
@@ -219,9 +224,9 @@ impl ProjectIndex {
         }
     }
 
-    /// The positional parameters (`self` first) of a wrapper's method, when the wrapper
-    /// is made at module level from a project class that defines the method itself.
-    fn wrapper_parameters(&self, object: &str, method: &str) -> Option<&[String]> {
+    /// The signature of a wrapper's method, when the wrapper is made at module level from
+    /// a project class that defines the method itself.
+    fn wrapper_method(&self, object: &str, method: &str) -> Option<&CacheMethod> {
         let class = self
             .files
             .iter()
@@ -229,11 +234,7 @@ impl ProjectIndex {
             .find(|(made, _)| made == object)
             .map(|(_, class)| class)?;
         let (_, class) = self.class_named(class)?;
-        class
-            .cache_methods
-            .iter()
-            .find(|(name, _)| name == method)
-            .map(|(_, parameters)| parameters.as_slice())
+        class.cache_methods.iter().find(|m| m.name == method)
     }
 
     /// Classes deriving from `django.db.models.Model`, directly or through project models

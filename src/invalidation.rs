@@ -110,10 +110,13 @@ pub struct DeadDelete {
     pub method: String,
     pub location: Location,
     /// The written template most like it, and where it is written.
-    pub closest: Option<(String, Location)>,
+    pub closest: (String, Location),
     /// The key is the name of a `{% cache %}` fragment, whose entry lives under
     /// `make_template_fragment_key(name, ...)` instead (`closest` is that fragment).
-    pub fragment: Option<String>,
+    pub fragment: bool,
+    /// Some hole of the key holds only what an id, number or slug can produce, which
+    /// is why it matches no written key.
+    pub typed_holes: bool,
 }
 
 impl InvalidationKind {
@@ -667,8 +670,9 @@ fn dead_deletes(
                         path: file.path.clone(),
                         span: key.span.clone(),
                     },
-                    closest: Some((fragment.to_string(), location.clone())),
-                    fragment: Some(rendered),
+                    closest: (fragment, location.clone()),
+                    fragment: true,
+                    typed_holes: false,
                 });
                 continue;
             }
@@ -680,11 +684,15 @@ fn dead_deletes(
             if same_namespace.is_empty() {
                 continue;
             }
-            let closest = same_namespace
+            let Some(closest) = same_namespace
                 .iter()
                 .min_by_key(|(w, _)| key_distance(&w.to_string(), &rendered))
-                .map(|(w, location)| (w.to_string(), location.clone()));
+                .map(|(w, location)| (w.to_string(), location.clone()))
+            else {
+                continue;
+            };
             dead.push(DeadDelete {
+                typed_holes: template.has_typed_holes(),
                 template: rendered,
                 receiver: call.receiver.clone(),
                 method: call.method.clone(),
@@ -693,7 +701,7 @@ fn dead_deletes(
                     span: key.span.clone(),
                 },
                 closest,
-                fragment: None,
+                fragment: false,
             });
         }
     }

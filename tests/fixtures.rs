@@ -386,7 +386,9 @@ fn unresolved_facts_keep_absence_findings_silent_and_are_counted() {
 
 /// The caching guide's Workflow 5 sets `category:posts:{id}`; its receiver clears
 /// `category:{id}:posts`. An id never produces `posts`, so that delete is dead, while the
-/// manual clear of the set key and a slug key cleared through a name of any text are not.
+/// manual clear of the set key and a slug key cleared through a name of any text are not;
+/// nor are deletes of text a `.pk` of text, a helper's parameter, a function's result or
+/// a formatted number can produce (press/flags.py).
 #[test]
 fn typed_key_holes_tell_the_seeds_templates_apart() {
     let root = fixture("key_types");
@@ -398,6 +400,10 @@ fn typed_key_holes_tell_the_seeds_templates_apart() {
         report["diagnostics"][0]["message"],
         "`cache.delete_many()` clears `category:{}:posts`, which nothing writes; the closest written key is `category:posts:{}` (press/services.py:15)"
     );
+    assert!(report["diagnostics"][0]["detail"]
+        .as_str()
+        .unwrap()
+        .contains("filled by an id (`.id`, `.<field>_id`), a number or a slug"));
 }
 
 /// `Post.objects.method()` is what the method of the model's manager or QuerySet class

@@ -187,13 +187,12 @@ impl Extractor<'_> {
             }
             _ => {}
         }
-        // A call on an imported name counts once the index knows the name is a cache.
-        if imported_receiver.is_none() {
-            if op.invalidates() {
-                self.record_cache_touch();
-            }
-            self.view_body_mut(|body| body.uses_cache = true);
+        // A delete through an imported name counts once the index knows the name is a
+        // cache; a view that may use a cache is not one that caches nothing (CA502).
+        if op.invalidates() && imported_receiver.is_none() {
+            self.record_cache_touch();
         }
+        self.view_body_mut(|body| body.uses_cache = true);
         self.facts.cache_calls.push(CacheCall {
             op,
             method: method.attr.to_string(),

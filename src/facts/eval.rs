@@ -813,22 +813,23 @@ fn reads_version(expr: &Expr) -> bool {
     call.arguments.is_empty() || name.contains("version")
 }
 
-/// What an expression put into a key can produce, from its name alone: `post.pk`,
-/// `category_id` are ids, `len(...)`, `int(...)`, `.count()` numbers, `post.slug` a slug;
-/// anything else any text. (`str(x)` is `x`.)
+/// What an expression put into a key can produce, from the expression alone: a model
+/// row's `.id` or foreign key `.<field>_id` is an id, `len(...)`, `int(...)`,
+/// `.count()` and integer literals numbers, `.slug` a slug; anything else, `.pk` (a
+/// primary key may be text) and plain names (a helper's parameter may be given
+/// anything) included, any text. (`str(x)` is `x`.)
 fn hole_for(expr: &Expr) -> Hole {
-    let id_or_slug = |name: &str| {
-        if matches!(name, "pk" | "id") || name.ends_with("_id") || name.ends_with("_pk") {
-            Hole::Id
-        } else if name == "slug" || name.ends_with("_slug") {
-            Hole::Slug
-        } else {
-            Hole::Any
-        }
-    };
     match expr {
-        Expr::Name(name) => id_or_slug(name.id.as_str()),
-        Expr::Attribute(attribute) => id_or_slug(attribute.attr.as_str()),
+        Expr::Attribute(attribute) => {
+            let name = attribute.attr.as_str();
+            if name == "id" || (name.ends_with("_id") && name.len() > 3) {
+                Hole::Id
+            } else if name == "slug" {
+                Hole::Slug
+            } else {
+                Hole::Any
+            }
+        }
         Expr::NumberLiteral(number) if number.value.is_int() => Hole::Integer,
         Expr::Call(call) => match call.func.as_ref() {
             Expr::Name(name) if matches!(name.id.as_str(), "len" | "int") => Hole::Integer,
@@ -863,7 +864,14 @@ pub(super) fn key_template(expr: &Expr, env: &Env<'_>, depth: usize) -> Option<K
                                 }
                                 ast::InterpolatedStringElement::Interpolation(value) => {
                                     template.versioned |= reads_version(&value.expression);
-                                    template.push_hole(hole_for(&value.expression))
+                                    // `{n:,}` or `{x!r}` formats the value anew.
+                                    let formatted = value.format_spec.is_some()
+                                        || value.conversion != ast::ConversionFlag::None;
+                                    template.push_hole(if formatted {
+                                        Hole::Any
+                                    } else {
+                                        hole_for(&value.expression)
+                                    })
                                 }
                             }
                         }

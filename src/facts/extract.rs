@@ -14,7 +14,8 @@ use super::shape::{ManagerOrigin, ModelRef, Shape, Unpicklable};
 use super::span::Locator;
 use super::views::{is_request_attribute, ClassView, ViewBody, ViewFunction, WrapperKind};
 use super::{
-    CacheOp, ClassFact, FileFacts, FunctionFact, FunctionSummary, RelationFact, RelationKind,
+    CacheMethod, CacheOp, ClassFact, FileFacts, FunctionFact, FunctionSummary, RelationFact,
+    RelationKind,
 };
 
 pub fn extract(
@@ -41,6 +42,7 @@ pub fn extract(
         module_paths: Vec::new(),
         module_wrappers: Vec::new(),
         class_attribute_caches: Vec::new(),
+        managers_here: Vec::new(),
         mentions_update_fields: source.contains("update_fields"),
     };
     let mut env = Env::module(packages);
@@ -227,6 +229,9 @@ pub(super) struct Extractor<'src> {
     module_paths: Vec<(String, RelativePath)>,
     /// Module-level names bound to view decorators (`cache_15 = cache_page(900)`).
     pub(super) module_wrappers: Vec<(String, WrapperKind)>,
+    /// The module's Manager and QuerySet subclasses walked so far: bases that make a
+    /// class one too.
+    managers_here: Vec<String>,
     /// Caches the module's classes hold, by dotted name (`app.models.Rendition.backend`),
     /// for `Rendition.backend.set(...)` anywhere in the module.
     class_attribute_caches: Vec<(String, Option<String>)>,
@@ -1053,13 +1058,11 @@ impl Extractor<'_> {
                         self.locator.span(&func.name),
                     ));
                     if func.name.as_str() == "delete" {
-                        fact.cache_methods
-                            .push((func.name.to_string(), positional_parameters(func)));
+                        fact.cache_methods.push(cache_method(func));
                     }
                 }
                 Stmt::FunctionDef(func) if CacheOp::from_method(func.name.as_str()).is_some() => {
-                    fact.cache_methods
-                        .push((func.name.to_string(), positional_parameters(func)));
+                    fact.cache_methods.push(cache_method(func));
                 }
                 Stmt::FunctionDef(func) if func.name.as_str() == "has_permission" => {
                     fact.has_permission_allows_safe_methods = Some(allows_safe_methods(func));
@@ -1077,11 +1080,12 @@ impl Extractor<'_> {
                 .any(|base| base.ends_with("Model") || base.ends_with("Mixin"))
         {
             ClassRole::Model
-        } else if fact
-            .bases
-            .iter()
-            .any(|base| base.ends_with("Manager") || base.ends_with("QuerySet"))
-        {
+        } else if fact.bases.iter().any(|base| {
+            let django = base.starts_with("django.db.models.")
+                && (base.ends_with("Manager") || base.ends_with("QuerySet"));
+            django || self.managers_here.contains(base)
+        }) {
+            self.managers_here.push(qualified.to_string());
             ClassRole::Manager
         } else {
             ClassRole::Other
@@ -1247,7 +1251,6 @@ impl Extractor<'_> {
         self.facts.cache_settings.extend(settings);
     }
 
-    /// `POPULAR_KEY = "blog:popular"`: a key other modules may import.
     /// `redis_cache = RedisCache()` at module level, when the configuration names
     /// `redis_cache` in `cache-objects`: its class, whose signature says what its
     /// arguments are.
@@ -1270,6 +1273,7 @@ impl Extractor<'_> {
         }
     }
 
+    /// `POPULAR_KEY = "blog:popular"`: a key other modules may import.
     fn record_key_constant(
         &mut self,
         targets: &[Expr],
@@ -1804,15 +1808,25 @@ fn bind_target(target: &Expr, binding: Binding, env: &mut Env<'_>) {
     }
 }
 
-/// A function's parameters that arguments can fill by position, in order.
-fn positional_parameters(func: &ast::StmtFunctionDef) -> Vec<String> {
+/// A cache-operation method's signature.
+fn cache_method(func: &ast::StmtFunctionDef) -> CacheMethod {
     let parameters = &func.parameters;
-    parameters
-        .posonlyargs
-        .iter()
-        .chain(&parameters.args)
-        .map(|parameter| parameter.parameter.name.to_string())
-        .collect()
+    let own_timeout_default = parameters.iter_non_variadic_params().any(|parameter| {
+        parameter.parameter.name.as_str() == "timeout"
+            && parameter
+                .default()
+                .is_some_and(|default| last_segment(default) != Some("DEFAULT_TIMEOUT"))
+    });
+    CacheMethod {
+        name: func.name.to_string(),
+        parameters: parameters
+            .posonlyargs
+            .iter()
+            .chain(&parameters.args)
+            .map(|parameter| parameter.parameter.name.to_string())
+            .collect(),
+        own_timeout_default,
+    }
 }
 
 pub(super) fn argument<'a>(

@@ -123,6 +123,13 @@ impl KeyTemplate {
         })
     }
 
+    /// Whether a hole holds only what an id, number or slug can produce.
+    pub fn has_typed_holes(&self) -> bool {
+        self.parts
+            .iter()
+            .any(|part| matches!(part, KeyPart::Hole(hole) if *hole != Hole::Any))
+    }
+
     pub fn is_fully_literal(&self) -> bool {
         self.parts.iter().all(|p| matches!(p, KeyPart::Literal(_)))
     }

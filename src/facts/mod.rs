@@ -97,10 +97,9 @@ pub struct ClassFact {
     pub manager_classes: Vec<(String, String)>,
     /// `save` and `delete` methods defined on the class: dotted name, and where.
     pub overrides: Vec<(String, Span)>,
-    /// Methods named as cache operations (`set`, `get_or_set`, ...) and their positional
-    /// parameters, `self` first: what a `cache-objects` wrapper's signature says its
-    /// arguments are.
-    pub cache_methods: Vec<(String, Vec<String>)>,
+    /// Methods named as cache operations (`set`, `get_or_set`, ...): what a
+    /// `cache-objects` wrapper's signature says its arguments are.
+    pub cache_methods: Vec<CacheMethod>,
     /// A DRF permission's `has_permission`, when the class defines one: whether it lets
     /// every safe method (GET, HEAD, OPTIONS) through.
     pub has_permission_allows_safe_methods: Option<bool>,
@@ -349,6 +348,18 @@ pub struct CacheCall {
     /// a cache call only if that module binds the name to a cache, which the index
     /// checks (and drops the call otherwise).
     pub imported_receiver: Option<String>,
+}
+
+/// A method of a class named as a cache operation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CacheMethod {
+    pub name: String,
+    /// The parameters arguments can fill by position, `self` first.
+    pub parameters: Vec<String>,
+    /// Its `timeout` parameter defaults to something other than Django's
+    /// `DEFAULT_TIMEOUT` (`timeout=None`, `timeout=3600`): leaving it out is no fall
+    /// back to the cache's `TIMEOUT`.
+    pub own_timeout_default: bool,
 }
 
 /// A call on a `cache-objects` wrapper.

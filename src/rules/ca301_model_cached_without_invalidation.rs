@@ -140,8 +140,25 @@ fn violation(entry: &ModelEntry, stale: &[(&CachedIn, Option<f64>)]) -> Option<V
         Some(seconds) => format!("for up to {}", human_duration(seconds)),
     };
     let (first, model) = (&writes[0], &entry.model);
-    let (what, them) = match stale.len() {
-        1 => (format!("under {first}"), "it"),
+    // Keys, not writes: one key may be written in several places.
+    let mut keys: Vec<String> = stale
+        .iter()
+        .map(|(cached, _)| {
+            cached
+                .template
+                .as_ref()
+                .map_or("?".to_string(), ToString::to_string)
+        })
+        .collect();
+    keys.sort();
+    keys.dedup();
+    let (what, them) = match keys.len() {
+        1 if stale.len() == 1 => (format!("under {first}"), "it"),
+        1 if stale.len() == 2 => (format!("under {first} and 1 more place"), "it"),
+        1 => (
+            format!("under {first} and {} more places", stale.len() - 1),
+            "it",
+        ),
         2 => (format!("under {first} and 1 more key"), "them"),
         n => (format!("under {first} and {} more keys", n - 1), "them"),
     };

@@ -24,33 +24,34 @@ fn check(context: &RuleContext) -> Vec<Violation> {
         .iter()
         .map(|dead| {
             let call = format!("`{}.{}()`", dead.receiver, dead.method);
-            let (message, detail) = match (&dead.closest, &dead.fragment) {
-                (Some((_, location)), Some(name)) => (
+            let (closest, location) = &dead.closest;
+            let place = format!("{}:{}", location.path, location.span.line);
+            let (message, detail) = if dead.fragment {
+                (
                     format!(
-                        "{call} clears `{name}`, the name of the `{{% cache %}}` fragment at {}:{}, not its key; clear `make_template_fragment_key(\"{name}\", vary_on)`",
-                        location.path, location.span.line
+                        "{call} clears `{}`, the name of the `{{% cache %}}` fragment at {place}, not its key; clear `make_template_fragment_key(\"{}\", vary_on)`",
+                        dead.template, dead.template
                     ),
-                    "a `{% cache %}` fragment is stored under a key Django builds from its name and vary-on values, so the fragment stays stale",
-                ),
-                (Some((template, location)), None) => (
+                    "a `{% cache %}` fragment is stored under a key Django builds from its name and vary-on values (none, or the tag's), so the fragment stays stale".to_string(),
+                )
+            } else {
+                let typed = if dead.typed_holes {
+                    "; a `{}` filled by an id (`.id`, `.<field>_id`), a number or a slug holds only what those can produce, so it cannot stand for the written key's text"
+                } else {
+                    ""
+                };
+                (
                     format!(
-                        "{call} clears `{}`, which nothing writes; the closest written key is `{template}` ({}:{})",
-                        dead.template, location.path, location.span.line
-                    ),
-                    STALE,
-                ),
-                (None, _) => (
-                    format!(
-                        "{call} clears `{}`, which nothing writes; clear the key the data is written under",
+                        "{call} clears `{}`, which nothing writes; the closest written key is `{closest}` ({place})",
                         dead.template
                     ),
-                    STALE,
-                ),
+                    format!("{STALE}{typed}"),
+                )
             };
             Violation {
                 benefit: 0,
                 severity: None,
-                detail: Some(detail.to_string()),
+                detail: Some(detail),
                 path: dead.location.path.clone(),
                 span: dead.location.span.clone(),
                 message,
