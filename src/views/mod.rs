@@ -166,7 +166,7 @@ impl CachedView {
             let cache = &self.cache_page().text;
             format!("wrap it as `{cache}({decorator}(...))` in the URLconf")
         } else if self.is_class {
-            format!("add `{decorator}` inside it")
+            format!("add `{decorator}` after it in its `method_decorator([...])` list")
         } else {
             format!("add `@{decorator}` below it")
         }
