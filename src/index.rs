@@ -10,8 +10,8 @@ use crate::facts::settings::CacheSetting;
 use crate::facts::shape::{CallableKind, ManagerOrigin, ModelRef, Shape, Unpicklable};
 use crate::facts::span::Span;
 use crate::facts::{
-    CacheCall, CacheMethod, ClassFact, FileFacts, FunctionFact, FunctionSummary, RelationKind,
-    Timeout,
+    CacheCall, CacheMethod, ClassFact, FileFacts, FunctionFact, FunctionSummary, HelperArgument,
+    RelationKind, StoredParameter, Timeout,
 };
 use crate::test_code::{defines_test_case, is_test_path};
 
@@ -90,6 +90,22 @@ pub enum LeafKind {
 }
 
 const MAX_RESOLVE_DEPTH: usize = 8;
+
+/// An argument a project function caches as given, and where.
+pub struct HelperWrite<'a> {
+    /// The file of the call.
+    pub file: &'a FileEntry,
+    pub argument: &'a HelperArgument,
+    /// The function's write of it.
+    pub stored: &'a StoredParameter,
+    /// The function's file.
+    pub helper_path: &'a str,
+}
+
+/// `a.b.c` without its last part.
+fn parent_name(qualified: &str) -> &str {
+    qualified.rsplit_once('.').map_or("", |(parent, _)| parent)
+}
 
 impl ProjectIndex {
     pub fn build(mut files: Vec<FileEntry>) -> Self {
@@ -529,6 +545,47 @@ impl ProjectIndex {
         Some(&self.files[file].facts.functions[function])
     }
 
+    /// Arguments that project functions cache as given: `remember("k", qs)` where
+    /// `def remember(key, value): cache.set(key, value)`. Methods are left out (their
+    /// `self` shifts the positions), and so is code in tests.
+    pub fn helper_writes(&self) -> Vec<HelperWrite<'_>> {
+        let mut writes = Vec::new();
+        for file in self.files.iter().filter(|file| !file.is_test) {
+            for argument in &file.facts.helper_arguments {
+                let Some((file_index, function)) =
+                    self.function_facts
+                        .find(&argument.function, |(file, function)| {
+                            &self.files[file].facts.function_facts[function].qualified_name
+                        })
+                else {
+                    continue;
+                };
+                let helper_file = &self.files[file_index];
+                let fact = &helper_file.facts.function_facts[function];
+                if helper_file.is_test
+                    || self
+                        .class_named(parent_name(&fact.qualified_name))
+                        .is_some()
+                {
+                    continue;
+                }
+                for stored in &fact.stores_parameters {
+                    let same = argument.position == Some(stored.position)
+                        || argument.keyword.as_deref() == Some(stored.name.as_str());
+                    if same {
+                        writes.push(HelperWrite {
+                            file,
+                            argument,
+                            stored,
+                            helper_path: &helper_file.path,
+                        });
+                    }
+                }
+            }
+        }
+        writes
+    }
+
     pub fn function_fact(&self, qualified_name: &str) -> Option<&FunctionFact> {
         let (file, function) = self
             .function_facts
@@ -733,8 +790,10 @@ impl ProjectIndex {
             }
             Shape::Container(items) => {
                 for (item, item_span) in items {
+                    // Items of a container a project function returns sit in that
+                    // function's file: the finding stays at the call.
                     let at = Place {
-                        span: item_span,
+                        span: if at.via.is_some() { at.span } else { item_span },
                         via: at.via,
                     };
                     self.collect_leaves(item, &at, false, depth + 1, leaves);

@@ -447,3 +447,19 @@ fn backends_held_by_classes_are_caches() {
         "media.jobs.forget_image"
     );
 }
+
+/// A project helper that caches a parameter as given (`remember(key, value)`): a QuerySet
+/// or a lambda passed to it is reported at the call, by position, by keyword or as a
+/// project function's result; helpers that evaluate, rebuild or ignore the value are not.
+#[test]
+fn values_cached_through_helpers_are_judged_at_the_call() {
+    let root = fixture("helpers");
+    let (report, status) = analyze_json(&root, &[]);
+    assert_eq!(markers(&root).len(), 4);
+    assert_eq!(findings(&report), markers(&root));
+    assert_eq!(status, 1);
+    assert_eq!(
+        report["diagnostics"][0]["message"],
+        "QuerySet `Post.objects.filter(published=True)` is passed to `remember()`, which caches it unevaluated with `cache.set()` (blog/caching.py:7); pass `list(...)` of it"
+    );
+}

@@ -12,8 +12,8 @@ use super::keys::{KeySource, KeyTemplate};
 use super::scope::{Binding, Env};
 use super::shape::{Constant, ManagerOrigin, ModelRef, Shape};
 use super::{
-    BulkKind, BulkWrite, CacheCall, CacheKey, CacheOp, ReceiverFact, Signal, Snippet, StoredValue,
-    Timeout, WrapperCall,
+    BulkKind, BulkWrite, CacheCall, CacheKey, CacheOp, HelperArgument, ReceiverFact, Signal,
+    Snippet, StoredValue, Timeout, WrapperCall,
 };
 
 impl Extractor<'_> {
@@ -24,6 +24,7 @@ impl Extractor<'_> {
         self.inspect_query(call, qualified.as_deref(), env);
         self.inspect_middleware_call(call);
         if let Some(project) = qualified.as_deref().filter(|q| env.is_project_name(q)) {
+            self.record_helper_arguments(call, project, env);
             self.record_call(project.to_string());
         } else if let Some(method) = self.self_method(call) {
             self.record_call(method);
@@ -166,6 +167,12 @@ impl Extractor<'_> {
         match op {
             CacheOp::Set | CacheOp::Add => {
                 if let Some(value) = argument(call, 1, "value") {
+                    let written = format!(
+                        "{}.{}()",
+                        self.locator.snippet(method.value.as_ref()),
+                        method.attr
+                    );
+                    self.record_stored_parameter(value, written, self.locator.span(call));
                     stored.push(self.stored(self.eval(value, env, 0), value));
                 }
             }
@@ -209,6 +216,43 @@ impl Extractor<'_> {
             wrapper,
             imported_receiver,
         });
+    }
+
+    /// The arguments of a call to a project function that would be a problem if the
+    /// function caches them (a QuerySet, a lambda, an unpicklable value, what a project
+    /// function returns); the index checks which parameters the function caches.
+    fn record_helper_arguments(&mut self, call: &ast::ExprCall, function: &str, env: &Env<'_>) {
+        let mut arguments: Vec<(Option<usize>, Option<String>, &Expr)> = Vec::new();
+        for (position, argument) in call.arguments.args.iter().enumerate() {
+            if argument.is_starred_expr() {
+                break;
+            }
+            arguments.push((Some(position), None, argument));
+        }
+        for keyword in &call.arguments.keywords {
+            if let Some(name) = &keyword.arg {
+                arguments.push((None, Some(name.to_string()), &keyword.value));
+            }
+        }
+        for (position, keyword, argument) in arguments {
+            if matches!(
+                argument,
+                Expr::StringLiteral(_) | Expr::NumberLiteral(_) | Expr::FString(_)
+            ) {
+                continue;
+            }
+            let shape = self.eval(argument, env, 0);
+            if may_be_uncacheable(&shape) {
+                let value = self.stored(shape, argument);
+                self.facts.helper_arguments.push(HelperArgument {
+                    function: function.to_string(),
+                    position,
+                    keyword,
+                    value,
+                    call: format!("{}()", self.locator.snippet(call.func.as_ref())),
+                });
+            }
+        }
     }
 
     fn stored(&self, shape: Shape, expr: &Expr) -> StoredValue {
@@ -529,4 +573,18 @@ fn imported_project_name(expr: &Expr, env: &Env<'_>) -> Option<String> {
         _ => return None,
     };
     env.is_project_name(&qualified).then_some(qualified)
+}
+
+/// Whether a value may be one a cache cannot hold as it is: a QuerySet, a lambda or
+/// local function, an unpicklable object, or what a project function returns.
+fn may_be_uncacheable(shape: &Shape) -> bool {
+    match shape {
+        Shape::QuerySet { .. }
+        | Shape::Callable { .. }
+        | Shape::Unpicklable { .. }
+        | Shape::CallResult { .. } => true,
+        Shape::Container(items) => items.iter().any(|(item, _)| may_be_uncacheable(item)),
+        Shape::OneOf(items) => items.iter().any(may_be_uncacheable),
+        _ => false,
+    }
 }

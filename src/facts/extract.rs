@@ -11,11 +11,11 @@ use super::paths::{relative_path, template_dirs, RelativePath};
 use super::scope::{Binding, Env, ProjectPackages};
 use super::settings::cache_settings;
 use super::shape::{ManagerOrigin, ModelRef, Shape, Unpicklable};
-use super::span::Locator;
+use super::span::{Locator, Span};
 use super::views::{is_request_attribute, ClassView, ViewBody, ViewFunction, WrapperKind};
 use super::{
     CacheMethod, CacheOp, ClassFact, FileFacts, FunctionFact, FunctionSummary, RelationFact,
-    RelationKind,
+    RelationKind, StoredParameter,
 };
 
 pub fn extract(
@@ -172,6 +172,10 @@ struct Activity {
     unknown_methods: Vec<String>,
     /// Fields whose change it tests in `update_fields` (`if "title" in update_fields`).
     watched_fields: Vec<String>,
+    /// Positional parameters, in order, and whether the body rebinds each.
+    parameters: Vec<(String, bool)>,
+    /// Parameters it caches as given.
+    stores_parameters: Vec<StoredParameter>,
     /// Models it tests `sender` or `instance` against.
     dispatches_on: Vec<ModelRef>,
     /// Bulk writes in this function: indexes into `FileFacts::bulk_writes`.
@@ -295,6 +299,31 @@ impl Extractor<'_> {
         match self.activities.last() {
             Some(activity) => format!("{}.{name}", activity.qualified_name),
             None => name.to_string(),
+        }
+    }
+
+    /// A cache write of `value` in the function being walked: a parameter it never
+    /// rebinds is cached as the caller gives it.
+    pub(super) fn record_stored_parameter(&mut self, value: &Expr, call: String, span: Span) {
+        let Expr::Name(name) = value else { return };
+        // Not in a lambda or comprehension, where the name may be another one.
+        if self.call_site.in_lambda || !self.call_site.comprehension_names.is_empty() {
+            return;
+        }
+        let Some(activity) = self.activities.last_mut() else {
+            return;
+        };
+        let found = activity
+            .parameters
+            .iter()
+            .position(|(parameter, rebound)| parameter == name.id.as_str() && !rebound);
+        if let Some(position) = found {
+            activity.stores_parameters.push(StoredParameter {
+                position,
+                name: name.id.to_string(),
+                call,
+                span,
+            });
         }
     }
 
@@ -874,6 +903,16 @@ impl Extractor<'_> {
             bound_once(&assigned)
         };
         assigned.dedup();
+        let parameters: Vec<(String, bool)> = func
+            .parameters
+            .posonlyargs
+            .iter()
+            .chain(&func.parameters.args)
+            .map(|p| {
+                let name = p.parameter.name.as_str();
+                (name.to_string(), assigned.contains(&name))
+            })
+            .collect();
         for name in assigned {
             env.bind(name, Binding::Unknown);
         }
@@ -896,6 +935,8 @@ impl Extractor<'_> {
             calls: Vec::new(),
             unknown_methods: Vec::new(),
             watched_fields: Vec::new(),
+            parameters,
+            stores_parameters: Vec::new(),
             dispatches_on: Vec::new(),
             bulk_writes: Vec::new(),
             view: ViewBody::default(),
@@ -987,13 +1028,14 @@ impl Extractor<'_> {
             }
         }
         let touches_cache = activity.touches_cache;
-        if touches_cache || !calls.is_empty() {
+        if touches_cache || !calls.is_empty() || !activity.stores_parameters.is_empty() {
             self.facts.function_facts.push(FunctionFact {
                 qualified_name: activity.qualified_name,
                 touches_cache,
                 calls,
                 watched_fields: activity.watched_fields,
                 dispatches_on: activity.dispatches_on,
+                stores_parameters: activity.stores_parameters,
             });
         }
     }

@@ -42,6 +42,8 @@ pub struct FileFacts {
     /// `cache-objects` wrappers made at module level (`redis_cache = RedisCache()`): the
     /// object's dotted name and its class's.
     pub cache_object_classes: Vec<(String, String)>,
+    /// Arguments of calls to project functions that the function may cache.
+    pub helper_arguments: Vec<HelperArgument>,
     /// Module-level names bound to a Django cache (`redis = caches["redis"]`,
     /// `process_cache = SimpleLazyObject(get_cache)`), by dotted name, with the alias
     /// when known: other modules import them.
@@ -137,6 +139,33 @@ pub struct FunctionFact {
     /// Models it tests `sender` or `instance` against (`sender is Post`, `isinstance(
     /// instance, Post)`): a receiver without `sender=` that acts for those only.
     pub dispatches_on: Vec<ModelRef>,
+    /// Parameters it writes to the cache as they are (`def remember(key, value):
+    /// cache.set(key, value)`): what its callers pass there is cached.
+    pub stores_parameters: Vec<StoredParameter>,
+}
+
+/// A parameter a function caches as it is given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredParameter {
+    /// Its position among the positional parameters.
+    pub position: usize,
+    pub name: String,
+    /// The write, as messages name it: `cache.set()`.
+    pub call: String,
+    pub span: Span,
+}
+
+/// An argument of a call to a project function that would matter if the function
+/// caches it: a QuerySet, a lambda, an unpicklable value, or a project call's result.
+#[derive(Debug)]
+pub struct HelperArgument {
+    pub function: String,
+    /// The argument's position, or its keyword.
+    pub position: Option<usize>,
+    pub keyword: Option<String>,
+    pub value: StoredValue,
+    /// The call, as messages name it: `remember()`.
+    pub call: String,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
