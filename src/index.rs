@@ -102,11 +102,6 @@ pub struct HelperWrite<'a> {
     pub helper_path: &'a str,
 }
 
-/// `a.b.c` without its last part.
-fn parent_name(qualified: &str) -> &str {
-    qualified.rsplit_once('.').map_or("", |(parent, _)| parent)
-}
-
 impl ProjectIndex {
     pub fn build(mut files: Vec<FileEntry>) -> Self {
         files.sort_by(|a, b| a.path.cmp(&b.path));
@@ -546,8 +541,9 @@ impl ProjectIndex {
     }
 
     /// Arguments that project functions cache as given: `remember("k", qs)` where
-    /// `def remember(key, value): cache.set(key, value)`. Methods are left out (their
-    /// `self` shifts the positions), and so is code in tests.
+    /// `def remember(key, value): cache.set(key, value)`. Functions taking `self` or
+    /// `cls` record no such parameter (their callers' positions are shifted); code in
+    /// tests is left out.
     pub fn helper_writes(&self) -> Vec<HelperWrite<'_>> {
         let mut writes = Vec::new();
         for file in self.files.iter().filter(|file| !file.is_test) {
@@ -562,16 +558,13 @@ impl ProjectIndex {
                 };
                 let helper_file = &self.files[file_index];
                 let fact = &helper_file.facts.function_facts[function];
-                if helper_file.is_test
-                    || self
-                        .class_named(parent_name(&fact.qualified_name))
-                        .is_some()
-                {
+                if helper_file.is_test {
                     continue;
                 }
                 for stored in &fact.stores_parameters {
                     let same = argument.position == Some(stored.position)
-                        || argument.keyword.as_deref() == Some(stored.name.as_str());
+                        || (stored.by_keyword
+                            && argument.keyword.as_deref() == Some(stored.name.as_str()));
                     if same {
                         writes.push(HelperWrite {
                             file,

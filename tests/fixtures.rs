@@ -450,7 +450,9 @@ fn backends_held_by_classes_are_caches() {
 
 /// A project helper that caches a parameter as given (`remember(key, value)`): a QuerySet
 /// or a lambda passed to it is reported at the call, by position, by keyword or as a
-/// project function's result; helpers that evaluate, rebuild or ignore the value are not.
+/// project function's result; helpers that evaluate, rebuild (also by a walrus or a
+/// nested `nonlocal`) or ignore the value are not, nor a keyword that only fills
+/// `**extra`, nor a function bound to `self`, whose callers' positions are shifted.
 #[test]
 fn values_cached_through_helpers_are_judged_at_the_call() {
     let root = fixture("helpers");

@@ -172,8 +172,9 @@ struct Activity {
     unknown_methods: Vec<String>,
     /// Fields whose change it tests in `update_fields` (`if "title" in update_fields`).
     watched_fields: Vec<String>,
-    /// Positional parameters, in order, and whether the body rebinds each.
-    parameters: Vec<(String, bool)>,
+    /// Positional parameters, in order: name, whether the body may rebind it, and
+    /// whether callers may pass it by keyword.
+    parameters: Vec<(String, bool, bool)>,
     /// Parameters it caches as given.
     stores_parameters: Vec<StoredParameter>,
     /// Models it tests `sender` or `instance` against.
@@ -313,14 +314,24 @@ impl Extractor<'_> {
         let Some(activity) = self.activities.last_mut() else {
             return;
         };
+        // A method, or a task bound to `self`: its callers' positions are shifted.
+        if activity
+            .parameters
+            .first()
+            .is_some_and(|(first, _, _)| first == "self" || first == "cls")
+        {
+            return;
+        }
         let found = activity
             .parameters
             .iter()
-            .position(|(parameter, rebound)| parameter == name.id.as_str() && !rebound);
-        if let Some(position) = found {
+            .enumerate()
+            .find(|(_, (parameter, rebound, _))| parameter == name.id.as_str() && !rebound);
+        if let Some((position, (_, _, by_keyword))) = found {
             activity.stores_parameters.push(StoredParameter {
                 position,
                 name: name.id.to_string(),
+                by_keyword: *by_keyword,
                 call,
                 span,
             });
@@ -903,14 +914,20 @@ impl Extractor<'_> {
             bound_once(&assigned)
         };
         assigned.dedup();
-        let parameters: Vec<(String, bool)> = func
+        // A walrus, a `match` capture or a nested `nonlocal` may rebind any of them.
+        let rebinds_unseen =
+            text.contains(":=") || text.contains("match ") || text.contains("nonlocal");
+        let positional_only = func.parameters.posonlyargs.len();
+        let parameters: Vec<(String, bool, bool)> = func
             .parameters
             .posonlyargs
             .iter()
             .chain(&func.parameters.args)
-            .map(|p| {
+            .enumerate()
+            .map(|(position, p)| {
                 let name = p.parameter.name.as_str();
-                (name.to_string(), assigned.contains(&name))
+                let rebound = rebinds_unseen || assigned.contains(&name);
+                (name.to_string(), rebound, position >= positional_only)
             })
             .collect();
         for name in assigned {

@@ -150,6 +150,8 @@ pub struct StoredParameter {
     /// Its position among the positional parameters.
     pub position: usize,
     pub name: String,
+    /// Callers may pass it by keyword (it is not positional-only).
+    pub by_keyword: bool,
     /// The write, as messages name it: `cache.set()`.
     pub call: String,
     pub span: Span,
