@@ -514,13 +514,16 @@ impl ProjectIndex {
 
     /// The function a dotted name refers to, when exactly one project function matches.
     pub fn function(&self, qualified_name: &str) -> Option<&FunctionSummary> {
-        let found = self.functions.find(qualified_name, |(file, function)| {
+        self.defined_function(qualified_name)
+            .or_else(|| self.manager_method(qualified_name))
+    }
+
+    /// The summary of a function the project defines under this name.
+    fn defined_function(&self, qualified_name: &str) -> Option<&FunctionSummary> {
+        let (file, function) = self.functions.find(qualified_name, |(file, function)| {
             &self.files[file].facts.functions[function].qualified_name
-        });
-        match found {
-            Some((file, function)) => Some(&self.files[file].facts.functions[function]),
-            None => self.manager_method(qualified_name),
-        }
+        })?;
+        Some(&self.files[file].facts.functions[function])
     }
 
     /// `<model>.objects.<method>`: the method of the manager or QuerySet class the
@@ -533,11 +536,7 @@ impl ProjectIndex {
             .manager_classes
             .iter()
             .find(|(attribute, _)| attribute == "objects")?;
-        let method = format!("{manager_class}.{method}");
-        let (file, function) = self.functions.find(&method, |(file, function)| {
-            &self.files[file].facts.functions[function].qualified_name
-        })?;
-        Some(&self.files[file].facts.functions[function])
+        self.defined_function(&format!("{manager_class}.{method}"))
     }
 
     /// Arguments that project functions cache as given: `remember("k", qs)` where
@@ -548,16 +547,10 @@ impl ProjectIndex {
         let mut writes = Vec::new();
         for file in self.files.iter().filter(|file| !file.is_test) {
             for argument in &file.facts.helper_arguments {
-                let Some((file_index, function)) =
-                    self.function_facts
-                        .find(&argument.function, |(file, function)| {
-                            &self.files[file].facts.function_facts[function].qualified_name
-                        })
+                let Some((helper_file, fact)) = self.function_fact_in_file(&argument.function)
                 else {
                     continue;
                 };
-                let helper_file = &self.files[file_index];
-                let fact = &helper_file.facts.function_facts[function];
                 if helper_file.is_test {
                     continue;
                 }
@@ -580,12 +573,19 @@ impl ProjectIndex {
     }
 
     pub fn function_fact(&self, qualified_name: &str) -> Option<&FunctionFact> {
+        self.function_fact_in_file(qualified_name)
+            .map(|(_, fact)| fact)
+    }
+
+    /// A function's facts, with the file that defines it.
+    fn function_fact_in_file(&self, qualified_name: &str) -> Option<(&FileEntry, &FunctionFact)> {
         let (file, function) = self
             .function_facts
             .find(qualified_name, |(file, function)| {
                 &self.files[file].facts.function_facts[function].qualified_name
             })?;
-        Some(&self.files[file].facts.function_facts[function])
+        let file = &self.files[file];
+        Some((file, &file.facts.function_facts[function]))
     }
 
     /// Whether the function writes to or deletes from the cache, itself or through the

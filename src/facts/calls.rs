@@ -546,33 +546,31 @@ fn written_fields(kind: BulkKind, call: &ast::ExprCall) -> Option<Vec<String>> {
 
 /// The dotted name of the `cache-objects` wrapper an expression names, if it names one.
 fn configured_object(expr: &Expr, env: &Env<'_>) -> Option<String> {
-    let qualified = match expr {
+    named_object(expr, env).filter(|qualified| env.is_cache_object(qualified))
+}
+
+/// The dotted name an expression names an object by: a name bound to one (an import,
+/// a module-level name) or a dotted attribute.
+fn named_object(expr: &Expr, env: &Env<'_>) -> Option<String> {
+    match expr {
         Expr::Name(name) => match env.lookup(name.id.as_str())? {
-            [Binding::Qualified(qualified)] => qualified.clone(),
-            _ => return None,
+            [Binding::Qualified(qualified)] => Some(qualified.clone()),
+            _ => None,
         },
-        Expr::Attribute(_) => qualified_name(expr, env)?,
-        _ => return None,
-    };
-    env.is_cache_object(&qualified).then_some(qualified)
+        Expr::Attribute(_) => qualified_name(expr, env),
+        _ => None,
+    }
 }
 
 /// The dotted name of a project-module object an expression names through an import
 /// (`process_cache`, `caching.process_cache`), which may be a cache that module binds.
 fn imported_project_name(expr: &Expr, env: &Env<'_>) -> Option<String> {
-    let qualified = match expr {
-        Expr::Name(name) => match env.lookup(name.id.as_str())? {
-            [Binding::Qualified(qualified)] => qualified.clone(),
-            _ => return None,
-        },
-        // `Post.objects.get(...)` is the ORM, not a cache: the most common look-alike.
-        Expr::Attribute(attribute) if MANAGER_ATTRIBUTES.contains(&attribute.attr.as_str()) => {
-            return None
-        }
-        Expr::Attribute(_) => qualified_name(expr, env)?,
-        _ => return None,
-    };
-    env.is_project_name(&qualified).then_some(qualified)
+    // `Post.objects.get(...)` is the ORM, not a cache: the most common look-alike.
+    if matches!(expr, Expr::Attribute(attribute) if MANAGER_ATTRIBUTES.contains(&attribute.attr.as_str()))
+    {
+        return None;
+    }
+    named_object(expr, env).filter(|qualified| env.is_project_name(qualified))
 }
 
 /// Whether a value may be one a cache cannot hold as it is: a QuerySet, a lambda or
