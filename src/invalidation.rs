@@ -9,7 +9,7 @@ use crate::facts::keys::{templates_overlap, KeyPart, KeyTemplate};
 use crate::facts::settings::SettingTimeout;
 use crate::facts::shape::{Constant, ModelRef};
 use crate::facts::span::Span;
-use crate::facts::{BulkKind, CacheOp, Signal, Timeout};
+use crate::facts::{BulkKind, CacheOp, Signal, Through, Timeout};
 use crate::index::ProjectIndex;
 use crate::key_lifecycle::{is_scheduled_job, KeyLifecycle, KeyUse, Knowledge};
 use crate::templates::TemplateIndex;
@@ -67,6 +67,8 @@ pub struct CachedIn {
     /// Seconds the data may stay stale: `None` for "never expires"; unknown timeouts are
     /// left out.
     pub stale_for: Option<Option<f64>>,
+    /// The project function the call is to, when the cache call is made in it.
+    pub through: Option<Through>,
 }
 
 #[derive(Debug)]
@@ -99,15 +101,23 @@ pub struct Bypass {
 #[derive(Debug)]
 pub struct KeyEntry {
     pub template: String,
-    pub set_at: Vec<Location>,
-    pub deleted_at: Vec<Location>,
+    pub set_at: Vec<KeyPlace>,
+    pub deleted_at: Vec<KeyPlace>,
+}
+
+/// Where a key is set or deleted, and the project function that does it when the call
+/// there is to one.
+#[derive(Debug)]
+pub struct KeyPlace {
+    pub location: Location,
+    pub through: Option<Through>,
 }
 
 #[derive(Debug)]
 pub struct DeadDelete {
     pub template: String,
-    pub receiver: String,
-    pub method: String,
+    /// The delete, as messages name it (`CacheCall::shown`).
+    pub call: String,
     pub location: Location,
     /// The written template most like it, and where it is written.
     pub closest: (String, Location),
@@ -175,7 +185,10 @@ impl InvalidationMap {
                         deleted_at: Vec::new(),
                     })
                     .set_at
-                    .push(location.clone());
+                    .push(KeyPlace {
+                        location: location.clone(),
+                        through: None,
+                    });
                 written.push((template, location));
             }
         }
@@ -202,11 +215,15 @@ impl InvalidationMap {
                         set_at: Vec::new(),
                         deleted_at: Vec::new(),
                     });
+                let place = KeyPlace {
+                    location: location(&key.span),
+                    through: call.through.clone(),
+                };
                 if call.op.writes() {
-                    entry.set_at.push(location(&key.span));
+                    entry.set_at.push(place);
                     written.push((template.clone(), location(&key.span)));
                 } else if call.op.deletes() {
-                    entry.deleted_at.push(location(&key.span));
+                    entry.deleted_at.push(place);
                 }
             }
             // What a test caches is no model data that production serves stale.
@@ -244,6 +261,7 @@ impl InvalidationMap {
                         _ => None,
                     },
                     stale_for: stale_for(index, call.alias.as_deref(), &call.timeout),
+                    through: call.through.clone(),
                 });
             }
         }
@@ -451,7 +469,7 @@ impl InvalidationMap {
             key.set_at
                 .iter()
                 .chain(&key.deleted_at)
-                .any(|l| keep(&l.path))
+                .any(|place| keep(&place.location.path))
         });
         self.dead_deletes.retain(|dead| keep(&dead.location.path));
     }
@@ -664,8 +682,7 @@ fn dead_deletes(
             {
                 dead.push(DeadDelete {
                     template: rendered.clone(),
-                    receiver: call.receiver.clone(),
-                    method: call.method.clone(),
+                    call: call.shown(),
                     location: Location {
                         path: file.path.clone(),
                         span: key.span.clone(),
@@ -694,8 +711,7 @@ fn dead_deletes(
             dead.push(DeadDelete {
                 typed_holes: template.has_typed_holes(),
                 template: rendered,
-                receiver: call.receiver.clone(),
-                method: call.method.clone(),
+                call: call.shown(),
                 location: Location {
                     path: file.path.clone(),
                     span: key.span.clone(),

@@ -142,6 +142,11 @@ impl KeyLifecycle {
             }
         }
         for (file, call) in index.cache_calls().filter(|(file, _)| !file.is_test) {
+            // A helper's call stands for the calls made at its call sites, which give its
+            // keys; a call site whose key is decided deeper down uses no key of its own.
+            if call.keys_from_callers || (call.through.is_some() && call.keys.is_empty()) {
+                continue;
+            }
             let (timeout, timeout_text) = match &call.timeout {
                 Timeout::Given { value, text, .. } => (
                     value.as_ref().and_then(Constant::as_timeout),

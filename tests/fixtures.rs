@@ -462,6 +462,46 @@ fn values_cached_through_helpers_are_judged_at_the_call() {
     assert_eq!(status, 1);
     assert_eq!(
         report["diagnostics"][0]["message"],
-        "QuerySet `Post.objects.filter(published=True)` is passed to `remember()`, which caches it unevaluated with `cache.set()` (blog/caching.py:7); pass `list(...)` of it"
+        "QuerySet `Post.objects.filter(published=True)` is cached unevaluated by `remember()` (`cache.set()` at blog/caching.py:7); cache `list(...)` of it or its primary keys"
+    );
+}
+
+/// Helpers in the layers a large project grows: a key builder, a setter defaulting to
+/// Django's timeout, wrappers three deep with a default of their own, a recursive one, a
+/// `get_or_set` wrapper, read and delete helpers. Each call site is judged with the
+/// arguments it passes (CA101, CA102, CA104), keys written and deleted through helpers
+/// make CA301 and CA303, and a helper forwarding `*args`/`**kwargs`, or given
+/// `**options`, caches nothing the analysis claims to know.
+#[test]
+fn cache_calls_through_helper_chains_are_judged_at_each_call_site() {
+    let root = fixture("helper_chains");
+    let (report, status) = analyze_json(&root, &[]);
+    assert_eq!(markers(&root).len(), 6);
+    assert_eq!(findings(&report), markers(&root));
+    assert_eq!(status, 1);
+    let product = &report["invalidation"]["models"][0];
+    assert_eq!(product["model"], "shop.Product");
+    // Three calls deep, with the timeout `store()` defaults to.
+    assert_eq!(
+        product["cached_in"][0],
+        serde_json::json!({
+            "key": "product:{}", "path": "shop/services.py", "line": 27, "timeout": "3600",
+            "through": {"helper": "shop.caching.cache_set", "call": "cache.set()",
+                "path": "shop/caching.py", "line": 17}
+        })
+    );
+    let category = report["invalidation"]["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|key| key["template"] == "category:{}")
+        .unwrap();
+    assert_eq!(
+        category["deleted_at"][0],
+        serde_json::json!({
+            "path": "shop/receivers.py", "line": 10,
+            "through": {"helper": "shop.caching.forget", "call": "cache.delete()",
+                "path": "shop/caching.py", "line": 57}
+        })
     );
 }

@@ -12,8 +12,9 @@ use super::keys::{KeySource, KeyTemplate};
 use super::scope::{Binding, Env};
 use super::shape::{Constant, ManagerOrigin, ModelRef, Shape};
 use super::{
-    BulkKind, BulkWrite, CacheCall, CacheKey, CacheOp, HelperArgument, ReceiverFact, Signal,
-    Snippet, StoredValue, Timeout, WrapperCall,
+    ArgumentValue, BulkKind, BulkWrite, CacheCall, CacheKey, CacheOp, GivenArgument,
+    HelperArgument, HelperCall, ParameterCacheCall, ReceiverFact, Signal, Snippet, StoredValue,
+    Timeout, WrapperCall,
 };
 
 impl Extractor<'_> {
@@ -23,8 +24,11 @@ impl Extractor<'_> {
         self.inspect_route(call, qualified.as_deref(), env);
         self.inspect_query(call, qualified.as_deref(), env);
         self.inspect_middleware_call(call);
+        self.record_passed_functions(call, env);
         if let Some(project) = qualified.as_deref().filter(|q| env.is_project_name(q)) {
-            self.record_helper_arguments(call, project, env);
+            if !self.record_helper_call(call, project, env) {
+                self.facts.unseen_calls.push(project.to_string());
+            }
             self.record_call(project.to_string());
         } else if let Some(method) = self.self_method(call) {
             self.record_call(method);
@@ -164,15 +168,52 @@ impl Extractor<'_> {
         };
         let mut stored = Vec::new();
         let mut eager_default = None;
+        let value_parameter = match op {
+            CacheOp::Set | CacheOp::Add => argument(call, 1, "value"),
+            CacheOp::GetOrSet => argument(call, 1, "default"),
+            _ => None,
+        }
+        .and_then(|value| self.given_parameter(value));
+        let timeout_parameter = op
+            .timeout_position()
+            .and_then(|position| argument(call, position, "timeout"))
+            .and_then(|timeout| self.given_parameter(timeout));
+        let single_key = !matches!(
+            op,
+            CacheOp::GetMany
+                | CacheOp::DeleteMany
+                | CacheOp::SetMany
+                | CacheOp::Clear
+                | CacheOp::Close
+        );
+        self.record_parameter_cache_call(ParameterCacheCall {
+            op,
+            method: method.attr.to_string(),
+            receiver: self.locator.snippet(method.value.as_ref()),
+            alias: alias.clone(),
+            span: self.locator.span(call),
+            key: argument(
+                call,
+                0,
+                if op == CacheOp::DeletePattern {
+                    "pattern"
+                } else {
+                    "key"
+                },
+            )
+            .filter(|_| single_key)
+            .and_then(|key| self.given_parameter(key)),
+            value: value_parameter,
+            own_timeout: if timeout_parameter.is_some() {
+                Timeout::Unknown
+            } else {
+                timeout.clone()
+            },
+            timeout: timeout_parameter,
+        });
         match op {
             CacheOp::Set | CacheOp::Add => {
                 if let Some(value) = argument(call, 1, "value") {
-                    let written = format!(
-                        "{}.{}()",
-                        self.locator.snippet(method.value.as_ref()),
-                        method.attr
-                    );
-                    self.record_stored_parameter(value, written, self.locator.span(call));
                     stored.push(self.stored(self.eval(value, env, 0), value));
                 }
             }
@@ -215,42 +256,102 @@ impl Extractor<'_> {
             per_item: self.per_item(call),
             wrapper,
             imported_receiver,
+            through: None,
+            keys_from_callers: false,
         });
     }
 
-    /// The arguments of a call to a project function that would be a problem if the
-    /// function caches them (a QuerySet, a lambda, an unpicklable value, what a project
-    /// function returns); the index checks which parameters the function caches.
-    fn record_helper_arguments(&mut self, call: &ast::ExprCall, function: &str, env: &Env<'_>) {
-        let mut arguments: Vec<(Option<usize>, Option<String>, &Expr)> = Vec::new();
-        for (position, argument) in call.arguments.args.iter().enumerate() {
+    /// A call to a project function, if an argument would matter were the function to
+    /// cache it (a key, a QuerySet, a model's data, a timeout) or passes on a parameter
+    /// of the calling function; the index checks what the function caches.
+    /// Returns whether it was recorded.
+    fn record_helper_call(&mut self, call: &ast::ExprCall, function: &str, env: &Env<'_>) -> bool {
+        let mut arguments = Vec::new();
+        let mut positional = 0;
+        for argument in &call.arguments.args {
             if argument.is_starred_expr() {
                 break;
             }
-            arguments.push((Some(position), None, argument));
+            arguments.push((Some(positional), None, argument));
+            positional += 1;
         }
         for keyword in &call.arguments.keywords {
             if let Some(name) = &keyword.arg {
                 arguments.push((None, Some(name.to_string()), &keyword.value));
             }
         }
+        let mut recorded = Vec::new();
+        let mut forwards = false;
         for (position, keyword, argument) in arguments {
-            if matches!(
-                argument,
-                Expr::StringLiteral(_) | Expr::NumberLiteral(_) | Expr::FString(_)
-            ) {
-                continue;
-            }
-            let shape = self.eval(argument, env, 0);
-            if may_be_uncacheable(&shape) {
-                let value = self.stored(shape, argument);
-                self.facts.helper_arguments.push(HelperArgument {
-                    function: function.to_string(),
-                    position,
-                    keyword,
-                    value,
-                    call: format!("{}()", self.locator.snippet(call.func.as_ref())),
-                });
+            let value = if let Some(parameter) = self.given_parameter(argument) {
+                forwards = true;
+                ArgumentValue::Parameter(parameter)
+            } else {
+                let key = key_source(argument, env);
+                let shape = self.eval(argument, env, 0);
+                let shape = shape.is_interesting().then_some(shape);
+                let constant = constant(argument, env, 0)
+                    .filter(|c| matches!(c, Constant::None | Constant::Number(_)));
+                if matches!(key, KeySource::Unknown) && shape.is_none() && constant.is_none() {
+                    continue;
+                }
+                ArgumentValue::Given(Box::new(GivenArgument {
+                    text: self.locator.snippet(argument),
+                    span: self.locator.span(argument),
+                    key,
+                    shape,
+                    constant,
+                    computed: is_computed(argument, env),
+                }))
+            };
+            recorded.push(HelperArgument {
+                position,
+                keyword,
+                value,
+            });
+        }
+        if recorded.is_empty() {
+            return false;
+        }
+        if forwards {
+            self.record_forwarded_parameter();
+        }
+        self.facts.helper_calls.push(HelperCall {
+            function: function.to_string(),
+            caller: self.current_function().map(str::to_string),
+            call: format!("{}()", self.locator.snippet(call.func.as_ref())),
+            span: self.locator.span(call),
+            positional,
+            keywords: call
+                .arguments
+                .keywords
+                .iter()
+                .filter_map(|k| k.arg.as_ref().map(|a| a.to_string()))
+                .collect(),
+            unpacked: has_unpacking(call),
+            arguments: recorded,
+        });
+        true
+    }
+
+    /// Project names passed as arguments (`partial(forget, key)`, `map(remember, ...)`):
+    /// what the callee does with them is not followed.
+    fn record_passed_functions(&mut self, call: &ast::ExprCall, env: &Env<'_>) {
+        let arguments = call
+            .arguments
+            .args
+            .iter()
+            .chain(call.arguments.keywords.iter().map(|k| &k.value));
+        for argument in arguments {
+            let argument = match argument {
+                Expr::Starred(starred) => starred.value.as_ref(),
+                other => other,
+            };
+            if matches!(argument, Expr::Name(_) | Expr::Attribute(_)) {
+                if let Some(name) = qualified_name(argument, env).filter(|q| env.is_project_name(q))
+                {
+                    self.facts.unseen_calls.push(name);
+                }
             }
         }
     }
@@ -571,18 +672,4 @@ fn imported_project_name(expr: &Expr, env: &Env<'_>) -> Option<String> {
         return None;
     }
     named_object(expr, env).filter(|qualified| env.is_project_name(qualified))
-}
-
-/// Whether a value may be one a cache cannot hold as it is: a QuerySet, a lambda or
-/// local function, an unpicklable object, or what a project function returns.
-fn may_be_uncacheable(shape: &Shape) -> bool {
-    match shape {
-        Shape::QuerySet { .. }
-        | Shape::Callable { .. }
-        | Shape::Unpicklable { .. }
-        | Shape::CallResult { .. } => true,
-        Shape::Container(items) => items.iter().any(|(item, _)| may_be_uncacheable(item)),
-        Shape::OneOf(items) => items.iter().any(may_be_uncacheable),
-        _ => false,
-    }
 }

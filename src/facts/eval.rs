@@ -162,6 +162,10 @@ impl Extractor<'_> {
             // `self.tags` of a plain class is an attribute, whatever models declare.
             return Shape::Opaque;
         }
+        if matches!(attr, "pk" | "id") {
+            // A row's identity: no save changes it.
+            return Shape::Opaque;
+        }
         if let Some(model) = attr.strip_suffix("_set").filter(|m| !m.is_empty()) {
             return Shape::Manager(ManagerOrigin::Model(ModelRef::ReverseAccessor(
                 model.to_string(),

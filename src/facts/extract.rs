@@ -11,11 +11,11 @@ use super::paths::{relative_path, template_dirs, RelativePath};
 use super::scope::{Binding, Env, ProjectPackages};
 use super::settings::cache_settings;
 use super::shape::{ManagerOrigin, ModelRef, Shape, Unpicklable};
-use super::span::{Locator, Span};
+use super::span::Locator;
 use super::views::{is_request_attribute, ClassView, ViewBody, ViewFunction, WrapperKind};
 use super::{
-    CacheMethod, CacheOp, ClassFact, FileFacts, FunctionFact, FunctionSummary, RelationFact,
-    RelationKind, StoredParameter,
+    CacheMethod, CacheOp, ClassFact, FileFacts, FunctionFact, FunctionSummary, Parameter,
+    ParameterCacheCall, RelationFact, RelationKind, Timeout,
 };
 
 pub fn extract(
@@ -101,6 +101,8 @@ pub fn extract(
             }
         }
     }
+    extractor.facts.unseen_calls.sort_unstable();
+    extractor.facts.unseen_calls.dedup();
     extractor.facts
 }
 
@@ -172,11 +174,14 @@ struct Activity {
     unknown_methods: Vec<String>,
     /// Fields whose change it tests in `update_fields` (`if "title" in update_fields`).
     watched_fields: Vec<String>,
-    /// Positional parameters, in order: name, whether the body may rebind it, and
-    /// whether callers may pass it by keyword.
-    parameters: Vec<(String, bool, bool)>,
-    /// Parameters it caches as given.
-    stores_parameters: Vec<StoredParameter>,
+    /// Its parameters (positional ones first, in order, then keyword-only ones), and for
+    /// each whether the body may rebind it. Empty for a method or a task bound to `self`,
+    /// whose callers' positions are shifted.
+    parameters: Vec<(Parameter, bool)>,
+    /// Its cache calls with a parameter as key, value or timeout.
+    parameter_cache_calls: Vec<ParameterCacheCall>,
+    /// It calls a project function passing one of its parameters on.
+    forwards_parameters: bool,
     /// Models it tests `sender` or `instance` against.
     dispatches_on: Vec<ModelRef>,
     /// Bulk writes in this function: indexes into `FileFacts::bulk_writes`.
@@ -303,38 +308,36 @@ impl Extractor<'_> {
         }
     }
 
-    /// A cache write of `value` in the function being walked: a parameter it never
-    /// rebinds is cached as the caller gives it.
-    pub(super) fn record_stored_parameter(&mut self, value: &Expr, call: String, span: Span) {
-        let Expr::Name(name) = value else { return };
-        // Not in a lambda or comprehension, where the name may be another one.
+    /// The parameter of the function being walked that `expr` is, as the caller gave it
+    /// (never rebound in the body, not shadowed in a lambda or comprehension).
+    pub(super) fn given_parameter(&self, expr: &Expr) -> Option<String> {
+        let Expr::Name(name) = expr else { return None };
         if self.call_site.in_lambda || !self.call_site.comprehension_names.is_empty() {
-            return;
+            return None;
         }
-        let Some(activity) = self.activities.last_mut() else {
-            return;
-        };
-        // A method, or a task bound to `self`: its callers' positions are shifted.
-        if activity
-            .parameters
-            .first()
-            .is_some_and(|(first, _, _)| first == "self" || first == "cls")
-        {
-            return;
-        }
-        let found = activity
+        let activity = self.activities.last()?;
+        activity
             .parameters
             .iter()
-            .enumerate()
-            .find(|(_, (parameter, rebound, _))| parameter == name.id.as_str() && !rebound);
-        if let Some((position, (_, _, by_keyword))) = found {
-            activity.stores_parameters.push(StoredParameter {
-                position,
-                name: name.id.to_string(),
-                by_keyword: *by_keyword,
-                call,
-                span,
-            });
+            .any(|(parameter, rebound)| parameter.name == name.id.as_str() && !rebound)
+            .then(|| name.id.to_string())
+    }
+
+    /// A cache call in the function being walked, if its key, value or timeout is one of
+    /// the function's parameters as given.
+    pub(super) fn record_parameter_cache_call(&mut self, call: ParameterCacheCall) {
+        if call.key.is_none() && call.value.is_none() && call.timeout.is_none() {
+            return;
+        }
+        if let Some(activity) = self.activities.last_mut() {
+            activity.parameter_cache_calls.push(call);
+        }
+    }
+
+    /// The function being walked passes one of its parameters on to a project function.
+    pub(super) fn record_forwarded_parameter(&mut self) {
+        if let Some(activity) = self.activities.last_mut() {
+            activity.forwards_parameters = true;
         }
     }
 
@@ -917,19 +920,9 @@ impl Extractor<'_> {
         // A walrus, a `match` capture or a nested `nonlocal` may rebind any of them.
         let rebinds_unseen =
             text.contains(":=") || text.contains("match ") || text.contains("nonlocal");
-        let positional_only = func.parameters.posonlyargs.len();
-        let parameters: Vec<(String, bool, bool)> = func
-            .parameters
-            .posonlyargs
-            .iter()
-            .chain(&func.parameters.args)
-            .enumerate()
-            .map(|(position, p)| {
-                let name = p.parameter.name.as_str();
-                let rebound = rebinds_unseen || assigned.contains(&name);
-                (name.to_string(), rebound, position >= positional_only)
-            })
-            .collect();
+        let parameters = self.parameters(func, &env, |name| {
+            rebinds_unseen || assigned.contains(&name)
+        });
         for name in assigned {
             env.bind(name, Binding::Unknown);
         }
@@ -953,7 +946,8 @@ impl Extractor<'_> {
             unknown_methods: Vec::new(),
             watched_fields: Vec::new(),
             parameters,
-            stores_parameters: Vec::new(),
+            parameter_cache_calls: Vec::new(),
+            forwards_parameters: false,
             dispatches_on: Vec::new(),
             bulk_writes: Vec::new(),
             view: ViewBody::default(),
@@ -992,6 +986,55 @@ impl Extractor<'_> {
             returns: Shape::one_of(frame.returns),
             returns_key,
         }
+    }
+
+    /// A function's parameters, positional ones first, each with whether `rebound` says
+    /// the body may rebind it; none for a function taking `self` or `cls`, whose callers'
+    /// positions are shifted.
+    fn parameters(
+        &self,
+        func: &ast::StmtFunctionDef,
+        env: &Env<'_>,
+        rebound: impl Fn(&str) -> bool,
+    ) -> Vec<(Parameter, bool)> {
+        let parameters = &func.parameters;
+        let positional_only = parameters.posonlyargs.len();
+        let positional = parameters.posonlyargs.iter().chain(&parameters.args);
+        if positional
+            .clone()
+            .next()
+            .is_some_and(|first| matches!(first.parameter.name.as_str(), "self" | "cls"))
+        {
+            return Vec::new();
+        }
+        let positions = (0..).map(Some);
+        positional
+            .zip(positions)
+            .chain(parameters.kwonlyargs.iter().zip(std::iter::repeat(None)))
+            .map(|(p, position)| {
+                let name = p.parameter.name.as_str();
+                let default = p.default.as_deref().map(|default| {
+                    let django_default = qualified_name(default, env).as_deref()
+                        == Some("django.core.cache.backends.base.DEFAULT_TIMEOUT");
+                    if django_default {
+                        Timeout::Missing
+                    } else {
+                        Timeout::Given {
+                            value: constant(default, env, 0),
+                            text: self.locator.snippet(default),
+                            span: self.locator.span(default),
+                        }
+                    }
+                });
+                let parameter = Parameter {
+                    name: name.to_string(),
+                    position,
+                    by_keyword: position.is_none_or(|position| position >= positional_only),
+                    default,
+                };
+                (parameter, rebound(name))
+            })
+            .collect()
     }
 
     fn record_view_function(
@@ -1045,14 +1088,22 @@ impl Extractor<'_> {
             }
         }
         let touches_cache = activity.touches_cache;
-        if touches_cache || !calls.is_empty() || !activity.stores_parameters.is_empty() {
+        let caches_parameters =
+            !activity.parameter_cache_calls.is_empty() || activity.forwards_parameters;
+        if touches_cache || !calls.is_empty() || caches_parameters {
+            let parameters = if caches_parameters {
+                activity.parameters.into_iter().map(|(p, _)| p).collect()
+            } else {
+                Vec::new()
+            };
             self.facts.function_facts.push(FunctionFact {
                 qualified_name: activity.qualified_name,
                 touches_cache,
                 calls,
                 watched_fields: activity.watched_fields,
                 dispatches_on: activity.dispatches_on,
-                stores_parameters: activity.stores_parameters,
+                parameter_cache_calls: activity.parameter_cache_calls,
+                parameters,
             });
         }
     }

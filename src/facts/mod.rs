@@ -42,8 +42,11 @@ pub struct FileFacts {
     /// `cache-objects` wrappers made at module level (`redis_cache = RedisCache()`): the
     /// object's dotted name and its class's.
     pub cache_object_classes: Vec<(String, String)>,
-    /// Arguments of calls to project functions that the function may cache.
-    pub helper_arguments: Vec<HelperArgument>,
+    /// Calls to project functions that may cache what they are given.
+    pub helper_calls: Vec<HelperCall>,
+    /// Project functions called here with no argument worth recording, or passed as an
+    /// argument: a key they cache is unknown at those calls. Sorted, without repeats.
+    pub unseen_calls: Vec<String>,
     /// Module-level names bound to a Django cache (`redis = caches["redis"]`,
     /// `process_cache = SimpleLazyObject(get_cache)`), by dotted name, with the alias
     /// when known: other modules import them.
@@ -139,35 +142,93 @@ pub struct FunctionFact {
     /// Models it tests `sender` or `instance` against (`sender is Post`, `isinstance(
     /// instance, Post)`): a receiver without `sender=` that acts for those only.
     pub dispatches_on: Vec<ModelRef>,
-    /// Parameters it writes to the cache as they are (`def remember(key, value):
-    /// cache.set(key, value)`): what its callers pass there is cached.
-    pub stores_parameters: Vec<StoredParameter>,
+    /// Its cache calls whose key, value or timeout is one of its parameters as given
+    /// (`def remember(key, value): cache.set(key, value)`): what its callers pass there
+    /// is what is cached.
+    pub parameter_cache_calls: Vec<ParameterCacheCall>,
+    /// Its parameters, when it has such calls or passes its parameters on to a project
+    /// function that may.
+    pub parameters: Vec<Parameter>,
 }
 
-/// A parameter a function caches as it is given.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredParameter {
-    /// Its position among the positional parameters.
-    pub position: usize,
+/// A cache call whose key, value or timeout is a parameter of the function it is in.
+#[derive(Debug, Clone)]
+pub struct ParameterCacheCall {
+    pub op: CacheOp,
+    pub method: String,
+    pub receiver: String,
+    pub alias: Option<String>,
+    pub span: Span,
+    /// The parameter that is its key.
+    pub key: Option<String>,
+    /// The parameter it caches: the value of `set`/`add`, the default of `get_or_set`.
+    pub value: Option<String>,
+    /// The parameter it passes as the timeout.
+    pub timeout: Option<String>,
+    /// Its timeout, when that is no parameter.
+    pub own_timeout: Timeout,
+}
+
+/// A parameter of a function that caches what it is given.
+#[derive(Debug, Clone)]
+pub struct Parameter {
     pub name: String,
+    /// Its position among the positional parameters; `None` for a keyword-only one.
+    pub position: Option<usize>,
     /// Callers may pass it by keyword (it is not positional-only).
     pub by_keyword: bool,
-    /// The write, as messages name it: `cache.set()`.
-    pub call: String,
-    pub span: Span,
+    /// What a caller that leaves it out passes, read as a timeout: `None` when it has no
+    /// default; `Timeout::Missing` for Django's `DEFAULT_TIMEOUT`.
+    pub default: Option<Timeout>,
 }
 
-/// An argument of a call to a project function that would matter if the function
-/// caches it: a QuerySet, a lambda, an unpicklable value, or a project call's result.
+/// A call to a project function with an argument that would matter if the function
+/// caches it (a key, a QuerySet, a model's data, a timeout), or that passes on a
+/// parameter of the calling function: the index checks what the function caches.
+#[derive(Debug)]
+pub struct HelperCall {
+    pub function: String,
+    /// The function or method the call is in.
+    pub caller: Option<String>,
+    /// The call, as messages name it: `remember()`.
+    pub call: String,
+    pub span: Span,
+    /// Arguments passed by position (before any `*args`).
+    pub positional: usize,
+    /// Arguments passed by keyword.
+    pub keywords: Vec<String>,
+    /// `*args` or `**kwargs` may fill any parameter.
+    pub unpacked: bool,
+    /// The arguments that matter, by position or keyword.
+    pub arguments: Vec<HelperArgument>,
+}
+
 #[derive(Debug)]
 pub struct HelperArgument {
-    pub function: String,
     /// The argument's position, or its keyword.
     pub position: Option<usize>,
     pub keyword: Option<String>,
-    pub value: StoredValue,
-    /// The call, as messages name it: `remember()`.
-    pub call: String,
+    pub value: ArgumentValue,
+}
+
+#[derive(Debug)]
+pub enum ArgumentValue {
+    /// A parameter of the calling function, passed on as it was given.
+    Parameter(String),
+    Given(Box<GivenArgument>),
+}
+
+/// An argument as the call site writes it.
+#[derive(Debug)]
+pub struct GivenArgument {
+    pub text: String,
+    pub span: Span,
+    pub key: KeySource,
+    /// What it holds, when that can matter to a rule.
+    pub shape: Option<Shape>,
+    pub constant: Option<Constant>,
+    /// A call or other computation, evaluated before the function runs.
+    pub computed: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -379,6 +440,44 @@ pub struct CacheCall {
     /// a cache call only if that module binds the name to a cache, which the index
     /// checks (and drops the call otherwise).
     pub imported_receiver: Option<String>,
+    /// Made by calling a project function that makes it: the call site stands for the
+    /// cache call in that function, with the arguments given there.
+    pub through: Option<Through>,
+    /// Its key is a parameter of the function it is in, and every call of that function
+    /// (and of those passing their own parameter on to it) is read: its keys are those of
+    /// the cache calls made at the call sites, which stand for it.
+    pub keys_from_callers: bool,
+}
+
+impl CacheCall {
+    /// The call as messages name it, quoted: `` `cache.set()` ``, or for a call made
+    /// through project functions, the one called and the cache call it leads to.
+    pub fn shown(&self) -> String {
+        match &self.through {
+            Some(through) => format!(
+                "`{}` (`{}` at {}:{})",
+                through.call, through.cache_call, through.path, through.line
+            ),
+            None => format!("`{}.{}()`", self.receiver, self.method),
+        }
+    }
+}
+
+/// Where a cache call made through project functions is written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Through {
+    /// The project function the call site calls, as written: `remember()`.
+    pub call: String,
+    /// The function that makes the cache call (the last of a chain of helpers), by
+    /// dotted name.
+    pub helper: String,
+    /// The cache call in it, as written: `cache.set()`.
+    pub cache_call: String,
+    pub path: String,
+    pub line: usize,
+    /// The timeout was decided by a call between the two (a value or a default passed
+    /// on), where a finding about the timeout alone is reported.
+    pub timeout_inside: bool,
 }
 
 /// A method of a class named as a cache operation.
@@ -423,7 +522,7 @@ pub struct CacheKey {
     pub span: Span,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum Timeout {
     /// The call passes no timeout, so the cache's `TIMEOUT` setting applies.
     Missing,

@@ -361,9 +361,14 @@ fn write_invalidation_map(
                 "default"
             };
             let timeout = cached.timeout.as_deref().unwrap_or(unwritten);
+            let through = cached
+                .through
+                .as_ref()
+                .map(|t| format!(", by {}", escape_controls(&t.helper)))
+                .unwrap_or_default();
             writeln!(
                 out,
-                "    cached in       {} ({}, timeout {timeout})",
+                "    cached in       {} ({}, timeout {timeout}{through})",
                 escape_controls(
                     &cached
                         .template

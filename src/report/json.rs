@@ -9,7 +9,8 @@ use serde::Serialize;
 use super::fingerprint::fingerprints;
 use super::{counts_by_code, counts_by_severity};
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::invalidation::{InvalidationMap, Location};
+use crate::facts::Through;
+use crate::invalidation::{InvalidationMap, KeyPlace};
 use crate::pipeline::Analysis;
 use crate::rules::Unknowns;
 
@@ -46,6 +47,28 @@ struct JsonCachedIn<'a> {
     path: &'a str,
     line: usize,
     timeout: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    through: Option<JsonThrough<'a>>,
+}
+
+/// The project function a call site calls, and the cache call it makes.
+#[derive(Serialize)]
+struct JsonThrough<'a> {
+    helper: &'a str,
+    call: &'a str,
+    path: &'a str,
+    line: usize,
+}
+
+impl<'a> From<&'a Through> for JsonThrough<'a> {
+    fn from(through: &'a Through) -> Self {
+        JsonThrough {
+            helper: &through.helper,
+            call: &through.cache_call,
+            path: &through.path,
+            line: through.line,
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -76,6 +99,8 @@ struct JsonKey<'a> {
 struct JsonPlace<'a> {
     path: &'a str,
     line: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    through: Option<JsonThrough<'a>>,
 }
 
 #[derive(Serialize)]
@@ -172,9 +197,10 @@ pub(super) fn json_diagnostics(diagnostics: &[Diagnostic]) -> Vec<JsonDiagnostic
 
 impl<'a> From<&'a InvalidationMap> for JsonInvalidation<'a> {
     fn from(map: &'a InvalidationMap) -> Self {
-        let place = |l: &'a Location| JsonPlace {
-            path: &l.path,
-            line: l.span.line,
+        let place = |place: &'a KeyPlace| JsonPlace {
+            path: &place.location.path,
+            line: place.location.span.line,
+            through: place.through.as_ref().map(JsonThrough::from),
         };
         JsonInvalidation {
             models: map
@@ -192,6 +218,7 @@ impl<'a> From<&'a InvalidationMap> for JsonInvalidation<'a> {
                             path: &c.location.path,
                             line: c.location.span.line,
                             timeout: c.timeout.as_deref(),
+                            through: c.through.as_ref().map(JsonThrough::from),
                         })
                         .collect(),
                     invalidated_by: entry

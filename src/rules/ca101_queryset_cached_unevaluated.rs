@@ -26,12 +26,12 @@ fn check(context: &RuleContext) -> Vec<Violation> {
                 };
                 let message = match leaf.via {
                     Some(via) => format!(
-                        "`{via}` returns QuerySet `{queryset}`, which `{}.{}()` caches unevaluated; return `list(...)` from it",
-                        call.receiver, call.method
+                        "`{via}` returns QuerySet `{queryset}`, which {} caches unevaluated; return `list(...)` from it",
+                        call.shown()
                     ),
                     None => format!(
-                        "QuerySet `{queryset}` is cached unevaluated by `{}.{}()`; cache `list(...)` of it or its primary keys",
-                        call.receiver, call.method
+                        "QuerySet `{queryset}` is cached unevaluated by {}; cache `list(...)` of it or its primary keys",
+                        call.shown()
                     ),
                 };
                 violations.push(Violation {
@@ -44,41 +44,6 @@ fn check(context: &RuleContext) -> Vec<Violation> {
                 });
             }
         }
-    }
-    for write in index.helper_writes() {
-        let value = &write.argument.value;
-        // One finding an argument, however many QuerySets it holds.
-        let Some((via, queryset)) = index
-            .stored_leaves(&value.shape, &value.span)
-            .into_iter()
-            .find_map(|leaf| match leaf.kind {
-                LeafKind::QuerySet(queryset) => Some((leaf.via, queryset)),
-                _ => None,
-            })
-        else {
-            continue;
-        };
-        let (what, fix) = match &via {
-            Some(via) => (
-                format!("`{via}` returns QuerySet `{queryset}`, passed to"),
-                "return `list(...)` from it",
-            ),
-            None => (
-                format!("QuerySet `{queryset}` is passed to"),
-                "pass `list(...)` of it",
-            ),
-        };
-        violations.push(Violation {
-            benefit: 0,
-            severity: None,
-            detail: Some(WHY.to_string()),
-            path: write.file.path.clone(),
-            span: value.span.clone(),
-            message: format!(
-                "{what} `{}`, which caches it unevaluated with `{}` ({}:{}); {fix}",
-                write.argument.call, write.stored.call, write.helper_path, write.stored.span.line
-            ),
-        });
     }
     violations
 }

@@ -27,11 +27,16 @@ fn check(context: &RuleContext) -> Vec<Violation> {
     {
         let alias = call.alias.as_deref();
         let fallback = fallback(index, alias);
+        let timeout_inside = call.through.as_ref().is_some_and(|t| t.timeout_inside);
         let (message, detail) = if settings_never_expire(index, alias) {
+            // Reported where the helper leaves the timeout out, not at each of its callers.
+            if timeout_inside {
+                continue;
+            }
             (
                 format!(
-                    "`{}.{}()` has no timeout, so {fallback}; pass an explicit timeout",
-                    call.receiver, call.method
+                    "{} has no timeout, so {fallback}; pass an explicit timeout",
+                    call.shown()
                 ),
                 None,
             )
@@ -60,8 +65,8 @@ fn check(context: &RuleContext) -> Vec<Violation> {
                 describe_timeout(other.timeout_text.as_deref().unwrap_or("?"), other.timeout);
             (
                 format!(
-                    "`{}.{}()` has no timeout, while `{key}` is written with a timeout of {timeout} {place}; pass an explicit timeout",
-                    call.receiver, call.method
+                    "{} has no timeout, while `{key}` is written with a timeout of {timeout} {place}; pass an explicit timeout",
+                    call.shown()
                 ),
                 Some(format!("without a timeout, {fallback}")),
             )

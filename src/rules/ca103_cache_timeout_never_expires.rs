@@ -94,8 +94,8 @@ fn check(context: &RuleContext) -> Vec<Violation> {
             path: file.path.clone(),
             span: span.clone(),
             message: format!(
-                "`{}.{}()` caches model data under `{template}` with timeout {timeout} and nothing clears it; pass a finite timeout, or delete the key when the data changes",
-                call.receiver, call.method,
+                "{} caches model data under `{template}` with timeout {timeout} and nothing clears it; pass a finite timeout, or delete the key when the data changes",
+                call.shown()
             ),
         });
     }

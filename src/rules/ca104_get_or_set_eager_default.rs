@@ -31,8 +31,9 @@ fn check(context: &RuleContext) -> Vec<Violation> {
                 path: file.path.clone(),
                 span: default.span.clone(),
                 message: format!(
-                    "default `{}` of `{}.{}()` is computed on every call, hit or miss; pass {fix} instead",
-                    default.text, call.receiver, call.method
+                    "default `{}` of {} is computed on every call, hit or miss; pass {fix} instead",
+                    default.text,
+                    call.shown()
                 ),
             })
         })

@@ -33,30 +33,11 @@ fn check(context: &RuleContext) -> Vec<Violation> {
                     path: file.path.clone(),
                     span: leaf.span,
                     message: format!(
-                        "{what}{source} cannot be pickled, so `{}.{}()` fails at run time; cache plain data instead",
-                        call.receiver, call.method
+                        "{what}{source} cannot be pickled, so {} fails at run time; cache plain data instead",
+                        call.shown()
                     ),
                 });
             }
-        }
-    }
-    for write in index.helper_writes() {
-        let value = &write.argument.value;
-        for leaf in index.stored_leaves(&value.shape, &value.span) {
-            let LeafKind::Unpicklable(what) = leaf.kind else {
-                continue;
-            };
-            violations.push(Violation {
-                benefit: 0,
-                severity: None,
-                detail: None,
-                path: write.file.path.clone(),
-                span: leaf.span,
-                message: format!(
-                    "{what} cannot be pickled, and `{}` caches it with `{}` ({}:{}), which fails at run time; pass plain data",
-                    write.argument.call, write.stored.call, write.helper_path, write.stored.span.line
-                ),
-            });
         }
     }
     violations

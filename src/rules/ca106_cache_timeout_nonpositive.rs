@@ -18,6 +18,8 @@ fn check(context: &RuleContext) -> Vec<Violation> {
     let index = context.index;
     index
         .cache_calls()
+        // A timeout decided inside a helper is reported where it is decided.
+        .filter(|(_, call)| !call.through.as_ref().is_some_and(|t| t.timeout_inside))
         .filter_map(|(file, call)| match &call.timeout {
             Timeout::Given {
                 value: Some(Constant::Number(seconds)),
@@ -30,8 +32,8 @@ fn check(context: &RuleContext) -> Vec<Violation> {
                 path: file.path.clone(),
                 span: span.clone(),
                 message: format!(
-                    "`{}.{}()` passes timeout `{text}`, so the value expires at once and is never served; use a positive number of seconds",
-                    call.receiver, call.method
+                    "{} passes timeout `{text}`, so the value expires at once and is never served; use a positive number of seconds",
+                    call.shown()
                 ),
             }),
             _ => None,

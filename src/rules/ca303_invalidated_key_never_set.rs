@@ -23,7 +23,7 @@ fn check(context: &RuleContext) -> Vec<Violation> {
         .dead_deletes
         .iter()
         .map(|dead| {
-            let call = format!("`{}.{}()`", dead.receiver, dead.method);
+            let call = &dead.call;
             let (closest, location) = &dead.closest;
             let place = format!("{}:{}", location.path, location.span.line);
             let (message, detail) = if dead.fragment {

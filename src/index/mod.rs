@@ -3,6 +3,8 @@
 //! model, what project functions return and do, what the settings say. Rules read it;
 //! they never walk files.
 
+mod helper_calls;
+
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::facts::keys::{KeySource, KeyTemplate};
@@ -10,8 +12,8 @@ use crate::facts::settings::CacheSetting;
 use crate::facts::shape::{CallableKind, ManagerOrigin, ModelRef, Shape, Unpicklable};
 use crate::facts::span::Span;
 use crate::facts::{
-    CacheCall, CacheMethod, ClassFact, FileFacts, FunctionFact, FunctionSummary, HelperArgument,
-    RelationKind, StoredParameter, Timeout,
+    CacheCall, CacheMethod, ClassFact, FileFacts, FunctionFact, FunctionSummary, RelationKind,
+    Timeout,
 };
 use crate::test_code::{defines_test_case, is_test_path};
 
@@ -91,17 +93,6 @@ pub enum LeafKind {
 
 const MAX_RESOLVE_DEPTH: usize = 8;
 
-/// An argument a project function caches as given, and where.
-pub struct HelperWrite<'a> {
-    /// The file of the call.
-    pub file: &'a FileEntry,
-    pub argument: &'a HelperArgument,
-    /// The function's write of it.
-    pub stored: &'a StoredParameter,
-    /// The function's file.
-    pub helper_path: &'a str,
-}
-
 impl ProjectIndex {
     pub fn build(mut files: Vec<FileEntry>) -> Self {
         files.sort_by(|a, b| a.path.cmp(&b.path));
@@ -145,6 +136,7 @@ impl ProjectIndex {
         }
         index.confirm_imported_caches();
         index.read_wrapper_timeouts();
+        index.add_helper_cache_calls();
         index.find_models();
         index.find_manager_attributes();
         index.find_cache_touchers();
@@ -537,39 +529,6 @@ impl ProjectIndex {
             .iter()
             .find(|(attribute, _)| attribute == "objects")?;
         self.defined_function(&format!("{manager_class}.{method}"))
-    }
-
-    /// Arguments that project functions cache as given: `remember("k", qs)` where
-    /// `def remember(key, value): cache.set(key, value)`. Functions taking `self` or
-    /// `cls` record no such parameter (their callers' positions are shifted); code in
-    /// tests is left out.
-    pub fn helper_writes(&self) -> Vec<HelperWrite<'_>> {
-        let mut writes = Vec::new();
-        for file in self.files.iter().filter(|file| !file.is_test) {
-            for argument in &file.facts.helper_arguments {
-                let Some((helper_file, fact)) = self.function_fact_in_file(&argument.function)
-                else {
-                    continue;
-                };
-                if helper_file.is_test {
-                    continue;
-                }
-                for stored in &fact.stores_parameters {
-                    let same = argument.position == Some(stored.position)
-                        || (stored.by_keyword
-                            && argument.keyword.as_deref() == Some(stored.name.as_str()));
-                    if same {
-                        writes.push(HelperWrite {
-                            file,
-                            argument,
-                            stored,
-                            helper_path: &helper_file.path,
-                        });
-                    }
-                }
-            }
-        }
-        writes
     }
 
     pub fn function_fact(&self, qualified_name: &str) -> Option<&FunctionFact> {
