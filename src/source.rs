@@ -106,7 +106,15 @@ fn analyze_bytes(
     };
     let extracting = Instant::now();
     let (module_name, is_package) = packages.module_name(relative);
-    let facts = facts::extract(parsed.syntax(), &source, &module_name, is_package, packages);
+    let in_tests = crate::test_code::is_test_path(relative);
+    let facts = facts::extract(
+        parsed.syntax(),
+        &source,
+        &module_name,
+        is_package,
+        in_tests,
+        packages,
+    );
     drop(parsed);
     timings.facts = extracting.elapsed();
     FileOutcome::Analyzed(Box::new(facts))

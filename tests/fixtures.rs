@@ -146,6 +146,17 @@ fn invalidation_findings_and_map() {
     let (report, status) = check_invalidation(&root);
     assert_eq!(status, 1);
     assert_eq!(findings(&report), markers(&root));
+    // Cleared on save only: a deleted category stays in the cached list.
+    let category = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["path"] == "catalog/models.py" && d["line"] == 4)
+        .unwrap();
+    assert_eq!(
+        category["message"],
+        "`catalog.Category` is cached under `catalog:categories` (catalog/services.py:20); the post_save receiver `invalidate_category` (catalog/apps.py:11) clears it on save, but nothing does when a row is deleted; connect it to post_delete too"
+    );
 
     let receiver = "post_save/post_delete receiver";
     assert_eq!(
@@ -356,7 +367,7 @@ fn precision_pairs_flag_only_what_is_proved() {
     let root = fixture("precision");
     let (report, status) = analyze_json(&root, &[]);
     let expected = markers(&root);
-    assert_eq!(expected.len(), 7);
+    assert_eq!(expected.len(), 8);
     assert_eq!(findings(&report), expected);
     assert_eq!(status, 1);
     assert_eq!(

@@ -24,9 +24,14 @@ impl Extractor<'_> {
         self.inspect_route(call, qualified.as_deref(), env);
         self.inspect_query(call, qualified.as_deref(), env);
         self.inspect_middleware_call(call);
-        self.record_passed_functions(call, env);
+        if !self.in_tests {
+            self.record_passed_functions(call, env);
+        }
         if let Some(project) = qualified.as_deref().filter(|q| env.is_project_name(q)) {
-            if !self.record_helper_call(call, project, env) {
+            if !self.in_tests
+                && may_be_helper(project)
+                && !self.record_helper_call(call, project, env)
+            {
                 self.facts.unseen_calls.push(project.to_string());
             }
             self.record_call(project.to_string());
@@ -672,4 +677,14 @@ fn imported_project_name(expr: &Expr, env: &Env<'_>) -> Option<String> {
         return None;
     }
     named_object(expr, env).filter(|qualified| env.is_project_name(qualified))
+}
+
+/// Whether a project name may be a function whose parameters a cache call takes: not a
+/// class (its constructor takes `self`) nor something reached through one (`Model.
+/// objects.get`, a method).
+fn may_be_helper(name: &str) -> bool {
+    !name
+        .split('.')
+        .skip(1)
+        .any(|part| part.starts_with(|c: char| c.is_ascii_uppercase()))
 }

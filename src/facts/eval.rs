@@ -237,8 +237,11 @@ impl Extractor<'_> {
                         fields,
                     };
                 }
-                // `get`, `first`, `count`, `aggregate`, ...: rows or numbers read from the model.
-                if matches!(name, "count" | "acount" | "aggregate" | "aaggregate") {
+                // `get`, `first`, `count`, `exists`, ...: rows or statistics read from the model.
+                if matches!(
+                    name,
+                    "count" | "acount" | "aggregate" | "aaggregate" | "exists" | "aexists"
+                ) {
                     let models = receiver.models();
                     return if models.is_empty() {
                         Shape::Opaque

@@ -23,6 +23,7 @@ pub fn extract(
     source: &str,
     module_name: &str,
     is_package: bool,
+    in_tests: bool,
     packages: &ProjectPackages,
 ) -> FileFacts {
     let mut package: Vec<String> = module_name.split('.').map(str::to_string).collect();
@@ -38,6 +39,7 @@ pub fn extract(
         },
         activities: Vec::new(),
         classes: Vec::new(),
+        in_tests,
         call_site: CallSite::default(),
         module_paths: Vec::new(),
         module_wrappers: Vec::new(),
@@ -233,6 +235,9 @@ pub(super) struct Extractor<'src> {
     activities: Vec<Activity>,
     /// The classes being walked, innermost last.
     classes: Vec<ClassScope>,
+    /// The file is test code (by its path): calls in it are never evidence, so its calls
+    /// to project helpers are not kept.
+    pub(super) in_tests: bool,
     /// Where the call being inspected sits inside its expression.
     pub(super) call_site: CallSite,
     /// Module-level names bound to paths built from `__file__` (`BASE_DIR`).

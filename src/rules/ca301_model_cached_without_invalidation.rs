@@ -9,7 +9,7 @@
 
 use super::{Rule, RuleContext, Violation};
 use crate::diagnostic::Severity;
-use crate::invalidation::{human_duration, CachedIn, ModelEntry};
+use crate::invalidation::{human_duration, CachedIn, Invalidation, InvalidationKind, ModelEntry};
 use crate::key_lifecycle::{judgeable_key, Knowledge};
 
 pub const RULE: Rule = Rule {
@@ -29,12 +29,15 @@ fn check(context: &RuleContext) -> Vec<Violation> {
     let candidates = map
         .models
         .iter()
-        .filter(|entry| !entry.cached_in.is_empty() && entry.invalidated_by.is_empty())
+        .filter(|entry| !entry.cached_in.is_empty())
         // A model outside the tree may well have receivers outside it too: only the map
         // shows those.
         .filter(|entry| entry.location.is_some() && !entry.is_abstract);
     let mut violations = Vec::new();
     for entry in candidates {
+        let Some(uncovered) = uncovered(entry) else {
+            continue;
+        };
         if !map.unresolved_receivers.is_empty() {
             context.note_unknown(
                 RULE.code,
@@ -45,32 +48,73 @@ fn check(context: &RuleContext) -> Vec<Violation> {
         let stale: Vec<(&CachedIn, Option<f64>)> = entry
             .cached_in
             .iter()
-            .filter_map(|cached| match stale_window(context, entry, cached) {
-                Ok(window) => Some((cached, window)),
-                Err(why) => {
-                    if let Some(why) = why {
-                        context.note_unknown(RULE.code, why);
+            .filter_map(
+                |cached| match stale_window(context, entry, cached, &uncovered) {
+                    Ok(window) => Some((cached, window)),
+                    Err(why) => {
+                        if let Some(why) = why {
+                            context.note_unknown(RULE.code, why);
+                        }
+                        None
                     }
-                    None
-                }
-            })
+                },
+            )
             .collect();
-        if let Some(violation) = violation(entry, &stale) {
+        if let Some(violation) = violation(entry, &stale, &uncovered) {
             violations.push(violation);
         }
     }
     violations
 }
 
+/// The changes of a model's rows no invalidation covers.
+enum Uncovered<'a> {
+    /// No receiver or override clears anything for the model.
+    Everything,
+    /// Receivers of `pre_save`/`post_save` and `save()` overrides do (these), but nothing
+    /// runs when a row is deleted.
+    Deletes(Vec<&'a Invalidation>),
+}
+
+/// What no invalidation of the model covers, or `None` when saves and deletes both are.
+fn uncovered(entry: &ModelEntry) -> Option<Uncovered<'_>> {
+    if entry.invalidated_by.is_empty() {
+        return Some(Uncovered::Everything);
+    }
+    let on_save_only = |invalidation: &&Invalidation| match &invalidation.kind {
+        InvalidationKind::Receiver(signals) => signals.iter().all(|signal| signal.is_save()),
+        InvalidationKind::SaveOverride => true,
+        InvalidationKind::DeleteOverride => false,
+    };
+    // A handler connected to a delete signal elsewhere covers deletes too.
+    let covers_deletes = |handler: &str| {
+        entry
+            .invalidated_by
+            .iter()
+            .any(|i| i.handler == handler && !on_save_only(&i))
+    };
+    let save_only: Vec<&Invalidation> = entry.invalidated_by.iter().filter(on_save_only).collect();
+    (save_only.len() == entry.invalidated_by.len()
+        && !save_only.iter().any(|i| covers_deletes(&i.handler)))
+    .then_some(Uncovered::Deletes(save_only))
+}
+
 /// How long a cached value may be served stale (`None`: never expires), or why it is no
 /// stale read: `Err(None)` when that is proved, `Err(Some(why))` when it is not known.
+/// When only deletes are uncovered, what the save handlers clear does not count.
 fn stale_window(
     context: &RuleContext,
     entry: &ModelEntry,
     cached: &CachedIn,
+    uncovered: &Uncovered<'_>,
 ) -> Result<Option<f64>, Option<&'static str>> {
     let lifecycle = &context.invalidation.lifecycle;
     let template = judgeable_key(cached.template.as_ref()).map_err(Some)?;
+    // A key of one row (`post:{pk}`) is asked for that row only, which nothing links to
+    // once it is deleted; a key with no hole (a list, a menu) still shows the row.
+    if matches!(uncovered, Uncovered::Deletes(_)) && !template.is_fully_literal() {
+        return Err(None);
+    }
     let window = match cached.stale_for {
         Some(window) => window,
         None => return Err(Some("a timeout that is not a constant")),
@@ -91,7 +135,15 @@ fn stale_window(
         Knowledge::Unknown(why) => Err(Some(why)),
     };
     let map = context.invalidation;
-    absent(lifecycle.cleared(template, alias, |u| map.clears_for(&entry.model, u)))?;
+    let in_save_handler = |function: Option<&String>| match uncovered {
+        Uncovered::Deletes(handlers) => {
+            function.is_some_and(|f| handlers.iter().any(|h| h.handler == *f))
+        }
+        Uncovered::Everything => false,
+    };
+    absent(lifecycle.cleared(template, alias, |u| {
+        map.clears_for(&entry.model, u) && !in_save_handler(u.function.as_ref())
+    }))?;
     absent(lifecycle.refreshed(
         template,
         alias,
@@ -105,7 +157,11 @@ fn stale_window(
     }
 }
 
-fn violation(entry: &ModelEntry, stale: &[(&CachedIn, Option<f64>)]) -> Option<Violation> {
+fn violation(
+    entry: &ModelEntry,
+    stale: &[(&CachedIn, Option<f64>)],
+    uncovered: &Uncovered<'_>,
+) -> Option<Violation> {
     let location = entry.location.as_ref()?;
     if stale.is_empty() {
         return None;
@@ -162,17 +218,56 @@ fn violation(entry: &ModelEntry, stale: &[(&CachedIn, Option<f64>)]) -> Option<V
         2 => (format!("under {first} and 1 more key"), "them"),
         n => (format!("under {first} and {} more keys", n - 1), "them"),
     };
+    let (detail, message) = match uncovered {
+        Uncovered::Everything => (
+            format!(
+                "cached under {}; no receiver, no `save()`/`delete()` override and no delete of the key clears {them} when `{model}` rows are saved or deleted, so stale copies are read back {how_long}",
+                writes.join(", "),
+            ),
+            format!(
+                "`{model}` is cached {what}, but nothing clears {them} when its rows change; delete {them} in a post_save/post_delete receiver",
+            ),
+        ),
+        Uncovered::Deletes(handlers) => {
+            let first = handlers[0];
+            let (handler, fix) = match first.kind {
+                InvalidationKind::SaveOverride => (
+                    format!("`save()` ({}:{})", first.location.path, first.location.span.line),
+                    "override `delete()` to clear it too, or add a post_delete receiver",
+                ),
+                _ => (
+                    format!(
+                        "the {} `{}` ({}:{})",
+                        first.kind.describe(),
+                        short_name(&first.handler),
+                        first.location.path,
+                        first.location.span.line
+                    ),
+                    "connect it to post_delete too",
+                ),
+            };
+            (
+                format!(
+                    "cached under {}; {handler} clears {them} when rows are saved, but no post_delete receiver, `delete()` override or other delete of the key clears {them} when a `{model}` row is deleted, so the deleted row is read back {how_long}",
+                    writes.join(", "),
+                ),
+                format!(
+                    "`{model}` is cached {what}; {handler} clears {them} on save, but nothing does when a row is deleted; {fix}",
+                ),
+            )
+        }
+    };
     Some(Violation {
         benefit: 0,
         severity: None,
-        detail: Some(format!(
-            "cached under {}; no receiver, no `save()`/`delete()` override and no delete of the key clears {them} when `{model}` rows are saved or deleted, so stale copies are read back {how_long}",
-            writes.join(", "),
-        )),
+        detail: Some(detail),
         path: location.path.clone(),
         span: location.span.clone(),
-        message: format!(
-            "`{model}` is cached {what}, but nothing clears {them} when its rows change; delete {them} in a post_save/post_delete receiver",
-        ),
+        message,
     })
+}
+
+/// The last part of a dotted name: `forget_product` for `shop.receivers.forget_product`.
+fn short_name(name: &str) -> &str {
+    name.rsplit('.').next().unwrap_or(name)
 }
