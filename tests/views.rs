@@ -31,10 +31,25 @@ fn view_findings_match_markers() {
         report["summary"]["django_version_source"],
         "requirements.txt (Django==5.2.14)"
     );
-    assert_eq!(report["summary"]["templates_analyzed"], 9);
+    assert_eq!(report["summary"]["templates_analyzed"], 12);
     // An auth check inside the cache is an error unless entries vary per visitor.
     assert_eq!(severity_at(&report, "shop/views.py", 63), "error");
     assert_eq!(severity_at(&report, "shop/views.py", 76), "warning");
+    // A mixin's cache judged on the view that mixes it in, the fix placed in the mixin.
+    let account: Vec<&str> = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["path"] == "shop/mixins.py")
+        .map(|d| d["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        account,
+        [
+            "`AccountPage` reads `user` (shop/templates/shop/account_base.html:2), but `cache_page(600)` does not vary on the session cookie; add `vary_on_cookie` after it in the `method_decorator([...])` list of `CacheMixin` (shop/mixins.py:6)",
+            "`AccountPage` renders `{% csrf_token %}` (shop/templates/shop/account_base.html:3), but no `csrf_protect` runs inside `cache_page(600)`; add `csrf_protect` after it in the `method_decorator([...])` list of `CacheMixin` (shop/mixins.py:6)",
+        ]
+    );
 }
 
 #[test]

@@ -165,6 +165,8 @@ impl CachedView {
         if self.route.is_some() {
             let cache = &self.cache_page().text;
             format!("wrap it as `{cache}({decorator}(...))` in the URLconf")
+        } else if let Some(origin) = self.cache_page().origin.as_ref().filter(|_| self.is_class) {
+            format!("add `{decorator}` after it in the `method_decorator([...])` list of {origin}")
         } else if self.is_class {
             format!("add `{decorator}` after it in its `method_decorator([...])` list")
         } else {
@@ -234,14 +236,27 @@ impl ViewMap {
             ));
         }
         for (qualified, (path, class)) in &project.classes {
-            // Caching a class inherits is reported where the base class applies it.
-            if !project.introduces_cache(qualified, class) {
+            // Caching a class inherits is reported where the base class applies it, and
+            // also on a subclass that renders or runs something of its own (a template, a
+            // GET-path method): a `CacheMixin` caches each such view on its own terms.
+            let introduces = project.introduces_cache(qualified, class);
+            if !introduces && !project.adds_to_view(qualified, class) {
                 continue;
             }
             for stack in project
                 .class_stacks(qualified, class, None)
                 .into_iter()
-                .filter(|stack| !stack.inherited_cache)
+                .filter(|stack| {
+                    if introduces {
+                        !stack.inherited_cache
+                    } else {
+                        stack.inherited_cache
+                            && stack
+                                .layers
+                                .iter()
+                                .any(|w| w.kind == WrapperKind::CachePage)
+                    }
+                })
             {
                 let (at_path, span) = match &stack.reported_at {
                     Some((method_path, method)) => (method_path.as_str(), method.span.clone()),
@@ -455,6 +470,20 @@ impl<'a> Project<'a> {
                 .any(|(_, method)| method.decorators.iter().any(is_cache))
     }
 
+    /// Whether the class adds something of its own to what a GET renders: a template, or
+    /// a method on the GET path.
+    fn adds_to_view(&self, qualified: &str, class: &ClassFact) -> bool {
+        class.view.template_name.is_some()
+            || self.methods.get(qualified).is_some_and(|methods| {
+                methods.iter().any(|(_, method)| {
+                    GET_HANDLERS
+                        .iter()
+                        .chain(GET_HOOKS)
+                        .any(|name| short_name(&method.qualified_name) == *name)
+                })
+            })
+    }
+
     /// A function view: its decorators; under `api_view`, DRF's checks run below it.
     fn function_stack(&self, path: &'a str, function: &'a ViewFunction) -> Stack<'a> {
         let mut layers = Vec::new();
@@ -513,11 +542,22 @@ impl<'a> Project<'a> {
         let mut dispatch: Vec<Wrapper> = Vec::new();
         for entry in &mro {
             match entry {
-                MroEntry::Project(class) => {
-                    dispatch.extend(decorators_for(class, "dispatch"));
-                    if let Some((_, own)) = self.method(class, "dispatch") {
-                        dispatch.extend(own.decorators.iter().cloned());
+                MroEntry::Project(base) => {
+                    let mut layers = decorators_for(base, "dispatch");
+                    if let Some((_, own)) = self.method(base, "dispatch") {
+                        layers.extend(own.decorators.iter().cloned());
                     }
+                    // What a base class or mixin applies is fixed there.
+                    if !std::ptr::eq(*base, class) {
+                        let base_path = self.classes.get(base.qualified_name.as_str());
+                        for layer in &mut layers {
+                            if let (None, Some((path, _))) = (&layer.origin, base_path) {
+                                layer.origin =
+                                    Some(format!("`{}` ({path}:{})", base.name, layer.line));
+                            }
+                        }
+                    }
+                    dispatch.extend(layers);
                 }
                 MroEntry::External(name) => {
                     let short = short_name(name);
