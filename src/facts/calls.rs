@@ -13,8 +13,8 @@ use super::scope::{Binding, Env};
 use super::shape::{Constant, ManagerOrigin, ModelRef, Shape};
 use super::{
     ArgumentValue, BulkKind, BulkWrite, CacheCall, CacheKey, CacheOp, GivenArgument,
-    HelperArgument, HelperCall, ParameterCacheCall, ReceiverFact, Signal, Snippet, StoredValue,
-    Timeout, WrapperCall,
+    HelperArgument, HelperCall, MemoCache, ParameterCacheCall, ReceiverFact, Signal, Snippet,
+    StoredValue, Timeout, WrapperCall,
 };
 
 impl Extractor<'_> {
@@ -216,6 +216,26 @@ impl Extractor<'_> {
             },
             timeout: timeout_parameter,
         });
+        if let Some(value) = match op {
+            CacheOp::Set | CacheOp::Add => argument(call, 1, "value"),
+            CacheOp::GetOrSet => argument(call, 1, "default"),
+            _ => None,
+        } {
+            let timeout_expr = op
+                .timeout_position()
+                .and_then(|position| argument(call, position, "timeout"));
+            let memo = MemoCache {
+                op,
+                method: method.attr.to_string(),
+                receiver: self.locator.snippet(method.value.as_ref()),
+                alias: alias.clone(),
+                line: self.locator.span(call).line,
+                applied_by_call: false,
+                timeout: timeout.clone(),
+                timeout_parameter: None,
+            };
+            self.record_memo_write(value, memo, timeout_expr);
+        }
         match op {
             CacheOp::Set | CacheOp::Add => {
                 if let Some(value) = argument(call, 1, "value") {

@@ -184,6 +184,11 @@ struct Activity {
     parameter_cache_calls: Vec<ParameterCacheCall>,
     /// It calls a project function passing one of its parameters on.
     forwards_parameters: bool,
+    /// Locals assigned what calling a parameter of an enclosing function returns
+    /// (`result = func(*args, **kwargs)` in a decorator's wrapper).
+    wrapped_results: Vec<(String, usize)>,
+    /// What a wrapper defined in it caches of its function parameter's result.
+    memoises: Option<super::MemoCache>,
     /// Models it tests `sender` or `instance` against.
     dispatches_on: Vec<ModelRef>,
     /// Bulk writes in this function: indexes into `FileFacts::bulk_writes`.
@@ -311,6 +316,66 @@ impl Extractor<'_> {
             Some(activity) => format!("{}.{name}", activity.qualified_name),
             None => name.to_string(),
         }
+    }
+
+    /// `func(...)` where `func` is a parameter of a function enclosing the one being
+    /// walked (a decorator's wrapped function, called in its wrapper): the index of that
+    /// function among the activities.
+    pub(super) fn calls_enclosing_parameter(&self, expr: &Expr) -> Option<usize> {
+        let Expr::Call(call) = expr else { return None };
+        let Expr::Name(called) = call.func.as_ref() else {
+            return None;
+        };
+        let enclosing = self.activities.len().checked_sub(1)?;
+        self.activities[..enclosing].iter().rposition(|activity| {
+            activity
+                .parameters
+                .iter()
+                .any(|(parameter, rebound)| parameter.name == called.id.as_str() && !rebound)
+        })
+    }
+
+    /// A cache write of `value` in the function being walked, if it caches what the
+    /// function an enclosing decorator wraps returns: recorded on that decorator, or on
+    /// the function making it when the decorator is made by a call.
+    pub(super) fn record_memo_write(
+        &mut self,
+        value: &Expr,
+        mut memo: super::MemoCache,
+        timeout: Option<&Expr>,
+    ) {
+        let result = match value {
+            Expr::Lambda(lambda) => self.calls_enclosing_parameter(&lambda.body),
+            Expr::Name(name) => self.activities.last().and_then(|activity| {
+                activity
+                    .wrapped_results
+                    .iter()
+                    .find(|(local, _)| local == name.id.as_str())
+                    .map(|(_, owner)| *owner)
+            }),
+            other => self.calls_enclosing_parameter(other),
+        };
+        let Some(decorator) = result else { return };
+        // `def cached(timeout=300): def decorator(func): def wrapper(...)`.
+        let owner = match decorator.checked_sub(1) {
+            Some(factory) if !self.activities[factory].parameters.is_empty() => {
+                memo.applied_by_call = true;
+                factory
+            }
+            _ => decorator,
+        };
+        if let Some(Expr::Name(name)) = timeout {
+            let parameter = self.activities[owner]
+                .parameters
+                .iter()
+                .find(|(p, rebound)| p.name == name.id.as_str() && !rebound)
+                .map(|(p, _)| p.clone());
+            if parameter.is_some() {
+                memo.timeout = Timeout::Unknown;
+                memo.timeout_parameter = parameter;
+            }
+        }
+        self.activities[owner].memoises = Some(memo);
     }
 
     /// The parameter of the function being walked that `expr` is, as the caller gave it
@@ -620,6 +685,15 @@ impl Extractor<'_> {
             }
             Stmt::Assign(assign) => {
                 self.visit_expr(&assign.value, env);
+                if let [Expr::Name(target)] = assign.targets.as_slice() {
+                    if let Some(owner) = self.calls_enclosing_parameter(&assign.value) {
+                        if let Some(activity) = self.activities.last_mut() {
+                            activity
+                                .wrapped_results
+                                .push((target.id.to_string(), owner));
+                        }
+                    }
+                }
                 if frame.kind == ScopeKind::Module {
                     self.record_settings(&assign.targets, &assign.value, env);
                     self.record_rest_framework(&assign.targets, &assign.value, env);
@@ -877,6 +951,7 @@ impl Extractor<'_> {
         let qualified = frame.qualify(name);
         for decorator in &func.decorator_list {
             self.record_receiver_decorator(decorator, &qualified, env);
+            self.record_project_decorator(decorator, &qualified, env);
         }
         match frame.kind {
             ScopeKind::Module => {
@@ -953,6 +1028,8 @@ impl Extractor<'_> {
             parameters,
             parameter_cache_calls: Vec::new(),
             forwards_parameters: false,
+            wrapped_results: Vec::new(),
+            memoises: None,
             dispatches_on: Vec::new(),
             bulk_writes: Vec::new(),
             view: ViewBody::default(),
@@ -991,6 +1068,36 @@ impl Extractor<'_> {
             returns: Shape::one_of(frame.returns),
             returns_key,
         }
+    }
+
+    /// A decorator that is a project function, or a call of one, on the function
+    /// `decorated`.
+    fn record_project_decorator(
+        &mut self,
+        decorator: &ast::Decorator,
+        decorated: &str,
+        env: &Env<'_>,
+    ) {
+        if self.in_tests {
+            return;
+        }
+        let (callee, arguments) = match &decorator.expression {
+            Expr::Call(call) => (
+                call.func.as_ref(),
+                Some(call.arguments.args.len() + call.arguments.keywords.len()),
+            ),
+            other => (other, None),
+        };
+        let Some(name) = qualified_name(callee, env).filter(|q| env.is_project_name(q)) else {
+            return;
+        };
+        self.facts.decorated.push(super::Decorated {
+            function: decorated.to_string(),
+            decorator: name,
+            text: format!("@{}", self.locator.snippet(&decorator.expression)),
+            arguments,
+            span: self.locator.span(&decorator.expression),
+        });
     }
 
     /// A function's parameters, positional ones first, each with whether `rebound` says
@@ -1095,7 +1202,7 @@ impl Extractor<'_> {
         let touches_cache = activity.touches_cache;
         let caches_parameters =
             !activity.parameter_cache_calls.is_empty() || activity.forwards_parameters;
-        if touches_cache || !calls.is_empty() || caches_parameters {
+        if touches_cache || !calls.is_empty() || caches_parameters || activity.memoises.is_some() {
             let parameters = if caches_parameters {
                 activity.parameters.into_iter().map(|(p, _)| p).collect()
             } else {
@@ -1109,6 +1216,7 @@ impl Extractor<'_> {
                 dispatches_on: activity.dispatches_on,
                 parameter_cache_calls: activity.parameter_cache_calls,
                 parameters,
+                memoises: activity.memoises,
             });
         }
     }

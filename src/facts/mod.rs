@@ -44,6 +44,8 @@ pub struct FileFacts {
     pub cache_object_classes: Vec<(String, String)>,
     /// Calls to project functions that may cache what they are given.
     pub helper_calls: Vec<HelperCall>,
+    /// Functions decorated by project functions.
+    pub decorated: Vec<Decorated>,
     /// Project functions called here with no argument worth recording, or passed as an
     /// argument: a key they cache is unknown at those calls. Sorted, without repeats.
     pub unseen_calls: Vec<String>,
@@ -149,6 +151,41 @@ pub struct FunctionFact {
     /// Its parameters, when it has such calls or passes its parameters on to a project
     /// function that may.
     pub parameters: Vec<Parameter>,
+    /// It is a decorator (or makes one) whose wrapper caches what the wrapped function
+    /// returns.
+    pub memoises: Option<MemoCache>,
+}
+
+/// The cache write of a memoising decorator's wrapper: `cache.set(key, func(*args),
+/// timeout)`, or `cache.get_or_set(key, lambda: func(*args), timeout)`.
+#[derive(Debug, Clone)]
+pub struct MemoCache {
+    pub op: CacheOp,
+    pub method: String,
+    pub receiver: String,
+    pub alias: Option<String>,
+    pub line: usize,
+    /// It makes the decorator when called (`@cached(timeout=60)`), rather than being it
+    /// (`@memoize`).
+    pub applied_by_call: bool,
+    /// The timeout as the wrapper passes it, when that is no parameter of the function
+    /// making the decorator.
+    pub timeout: Timeout,
+    /// The parameter of the function making the decorator that the wrapper passes as
+    /// the timeout (`def cached(timeout=300)`).
+    pub timeout_parameter: Option<Parameter>,
+}
+
+/// A function decorated by a project function (`@memoize`, `@cached(timeout=60)`).
+#[derive(Debug)]
+pub struct Decorated {
+    pub function: String,
+    pub decorator: String,
+    /// The decorator as written.
+    pub text: String,
+    /// Called with arguments, and how many (`@cached(60)`: `Some(1)`), or used bare.
+    pub arguments: Option<usize>,
+    pub span: Span,
 }
 
 /// A cache call whose key, value or timeout is a parameter of the function it is in.

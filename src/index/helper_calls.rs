@@ -78,7 +78,7 @@ impl ProjectIndex {
             made,
             keys_from_callers,
         } = self.helper_cache_calls();
-        for (f, call) in made {
+        for (f, call) in made.into_iter().chain(self.memoised_calls()) {
             self.files[f].facts.cache_calls.push(call);
         }
         for (f, span) in keys_from_callers {
@@ -88,6 +88,83 @@ impl ProjectIndex {
                 }
             }
         }
+    }
+
+    /// What memoising decorators cache: the decorated function's result, written where
+    /// the decorator is applied, with the timeout the decorator's arguments (or its
+    /// defaults) give.
+    fn memoised_calls(&self) -> Vec<(usize, CacheCall)> {
+        let mut made = Vec::new();
+        for (f, file) in self.files.iter().enumerate().filter(|(_, f)| !f.is_test) {
+            for decorated in &file.facts.decorated {
+                let Some((helper_file, fact)) = self.function_fact_in_file(&decorated.decorator)
+                else {
+                    continue;
+                };
+                let Some(memo) = fact.memoises.as_ref().filter(|m| {
+                    !helper_file.is_test && m.applied_by_call == decorated.arguments.is_some()
+                }) else {
+                    continue;
+                };
+                let factory_call = file
+                    .facts
+                    .helper_calls
+                    .iter()
+                    .find(|call| call.span == decorated.span);
+                let timeout = match (&memo.timeout_parameter, factory_call) {
+                    (None, _) => memo.timeout.clone(),
+                    (Some(parameter), Some(call)) => match passed_for(call, parameter) {
+                        Passed::Here(located) => located.into_timeout(&decorated.span),
+                        Passed::Parameter(_) | Passed::Unknown => Timeout::Unknown,
+                    },
+                    // No argument worth recording: none at all, or only unread ones.
+                    (Some(parameter), None) => match (&parameter.default, decorated.arguments) {
+                        (Some(default), Some(0)) => {
+                            Located::Default(default).into_timeout(&decorated.span)
+                        }
+                        _ => Timeout::Unknown,
+                    },
+                };
+                let name = decorated.function.rsplit('.').next().unwrap_or_default();
+                made.push((
+                    f,
+                    CacheCall {
+                        op: memo.op,
+                        method: memo.method.clone(),
+                        receiver: memo.receiver.clone(),
+                        alias: memo.alias.clone(),
+                        span: decorated.span.clone(),
+                        keys: Vec::new(),
+                        timeout,
+                        stored: vec![StoredValue {
+                            // Awaited: the wrapper of an `async def` awaits it.
+                            shape: Shape::CallResult {
+                                function: decorated.function.clone(),
+                                text: format!("{name}()"),
+                                awaited: true,
+                            },
+                            span: decorated.span.clone(),
+                        }],
+                        eager_default: None,
+                        in_async_def: None,
+                        function: None,
+                        per_item: None,
+                        wrapper: None,
+                        imported_receiver: None,
+                        through: Some(Through {
+                            call: decorated.text.clone(),
+                            helper: fact.qualified_name.clone(),
+                            cache_call: format!("{}.{}()", memo.receiver, memo.method),
+                            path: helper_file.path.clone(),
+                            line: memo.line,
+                            timeout_inside: false,
+                        }),
+                        keys_from_callers: false,
+                    },
+                ));
+            }
+        }
+        made
     }
 
     /// The cache calls the project's calls to its own functions make, by file, and the
@@ -378,12 +455,17 @@ impl Located<'_> {
 
 /// What `call` passes for the parameter `name` of `callee`.
 fn passed<'c>(call: &'c HelperCall, callee: &'c FunctionFact, name: &str) -> Passed<'c> {
-    let Some(parameter) = callee.parameters.iter().find(|p| p.name == name) else {
-        return Passed::Unknown;
-    };
+    match callee.parameters.iter().find(|p| p.name == name) {
+        Some(parameter) => passed_for(call, parameter),
+        None => Passed::Unknown,
+    }
+}
+
+/// What `call` passes for `parameter`.
+fn passed_for<'c>(call: &'c HelperCall, parameter: &'c Parameter) -> Passed<'c> {
     let fills = |position: Option<usize>, keyword: Option<&str>| {
         (position.is_some() && position == parameter.position)
-            || (parameter.by_keyword && keyword == Some(name))
+            || (parameter.by_keyword && keyword == Some(parameter.name.as_str()))
     };
     if let Some(argument) = call
         .arguments
