@@ -1,17 +1,19 @@
-//! The pipeline, top to bottom: discover files, parse them in parallel and extract facts,
-//! merge the facts into the project index, run the rules, filter and sort.
+//! The pipeline, top to bottom: discover files, parse them in parallel and extract facts
+//! (reading again the few files that call the project's cache helpers, once those are
+//! known), merge the facts into the project index, run the rules, filter and sort.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::panic::{self, AssertUnwindSafe};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use rayon::prelude::*;
+use rustc_hash::FxHashSet;
 
 use crate::config::Config;
 use crate::diagnostic::Diagnostic;
-use crate::discover::{common_root, discover, Discovery, Exclusions, PerFileIgnores};
+use crate::discover::{common_root, discover, Discovery, Exclusions, PerFileIgnores, SourcePath};
 use crate::django_version::{self, DjangoVersion, TargetVersion, VersionSource};
 use crate::facts::span::Span;
 use crate::facts::ProjectPackages;
@@ -143,7 +145,15 @@ pub fn run(options: &Options) -> Result<Analysis> {
     };
 
     let parsing = Instant::now();
-    let (outcomes, file_timings) = parse_all(&discovery, &config.cache_objects)?;
+    let packages =
+        ProjectPackages::from_relative_paths(discovery.files.iter().map(|f| f.relative.as_str()))
+            .with_cache_objects(config.cache_objects.clone());
+    let pool = rayon::ThreadPoolBuilder::new()
+        .stack_size(WORKER_STACK_BYTES)
+        .build()
+        .context("cannot start worker threads")?;
+    let all: Vec<&SourcePath> = discovery.files.iter().collect();
+    let (outcomes, file_timings) = parse_all(&pool, &all, &packages);
     timings.per_file_wall = parsing.elapsed();
     for file in file_timings {
         timings.read += file.read;
@@ -170,6 +180,7 @@ pub fn run(options: &Options) -> Result<Analysis> {
             }
         }
     }
+    recollect_helper_calls(&pool, &discovery, &packages, &mut entries);
     let files_analyzed = entries.len();
     let template_dirs: Vec<String> = entries
         .iter()
@@ -358,22 +369,15 @@ fn normalize(path: &std::path::Path) -> PathBuf {
 /// Reads, parses and extracts facts from every file on a pool with large stacks; a panic
 /// while analysing one file becomes that file's `CA000`.
 fn parse_all(
-    discovery: &Discovery,
-    cache_objects: &[String],
-) -> Result<(Vec<FileOutcome>, Vec<FileTimings>)> {
-    let packages =
-        ProjectPackages::from_relative_paths(discovery.files.iter().map(|f| f.relative.as_str()))
-            .with_cache_objects(cache_objects.to_vec());
-    let pool = rayon::ThreadPoolBuilder::new()
-        .stack_size(WORKER_STACK_BYTES)
-        .build()
-        .context("cannot start worker threads")?;
-    Ok(pool.install(|| {
-        discovery
-            .files
+    pool: &rayon::ThreadPool,
+    files: &[&SourcePath],
+    packages: &ProjectPackages,
+) -> (Vec<FileOutcome>, Vec<FileTimings>) {
+    pool.install(|| {
+        files
             .par_iter()
             .map(|file| {
-                panic::catch_unwind(AssertUnwindSafe(|| analyze_file(file, &packages)))
+                panic::catch_unwind(AssertUnwindSafe(|| analyze_file(file, packages)))
                     .unwrap_or_else(|_| {
                         let outcome = FileOutcome::NotAnalyzed {
                             reason: "internal error while analysing this file (please report it)"
@@ -384,7 +388,92 @@ fn parse_all(
                     })
             })
             .unzip()
-    }))
+    })
+}
+
+/// The first pass keeps only the calls that pass a parameter on; once the project's
+/// helpers are known (functions whose cache call takes a parameter, those making
+/// memoising decorators, and those passing their parameters on to one), the files
+/// calling them are read again for their calls to them, with the arguments. Which calls
+/// went unread is kept for helpers only.
+fn recollect_helper_calls(
+    pool: &rayon::ThreadPool,
+    discovery: &Discovery,
+    packages: &ProjectPackages,
+    entries: &mut [FileEntry],
+) {
+    let helpers = helper_names(entries);
+    let is_helper = |name: &String| helpers.contains(last_name(name));
+    let callers: Vec<usize> = entries
+        .iter()
+        .enumerate()
+        .filter(|(_, entry)| {
+            !entry.is_test
+                && (entry.facts.unseen_calls.iter().any(is_helper)
+                    || entry
+                        .facts
+                        .helper_calls
+                        .iter()
+                        .any(|call| is_helper(&call.function)))
+        })
+        .map(|(e, _)| e)
+        .collect();
+    if !callers.is_empty() {
+        let by_path: HashMap<&str, &SourcePath> = discovery
+            .files
+            .iter()
+            .map(|file| (file.relative.as_str(), file))
+            .collect();
+        let files: Vec<&SourcePath> = callers
+            .iter()
+            .filter_map(|&e| by_path.get(entries[e].path.as_str()).copied())
+            .collect();
+        let packages = packages.with_helpers(helpers.clone());
+        let (outcomes, _) = parse_all(pool, &files, &packages);
+        for (file, outcome) in files.iter().zip(outcomes) {
+            // A file that cannot be read again keeps what the first pass found.
+            let FileOutcome::Analyzed(facts) = outcome else {
+                continue;
+            };
+            if let Some(entry) = entries.iter_mut().find(|e| e.path == file.relative) {
+                entry.facts.helper_calls = facts.helper_calls;
+                entry.facts.unseen_calls = facts.unseen_calls;
+            }
+        }
+    }
+    for entry in entries.iter_mut() {
+        entry.facts.unseen_calls.retain(is_helper);
+    }
+}
+
+/// The last names of the project's helpers, found from the first pass's facts.
+fn helper_names(entries: &[FileEntry]) -> FxHashSet<String> {
+    let mut helpers: FxHashSet<String> = entries
+        .iter()
+        .filter(|entry| !entry.is_test)
+        .flat_map(|entry| &entry.facts.function_facts)
+        .filter(|fact| !fact.parameter_cache_calls.is_empty() || fact.memoises.is_some())
+        .map(|fact| last_name(&fact.qualified_name).to_string())
+        .collect();
+    loop {
+        let forwarders: Vec<String> = entries
+            .iter()
+            .filter(|entry| !entry.is_test)
+            .flat_map(|entry| &entry.facts.helper_calls)
+            .filter(|call| helpers.contains(last_name(&call.function)))
+            .filter_map(|call| call.caller.as_deref().map(last_name))
+            .filter(|caller| !helpers.contains(*caller))
+            .map(str::to_string)
+            .collect();
+        if forwarders.is_empty() {
+            return helpers;
+        }
+        helpers.extend(forwarders);
+    }
+}
+
+fn last_name(dotted: &str) -> &str {
+    dotted.rsplit('.').next().unwrap_or(dotted)
 }
 
 fn not_analyzed(path: String, reason: String, span: Span) -> Diagnostic {

@@ -305,12 +305,21 @@ impl Extractor<'_> {
                 arguments.push((None, Some(name.to_string()), &keyword.value));
             }
         }
+        // Only a call passing a parameter on is kept on the first pass over the files,
+        // which finds the helpers; the second keeps the calls to them.
+        let to_helper = env.may_be_helper(function);
+        let forwards = arguments
+            .iter()
+            .any(|(_, _, argument)| self.given_parameter(argument).is_some());
+        if !forwards && !to_helper {
+            return false;
+        }
         let mut recorded = Vec::new();
-        let mut forwards = false;
         for (position, keyword, argument) in arguments {
             let value = if let Some(parameter) = self.given_parameter(argument) {
-                forwards = true;
                 ArgumentValue::Parameter(parameter)
+            } else if !to_helper {
+                continue;
             } else {
                 let key = key_source(argument, env);
                 let shape = self.eval(argument, env, 0);

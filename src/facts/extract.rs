@@ -188,7 +188,7 @@ struct Activity {
     /// (`result = func(*args, **kwargs)` in a decorator's wrapper).
     wrapped_results: Vec<(String, usize)>,
     /// What a wrapper defined in it caches of its function parameter's result.
-    memoises: Option<super::MemoCache>,
+    memoises: Option<Box<super::MemoCache>>,
     /// Models it tests `sender` or `instance` against.
     dispatches_on: Vec<ModelRef>,
     /// Bulk writes in this function: indexes into `FileFacts::bulk_writes`.
@@ -375,7 +375,7 @@ impl Extractor<'_> {
                 memo.timeout_parameter = parameter;
             }
         }
-        self.activities[owner].memoises = Some(memo);
+        self.activities[owner].memoises = Some(Box::new(memo));
     }
 
     /// The parameter of the function being walked that `expr` is, as the caller gave it

@@ -153,7 +153,7 @@ pub struct FunctionFact {
     pub parameters: Vec<Parameter>,
     /// It is a decorator (or makes one) whose wrapper caches what the wrapped function
     /// returns.
-    pub memoises: Option<MemoCache>,
+    pub memoises: Option<Box<MemoCache>>,
 }
 
 /// The cache write of a memoising decorator's wrapper: `cache.set(key, func(*args),

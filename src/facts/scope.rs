@@ -50,6 +50,10 @@ pub struct ProjectPackages {
     /// `cache-objects` from the configuration: project objects that behave like a Django
     /// cache.
     cache_objects: Vec<String>,
+    /// The last names of the project functions that may cache what they are given
+    /// (known after a first pass over every file): calls to them are kept with their
+    /// arguments.
+    helpers: rustc_hash::FxHashSet<String>,
 }
 
 impl ProjectPackages {
@@ -71,6 +75,7 @@ impl ProjectPackages {
             names,
             src_layout: under_src && !src_is_package,
             cache_objects: Vec::new(),
+            helpers: rustc_hash::FxHashSet::default(),
         }
     }
 
@@ -94,6 +99,23 @@ impl ProjectPackages {
     pub fn with_cache_objects(mut self, cache_objects: Vec<String>) -> Self {
         self.cache_objects = cache_objects;
         self
+    }
+
+    /// The same project, with the last names of the functions that may cache what they
+    /// are given.
+    pub fn with_helpers(&self, helpers: rustc_hash::FxHashSet<String>) -> Self {
+        ProjectPackages {
+            names: self.names.clone(),
+            src_layout: self.src_layout,
+            cache_objects: self.cache_objects.clone(),
+            helpers,
+        }
+    }
+
+    /// Whether `qualified` may be one of those functions.
+    pub fn may_be_helper(&self, qualified: &str) -> bool {
+        let last = qualified.rsplit('.').next().unwrap_or(qualified);
+        self.helpers.contains(last)
     }
 
     pub fn may_define(&self, qualified: &str) -> bool {
@@ -126,6 +148,12 @@ impl<'g> Env<'g> {
         !qualified.starts_with("builtins.")
             && !qualified.starts_with("django.")
             && self.packages.may_define(qualified)
+    }
+
+    /// Whether a project function may cache what it is given (`ProjectPackages::
+    /// may_be_helper`).
+    pub fn may_be_helper(&self, qualified: &str) -> bool {
+        self.packages.may_be_helper(qualified)
     }
 
     /// Whether the configuration declares this object a Django cache (`cache-objects`).
