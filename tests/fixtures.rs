@@ -440,14 +440,15 @@ fn manager_methods_return_what_their_class_says() {
 /// Caches a class holds for its methods: a class attribute, an attribute `__init__`
 /// sets, a `cached_property` and a `classproperty` (one with a fallback alias, reached
 /// through the class from a module function); module-level caches other modules import
-/// (`caches[...]`, a `SimpleLazyObject` of a function returning one). A Redis client,
+/// (`caches[...]`, a `SimpleLazyObject` of a function returning one), and a module
+/// function returning one, called for it (`thumbnails().set(...)`). A Redis client,
 /// another class's attribute of the same name, an imported dict and a lazy dict are no
 /// Django cache.
 #[test]
 fn backends_held_by_classes_are_caches() {
     let root = fixture("backends");
     let (report, status) = analyze_json(&root, &[]);
-    assert_eq!(markers(&root).len(), 8);
+    assert_eq!(markers(&root).len(), 9);
     assert_eq!(findings(&report), markers(&root));
     assert_eq!(status, 1);
     // A receiver clearing the key through the imported module-level cache invalidates it.

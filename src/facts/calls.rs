@@ -705,6 +705,12 @@ fn imported_project_name(expr: &Expr, env: &Env<'_>) -> Option<String> {
     {
         return None;
     }
+    // `get_cache().set(...)`: a cache if that function returns one.
+    if let Expr::Call(call) = expr {
+        return qualified_name(&call.func, env)
+            .filter(|qualified| env.is_project_name(qualified))
+            .map(|qualified| format!("{qualified}()"));
+    }
     named_object(expr, env).filter(|qualified| env.is_project_name(qualified))
 }
 

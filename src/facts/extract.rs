@@ -66,6 +66,15 @@ pub fn extract(
         let qualified = frame.qualify(name);
         extractor.facts.module_caches.push((qualified, alias));
     }
+    // `def get_cache(): return caches["shared"]`: what `get_cache()` gives is a cache.
+    for stmt in &module.body {
+        if let Stmt::FunctionDef(func) = stmt {
+            if let Some(alias) = extractor.returned_cache(&func.body, &module_env) {
+                let called = format!("{}()", frame.qualify(func.name.as_str()));
+                extractor.facts.module_caches.push((called, alias));
+            }
+        }
+    }
     for class in deferred.iter().filter_map(|d| match d {
         Deferred::Class(class) => Some(*class),
         Deferred::Function(_) => None,
