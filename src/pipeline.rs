@@ -409,7 +409,11 @@ fn recollect_helper_calls(
         .enumerate()
         .filter(|(_, entry)| {
             !entry.is_test
-                && (entry.facts.unseen_calls.iter().any(is_helper)
+                && (entry
+                    .facts
+                    .unseen_calls
+                    .iter()
+                    .any(|name| name.split('.').any(|part| helpers.contains(part)))
                     || entry
                         .facts
                         .helper_calls
@@ -441,8 +445,12 @@ fn recollect_helper_calls(
             }
         }
     }
+    // `remember.delay(...)`, `caching.remember`: any part may name a helper.
     for entry in entries.iter_mut() {
-        entry.facts.unseen_calls.retain(is_helper);
+        entry
+            .facts
+            .unseen_calls
+            .retain(|name| name.split('.').any(|part| helpers.contains(part)));
     }
 }
 

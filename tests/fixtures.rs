@@ -525,3 +525,22 @@ fn cache_calls_through_helper_chains_are_judged_at_each_call_site() {
         })
     );
 }
+
+/// A helper's own cache call stands for its callers' keys only when every call of it is
+/// read: one queued with `.delay()`, made through a package's re-export, or through a
+/// table or an alias leaves its key unknown, so a delete of a key written there is not
+/// reported. With every call read, it is.
+#[test]
+fn helper_keys_count_only_when_every_call_is_read() {
+    for project in ["delay", "reexport", "dispatch"] {
+        let root = fixture("helper_unread").join(project);
+        let (report, status) = analyze_json(&root, &[]);
+        assert!(findings(&report).is_empty(), "{project}: {report}");
+        assert_eq!(status, 0, "{project}");
+    }
+    let root = fixture("helper_unread").join("read");
+    let (report, status) = analyze_json(&root, &[]);
+    assert_eq!(markers(&root).len(), 1);
+    assert_eq!(findings(&report), markers(&root));
+    assert_eq!(status, 1);
+}

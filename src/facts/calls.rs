@@ -24,9 +24,7 @@ impl Extractor<'_> {
         self.inspect_route(call, qualified.as_deref(), env);
         self.inspect_query(call, qualified.as_deref(), env);
         self.inspect_middleware_call(call);
-        if !self.in_tests {
-            self.record_passed_functions(call, env);
-        }
+        self.record_passed_functions(call, env);
         if let Some(project) = qualified.as_deref().filter(|q| env.is_project_name(q)) {
             if !self.in_tests
                 && may_be_helper(project)
@@ -377,13 +375,28 @@ impl Extractor<'_> {
             .iter()
             .chain(call.arguments.keywords.iter().map(|k| &k.value));
         for argument in arguments {
-            let argument = match argument {
-                Expr::Starred(starred) => starred.value.as_ref(),
-                other => other,
-            };
-            if matches!(argument, Expr::Name(_) | Expr::Attribute(_)) {
-                if let Some(name) = qualified_name(argument, env).filter(|q| env.is_project_name(q))
-                {
+            self.record_function_values(argument, env);
+        }
+    }
+
+    /// Project names used as values (`WRITERS = {"default": remember}`, `return forget`,
+    /// an argument), directly or as items of a display: calls made through them are not
+    /// read.
+    pub(super) fn record_function_values(&mut self, value: &Expr, env: &Env<'_>) {
+        if self.in_tests {
+            return;
+        }
+        let items: Vec<&Expr> = match value {
+            Expr::Starred(starred) => vec![starred.value.as_ref()],
+            Expr::Dict(dict) => dict.items.iter().map(|item| &item.value).collect(),
+            Expr::List(list) => list.elts.iter().collect(),
+            Expr::Tuple(tuple) => tuple.elts.iter().collect(),
+            Expr::Set(set) => set.elts.iter().collect(),
+            other => vec![other],
+        };
+        for item in items {
+            if matches!(item, Expr::Name(_) | Expr::Attribute(_)) {
+                if let Some(name) = qualified_name(item, env).filter(|q| env.is_project_name(q)) {
                     self.facts.unseen_calls.push(name);
                 }
             }

@@ -687,6 +687,7 @@ impl Extractor<'_> {
             Stmt::Return(ret) => {
                 if let Some(value) = &ret.value {
                     self.record_evaluated(value);
+                    self.record_function_values(value, env);
                     self.visit_expr(value, env);
                     frame.returns.push(self.eval(value, env, 0));
                     frame.return_keys.push(key_template(value, env, 0));
@@ -694,6 +695,7 @@ impl Extractor<'_> {
             }
             Stmt::Assign(assign) => {
                 self.visit_expr(&assign.value, env);
+                self.record_function_values(&assign.value, env);
                 if let [Expr::Name(target)] = assign.targets.as_slice() {
                     if let Some(owner) = self.calls_enclosing_parameter(&assign.value) {
                         if let Some(activity) = self.activities.last_mut() {

@@ -194,23 +194,53 @@ impl ProjectIndex {
                 }
             }
         }
-        // Functions by their own dotted name, however the calls name them.
-        let canonical = |name: &'s str| {
-            self.function_fact(name)
-                .map_or(name, |fact| fact.qualified_name.as_str())
+        // Functions by their own dotted name, however the calls name them: `remember.
+        // delay` and `remember.apply_async` are calls of `remember` too.
+        // The function, and whether the name is an attribute of it.
+        let canonical = |name: &'s str| -> Option<(&'s str, bool)> {
+            let mut current = name;
+            for depth in 0..3 {
+                if let Some(fact) = self.function_fact(current) {
+                    return Some((fact.qualified_name.as_str(), depth > 0));
+                }
+                current = current.rsplit_once('.')?.0;
+            }
+            None
         };
         let production = || self.files.iter().filter(|file| !file.is_test);
-        let unseen: HashSet<&str> = production()
+        let mut unseen: HashSet<&str> = HashSet::default();
+        // Names no function answers to (a re-export, a name built elsewhere): any
+        // function of that last name may be called through them.
+        let mut unresolved: HashSet<&str> = HashSet::default();
+        let named = production()
             .flat_map(|file| file.facts.unseen_calls.iter())
-            .map(|name| canonical(name))
-            .collect();
-        let called: HashSet<&str> = production()
-            .flat_map(|file| file.facts.helper_calls.iter())
-            .map(|call| canonical(&call.function))
-            .collect();
+            .map(|name| (name.as_str(), true))
+            .chain(
+                production()
+                    .flat_map(|file| file.facts.helper_calls.iter())
+                    .map(|call| (call.function.as_str(), false)),
+            );
+        let mut called: HashSet<&str> = HashSet::default();
+        for (name, is_unseen) in named {
+            match canonical(name) {
+                Some((function, attribute)) if is_unseen || attribute => {
+                    unseen.insert(function);
+                }
+                Some((function, _)) => {
+                    called.insert(function);
+                }
+                None => {
+                    unresolved.extend(name.split('.'));
+                }
+            }
+        }
         // Called in the project, and only where the call is read: a function no code here
         // calls may be called from anywhere.
-        let read = |name: &str| called.contains(name) && !unseen.contains(name);
+        let read = |name: &str| {
+            called.contains(name)
+                && !unseen.contains(name)
+                && !unresolved.contains(name.rsplit('.').next().unwrap_or(name))
+        };
         let mut from_callers = Vec::new();
         for (f, file) in self.files.iter().enumerate().filter(|(_, f)| !f.is_test) {
             for fact in &file.facts.function_facts {
