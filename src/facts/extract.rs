@@ -193,6 +193,11 @@ struct Activity {
     parameter_cache_calls: Vec<ParameterCacheCall>,
     /// It calls a project function passing one of its parameters on.
     forwards_parameters: bool,
+    /// Names read by the tests of the `if` and `while` statements walked so far: a cache
+    /// call after `if not timeout: return` or inside `if use_cache:` depends on them.
+    tested_names: Vec<String>,
+    /// Names a test checks the type of (`isinstance(value, list)`).
+    type_tested: Vec<String>,
     /// Locals assigned what calling a parameter of an enclosing function returns
     /// (`result = func(*args, **kwargs)` in a decorator's wrapper).
     wrapped_results: Vec<(String, usize)>,
@@ -356,6 +361,9 @@ impl Extractor<'_> {
         let result = match value {
             Expr::Lambda(lambda) => self.calls_enclosing_parameter(&lambda.body),
             Expr::Name(name) => self.activities.last().and_then(|activity| {
+                if activity.type_tested.iter().any(|t| t == name.id.as_str()) {
+                    return None;
+                }
                 activity
                     .wrapped_results
                     .iter()
@@ -365,6 +373,21 @@ impl Extractor<'_> {
             other => self.calls_enclosing_parameter(other),
         };
         let Some(decorator) = result else { return };
+        // `if timeout:` or `if enabled:` around or before the write: the decorator's
+        // arguments may turn the caching off.
+        let current = self.activities.len() - 1;
+        let guarded = self.activities[decorator.saturating_sub(1)..]
+            .iter()
+            .flat_map(|activity| &activity.tested_names)
+            .any(|name| {
+                self.activities[decorator.saturating_sub(1)..current]
+                    .iter()
+                    .flat_map(|activity| &activity.parameters)
+                    .any(|(parameter, _)| parameter.name == *name)
+            });
+        if guarded {
+            return;
+        }
         // `def cached(timeout=300): def decorator(func): def wrapper(...)`.
         let owner = match decorator.checked_sub(1) {
             Some(factory) if !self.activities[factory].parameters.is_empty() => {
@@ -404,12 +427,62 @@ impl Extractor<'_> {
 
     /// A cache call in the function being walked, if its key, value or timeout is one of
     /// the function's parameters as given.
-    pub(super) fn record_parameter_cache_call(&mut self, call: ParameterCacheCall) {
-        if call.key.is_none() && call.value.is_none() && call.timeout.is_none() {
+    /// A call depending on a test of another parameter (`if use_cache:`) is left out,
+    /// and a timeout the function tests (`if not timeout: return`) is no timeout its
+    /// callers give the cache.
+    pub(super) fn record_parameter_cache_call(&mut self, mut call: ParameterCacheCall) {
+        let Some(activity) = self.activities.last_mut() else {
+            return;
+        };
+        let tested = |name: &str| activity.tested_names.iter().any(|t| t == name);
+        if call.timeout.as_deref().is_some_and(tested) {
+            call.timeout = None;
+            call.own_timeout = Timeout::Unknown;
+        }
+        let slots = [&call.key, &call.value];
+        let guarded = activity.parameters.iter().any(|(parameter, _)| {
+            tested(&parameter.name)
+                && !slots
+                    .iter()
+                    .any(|slot| slot.as_deref() == Some(&parameter.name))
+                && call.timeout.as_deref() != Some(&parameter.name)
+        });
+        if call
+            .value
+            .as_ref()
+            .is_some_and(|value| activity.type_tested.contains(value))
+        {
+            call.value = None;
+        }
+        let untouched = call.key.is_none() && call.value.is_none() && call.timeout.is_none();
+        if guarded || untouched {
             return;
         }
-        if let Some(activity) = self.activities.last_mut() {
-            activity.parameter_cache_calls.push(call);
+        activity.parameter_cache_calls.push(call);
+    }
+
+    /// The names an `if` or `while` test reads, for the function being walked.
+    fn record_tested(&mut self, test: &Expr) {
+        let Some(activity) = self.activities.last_mut() else {
+            return;
+        };
+        let mut names = Vec::new();
+        NameCollector { names: &mut names }.visit_expr(test);
+        activity
+            .tested_names
+            .extend(names.into_iter().map(str::to_string));
+        // `isinstance(value, list)`: what is cached then is only a value of that type.
+        let mut finder = CallFinder::default();
+        finder.visit_expr(test);
+        for found in finder.calls {
+            let call = found.call;
+            if let (Expr::Name(func), Some(Expr::Name(subject))) =
+                (call.func.as_ref(), call.arguments.args.first())
+            {
+                if func.id.as_str() == "isinstance" {
+                    activity.type_tested.push(subject.id.to_string());
+                }
+            }
         }
     }
 
@@ -697,8 +770,13 @@ impl Extractor<'_> {
                 self.visit_expr(&assign.value, env);
                 self.record_function_values(&assign.value, env);
                 if let [Expr::Name(target)] = assign.targets.as_slice() {
-                    if let Some(owner) = self.calls_enclosing_parameter(&assign.value) {
-                        if let Some(activity) = self.activities.last_mut() {
+                    let owner = self.calls_enclosing_parameter(&assign.value);
+                    if let Some(activity) = self.activities.last_mut() {
+                        // `result = list(result)` makes it something else.
+                        activity
+                            .wrapped_results
+                            .retain(|(local, _)| local != target.id.as_str());
+                        if let Some(owner) = owner {
                             activity
                                 .wrapped_results
                                 .push((target.id.to_string(), owner));
@@ -799,17 +877,22 @@ impl Extractor<'_> {
                 self.walk_body(&stmt_for.orelse, env, frame);
             }
             Stmt::While(stmt_while) => {
+                self.record_tested(&stmt_while.test);
                 self.visit_expr(&stmt_while.test, env);
                 self.walk_alternatives(&[&stmt_while.body], true, env, frame);
                 self.walk_body(&stmt_while.orelse, env, frame);
             }
             Stmt::If(stmt_if) => {
+                self.record_tested(&stmt_if.test);
                 self.visit_expr(&stmt_if.test, env);
                 let mut bodies: Vec<&[Stmt]> = vec![&stmt_if.body];
                 let mut has_else = false;
                 for clause in &stmt_if.elif_else_clauses {
                     match &clause.test {
-                        Some(test) => self.visit_expr(test, env),
+                        Some(test) => {
+                            self.record_tested(test);
+                            self.visit_expr(test, env)
+                        }
                         None => has_else = true,
                     }
                     bodies.push(&clause.body);
@@ -1011,9 +1094,22 @@ impl Extractor<'_> {
         // A walrus, a `match` capture or a nested `nonlocal` may rebind any of them.
         let rebinds_unseen =
             text.contains(":=") || text.contains("match ") || text.contains("nonlocal");
-        let parameters = self.parameters(func, &env, |name| {
-            rebinds_unseen || assigned.contains(&name)
+        // A project decorator may change what its callers' arguments become
+        // (`kwargs.setdefault("timeout", 300)`): its parameters are not followed.
+        let wrapped = func.decorator_list.iter().any(|decorator| {
+            let callee = match &decorator.expression {
+                Expr::Call(call) => call.func.as_ref(),
+                other => other,
+            };
+            qualified_name(callee, &env).is_some_and(|q| env.is_project_name(&q))
         });
+        let parameters = if wrapped {
+            Vec::new()
+        } else {
+            self.parameters(func, &env, |name| {
+                rebinds_unseen || assigned.contains(&name)
+            })
+        };
         for name in assigned {
             env.bind(name, Binding::Unknown);
         }
@@ -1040,6 +1136,8 @@ impl Extractor<'_> {
             parameter_cache_calls: Vec::new(),
             forwards_parameters: false,
             wrapped_results: Vec::new(),
+            tested_names: Vec::new(),
+            type_tested: Vec::new(),
             memoises: None,
             dispatches_on: Vec::new(),
             bulk_writes: Vec::new(),
