@@ -34,6 +34,9 @@ pub struct InvalidationMap {
 
 #[derive(Debug)]
 pub struct ModelEntry {
+    /// Deleting a row runs code other than Django's own `Model.delete()`: a `delete()`
+    /// the project defines, or a base class from outside the tree.
+    pub custom_delete: bool,
     /// `app_label.ModelName`, or the dotted name for models outside the tree.
     pub model: String,
     /// Where the model is defined; `None` when it is not in the analysed tree.
@@ -480,7 +483,24 @@ impl ModelEntry {
         match model {
             ModelKey::Project(m) => {
                 let class = index.class(*m);
+                let ancestors = index.ancestors(class);
+                let lineage = || std::iter::once(class).chain(ancestors.iter().map(|(_, c)| *c));
+                // A base from outside the tree (a soft-delete model) or a `delete()` of
+                // the project's own decides what deleting a row does.
+                let own_delete = lineage().any(|c| {
+                    c.overrides
+                        .iter()
+                        .any(|(method, _)| method.rsplit('.').next() == Some("delete"))
+                        || c.bases.iter().any(|base| {
+                            index.class_named(base).is_none()
+                                && !matches!(
+                                    base.as_str(),
+                                    "django.db.models.Model" | "django.db.models.base.Model"
+                                )
+                        })
+                });
                 ModelEntry {
+                    custom_delete: own_delete,
                     model: index.models[*m].label.clone(),
                     location: Some(Location {
                         path: index.model_path(*m).to_string(),
@@ -493,6 +513,7 @@ impl ModelEntry {
                 }
             }
             ModelKey::External(name) => ModelEntry {
+                custom_delete: true,
                 model: name.clone(),
                 location: None,
                 is_abstract: false,

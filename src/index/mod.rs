@@ -359,7 +359,7 @@ impl ProjectIndex {
     }
 
     /// The project class a base-class name refers to, when exactly one matches.
-    fn class_named(&self, qualified_name: &str) -> Option<(&str, &ClassFact)> {
+    pub fn class_named(&self, qualified_name: &str) -> Option<(&str, &ClassFact)> {
         let (file, class) = self.classes.find(qualified_name, |(file, class)| {
             &self.files[file].facts.classes[class].qualified_name
         })?;

@@ -94,7 +94,8 @@ fn uncovered(entry: &ModelEntry) -> Option<Uncovered<'_>> {
             .any(|i| i.handler == handler && !on_save_only(&i))
     };
     let save_only: Vec<&Invalidation> = entry.invalidated_by.iter().filter(on_save_only).collect();
-    (save_only.len() == entry.invalidated_by.len()
+    (!entry.custom_delete
+        && save_only.len() == entry.invalidated_by.len()
         && !save_only.iter().any(|i| covers_deletes(&i.handler)))
     .then_some(Uncovered::Deletes(save_only))
 }
