@@ -46,8 +46,10 @@ fn view_findings_match_markers() {
     assert_eq!(
         account,
         [
-            "`AccountPage` reads `user` (shop/templates/shop/account_base.html:2), but `cache_page(600)` does not vary on the session cookie; add `vary_on_cookie` after it in the `method_decorator([...])` list of `CacheMixin` (shop/mixins.py:6)",
-            "`AccountPage` renders `{% csrf_token %}` (shop/templates/shop/account_base.html:3), but no `csrf_protect` runs inside `cache_page(600)`; add `csrf_protect` after it in the `method_decorator([...])` list of `CacheMixin` (shop/mixins.py:6)",
+            "`AccountPage` reads `user` (shop/templates/shop/account_base.html:2), but `cache_page(600)` does not vary on the session cookie; apply `vary_on_cookie` inside it, where `CacheMixin` (shop/mixins.py:8) applies it",
+            "`AccountPage` renders `{% csrf_token %}` (shop/templates/shop/account_base.html:3), but no `csrf_protect` runs inside `cache_page(600)`; apply `csrf_protect` inside it, where `CacheMixin` (shop/mixins.py:8) applies it",
+            "`ProfilePage` reads `user` (shop/templates/shop/account_base.html:2), but `cache_page(300)` does not vary on the session cookie; apply `vary_on_cookie` inside it, where `CachedDispatchMixin.dispatch` (shop/mixins.py:27) applies it",
+            "`ProfilePage` renders `{% csrf_token %}` (shop/templates/shop/account_base.html:3), but no `csrf_protect` runs inside `cache_page(300)`; apply `csrf_protect` inside it, where `CachedDispatchMixin.dispatch` (shop/mixins.py:27) applies it",
         ]
     );
 }

@@ -166,7 +166,7 @@ impl CachedView {
             let cache = &self.cache_page().text;
             format!("wrap it as `{cache}({decorator}(...))` in the URLconf")
         } else if let Some(origin) = self.cache_page().origin.as_ref().filter(|_| self.is_class) {
-            format!("add `{decorator}` after it in the `method_decorator([...])` list of {origin}")
+            format!("apply `{decorator}` inside it, where {origin} applies it")
         } else if self.is_class {
             format!("add `{decorator}` after it in its `method_decorator([...])` list")
         } else {
@@ -240,7 +240,10 @@ impl ViewMap {
             // also on a subclass that renders or runs something of its own (a template, a
             // GET-path method): a `CacheMixin` caches each such view on its own terms.
             let introduces = project.introduces_cache(qualified, class);
-            if !introduces && !project.adds_to_view(qualified, class) {
+            if !introduces
+                && (!project.adds_to_view(qualified, class)
+                    || project.dispatch_overridden_below_cache(qualified, class))
+            {
                 continue;
             }
             for stack in project
@@ -484,6 +487,27 @@ impl<'a> Project<'a> {
             })
     }
 
+    /// Whether a class between this one and the base that caches `dispatch` defines a
+    /// `dispatch` of its own, which may never call the cached one.
+    fn dispatch_overridden_below_cache(&self, qualified: &str, class: &'a ClassFact) -> bool {
+        let is_cache = |w: &Wrapper| w.kind == WrapperKind::CachePage;
+        for entry in self.linearize(qualified, class) {
+            let MroEntry::Project(current) = entry else {
+                continue;
+            };
+            let own = self.method(current, "dispatch");
+            let caches = decorators_for(current, "dispatch").iter().any(is_cache)
+                || own.is_some_and(|(_, f)| f.decorators.iter().any(is_cache));
+            if caches {
+                return false;
+            }
+            if own.is_some() {
+                return true;
+            }
+        }
+        false
+    }
+
     /// A function view: its decorators; under `api_view`, DRF's checks run below it.
     fn function_stack(&self, path: &'a str, function: &'a ViewFunction) -> Stack<'a> {
         let mut layers = Vec::new();
@@ -543,21 +567,25 @@ impl<'a> Project<'a> {
         for entry in &mro {
             match entry {
                 MroEntry::Project(base) => {
-                    let mut layers = decorators_for(base, "dispatch");
-                    if let Some((_, own)) = self.method(base, "dispatch") {
-                        layers.extend(own.decorators.iter().cloned());
+                    // What a base class or mixin applies is fixed there: on the class, or
+                    // on its `dispatch`.
+                    let inherited = !std::ptr::eq(*base, class);
+                    let base_path = self.classes.get(base.qualified_name.as_str());
+                    let from = |mut layer: Wrapper, on: String| {
+                        if let (true, None, Some((path, _))) = (inherited, &layer.origin, base_path)
+                        {
+                            layer.origin = Some(format!("`{on}` ({path}:{})", layer.line));
+                        }
+                        layer
+                    };
+                    for layer in decorators_for(base, "dispatch") {
+                        dispatch.push(from(layer, base.name.clone()));
                     }
-                    // What a base class or mixin applies is fixed there.
-                    if !std::ptr::eq(*base, class) {
-                        let base_path = self.classes.get(base.qualified_name.as_str());
-                        for layer in &mut layers {
-                            if let (None, Some((path, _))) = (&layer.origin, base_path) {
-                                layer.origin =
-                                    Some(format!("`{}` ({path}:{})", base.name, layer.line));
-                            }
+                    if let Some((_, own)) = self.method(base, "dispatch") {
+                        for layer in own.decorators.iter().cloned() {
+                            dispatch.push(from(layer, format!("{}.dispatch", base.name)));
                         }
                     }
-                    dispatch.extend(layers);
                 }
                 MroEntry::External(name) => {
                     let short = short_name(name);
@@ -611,8 +639,15 @@ impl<'a> Project<'a> {
         };
         let stack = |handlers: &[&str], reported_at: Option<(&'a String, &'a ViewFunction)>| {
             let mut layers = dispatch.clone();
-            if let [handler] = handlers {
-                layers.extend(handler_layers(handler));
+            match handlers {
+                [handler] => layers.extend(handler_layers(handler)),
+                // A GET through `dispatch` runs `get` inside what `dispatch` wraps: its
+                // `vary_on_cookie` or `csrf_protect` applies before the cache stores.
+                _ => layers.extend(
+                    handler_layers("get")
+                        .into_iter()
+                        .filter(|w| w.kind != WrapperKind::CachePage),
+                ),
             }
             Stack {
                 layers,
