@@ -72,6 +72,9 @@ pub struct CachedIn {
     pub stale_for: Option<Option<f64>>,
     /// The project function the call is to, when the cache call is made in it.
     pub through: Option<Through>,
+    /// The many-to-many field the rows are read through (`book.shelves.all()`): adding
+    /// or removing rows there sends `m2m_changed` only.
+    pub relation: Option<String>,
 }
 
 #[derive(Debug)]
@@ -240,11 +243,26 @@ impl InvalidationMap {
                 .collect();
             models.sort();
             models.dedup();
+            let refs: Vec<ModelRef> = call
+                .stored
+                .iter()
+                .flat_map(|stored| index.stored_model_refs(&stored.shape))
+                .collect();
             for model in models {
                 let entry = entries
                     .entry(model.clone())
                     .or_insert_with(|| ModelEntry::new(index, &model));
                 let template = templates.first().cloned().flatten();
+                // Read only through a many-to-many field: its changes are its own signal's.
+                let reached: Vec<&ModelRef> = refs
+                    .iter()
+                    .filter(|r| model_keys(index, std::slice::from_ref(*r)).contains(&model))
+                    .collect();
+                let relation = reached
+                    .iter()
+                    .map(|r| index.many_to_many(r))
+                    .collect::<Option<Vec<&str>>>()
+                    .and_then(|attrs| attrs.first().map(|a| a.to_string()));
                 entry.cached_in.push(CachedIn {
                     template,
                     alias: call.alias.clone(),
@@ -265,6 +283,7 @@ impl InvalidationMap {
                     },
                     stale_for: stale_for(index, call.alias.as_deref(), &call.timeout),
                     through: call.through.clone(),
+                    relation,
                 });
             }
         }
@@ -456,6 +475,15 @@ impl InvalidationMap {
             .as_ref()
             .and_then(|function| self.handlers.get(function))
             .is_none_or(|models| models.iter().any(|m| m == model))
+    }
+
+    /// Whether a key use runs when a many-to-many relation changes: outside every
+    /// receiver and override, or in a handler of another signal (`m2m_changed`).
+    pub fn clears_on_relation_change(&self, use_: &KeyUse) -> bool {
+        use_.function
+            .as_ref()
+            .and_then(|function| self.handlers.get(function))
+            .is_none_or(|models| models.is_empty())
     }
 
     /// Keeps what concerns the given paths: models defined (or, outside the tree, cached)

@@ -447,6 +447,18 @@ impl ProjectIndex {
         }
     }
 
+    /// The many-to-many field this related manager is (`book.shelves`), when every model
+    /// declaring the attribute declares it as one.
+    pub fn many_to_many<'m>(&self, model: &'m ModelRef) -> Option<&'m str> {
+        let ModelRef::Attribute(attr) = model else {
+            return None;
+        };
+        self.manager_attributes
+            .get(attr)
+            .is_some_and(|kinds| kinds.iter().all(|(_, k)| *k == ManagerKind::ManyToMany))
+            .then_some(attr.as_str())
+    }
+
     /// Whether `add`/`remove`/`clear` on this related manager writes with `update()`.
     pub fn is_reverse_foreign_key(&self, model: &ModelRef) -> bool {
         match model {

@@ -35,8 +35,11 @@ fn check(context: &RuleContext) -> Vec<Violation> {
         .filter(|entry| entry.location.is_some() && !entry.is_abstract);
     let mut violations = Vec::new();
     for entry in candidates {
-        let Some(uncovered) = uncovered(entry) else {
-            continue;
+        let all: Vec<&Invalidation> = entry.invalidated_by.iter().collect();
+        let modes = match uncovered(entry) {
+            Some(Uncovered::Everything) => vec![Uncovered::Everything],
+            Some(deletes) => vec![deletes, Uncovered::Relation(all)],
+            None => vec![Uncovered::Relation(all)],
         };
         if !map.unresolved_receivers.is_empty() {
             context.note_unknown(
@@ -45,23 +48,26 @@ fn check(context: &RuleContext) -> Vec<Violation> {
             );
             continue;
         }
-        let stale: Vec<(&CachedIn, Option<f64>)> = entry
-            .cached_in
-            .iter()
-            .filter_map(
-                |cached| match stale_window(context, entry, cached, &uncovered) {
-                    Ok(window) => Some((cached, window)),
-                    Err(why) => {
-                        if let Some(why) = why {
-                            context.note_unknown(RULE.code, why);
+        for uncovered in &modes {
+            let stale: Vec<(&CachedIn, Option<f64>)> = entry
+                .cached_in
+                .iter()
+                .filter_map(
+                    |cached| match stale_window(context, entry, cached, uncovered) {
+                        Ok(window) => Some((cached, window)),
+                        Err(why) => {
+                            if let Some(why) = why {
+                                context.note_unknown(RULE.code, why);
+                            }
+                            None
                         }
-                        None
-                    }
-                },
-            )
-            .collect();
-        if let Some(violation) = violation(entry, &stale, &uncovered) {
-            violations.push(violation);
+                    },
+                )
+                .collect();
+            if let Some(violation) = violation(entry, &stale, uncovered) {
+                violations.push(violation);
+                break;
+            }
         }
     }
     violations
@@ -74,6 +80,10 @@ enum Uncovered<'a> {
     /// Receivers of `pre_save`/`post_save` and `save()` overrides do (these), but nothing
     /// runs when a row is deleted.
     Deletes(Vec<&'a Invalidation>),
+    /// These receivers and overrides run when rows are saved or deleted, but rows read
+    /// through a many-to-many field change with `add()`/`remove()`, which send only
+    /// `m2m_changed`.
+    Relation(Vec<&'a Invalidation>),
 }
 
 /// What no invalidation of the model covers, or `None` when saves and deletes both are.
@@ -116,6 +126,9 @@ fn stale_window(
     if matches!(uncovered, Uncovered::Deletes(_)) && !template.is_fully_literal() {
         return Err(None);
     }
+    if matches!(uncovered, Uncovered::Relation(_)) && cached.relation.is_none() {
+        return Err(None);
+    }
     let window = match cached.stale_for {
         Some(window) => window,
         None => return Err(Some("a timeout that is not a constant")),
@@ -140,10 +153,11 @@ fn stale_window(
         Uncovered::Deletes(handlers) => {
             function.is_some_and(|f| handlers.iter().any(|h| h.handler == *f))
         }
-        Uncovered::Everything => false,
+        Uncovered::Everything | Uncovered::Relation(_) => false,
     };
-    absent(lifecycle.cleared(template, alias, |u| {
-        map.clears_for(&entry.model, u) && !in_save_handler(u.function.as_ref())
+    absent(lifecycle.cleared(template, alias, |u| match uncovered {
+        Uncovered::Relation(_) => map.clears_on_relation_change(u),
+        _ => map.clears_for(&entry.model, u) && !in_save_handler(u.function.as_ref()),
     }))?;
     absent(lifecycle.refreshed(
         template,
@@ -229,6 +243,28 @@ fn violation(
                 "`{model}` is cached {what}, but nothing clears {them} when its rows change; delete {them} in a post_save/post_delete receiver",
             ),
         ),
+        Uncovered::Relation(handlers) => {
+            let relation = stale
+                .iter()
+                .find_map(|(cached, _)| cached.relation.as_deref())
+                .unwrap_or("?");
+            let first = handlers[0];
+            let handler = format!(
+                "`{}` ({}:{})",
+                short_name(&first.handler),
+                first.location.path,
+                first.location.span.line
+            );
+            (
+                format!(
+                    "cached under {}, read through the many-to-many field `{relation}`; {handler} and the other receivers and overrides of `{model}` run when rows are saved or deleted, but `add()`, `remove()`, `set()` and `clear()` on `{relation}` send only `m2m_changed`, which no code handles by clearing {them}, so stale copies are read back {how_long}",
+                    writes.join(", "),
+                ),
+                format!(
+                    "`{model}` is cached {what} through `{relation}`; {handler} clears {them} on save, but nothing does when `{relation}` changes; clear {them} in an m2m_changed receiver for its through model",
+                ),
+            )
+        }
         Uncovered::Deletes(handlers) => {
             let first = handlers[0];
             let (handler, fix) = match first.kind {
