@@ -30,6 +30,9 @@ pub struct InvalidationMap {
     /// Receivers and `save()`/`delete()` overrides, with the models they are for: a delete
     /// in one of them clears the key when those models change, not others.
     pub handlers: BTreeMap<String, Vec<String>>,
+    /// Receivers of other signals for one sender (`m2m_changed`), whatever else they
+    /// receive.
+    pub other_signal_handlers: std::collections::BTreeSet<String>,
 }
 
 #[derive(Debug)]
@@ -449,9 +452,11 @@ impl InvalidationMap {
                     .push(entry.model.clone());
             }
         }
+        let mut other_signal_handlers = std::collections::BTreeSet::new();
         for file in &index.files {
             for handler in &file.facts.other_receivers {
                 handlers.entry(handler.clone()).or_default();
+                other_signal_handlers.insert(handler.clone());
             }
         }
         let (dead_deletes, unknown_deletes) = dead_deletes(index, &lifecycle, &written);
@@ -463,6 +468,7 @@ impl InvalidationMap {
             unresolved_receivers,
             lifecycle,
             handlers,
+            other_signal_handlers,
         }
     }
 }
@@ -479,11 +485,16 @@ impl InvalidationMap {
 
     /// Whether a key use runs when a many-to-many relation changes: outside every
     /// receiver and override, or in a handler of another signal (`m2m_changed`).
-    pub fn clears_on_relation_change(&self, use_: &KeyUse) -> bool {
-        use_.function
-            .as_ref()
-            .and_then(|function| self.handlers.get(function))
-            .is_none_or(|models| models.is_empty())
+    /// A handler of another model (a `through=` model's receiver) may run then too.
+    pub fn clears_on_relation_change(&self, model: &str, use_: &KeyUse) -> bool {
+        let Some(function) = use_.function.as_ref() else {
+            return true;
+        };
+        self.other_signal_handlers.contains(function)
+            || self
+                .handlers
+                .get(function)
+                .is_none_or(|models| !models.iter().any(|m| m == model))
     }
 
     /// Keeps what concerns the given paths: models defined (or, outside the tree, cached)

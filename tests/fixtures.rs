@@ -548,7 +548,9 @@ fn helper_keys_count_only_when_every_call_is_read() {
 /// Rows read through a many-to-many field (`book.shelves.all()`) change with `add()` and
 /// `remove()`, which send only `m2m_changed`: receivers for the rows' saves and deletes
 /// leave the cached list stale (CA301, naming the field), while an `m2m_changed`
-/// receiver clearing the key covers it.
+/// receiver clearing the key covers it, also when it handles the rows' saves too, and so
+/// do a `through=` model's receivers; a row reached through the relation and kept under
+/// its own key is no member list.
 #[test]
 fn many_to_many_changes_need_their_own_receiver() {
     let root = fixture("relations");
@@ -558,6 +560,6 @@ fn many_to_many_changes_need_their_own_receiver() {
     assert_eq!(status, 1);
     assert_eq!(
         report["diagnostics"][0]["message"],
-        "`library.Shelf` is cached under `library:book:{}:shelves` (library/services.py:7) through `shelves`; `forget_shelf` (library/signals.py:8) clears it on save, but nothing does when `shelves` changes; clear it in an m2m_changed receiver for its through model"
+        "`library.Shelf` is cached under `library:book:{}:shelves` (library/services.py:7) through `shelves`; `forget_shelf` (library/signals.py:8) runs when rows are saved or deleted, but nothing clears it when `shelves` changes; clear it in an m2m_changed receiver for its through model"
     );
 }

@@ -9,6 +9,7 @@
 
 use super::{Rule, RuleContext, Violation};
 use crate::diagnostic::Severity;
+use crate::facts::keys::KeyPart;
 use crate::invalidation::{human_duration, CachedIn, Invalidation, InvalidationKind, ModelEntry};
 use crate::key_lifecycle::{judgeable_key, Knowledge};
 
@@ -126,7 +127,17 @@ fn stale_window(
     if matches!(uncovered, Uncovered::Deletes(_)) && !template.is_fully_literal() {
         return Err(None);
     }
-    if matches!(uncovered, Uncovered::Relation(_)) && cached.relation.is_none() {
+    // Only a key named for the relation (`book:{}:shelves`) holds its members: a row
+    // reached through it (`book.shelves.get(pk=pk)` under `shelf:{}`) is the row's.
+    let names_relation = |relation: &str| {
+        template
+            .parts
+            .iter()
+            .any(|part| matches!(part, KeyPart::Literal(text) if text.contains(relation)))
+    };
+    if matches!(uncovered, Uncovered::Relation(_))
+        && !cached.relation.as_deref().is_some_and(names_relation)
+    {
         return Err(None);
     }
     let window = match cached.stale_for {
@@ -156,7 +167,7 @@ fn stale_window(
         Uncovered::Everything | Uncovered::Relation(_) => false,
     };
     absent(lifecycle.cleared(template, alias, |u| match uncovered {
-        Uncovered::Relation(_) => map.clears_on_relation_change(u),
+        Uncovered::Relation(_) => map.clears_on_relation_change(&entry.model, u),
         _ => map.clears_for(&entry.model, u) && !in_save_handler(u.function.as_ref()),
     }))?;
     absent(lifecycle.refreshed(
@@ -261,7 +272,7 @@ fn violation(
                     writes.join(", "),
                 ),
                 format!(
-                    "`{model}` is cached {what} through `{relation}`; {handler} clears {them} on save, but nothing does when `{relation}` changes; clear {them} in an m2m_changed receiver for its through model",
+                    "`{model}` is cached {what} through `{relation}`; {handler} runs when rows are saved or deleted, but nothing clears {them} when `{relation}` changes; clear {them} in an m2m_changed receiver for its through model",
                 ),
             )
         }
