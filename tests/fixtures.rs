@@ -550,7 +550,8 @@ fn helper_keys_count_only_when_every_call_is_read() {
 /// leave the cached list stale (CA301, naming the field), while an `m2m_changed`
 /// receiver clearing the key covers it, also when it handles the rows' saves too, and so
 /// do a `through=` model's receivers; a row reached through the relation and kept under
-/// its own key is no member list.
+/// its own key is no member list. A receiver connected in a loop over signals may hear
+/// any of them.
 #[test]
 fn many_to_many_changes_need_their_own_receiver() {
     let root = fixture("relations");

@@ -512,17 +512,32 @@ impl Extractor<'_> {
         else {
             return;
         };
-        let Some(signal) = qualified_name(signal, env).and_then(|q| Signal::from_qualified(&q))
-        else {
-            if keyword(call, "sender").is_some() {
-                self.facts.other_receivers.push(handler);
-            }
-            return;
-        };
         let senders = keyword(call, "sender").map(|s| model_ref(s, env).into_iter().collect());
+        let signals = match qualified_name(signal, env) {
+            Some(name) => match Signal::from_qualified(&name) {
+                Some(signal) => vec![signal],
+                None => {
+                    if keyword(call, "sender").is_some() {
+                        self.facts.other_receivers.push(handler);
+                    }
+                    return;
+                }
+            },
+            // `for signal in (post_save, post_delete): signal.connect(...)`: any of the
+            // model signals, or another one.
+            None => {
+                self.facts.other_receivers.push(handler.clone());
+                vec![
+                    Signal::PreSave,
+                    Signal::PostSave,
+                    Signal::PreDelete,
+                    Signal::PostDelete,
+                ]
+            }
+        };
         self.facts.receivers.push(ReceiverFact {
             handler,
-            signals: vec![signal],
+            signals,
             senders,
             span: self.locator.span(call),
         });
