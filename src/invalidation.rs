@@ -9,7 +9,7 @@ use crate::facts::keys::{templates_overlap, KeyPart, KeyTemplate};
 use crate::facts::settings::SettingTimeout;
 use crate::facts::shape::{Constant, ModelRef};
 use crate::facts::span::Span;
-use crate::facts::{BulkKind, CacheOp, Signal, Through, Timeout};
+use crate::facts::{last_name, BulkKind, CacheOp, Signal, Through, Timeout};
 use crate::index::ProjectIndex;
 use crate::key_lifecycle::{is_scheduled_job, KeyLifecycle, KeyUse, Knowledge};
 use crate::templates::TemplateIndex;
@@ -529,7 +529,7 @@ impl ModelEntry {
                 let own_delete = lineage().any(|c| {
                     c.overrides
                         .iter()
-                        .any(|(method, _)| method.rsplit('.').next() == Some("delete"))
+                        .any(|(method, _)| last_name(method) == "delete")
                         || c.bases.iter().any(|base| {
                             index.class_named(base).is_none()
                                 && !matches!(

@@ -16,7 +16,7 @@ use crate::diagnostic::Diagnostic;
 use crate::discover::{common_root, discover, Discovery, Exclusions, PerFileIgnores, SourcePath};
 use crate::django_version::{self, DjangoVersion, TargetVersion, VersionSource};
 use crate::facts::span::Span;
-use crate::facts::ProjectPackages;
+use crate::facts::{last_name, ProjectPackages};
 use crate::index::{FileEntry, ProjectIndex};
 use crate::invalidation::InvalidationMap;
 use crate::rules::{Rule, RuleContext, Unknowns, Violation, FILE_NOT_ANALYZED, RULES};
@@ -478,10 +478,6 @@ fn helper_names(entries: &[FileEntry]) -> FxHashSet<String> {
         }
         helpers.extend(forwarders);
     }
-}
-
-fn last_name(dotted: &str) -> &str {
-    dotted.rsplit('.').next().unwrap_or(dotted)
 }
 
 fn not_analyzed(path: String, reason: String, span: Span) -> Diagnostic {

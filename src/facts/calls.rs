@@ -171,16 +171,17 @@ impl Extractor<'_> {
         };
         let mut stored = Vec::new();
         let mut eager_default = None;
-        let value_parameter = match op {
+        let receiver = self.locator.snippet(method.value.as_ref());
+        let span = self.locator.span(call);
+        // What a write stores: the value of `set`/`add`, the default of `get_or_set`.
+        let written = match op {
             CacheOp::Set | CacheOp::Add => argument(call, 1, "value"),
             CacheOp::GetOrSet => argument(call, 1, "default"),
             _ => None,
-        }
-        .and_then(|value| self.given_parameter(value));
-        let timeout_parameter = op
+        };
+        let timeout_expr = op
             .timeout_position()
-            .and_then(|position| argument(call, position, "timeout"))
-            .and_then(|timeout| self.given_parameter(timeout));
+            .and_then(|position| argument(call, position, "timeout"));
         let single_key = !matches!(
             op,
             CacheOp::GetMany
@@ -189,50 +190,45 @@ impl Extractor<'_> {
                 | CacheOp::Clear
                 | CacheOp::Close
         );
-        self.record_parameter_cache_call(ParameterCacheCall {
-            op,
-            method: method.attr.to_string(),
-            receiver: self.locator.snippet(method.value.as_ref()),
-            alias: alias.clone(),
-            span: self.locator.span(call),
-            key: argument(
-                call,
-                0,
-                if op == CacheOp::DeletePattern {
-                    "pattern"
-                } else {
-                    "key"
-                },
-            )
+        let key_name = if op == CacheOp::DeletePattern {
+            "pattern"
+        } else {
+            "key"
+        };
+        let key_parameter = argument(call, 0, key_name)
             .filter(|_| single_key)
-            .and_then(|key| self.given_parameter(key)),
-            value: value_parameter,
-            own_timeout: if timeout_parameter.is_some() {
-                Timeout::Unknown
-            } else {
-                timeout.clone()
-            },
-            timeout: timeout_parameter,
-        });
-        if let Some(value) = match op {
-            CacheOp::Set | CacheOp::Add => argument(call, 1, "value"),
-            CacheOp::GetOrSet => argument(call, 1, "default"),
-            _ => None,
-        } {
-            let timeout_expr = op
-                .timeout_position()
-                .and_then(|position| argument(call, position, "timeout"));
-            let memo = MemoCache {
+            .and_then(|key| self.given_parameter(key));
+        let value_parameter = written.and_then(|value| self.given_parameter(value));
+        let timeout_parameter = timeout_expr.and_then(|timeout| self.given_parameter(timeout));
+        if key_parameter.is_some() || value_parameter.is_some() || timeout_parameter.is_some() {
+            self.record_parameter_cache_call(ParameterCacheCall {
                 op,
                 method: method.attr.to_string(),
-                receiver: self.locator.snippet(method.value.as_ref()),
+                receiver: receiver.clone(),
                 alias: alias.clone(),
-                line: self.locator.span(call).line,
+                span: span.clone(),
+                key: key_parameter,
+                value: value_parameter,
+                own_timeout: if timeout_parameter.is_some() {
+                    Timeout::Unknown
+                } else {
+                    timeout.clone()
+                },
+                timeout: timeout_parameter,
+            });
+        }
+        if let Some(value) = written {
+            let memo = || MemoCache {
+                op,
+                method: method.attr.to_string(),
+                receiver: receiver.clone(),
+                alias: alias.clone(),
+                line: span.line,
                 applied_by_call: false,
                 timeout: timeout.clone(),
                 timeout_parameter: None,
             };
-            self.record_memo_write(value, memo, timeout_expr);
+            self.record_memo_write(value, timeout_expr, memo);
         }
         match op {
             CacheOp::Set | CacheOp::Add => {
@@ -267,9 +263,9 @@ impl Extractor<'_> {
         self.facts.cache_calls.push(CacheCall {
             op,
             method: method.attr.to_string(),
-            receiver: self.locator.snippet(method.value.as_ref()),
+            receiver,
             alias,
-            span: self.locator.span(call),
+            span,
             keys,
             timeout,
             stored,

@@ -355,8 +355,8 @@ impl Extractor<'_> {
     pub(super) fn record_memo_write(
         &mut self,
         value: &Expr,
-        mut memo: super::MemoCache,
         timeout: Option<&Expr>,
+        memo: impl FnOnce() -> super::MemoCache,
     ) {
         let result = match value {
             Expr::Lambda(lambda) => self.calls_enclosing_parameter(&lambda.body),
@@ -388,6 +388,7 @@ impl Extractor<'_> {
         if guarded {
             return;
         }
+        let mut memo = memo();
         // `def cached(timeout=300): def decorator(func): def wrapper(...)`.
         let owner = match decorator.checked_sub(1) {
             Some(factory) if !self.activities[factory].parameters.is_empty() => {

@@ -13,6 +13,11 @@ pub mod span;
 pub mod views;
 
 pub use extract::extract;
+
+/// The last part of a dotted name: `forget` for `shop.receivers.forget`.
+pub fn last_name(dotted: &str) -> &str {
+    dotted.rsplit('.').next().unwrap_or(dotted)
+}
 pub use scope::ProjectPackages;
 
 use keys::{KeySource, KeyTemplate};
@@ -487,6 +492,36 @@ pub struct CacheCall {
 }
 
 impl CacheCall {
+    /// A cache call made at `span` by calling project functions: the parts the call site
+    /// decides are set by the caller, the rest stays unknown.
+    pub fn made_through(
+        op: CacheOp,
+        method: String,
+        receiver: String,
+        alias: Option<String>,
+        span: Span,
+        through: Through,
+    ) -> CacheCall {
+        CacheCall {
+            op,
+            method,
+            receiver,
+            alias,
+            span,
+            keys: Vec::new(),
+            timeout: Timeout::Unknown,
+            stored: Vec::new(),
+            eager_default: None,
+            in_async_def: None,
+            function: None,
+            per_item: None,
+            wrapper: None,
+            imported_receiver: None,
+            through: Some(through),
+            keys_from_callers: false,
+        }
+    }
+
     /// The call as messages name it, quoted: `` `cache.set()` ``, or for a call made
     /// through project functions, the one called and the cache call it leads to.
     pub fn shown(&self) -> String {

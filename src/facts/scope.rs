@@ -114,8 +114,7 @@ impl ProjectPackages {
 
     /// Whether `qualified` may be one of those functions.
     pub fn may_be_helper(&self, qualified: &str) -> bool {
-        let last = qualified.rsplit('.').next().unwrap_or(qualified);
-        self.helpers.contains(last)
+        self.helpers.contains(super::last_name(qualified))
     }
 
     pub fn may_define(&self, qualified: &str) -> bool {

@@ -12,6 +12,7 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use super::ProjectIndex;
 use crate::facts::keys::{KeySource, KeyTemplate};
+use crate::facts::last_name;
 use crate::facts::shape::Shape;
 use crate::facts::span::Span;
 use crate::facts::{
@@ -125,41 +126,38 @@ impl ProjectIndex {
                         _ => Timeout::Unknown,
                     },
                 };
-                let name = decorated.function.rsplit('.').next().unwrap_or_default();
+                let name = last_name(&decorated.function);
+                let through = Through {
+                    call: decorated.text.clone(),
+                    helper: fact.qualified_name.clone(),
+                    cache_call: format!("{}.{}()", memo.receiver, memo.method),
+                    path: helper_file.path.clone(),
+                    line: memo.line,
+                    timeout_inside: false,
+                };
+                let stored = StoredValue {
+                    // Awaited: the wrapper of an `async def` awaits it.
+                    shape: Shape::CallResult {
+                        function: decorated.function.clone(),
+                        text: format!("{name}()"),
+                        awaited: true,
+                    },
+                    span: decorated.span.clone(),
+                };
+                let made_call = CacheCall::made_through(
+                    memo.op,
+                    memo.method.clone(),
+                    memo.receiver.clone(),
+                    memo.alias.clone(),
+                    decorated.span.clone(),
+                    through,
+                );
                 made.push((
                     f,
                     CacheCall {
-                        op: memo.op,
-                        method: memo.method.clone(),
-                        receiver: memo.receiver.clone(),
-                        alias: memo.alias.clone(),
-                        span: decorated.span.clone(),
-                        keys: Vec::new(),
                         timeout,
-                        stored: vec![StoredValue {
-                            // Awaited: the wrapper of an `async def` awaits it.
-                            shape: Shape::CallResult {
-                                function: decorated.function.clone(),
-                                text: format!("{name}()"),
-                                awaited: true,
-                            },
-                            span: decorated.span.clone(),
-                        }],
-                        eager_default: None,
-                        in_async_def: None,
-                        function: None,
-                        per_item: None,
-                        wrapper: None,
-                        imported_receiver: None,
-                        through: Some(Through {
-                            call: decorated.text.clone(),
-                            helper: fact.qualified_name.clone(),
-                            cache_call: format!("{}.{}()", memo.receiver, memo.method),
-                            path: helper_file.path.clone(),
-                            line: memo.line,
-                            timeout_inside: false,
-                        }),
-                        keys_from_callers: false,
+                        stored: vec![stored],
+                        ..made_call
                     },
                 ));
             }
@@ -194,9 +192,8 @@ impl ProjectIndex {
                 }
             }
         }
-        // Functions by their own dotted name, however the calls name them: `remember.
-        // delay` and `remember.apply_async` are calls of `remember` too.
-        // The function, and whether the name is an attribute of it.
+        // Functions by their own dotted name, however the calls name them, and whether the
+        // name is an attribute of one: `remember.delay` is a call of `remember` too.
         let canonical = |name: &'s str| -> Option<(&'s str, bool)> {
             let mut current = name;
             for depth in 0..3 {
@@ -237,9 +234,7 @@ impl ProjectIndex {
         // Called in the project, and only where the call is read: a function no code here
         // calls may be called from anywhere.
         let read = |name: &str| {
-            called.contains(name)
-                && !unseen.contains(name)
-                && !unresolved.contains(name.rsplit('.').next().unwrap_or(name))
+            called.contains(name) && !unseen.contains(name) && !unresolved.contains(last_name(name))
         };
         let mut from_callers = Vec::new();
         for (f, file) in self.files.iter().enumerate().filter(|(_, f)| !f.is_test) {
@@ -436,30 +431,29 @@ impl ProjectIndex {
                 });
             }
         }
+        let through = Through {
+            call: call.call.clone(),
+            helper: op.helper.to_string(),
+            cache_call: format!("{}.{}()", inner.receiver, inner.method),
+            path: op.path.to_string(),
+            line: inner.span.line,
+            timeout_inside,
+        };
+        let made = CacheCall::made_through(
+            inner.op,
+            inner.method.clone(),
+            inner.receiver.clone(),
+            inner.alias.clone(),
+            call.span.clone(),
+            through,
+        );
         Some(CacheCall {
-            op: inner.op,
-            method: inner.method.clone(),
-            receiver: inner.receiver.clone(),
-            alias: inner.alias.clone(),
-            span: call.span.clone(),
             keys,
             timeout,
             stored,
             eager_default,
-            in_async_def: None,
             function: call.caller.clone(),
-            per_item: None,
-            wrapper: None,
-            imported_receiver: None,
-            through: Some(Through {
-                call: call.call.clone(),
-                helper: op.helper.to_string(),
-                cache_call: format!("{}.{}()", inner.receiver, inner.method),
-                path: op.path.to_string(),
-                line: inner.span.line,
-                timeout_inside,
-            }),
-            keys_from_callers: false,
+            ..made
         })
     }
 }

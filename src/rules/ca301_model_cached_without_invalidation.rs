@@ -10,6 +10,7 @@
 use super::{Rule, RuleContext, Violation};
 use crate::diagnostic::Severity;
 use crate::facts::keys::KeyPart;
+use crate::facts::last_name;
 use crate::invalidation::{human_duration, CachedIn, Invalidation, InvalidationKind, ModelEntry};
 use crate::key_lifecycle::{judgeable_key, Knowledge};
 
@@ -262,7 +263,7 @@ fn violation(
             let first = handlers[0];
             let handler = format!(
                 "`{}` ({}:{})",
-                short_name(&first.handler),
+                last_name(&first.handler),
                 first.location.path,
                 first.location.span.line
             );
@@ -287,7 +288,7 @@ fn violation(
                     format!(
                         "the {} `{}` ({}:{})",
                         first.kind.describe(),
-                        short_name(&first.handler),
+                        last_name(&first.handler),
                         first.location.path,
                         first.location.span.line
                     ),
@@ -313,9 +314,4 @@ fn violation(
         span: location.span.clone(),
         message,
     })
-}
-
-/// The last part of a dotted name: `forget_product` for `shop.receivers.forget_product`.
-fn short_name(name: &str) -> &str {
-    name.rsplit('.').next().unwrap_or(name)
 }

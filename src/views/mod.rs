@@ -19,7 +19,7 @@ use crate::facts::views::{
     CacheControl, ClassView, DrfPolicy, RenderedTemplate, RestFrameworkSettings, Route,
     RouteTarget, VaryOn, ViewBody, ViewFunction, Wrapper, WrapperKind,
 };
-use crate::facts::ClassFact;
+use crate::facts::{last_name, ClassFact};
 use crate::index::ProjectIndex;
 use crate::templates::{TemplateIndex, TemplateQuery};
 use crate::test_code::is_test_path;
@@ -229,7 +229,7 @@ impl ViewMap {
             views.extend(project.cached(
                 &stack,
                 &[],
-                short_name(&function.qualified_name),
+                last_name(&function.qualified_name),
                 path,
                 &function.span,
                 None,
@@ -275,8 +275,8 @@ impl ViewMap {
                 .any(|w| w.kind == WrapperKind::CachePage)
         }) {
             let name = match &route.target {
-                RouteTarget::Function(qualified) => short_name(qualified).to_string(),
-                RouteTarget::Class { qualified_name, .. } => short_name(qualified_name).to_string(),
+                RouteTarget::Function(qualified) => last_name(qualified).to_string(),
+                RouteTarget::Class { qualified_name, .. } => last_name(qualified_name).to_string(),
                 RouteTarget::Unknown => route.text.clone(),
             };
             let stacks = match &route.target {
@@ -482,7 +482,7 @@ impl<'a> Project<'a> {
                     GET_HANDLERS
                         .iter()
                         .chain(GET_HOOKS)
-                        .any(|name| short_name(&method.qualified_name) == *name)
+                        .any(|name| last_name(&method.qualified_name) == *name)
                 })
             })
     }
@@ -588,7 +588,7 @@ impl<'a> Project<'a> {
                     }
                 }
                 MroEntry::External(name) => {
-                    let short = short_name(name);
+                    let short = last_name(name);
                     if AUTH_MIXINS.contains(&short) {
                         dispatch.push(Wrapper {
                             origin: None,
@@ -726,7 +726,7 @@ impl<'a> Project<'a> {
                 fact.calls
                     .iter()
                     .filter(|callee| parent(callee) == class)
-                    .map(|callee| short_name(callee))
+                    .map(|callee| last_name(callee))
                     .collect()
             })
             .unwrap_or_default()
@@ -736,7 +736,7 @@ impl<'a> Project<'a> {
         self.methods
             .get(class.qualified_name.as_str())?
             .iter()
-            .find(|(_, f)| short_name(&f.qualified_name) == name)
+            .find(|(_, f)| last_name(&f.qualified_name) == name)
             .copied()
     }
 
@@ -777,7 +777,7 @@ impl<'a> Project<'a> {
         if let Some((_, class)) = self.classes.get(name) {
             return Some(class);
         }
-        let short = short_name(name);
+        let short = last_name(name);
         let [candidate] = self.class_names.get(short)?.as_slice() else {
             return None;
         };
@@ -901,7 +901,7 @@ impl<'a> Project<'a> {
                         layers.push(Wrapper {
                             origin: None,
                             kind: WrapperKind::Vary(helper.body.vary),
-                            text: format!("{}(...)", short_name(callee)),
+                            text: format!("{}(...)", last_name(callee)),
                             line: 0,
                         });
                     }
@@ -950,7 +950,7 @@ impl<'a> Project<'a> {
                         description: format!(
                             "reads `{}` in `{}` ({})",
                             read.text,
-                            short_name(callee),
+                            last_name(callee),
                             location(path, read.line, reported_in)
                         ),
                     });
@@ -1061,10 +1061,6 @@ fn decorators_for(class: &ClassFact, method: &str) -> Vec<Wrapper> {
 
 fn parent(qualified: &str) -> &str {
     qualified.rsplit_once('.').map_or("", |(parent, _)| parent)
-}
-
-fn short_name(qualified: &str) -> &str {
-    qualified.rsplit('.').next().unwrap_or(qualified)
 }
 
 impl CacheControl {

@@ -2,7 +2,8 @@
 //! the code that runs while requests are answered, with its expensive queries.
 
 use super::site::{SiteFacts, MIDDLEWARE_METHODS};
-use super::{location, parent, short_name, Found, MroEntry, Project, Stack};
+use super::{location, parent, Found, MroEntry, Project, Stack};
+use crate::facts::last_name;
 use crate::facts::span::Span;
 use crate::facts::views::{
     Evidence, QueryUse, RenderedTemplate, Route, RouteTarget, ViewBody, ViewFunction, Wrapper,
@@ -20,7 +21,7 @@ fn caches_page(wrapper: &Wrapper) -> bool {
 
 /// Generic views and mixins that answer more than GET.
 fn handles_forms(base: &str) -> bool {
-    let name = short_name(base);
+    let name = last_name(base);
     name.ends_with("FormView")
         || name.ends_with("FormMixin")
         || name.ends_with("WizardView")
@@ -192,7 +193,7 @@ impl<'a> Project<'a> {
                 });
                 let stack = self.function_stack(path, function);
                 (
-                    short_name(qualified).to_string(),
+                    last_name(qualified).to_string(),
                     path.as_str(),
                     function.span.clone(),
                     stack,
@@ -240,11 +241,11 @@ impl<'a> Project<'a> {
                         MroEntry::External(base) => {
                             if answers_writes.is_none() && handles_forms(base) {
                                 answers_writes = Some(Found {
-                                    description: format!("inherits `{}`, which handles forms or other methods than GET", short_name(base)),
+                                    description: format!("inherits `{}`, which handles forms or other methods than GET", last_name(base)),
                                 });
                             }
                             let display = base.starts_with("django.views.")
-                                && DISPLAY_VIEWS.contains(&short_name(base));
+                                && DISPLAY_VIEWS.contains(&last_name(base));
                             if unknown.is_none() && !display && !handles_forms(base) {
                                 unknown = Some(Found {
                                     description: format!("inherits `{base}`, from outside the tree, whose checks are not known"),
@@ -261,7 +262,7 @@ impl<'a> Project<'a> {
                     |entry| matches!(entry, MroEntry::Project(class) if class.view.declares_queryset),
                 );
                 let renders_default_template = stack.templates.is_empty()
-                    && mro.iter().any(|entry| matches!(entry, MroEntry::External(base) if base.starts_with("django.views.") && short_name(base) != "View"));
+                    && mro.iter().any(|entry| matches!(entry, MroEntry::External(base) if base.starts_with("django.views.") && last_name(base) != "View"));
                 if unknown.is_none() && renders_default_template {
                     unknown = Some(Found {
                         description: "renders the template Django derives from its model, which is not looked up".to_string(),
@@ -299,7 +300,7 @@ impl<'a> Project<'a> {
                 Some(Found {
                     description: format!(
                         "`{}` is decorated with `{}` ({}), whose effect is not known",
-                        short_name(&f.qualified_name),
+                        last_name(&f.qualified_name),
                         decorator.text,
                         location(at, decorator.line, path)
                     ),
@@ -341,13 +342,13 @@ impl<'a> Project<'a> {
             (body.uses_cache || body.sets_caching_headers).then(|| Found {
                 description: format!(
                     "`{}` uses the cache or sets caching headers",
-                    short_name(&f.qualified_name)
+                    last_name(&f.qualified_name)
                 ),
             })
         });
         let reads_query_string = functions.iter().find_map(|(_, f)| {
             f.body.reads_query_string.then(|| Found {
-                description: format!("`{}` reads `request.GET`", short_name(&f.qualified_name)),
+                description: format!("`{}` reads `request.GET`", last_name(&f.qualified_name)),
             })
         });
         let query = functions
@@ -453,7 +454,7 @@ impl<'a> Project<'a> {
             } else if middleware_classes
                 .iter()
                 .any(|class| class == parent(qualified))
-                && MIDDLEWARE_METHODS.contains(&short_name(qualified))
+                && MIDDLEWARE_METHODS.contains(&last_name(qualified))
             {
                 RunsIn::Middleware
             } else {
@@ -461,7 +462,7 @@ impl<'a> Project<'a> {
             };
             if caches.is_none() && function.body.uses_cache {
                 caches = Some(Found {
-                    description: format!("`{}` reads or writes the cache", short_name(qualified)),
+                    description: format!("`{}` reads or writes the cache", last_name(qualified)),
                 });
             }
             if caches.is_none() {
@@ -475,7 +476,7 @@ impl<'a> Project<'a> {
             }
             found.push(RequestCode {
                 path: path.to_string(),
-                name: short_name(qualified).to_string(),
+                name: last_name(qualified).to_string(),
                 span: function.span.clone(),
                 runs_in,
                 queries: function.body.expensive_queries.clone(),
@@ -574,7 +575,7 @@ impl<'a> Project<'a> {
             RouteTarget::Function(_) => {
                 let (path, _) = self.function_views.get(qualified)?;
                 routed.iter().find(|v| {
-                    v.path == **path && v.span == function.span && v.name == short_name(qualified)
+                    v.path == **path && v.span == function.span && v.name == last_name(qualified)
                 })
             }
             RouteTarget::Unknown => None,

@@ -3,7 +3,8 @@
 
 use rustc_hash::FxHashMap as HashMap;
 
-use super::{parent, short_name, Found, MroEntry, Project};
+use super::{parent, Found, MroEntry, Project};
+use crate::facts::last_name;
 use crate::facts::views::{Evidence, VaryOn, ViewFunction};
 use crate::index::{FileEntry, ProjectIndex};
 
@@ -182,7 +183,7 @@ impl<'a> Project<'a> {
                     site.cache_middleware.get_or_insert_with(|| Found {
                         description: format!(
                             "`{}` is in `MIDDLEWARE` ({})",
-                            short_name(name),
+                            last_name(name),
                             at(entry)
                         ),
                     });
@@ -301,8 +302,8 @@ impl<'a> Project<'a> {
             f.body.uses_cache || self.index.function_touches_cache(&f.qualified_name)
         };
         if let Some(f) = bodies.iter().find(|f| touches_cache(f)) {
-            let method = short_name(&f.qualified_name).to_string();
-            return Some(if short_name(name).contains("Cache") {
+            let method = last_name(&f.qualified_name).to_string();
+            return Some(if last_name(name).contains("Cache") {
                 MiddlewareDifference::Caches(method)
             } else {
                 MiddlewareDifference::Other(format!("uses the cache in `{method}`"))
@@ -310,7 +311,7 @@ impl<'a> Project<'a> {
         }
         bodies.iter().find_map(|f| {
             let body = &f.body;
-            let method = short_name(&f.qualified_name);
+            let method = last_name(&f.qualified_name);
             let why = if let Some(read) = body.per_user.as_ref().or(body.request_extra.as_ref()) {
                 Some(format!("reads `{}` in `{method}`", read.text))
             } else if let Some(response) = &body.uncacheable_response {
@@ -338,7 +339,7 @@ impl<'a> Project<'a> {
             return None;
         }
         let suffix = format!(".{name}");
-        let short = short_name(name);
+        let short = last_name(name);
         let functions = self.functions_by_name.get_or_init(|| {
             let mut by_name: HashMap<&str, Vec<&str>> = HashMap::default();
             let facts = self
@@ -349,7 +350,7 @@ impl<'a> Project<'a> {
             for fact in facts {
                 let qualified = fact.qualified_name.as_str();
                 by_name
-                    .entry(short_name(qualified))
+                    .entry(last_name(qualified))
                     .or_default()
                     .push(qualified);
             }
@@ -388,7 +389,7 @@ impl<'a> Project<'a> {
                     format!(
                         "reads `{}` (in `{}`)",
                         read.text,
-                        short_name(&f.qualified_name)
+                        last_name(&f.qualified_name)
                     )
                 })
         })
