@@ -69,6 +69,13 @@ struct ScopeArgs {
     /// (`[tool.cache-analyzer]`), `cache-analyzer.toml` or `.cache-analyzer.toml`.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// Neither read nor write the fact cache.
+    #[arg(long)]
+    no_cache: bool,
+    /// Keep the fact cache in this directory [default: the configuration's `cache-dir`,
+    /// else `.cache-analyzer_cache` beside the configuration or at the analysed root]
+    #[arg(long, value_name = "DIR", env = "CACHE_ANALYZER_CACHE_DIR")]
+    cache_dir: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -326,6 +333,8 @@ fn analyze(scope: &ScopeArgs, family: Option<&str>) -> Result<Analysis> {
         selection,
         django_version: scope.django_version,
         config: scope.config.clone(),
+        no_cache: scope.no_cache,
+        cache_dir: scope.cache_dir.clone(),
     })
 }
 
@@ -368,6 +377,9 @@ fn print_report(
         Err(err) if err.kind() == io::ErrorKind::BrokenPipe => {}
         other => other.context("cannot write the report")?,
     }
+    if output.verbose {
+        print_cache_use(&analysis.cache);
+    }
     if output.timings {
         print_timings(analysis, reporting.elapsed());
     }
@@ -405,17 +417,42 @@ fn warn_if_nothing_checked(analysis: &Analysis) -> bool {
     false
 }
 
+/// What the fact cache did, on standard error as Ruff's `--verbose` logs its cache.
+fn print_cache_use(cache: &pipeline::CacheUse) {
+    for note in &cache.notes {
+        eprintln!("note: {note}");
+    }
+    match &cache.file {
+        Some(file) => eprintln!(
+            "fact cache `{}`: facts of {} files reused, {} extracted",
+            file.display(),
+            cache.reused,
+            cache.extracted
+        ),
+        None => eprintln!("fact cache: off"),
+    }
+}
+
 /// The phase timings, with the share of CPU time spent outside the parser.
 fn print_timings(analysis: &Analysis, report: Duration) {
     let t = &analysis.timings;
     let seconds = |d: Duration| d.as_secs_f64();
-    let cpu = t.discover + t.read + t.parse + t.facts + t.templates + t.index + t.rules + report;
+    let cpu = t.discover
+        + t.cache
+        + t.read
+        + t.parse
+        + t.facts
+        + t.templates
+        + t.index
+        + t.rules
+        + report;
     let outside = cpu.saturating_sub(t.parse);
     eprintln!(
-        "timings: discover {:.3}s, read {:.3}s cpu, parse {:.3}s cpu, facts {:.3}s cpu \
+        "timings: discover {:.3}s, cache {:.3}s, read {:.3}s cpu, parse {:.3}s cpu, facts {:.3}s cpu \
          (per-file phase {:.3}s wall), templates {:.3}s, index {:.3}s, rules {:.3}s, report {:.3}s; \
          total {:.3}s wall; outside parsing {:.1}% of {:.3}s cpu",
         seconds(t.discover),
+        seconds(t.cache),
         seconds(t.read),
         seconds(t.parse),
         seconds(t.facts),

@@ -23,6 +23,7 @@ const KEYS: &[&str] = &[
     "cache-objects",
     "django-version",
     "max-staleness",
+    "cache-dir",
 ];
 const TOOL_TABLE: &str = "cache-analyzer";
 /// Per directory, most specific first, as Ruff looks for `.ruff.toml`, `ruff.toml`,
@@ -53,6 +54,8 @@ pub struct Config {
     /// Seconds of staleness accepted as a deliberate window (CA301): the seed guide's
     /// advice for data that changes often is a short timeout.
     pub max_staleness: Option<f64>,
+    /// Where the fact cache lives, relative to the configuration file.
+    pub cache_dir: Option<PathBuf>,
 }
 
 /// `max-staleness` when the configuration does not set it: five minutes.
@@ -160,6 +163,13 @@ impl Config {
                         .filter(|s| *s >= 0)
                         .ok_or_else(|| error(key, "must be a number of seconds (0 or more)"))?;
                     config.max_staleness = Some(seconds as f64);
+                }
+                "cache-dir" => {
+                    let dir = value
+                        .as_str()
+                        .filter(|dir| !dir.is_empty())
+                        .ok_or_else(|| error(key, "must be a directory path"))?;
+                    config.cache_dir = Some(PathBuf::from(dir));
                 }
                 "django-version" => {
                     let text = value

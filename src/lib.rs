@@ -3,6 +3,7 @@ pub mod config;
 pub mod diagnostic;
 pub mod discover;
 pub mod django_version;
+pub mod fact_cache;
 pub mod facts;
 pub mod index;
 pub mod invalidation;

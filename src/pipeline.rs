@@ -15,6 +15,7 @@ use crate::config::Config;
 use crate::diagnostic::Diagnostic;
 use crate::discover::{common_root, discover, Discovery, Exclusions, PerFileIgnores, SourcePath};
 use crate::django_version::{self, DjangoVersion, TargetVersion, VersionSource};
+use crate::fact_cache::{content_hash, CacheChoice, Entry as CacheEntry, FactCache};
 use crate::facts::span::Span;
 use crate::facts::{last_name, ProjectPackages};
 use crate::index::{FileEntry, ProjectIndex};
@@ -22,7 +23,7 @@ use crate::invalidation::InvalidationMap;
 use crate::rules::{Rule, RuleContext, Unknowns, Violation, FILE_NOT_ANALYZED, RULES};
 use crate::selection::Selection;
 use crate::shown_paths::ShownPaths;
-use crate::source::{analyze_file, FileOutcome, FileTimings};
+use crate::source::{analyze_bytes, read_file, FileOutcome, FileTimings};
 use crate::suppression;
 use crate::templates::TemplateIndex;
 use crate::test_code::is_test_path;
@@ -40,6 +41,10 @@ pub struct Options {
     pub django_version: Option<DjangoVersion>,
     /// `--config`: the configuration file, instead of the nearest one.
     pub config: Option<PathBuf>,
+    /// `--no-cache`: neither read nor write the fact cache.
+    pub no_cache: bool,
+    /// `--cache-dir` (or `CACHE_ANALYZER_CACHE_DIR`).
+    pub cache_dir: Option<PathBuf>,
 }
 
 pub struct Analysis {
@@ -66,6 +71,20 @@ pub struct Analysis {
     pub unknown: Unknowns,
     pub elapsed: Duration,
     pub timings: Timings,
+    /// What the fact cache did.
+    pub cache: CacheUse,
+}
+
+/// The fact cache's part in the run, for `--verbose`.
+#[derive(Default)]
+pub struct CacheUse {
+    /// The cache file, when caching is on.
+    pub file: Option<PathBuf>,
+    /// Files whose facts came from the cache, and files extracted afresh.
+    pub reused: usize,
+    pub extracted: usize,
+    /// Why the cache was off, damaged or not written.
+    pub notes: Vec<String>,
 }
 
 /// Where the time went: wall time of the sequential phases, and CPU time summed over the
@@ -82,6 +101,8 @@ pub struct Timings {
     pub templates: Duration,
     pub index: Duration,
     pub rules: Duration,
+    /// Wall time of reading and writing the fact cache file.
+    pub cache: Duration,
 }
 
 impl Analysis {
@@ -144,43 +165,31 @@ pub fn run(options: &Options) -> Result<Analysis> {
         ..Timings::default()
     };
 
-    let parsing = Instant::now();
     let packages =
         ProjectPackages::from_relative_paths(discovery.files.iter().map(|f| f.relative.as_str()))
             .with_cache_objects(config.cache_objects.clone());
-    let pool = rayon::ThreadPoolBuilder::new()
-        .stack_size(WORKER_STACK_BYTES)
-        .build()
-        .context("cannot start worker threads")?;
-    let all: Vec<&SourcePath> = discovery.files.iter().collect();
-    let (outcomes, file_timings) = parse_all(&pool, &all, &packages);
-    timings.per_file_wall = parsing.elapsed();
-    for file in file_timings {
-        timings.read += file.read;
-        timings.parse += file.parse;
-        timings.facts += file.facts;
-    }
-
+    let project_dir = config
+        .source
+        .as_deref()
+        .and_then(std::path::Path::parent)
+        .unwrap_or(&root);
+    let cache_choice = CacheChoice::resolve(
+        options.no_cache,
+        options.cache_dir.as_deref(),
+        config.cache_dir.as_deref(),
+        project_dir,
+    );
+    let extracted = extract_facts(&root, &discovery, &packages, &cache_choice, &mut timings)?;
     let mut diagnostics = Vec::new();
     for (path, reason) in &discovery.errors {
-        diagnostics.push(not_analyzed(
+        diagnostics.push(not_analyzed_diagnostic(
             path.clone(),
             format!("cannot read: {reason}"),
             Span::file_start(),
         ));
     }
-    let mut entries = Vec::new();
-    for (file, outcome) in discovery.files.iter().zip(outcomes) {
-        match outcome {
-            FileOutcome::Analyzed(facts) => {
-                entries.push(FileEntry::new(file.relative.clone(), *facts))
-            }
-            FileOutcome::NotAnalyzed { reason, span } => {
-                diagnostics.push(not_analyzed(file.relative.clone(), reason, span))
-            }
-        }
-    }
-    recollect_helper_calls(&pool, &discovery, &packages, &mut entries);
+    diagnostics.extend(extracted.not_analyzed);
+    let entries = extracted.entries;
     let files_analyzed = entries.len();
     let template_dirs: Vec<String> = entries
         .iter()
@@ -212,7 +221,7 @@ pub fn run(options: &Options) -> Result<Analysis> {
         (None, None) => django_version::detect(&root),
     };
     for (path, reason) in &templates.unreadable {
-        diagnostics.push(not_analyzed(
+        diagnostics.push(not_analyzed_diagnostic(
             path.clone(),
             reason.clone(),
             Span::file_start(),
@@ -220,7 +229,7 @@ pub fn run(options: &Options) -> Result<Analysis> {
     }
     for (path, facts) in templates.iter() {
         if let Some(malformed) = &facts.malformed {
-            diagnostics.push(not_analyzed(
+            diagnostics.push(not_analyzed_diagnostic(
                 path.to_string(),
                 format!(
                     "template is malformed, so its `{{% cache %}}` blocks were not analysed: {}",
@@ -314,6 +323,7 @@ pub fn run(options: &Options) -> Result<Analysis> {
         unknown,
         elapsed: started.elapsed(),
         timings,
+        cache: extracted.cache,
     })
 }
 
@@ -366,85 +376,240 @@ fn normalize(path: &std::path::Path) -> PathBuf {
     normal
 }
 
-/// Reads, parses and extracts facts from every file on a pool with large stacks; a panic
-/// while analysing one file becomes that file's `CA000`.
-fn parse_all(
-    pool: &rayon::ThreadPool,
-    files: &[&SourcePath],
+/// The per-file phase's result.
+struct Extracted {
+    entries: Vec<FileEntry>,
+    /// `CA000` for the files that could not be read or parsed.
+    not_analyzed: Vec<Diagnostic>,
+    cache: CacheUse,
+}
+
+/// Reads every file and extracts its facts, or loads them from the fact cache when the file
+/// and the answers they depend on are unchanged; then reads the files calling the project's
+/// helpers again for those calls (see [`helper_pass`]), and saves the cache.
+fn extract_facts(
+    root: &std::path::Path,
+    discovery: &Discovery,
     packages: &ProjectPackages,
-) -> (Vec<FileOutcome>, Vec<FileTimings>) {
-    pool.install(|| {
-        files
+    cache_choice: &CacheChoice,
+    timings: &mut Timings,
+) -> Result<Extracted> {
+    let loading = Instant::now();
+    let mut cache = FactCache::open(cache_choice, root, packages);
+    let mut notes: Vec<String> = cache.note.take().into_iter().collect();
+    let cached: Vec<Option<CacheEntry>> = discovery
+        .files
+        .iter()
+        .map(|file| cache.take(&file.relative))
+        .collect();
+    // Entries of files gone since the last run are dropped by writing the cache again.
+    let mut changed = cache.leftover() > 0;
+    timings.cache = loading.elapsed();
+
+    let extracting = Instant::now();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .stack_size(WORKER_STACK_BYTES)
+        .build()
+        .context("cannot start worker threads")?;
+    let caching = cache.is_enabled();
+    let first: Vec<FirstPass> = pool.install(|| {
+        discovery
+            .files
             .par_iter()
-            .map(|file| {
-                panic::catch_unwind(AssertUnwindSafe(|| analyze_file(file, packages)))
-                    .unwrap_or_else(|_| {
-                        let outcome = FileOutcome::NotAnalyzed {
-                            reason: "internal error while analysing this file (please report it)"
-                                .to_string(),
-                            span: Span::file_start(),
-                        };
-                        (outcome, FileTimings::default())
-                    })
+            .zip(cached)
+            .map(|(file, cached)| {
+                panic::catch_unwind(AssertUnwindSafe(|| {
+                    first_pass(file, packages, cached, caching)
+                }))
+                .unwrap_or_else(|_| FirstPass::internal_error())
             })
-            .unzip()
+            .collect()
+    });
+    timings.per_file_wall = extracting.elapsed();
+
+    let mut entries = Vec::new();
+    let mut not_analyzed = Vec::new();
+    // The cache entries of the analysed files, in the order of `entries`, and those of the
+    // files that could not be parsed.
+    let mut analysed_cache: Vec<Option<CacheEntry>> = Vec::new();
+    let mut unparsed_cache: Vec<(String, CacheEntry)> = Vec::new();
+    let mut reused = 0;
+    for (file, pass) in discovery.files.iter().zip(first) {
+        timings.read += pass.timings.read;
+        timings.parse += pass.timings.parse;
+        timings.facts += pass.timings.facts;
+        if pass.reused {
+            reused += 1;
+        } else {
+            changed = true;
+        }
+        match pass.outcome {
+            FileOutcome::Analyzed(facts) => {
+                entries.push(FileEntry::new(file.relative.clone(), *facts));
+                analysed_cache.push(pass.entry);
+            }
+            FileOutcome::NotAnalyzed { reason, span } => {
+                not_analyzed.push(not_analyzed_diagnostic(file.relative.clone(), reason, span));
+                unparsed_cache.extend(pass.entry.map(|entry| (file.relative.clone(), entry)));
+            }
+        }
+    }
+    changed |= helper_pass(
+        &pool,
+        discovery,
+        packages,
+        &mut entries,
+        &mut analysed_cache,
+    );
+
+    let saving = Instant::now();
+    if caching && changed {
+        let saved = entries
+            .iter()
+            .zip(analysed_cache)
+            .filter_map(|(entry, cached)| cached.map(|cached| (entry.path.clone(), cached)))
+            .chain(unparsed_cache)
+            .collect();
+        if let Err(note) = cache.save(saved) {
+            notes.push(note);
+        }
+    }
+    timings.cache += saving.elapsed();
+    let cache = CacheUse {
+        file: cache.file().map(std::path::Path::to_path_buf),
+        reused,
+        extracted: discovery.files.len() - reused,
+        notes,
+    };
+    Ok(Extracted {
+        entries,
+        not_analyzed,
+        cache,
     })
+}
+
+/// One file's first pass.
+struct FirstPass {
+    outcome: FileOutcome,
+    /// The file's cache entry: the one read, when `reused`, else a new one (when caching).
+    entry: Option<CacheEntry>,
+    reused: bool,
+    timings: FileTimings,
+}
+
+impl FirstPass {
+    /// A panic while analysing a file becomes that file's `CA000`.
+    fn internal_error() -> FirstPass {
+        FirstPass {
+            outcome: FileOutcome::NotAnalyzed {
+                reason: "internal error while analysing this file (please report it)".to_string(),
+                span: Span::file_start(),
+            },
+            entry: None,
+            reused: false,
+            timings: FileTimings::default(),
+        }
+    }
+}
+
+fn first_pass(
+    file: &SourcePath,
+    packages: &ProjectPackages,
+    cached: Option<CacheEntry>,
+    caching: bool,
+) -> FirstPass {
+    let mut timings = FileTimings::default();
+    let bytes = match read_file(file, &mut timings) {
+        Ok(bytes) => bytes,
+        Err(outcome) => {
+            return FirstPass {
+                outcome,
+                entry: None,
+                reused: false,
+                timings,
+            }
+        }
+    };
+    let content = content_hash(&bytes);
+    if let Some(cached) = cached {
+        if let Some(outcome) = cached.first_pass(content, packages) {
+            return FirstPass {
+                outcome,
+                entry: Some(cached),
+                reused: true,
+                timings,
+            };
+        }
+    }
+    let (outcome, answers) = analyze_bytes(bytes, &file.relative, packages, &mut timings);
+    let entry = if caching {
+        CacheEntry::new(content, &outcome, answers)
+    } else {
+        None
+    };
+    FirstPass {
+        outcome,
+        entry,
+        reused: false,
+        timings,
+    }
 }
 
 /// The first pass keeps only the calls that pass a parameter on; once the project's
 /// helpers are known (functions whose cache call takes a parameter, those making
 /// memoising decorators, and those passing their parameters on to one), the files
-/// calling them are read again for their calls to them, with the arguments. Which calls
-/// went unread is kept for helpers only.
-fn recollect_helper_calls(
+/// calling them are read again for their calls to them, with the arguments (or those
+/// calls come from the cache, when they were found with the same helpers). Which calls
+/// went unread is kept for helpers only. Whether any file was read again.
+fn helper_pass(
     pool: &rayon::ThreadPool,
     discovery: &Discovery,
     packages: &ProjectPackages,
     entries: &mut [FileEntry],
-) {
+    cached: &mut [Option<CacheEntry>],
+) -> bool {
     let helpers = helper_names(entries);
     let is_helper = |name: &String| helpers.contains(last_name(name));
-    let callers: Vec<usize> = entries
-        .iter()
-        .enumerate()
-        .filter(|(_, entry)| {
-            !entry.is_test
-                && (entry
+    let is_caller = |entry: &FileEntry| {
+        !entry.is_test
+            && (entry
+                .facts
+                .unseen_calls
+                .iter()
+                .any(|name| name.split('.').any(|part| helpers.contains(part)))
+                || entry
                     .facts
-                    .unseen_calls
+                    .helper_calls
                     .iter()
-                    .any(|name| name.split('.').any(|part| helpers.contains(part)))
-                    || entry
-                        .facts
-                        .helper_calls
-                        .iter()
-                        .any(|call| is_helper(&call.function)))
-        })
-        .map(|(e, _)| e)
+                    .any(|call| is_helper(&call.function)))
+    };
+    let by_path: HashMap<&str, &SourcePath> = discovery
+        .files
+        .iter()
+        .map(|file| (file.relative.as_str(), file))
         .collect();
-    if !callers.is_empty() {
-        let by_path: HashMap<&str, &SourcePath> = discovery
-            .files
-            .iter()
-            .map(|file| (file.relative.as_str(), file))
-            .collect();
-        let files: Vec<&SourcePath> = callers
-            .iter()
-            .filter_map(|&e| by_path.get(entries[e].path.as_str()).copied())
-            .collect();
-        let packages = packages.with_helpers(helpers.clone());
-        let (outcomes, _) = parse_all(pool, &files, &packages);
-        for (file, outcome) in files.iter().zip(outcomes) {
-            // A file that cannot be read again keeps what the first pass found.
-            let FileOutcome::Analyzed(facts) = outcome else {
-                continue;
-            };
-            if let Some(entry) = entries.iter_mut().find(|e| e.path == file.relative) {
-                entry.facts.helper_calls = facts.helper_calls;
-                entry.facts.unseen_calls = facts.unseen_calls;
-            }
-        }
-    }
+    let packages = packages.with_helpers(helpers.clone());
+    let callers: Vec<(&mut FileEntry, &mut Option<CacheEntry>, &SourcePath)> = entries
+        .iter_mut()
+        .zip(cached.iter_mut())
+        .filter(|(entry, _)| is_caller(entry))
+        .filter_map(|(entry, cached)| {
+            let file = by_path.get(entry.path.as_str()).copied()?;
+            Some((entry, cached, file))
+        })
+        .collect();
+    let read_again = pool.install(|| {
+        callers
+            .into_par_iter()
+            .map(|(entry, cached, file)| {
+                panic::catch_unwind(AssertUnwindSafe(|| {
+                    helper_calls_of(entry, cached, file, &packages)
+                }))
+                .unwrap_or(false)
+            })
+            .filter(|read| *read)
+            .count()
+    });
     // `remember.delay(...)`, `caching.remember`: any part may name a helper.
     for entry in entries.iter_mut() {
         entry
@@ -452,6 +617,39 @@ fn recollect_helper_calls(
             .unseen_calls
             .retain(|name| name.split('.').any(|part| helpers.contains(part)));
     }
+    read_again > 0
+}
+
+/// Replaces the first pass's helper calls of one caller with the second pass's; whether
+/// the file was read again (not found in the cache).
+fn helper_calls_of(
+    entry: &mut FileEntry,
+    cached: &mut Option<CacheEntry>,
+    file: &SourcePath,
+    packages: &ProjectPackages,
+) -> bool {
+    if let Some((helper_calls, unseen_calls)) =
+        cached.as_ref().and_then(|c| c.helper_pass(packages))
+    {
+        entry.facts.helper_calls = helper_calls;
+        entry.facts.unseen_calls = unseen_calls;
+        return false;
+    }
+    let mut timings = FileTimings::default();
+    let Ok(bytes) = read_file(file, &mut timings) else {
+        // A file that cannot be read again keeps what the first pass found.
+        return true;
+    };
+    let (outcome, answers) = analyze_bytes(bytes, &file.relative, packages, &mut timings);
+    if let FileOutcome::Analyzed(facts) = outcome {
+        let facts = *facts;
+        if let Some(cached) = cached {
+            cached.set_helper_pass(&facts.helper_calls, &facts.unseen_calls, answers);
+        }
+        entry.facts.helper_calls = facts.helper_calls;
+        entry.facts.unseen_calls = facts.unseen_calls;
+    }
+    true
 }
 
 /// The last names of the project's helpers, found from the first pass's facts.
@@ -480,7 +678,7 @@ fn helper_names(entries: &[FileEntry]) -> FxHashSet<String> {
     }
 }
 
-fn not_analyzed(path: String, reason: String, span: Span) -> Diagnostic {
+fn not_analyzed_diagnostic(path: String, reason: String, span: Span) -> Diagnostic {
     FILE_NOT_ANALYZED.diagnostic(Violation {
         benefit: 0,
         severity: None,

@@ -1,5 +1,5 @@
 //! Reading and parsing one file, then extracting its facts. The syntax tree lives only
-//! inside [`analyze_file`].
+//! inside [`analyze_bytes`].
 
 use std::fs;
 use std::time::{Duration, Instant};
@@ -10,7 +10,7 @@ use ruff_text_size::{TextRange, TextSize};
 
 use crate::discover::SourcePath;
 use crate::facts::span::{Locator, Span};
-use crate::facts::{self, FileFacts, ProjectPackages};
+use crate::facts::{self, FileFacts, ProjectAnswers, ProjectPackages};
 
 pub enum FileOutcome {
     Analyzed(Box<FileFacts>),
@@ -30,66 +30,67 @@ pub struct FileTimings {
     pub facts: Duration,
 }
 
-pub fn analyze_file(file: &SourcePath, packages: &ProjectPackages) -> (FileOutcome, FileTimings) {
-    let mut timings = FileTimings::default();
-    let outcome = analyze_timed(file, packages, &mut timings);
-    (outcome, timings)
-}
-
-fn analyze_timed(
-    file: &SourcePath,
-    packages: &ProjectPackages,
-    timings: &mut FileTimings,
-) -> FileOutcome {
+/// Reads a file's bytes, timing it; a file that cannot be read is not analysed.
+pub fn read_file(file: &SourcePath, timings: &mut FileTimings) -> Result<Vec<u8>, FileOutcome> {
     let started = Instant::now();
     let read = fs::read(&file.absolute);
     timings.read = started.elapsed();
-    match read {
-        Ok(bytes) => analyze_bytes(bytes, &file.relative, packages, timings),
-        Err(err) => FileOutcome::NotAnalyzed {
-            reason: format!("cannot read file: {err}"),
-            span: Span::file_start(),
-        },
-    }
+    read.map_err(|err| FileOutcome::NotAnalyzed {
+        reason: format!("cannot read file: {err}"),
+        span: Span::file_start(),
+    })
 }
 
 /// Analyses the contents of the file at `relative` (its module name comes from the path)
-/// as [`analyze_file`] does once the file is read: any bytes give an outcome.
+/// as the pipeline does once the file is read: any bytes give an outcome.
 pub fn analyze_source(bytes: Vec<u8>, relative: &str, packages: &ProjectPackages) -> FileOutcome {
-    analyze_bytes(bytes, relative, packages, &mut FileTimings::default())
+    analyze_bytes(bytes, relative, packages, &mut FileTimings::default()).0
 }
 
-fn analyze_bytes(
+/// The file's outcome, with the answers about the project its facts depend on.
+pub fn analyze_bytes(
     bytes: Vec<u8>,
     relative: &str,
     packages: &ProjectPackages,
     timings: &mut FileTimings,
-) -> FileOutcome {
+) -> (FileOutcome, ProjectAnswers) {
+    match parse_and_extract(bytes, relative, packages, timings) {
+        Ok((facts, answers)) => (FileOutcome::Analyzed(Box::new(facts)), answers),
+        Err(outcome) => (outcome, ProjectAnswers::default()),
+    }
+}
+
+fn parse_and_extract(
+    bytes: Vec<u8>,
+    relative: &str,
+    packages: &ProjectPackages,
+    timings: &mut FileTimings,
+) -> Result<(FileFacts, ProjectAnswers), FileOutcome> {
     if u32::try_from(bytes.len()).is_err() {
-        return FileOutcome::NotAnalyzed {
+        return Err(FileOutcome::NotAnalyzed {
             reason: format!(
                 "file is too large to parse ({} bytes; the limit is 4 GiB)",
                 bytes.len()
             ),
             span: Span::file_start(),
-        };
+        });
     }
     let source = match String::from_utf8(bytes) {
         Ok(source) => source,
-        Err(err) => return not_utf8(err),
+        Err(err) => return Err(not_utf8(err)),
     };
     if let Some(nul) = source.find('\0') {
         let span = Locator::new(&source).span_of(TextRange::at(
             TextSize::try_from(nul).unwrap_or_default(),
             1.into(),
         ));
-        return FileOutcome::NotAnalyzed {
+        return Err(FileOutcome::NotAnalyzed {
             reason: format!(
                 "file contains a NUL byte (line {}, column {}); Python refuses source code with null bytes",
                 span.line, span.column
             ),
             span,
-        };
+        });
     }
     let parsing = Instant::now();
     let parsed = parse_module(&source);
@@ -98,10 +99,10 @@ fn analyze_bytes(
         Ok(parsed) => parsed,
         Err(err) => {
             let span = Locator::new(&source).span_of(err.location);
-            return FileOutcome::NotAnalyzed {
+            return Err(FileOutcome::NotAnalyzed {
                 reason: format!("syntax error: {}", err.error),
                 span,
-            };
+            });
         }
     };
     let extracting = Instant::now();
@@ -117,7 +118,7 @@ fn analyze_bytes(
     );
     drop(parsed);
     timings.facts = extracting.elapsed();
-    FileOutcome::Analyzed(Box::new(facts))
+    Ok(facts)
 }
 
 fn not_utf8(err: std::string::FromUtf8Error) -> FileOutcome {

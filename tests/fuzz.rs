@@ -372,6 +372,10 @@ fn project((python, html): (Vec<u8>, Vec<u8>)) -> Result<(), TestCaseError> {
         selection: Selection::new(&[], &[]).unwrap(),
         django_version: None,
         config: None,
+        // The fact cache is written in the temporary project, so its encoding meets the
+        // same facts.
+        no_cache: false,
+        cache_dir: None,
     });
     prop_assert!(analysis.is_ok());
     Ok(())

@@ -8,7 +8,7 @@ use ruff_python_ast::{self as ast, Expr, Stmt};
 use super::eval::{constant, elements, key_template, last_segment, model_ref, qualified_name};
 use super::keys::KeyTemplate;
 use super::paths::{relative_path, template_dirs, RelativePath};
-use super::scope::{Binding, Env, ProjectPackages};
+use super::scope::{Binding, Env, ProjectAnswers, ProjectPackages, ProjectQuestions};
 use super::settings::cache_settings;
 use super::shape::{ManagerOrigin, ModelRef, Shape, Unpicklable};
 use super::span::Locator;
@@ -25,7 +25,8 @@ pub fn extract(
     is_package: bool,
     in_tests: bool,
     packages: &ProjectPackages,
-) -> FileFacts {
+) -> (FileFacts, ProjectAnswers) {
+    let project = ProjectQuestions::new(packages);
     let mut package: Vec<String> = module_name.split('.').map(str::to_string).collect();
     if !is_package {
         package.pop();
@@ -47,7 +48,7 @@ pub fn extract(
         managers_here: Vec::new(),
         mentions_update_fields: source.contains("update_fields"),
     };
-    let mut env = Env::module(packages);
+    let mut env = Env::module(&project);
     let mut frame = Frame::new(ScopeKind::Module, module_name.to_string());
     extractor.walk_body(&module.body, &mut env, &mut frame);
 
@@ -61,7 +62,7 @@ pub fn extract(
         }
     }
     let deferred = std::mem::take(&mut frame.deferred);
-    let module_env = Env::function(&globals, packages);
+    let module_env = Env::function(&globals, &project);
     for (name, alias) in lazy_caches(&module.body, &extractor, &module_env) {
         let qualified = frame.qualify(name);
         extractor.facts.module_caches.push((qualified, alias));
@@ -93,7 +94,7 @@ pub fn extract(
             Deferred::Function(func) => {
                 let qualified = frame.qualify(func.name.as_str());
                 let outcome =
-                    extractor.walk_function(func, Env::function(&globals, packages), &qualified);
+                    extractor.walk_function(func, Env::function(&globals, &project), &qualified);
                 let matters = outcome.returns.is_interesting() || outcome.returns_key.is_some();
                 if matters || func.is_async {
                     extractor.facts.functions.push(FunctionSummary {
@@ -107,14 +108,14 @@ pub fn extract(
             Deferred::Class(class) => {
                 let qualified = frame.qualify(class.name.as_str());
                 let fact =
-                    extractor.walk_class(class, Env::function(&globals, packages), &qualified);
+                    extractor.walk_class(class, Env::function(&globals, &project), &qualified);
                 extractor.facts.classes.push(fact);
             }
         }
     }
     extractor.facts.unseen_calls.sort_unstable();
     extractor.facts.unseen_calls.dedup();
-    extractor.facts
+    (extractor.facts, project.into_answers())
 }
 
 /// A class being walked.

@@ -1,9 +1,10 @@
 //! Cache keys as templates: literal text with holes where runtime values go
 //! (`f"post:{post.id}"` is `post:{}`).
 
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum KeyPart {
     Literal(String),
     Hole(Hole),
@@ -12,7 +13,7 @@ pub enum KeyPart {
 /// What fills a hole, as far as the expression tells: the characters it can produce.
 /// Two templates match only where their holes can produce what the other has there, so
 /// `category:{id}:posts` and `category:posts:{id}` are different keys.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Hole {
     /// Any text.
     #[default]
@@ -39,7 +40,7 @@ impl Hole {
 
 /// A key expression: a template read in place, a project function's return value or a
 /// module constant (resolved by the index), or unknown.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum KeySource {
     Template(KeyTemplate),
     /// `called` is true for `key_for(post)`, false for `POPULAR_KEY`.
@@ -50,7 +51,7 @@ pub enum KeySource {
     Unknown,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Default, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Default, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct KeyTemplate {
     pub parts: Vec<KeyPart>,
     /// A hole is filled by a version read at run time (`f"ids:{get_version()}"`): bumping
@@ -297,7 +298,7 @@ pub fn templates_overlap(a: &KeyTemplate, b: &KeyTemplate) -> bool {
     reachable[0][0]
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Serialize, Deserialize)]
 enum Symbol {
     Char(char),
     Hole(Hole),

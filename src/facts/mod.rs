@@ -18,15 +18,16 @@ pub use extract::extract;
 pub fn last_name(dotted: &str) -> &str {
     dotted.rsplit('.').next().unwrap_or(dotted)
 }
-pub use scope::ProjectPackages;
+pub use scope::{ProjectAnswers, ProjectPackages};
 
 use keys::{KeySource, KeyTemplate};
+use serde::{Deserialize, Serialize};
 use settings::CacheSetting;
 use shape::{Constant, ModelRef, Shape};
 use span::Span;
 use views::{ClassView, RestFrameworkSettings, Route, ViewFunction};
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct FileFacts {
     pub cache_calls: Vec<CacheCall>,
     /// Module-level functions whose return value can matter to a rule.
@@ -89,7 +90,7 @@ pub struct FileFacts {
     pub rest_framework: Option<RestFrameworkSettings>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct ClassFact {
     pub qualified_name: String,
     pub name: String,
@@ -119,14 +120,14 @@ pub struct ClassFact {
     pub view: ClassView,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum RelationKind {
     ForeignKey,
     OneToOne,
     ManyToMany,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct RelationFact {
     pub field: String,
     pub kind: RelationKind,
@@ -135,7 +136,7 @@ pub struct RelationFact {
     pub related_name: Option<String>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct FunctionFact {
     pub qualified_name: String,
     /// Writes to or deletes from a Django cache directly.
@@ -163,7 +164,7 @@ pub struct FunctionFact {
 
 /// The cache write of a memoising decorator's wrapper: `cache.set(key, func(*args),
 /// timeout)`, or `cache.get_or_set(key, lambda: func(*args), timeout)`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MemoCache {
     pub op: CacheOp,
     pub method: String,
@@ -182,7 +183,7 @@ pub struct MemoCache {
 }
 
 /// A function decorated by a project function (`@memoize`, `@cached(timeout=60)`).
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Decorated {
     pub function: String,
     pub decorator: String,
@@ -194,7 +195,7 @@ pub struct Decorated {
 }
 
 /// A cache call whose key, value or timeout is a parameter of the function it is in.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ParameterCacheCall {
     pub op: CacheOp,
     pub method: String,
@@ -212,7 +213,7 @@ pub struct ParameterCacheCall {
 }
 
 /// A parameter of a function that caches what it is given.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Parameter {
     pub name: String,
     /// Its position among the positional parameters; `None` for a keyword-only one.
@@ -227,7 +228,7 @@ pub struct Parameter {
 /// A call to a project function with an argument that would matter if the function
 /// caches it (a key, a QuerySet, a model's data, a timeout), or that passes on a
 /// parameter of the calling function: the index checks what the function caches.
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct HelperCall {
     pub function: String,
     /// The function or method the call is in.
@@ -245,7 +246,7 @@ pub struct HelperCall {
     pub arguments: Vec<HelperArgument>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct HelperArgument {
     /// The argument's position, or its keyword.
     pub position: Option<usize>,
@@ -253,7 +254,7 @@ pub struct HelperArgument {
     pub value: ArgumentValue,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub enum ArgumentValue {
     /// A parameter of the calling function, passed on as it was given.
     Parameter(String),
@@ -261,7 +262,7 @@ pub enum ArgumentValue {
 }
 
 /// An argument as the call site writes it.
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct GivenArgument {
     pub text: String,
     pub span: Span,
@@ -273,7 +274,7 @@ pub struct GivenArgument {
     pub computed: bool,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Signal {
     PreSave,
     PostSave,
@@ -308,7 +309,7 @@ impl Signal {
     }
 }
 
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct ReceiverFact {
     /// The receiving function's dotted name.
     pub handler: String,
@@ -318,7 +319,7 @@ pub struct ReceiverFact {
     pub span: Span,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum BulkKind {
     Update,
     BulkCreate,
@@ -328,7 +329,7 @@ pub enum BulkKind {
     ReverseRelated,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct BulkWrite {
     pub kind: BulkKind,
     pub model: ModelRef,
@@ -348,7 +349,7 @@ pub struct BulkWrite {
 
 /// The operations of Django's cache API (`BaseCache`), without the `a` prefix of the
 /// async forms.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum CacheOp {
     Get,
     Set,
@@ -451,7 +452,7 @@ impl CacheOp {
     }
 }
 
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct CacheCall {
     pub op: CacheOp,
     /// The method as written, e.g. `aset`.
@@ -536,7 +537,7 @@ impl CacheCall {
 }
 
 /// Where a cache call made through project functions is written.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Through {
     /// The project function the call site calls, as written: `remember()`.
     pub call: String,
@@ -553,7 +554,7 @@ pub struct Through {
 }
 
 /// A method of a class named as a cache operation.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CacheMethod {
     pub name: String,
     /// The parameters arguments can fill by position, `self` first.
@@ -565,7 +566,7 @@ pub struct CacheMethod {
 }
 
 /// A call on a `cache-objects` wrapper.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WrapperCall {
     /// The wrapper's dotted name, e.g. `app.wrapper.redis_cache`.
     pub object: String,
@@ -575,7 +576,7 @@ pub struct WrapperCall {
 }
 
 /// The loop a cache call runs once per item of.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PerItem {
     /// The innermost `for` loop's line (the call's own line in a comprehension).
     pub loop_line: usize,
@@ -585,7 +586,7 @@ pub struct PerItem {
     pub in_with: bool,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct CacheKey {
     pub source: KeySource,
     /// A `delete_pattern` glob rather than a key.
@@ -594,7 +595,7 @@ pub struct CacheKey {
     pub span: Span,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum Timeout {
     /// The call passes no timeout, so the cache's `TIMEOUT` setting applies.
     Missing,
@@ -607,19 +608,19 @@ pub enum Timeout {
     },
 }
 
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct StoredValue {
     pub shape: Shape,
     pub span: Span,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Snippet {
     pub text: String,
     pub span: Span,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct FunctionSummary {
     /// Dotted name, e.g. `blog.services.recent_posts`.
     pub qualified_name: String,

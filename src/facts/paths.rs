@@ -3,6 +3,7 @@
 //! that `TEMPLATES[...]["DIRS"]` can be found in the tree.
 
 use ruff_python_ast::{self as ast, Expr};
+use serde::{Deserialize, Serialize};
 
 use super::eval::{qualified_name, string_literal};
 use super::scope::Env;
@@ -10,7 +11,7 @@ use super::scope::Env;
 /// A path relative to the settings file: `up` directories above it (1 is its own
 /// directory), then `parts` below; or, for a relative string literal (resolved from the
 /// directory `manage.py` runs in), relative to the analysed root.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RelativePath {
     pub up: usize,
     pub parts: Vec<String>,

@@ -4,9 +4,11 @@
 //! branches' assignments reach). Function scopes fall back to the module's final
 //! bindings, as Python resolves globals at call time.
 
+use std::cell::RefCell;
 use std::rc::Rc;
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
+use serde::{Deserialize, Serialize};
 
 use super::shape::{CallableKind, Shape, Unpicklable};
 
@@ -35,7 +37,7 @@ const MAX_REACHING: usize = 8;
 pub struct Env<'g> {
     globals: Option<&'g Bindings>,
     scopes: Vec<Rc<Bindings>>,
-    packages: &'g ProjectPackages,
+    project: &'g ProjectQuestions<'g>,
 }
 
 /// The names of the project's own packages and modules (every directory and module name
@@ -43,7 +45,7 @@ pub struct Env<'g> {
 /// or `requests.get` cannot be.
 #[derive(Default)]
 pub struct ProjectPackages {
-    names: rustc_hash::FxHashSet<String>,
+    names: FxHashSet<String>,
     /// A `src/` layout: `src` holds the packages and is not one (no `src/__init__.py`), so
     /// `src/documents/signals.py` is module `documents.signals`.
     src_layout: bool,
@@ -53,12 +55,12 @@ pub struct ProjectPackages {
     /// The last names of the project functions that may cache what they are given
     /// (known after a first pass over every file): calls to them are kept with their
     /// arguments.
-    helpers: rustc_hash::FxHashSet<String>,
+    helpers: FxHashSet<String>,
 }
 
 impl ProjectPackages {
     pub fn from_relative_paths<'p>(paths: impl Iterator<Item = &'p str>) -> Self {
-        let mut names = rustc_hash::FxHashSet::default();
+        let mut names = FxHashSet::default();
         let mut under_src = false;
         let mut src_is_package = false;
         for path in paths {
@@ -75,7 +77,7 @@ impl ProjectPackages {
             names,
             src_layout: under_src && !src_is_package,
             cache_objects: Vec::new(),
-            helpers: rustc_hash::FxHashSet::default(),
+            helpers: FxHashSet::default(),
         }
     }
 
@@ -103,7 +105,7 @@ impl ProjectPackages {
 
     /// The same project, with the last names of the functions that may cache what they
     /// are given.
-    pub fn with_helpers(&self, helpers: rustc_hash::FxHashSet<String>) -> Self {
+    pub fn with_helpers(&self, helpers: FxHashSet<String>) -> Self {
         ProjectPackages {
             names: self.names.clone(),
             src_layout: self.src_layout,
@@ -112,32 +114,114 @@ impl ProjectPackages {
         }
     }
 
-    /// Whether `qualified` may be one of those functions.
-    pub fn may_be_helper(&self, qualified: &str) -> bool {
-        self.helpers.contains(super::last_name(qualified))
+    /// What decides module names and extraction besides each file's path and contents:
+    /// part of the fact cache's key.
+    pub fn extraction_settings(&self) -> (bool, &[String]) {
+        (self.src_layout, &self.cache_objects)
+    }
+}
+
+fn root_name(qualified: &str) -> &str {
+    qualified.split('.').next().unwrap_or(qualified)
+}
+
+/// One file's questions to the project while its facts are extracted, with the answers:
+/// cached facts stay valid while the project gives every answer again, so adding a module
+/// elsewhere invalidates only the files that asked about its name.
+pub struct ProjectQuestions<'p> {
+    packages: &'p ProjectPackages,
+    defines: RefCell<FxHashMap<String, bool>>,
+    helpers: RefCell<FxHashMap<String, bool>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Question {
+    /// May the project define a module or package of this root name?
+    Defines,
+    /// May a project function of this last name cache what it is given?
+    Helper,
+}
+
+/// Whether `name` is among `known`, remembered in `answers`.
+fn ask(answers: &RefCell<FxHashMap<String, bool>>, name: &str, known: &FxHashSet<String>) -> bool {
+    let mut answers = answers.borrow_mut();
+    if let Some(answer) = answers.get(name) {
+        return *answer;
+    }
+    let answer = known.contains(name);
+    answers.insert(name.to_string(), answer);
+    answer
+}
+
+/// The answers a file's facts depend on, sorted.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProjectAnswers(Vec<(Question, String, bool)>);
+
+impl ProjectAnswers {
+    /// Whether `packages` gives every answer again.
+    pub fn hold_for(&self, packages: &ProjectPackages) -> bool {
+        self.0.iter().all(|(question, name, answer)| {
+            let now = match question {
+                Question::Defines => packages.names.contains(name.as_str()),
+                Question::Helper => packages.helpers.contains(name.as_str()),
+            };
+            now == *answer
+        })
+    }
+}
+
+impl<'p> ProjectQuestions<'p> {
+    pub fn new(packages: &'p ProjectPackages) -> Self {
+        ProjectQuestions {
+            packages,
+            defines: RefCell::default(),
+            helpers: RefCell::default(),
+        }
     }
 
-    pub fn may_define(&self, qualified: &str) -> bool {
-        let root = qualified.split('.').next().unwrap_or(qualified);
-        self.names.contains(root)
+    pub fn into_answers(self) -> ProjectAnswers {
+        let asked = |question: Question, answers: RefCell<FxHashMap<String, bool>>| {
+            answers
+                .into_inner()
+                .into_iter()
+                .map(move |(name, answer)| (question, name, answer))
+        };
+        let mut answers: Vec<(Question, String, bool)> = asked(Question::Defines, self.defines)
+            .chain(asked(Question::Helper, self.helpers))
+            .collect();
+        answers.sort_unstable();
+        ProjectAnswers(answers)
+    }
+
+    fn may_define(&self, qualified: &str) -> bool {
+        let root = root_name(qualified);
+        ask(&self.defines, root, &self.packages.names)
+    }
+
+    fn may_be_helper(&self, qualified: &str) -> bool {
+        ask(
+            &self.helpers,
+            super::last_name(qualified),
+            &self.packages.helpers,
+        )
     }
 }
 
 impl<'g> Env<'g> {
-    pub fn module(packages: &'g ProjectPackages) -> Self {
+    pub fn module(project: &'g ProjectQuestions<'g>) -> Self {
         Env {
             globals: None,
             scopes: vec![Rc::default()],
-            packages,
+            project,
         }
     }
 
     /// The scope of a function or class body of the module, once the module is loaded.
-    pub fn function(globals: &'g Bindings, packages: &'g ProjectPackages) -> Self {
+    pub fn function(globals: &'g Bindings, project: &'g ProjectQuestions<'g>) -> Self {
         Env {
             globals: Some(globals),
             scopes: vec![Rc::default()],
-            packages,
+            project,
         }
     }
 
@@ -146,18 +230,19 @@ impl<'g> Env<'g> {
     pub fn is_project_name(&self, qualified: &str) -> bool {
         !qualified.starts_with("builtins.")
             && !qualified.starts_with("django.")
-            && self.packages.may_define(qualified)
+            && self.project.may_define(qualified)
     }
 
     /// Whether a project function may cache what it is given (`ProjectPackages::
     /// may_be_helper`).
     pub fn may_be_helper(&self, qualified: &str) -> bool {
-        self.packages.may_be_helper(qualified)
+        self.project.may_be_helper(qualified)
     }
 
     /// Whether the configuration declares this object a Django cache (`cache-objects`).
     pub fn is_cache_object(&self, qualified: &str) -> bool {
-        self.packages
+        self.project
+            .packages
             .cache_objects
             .iter()
             .any(|object| object == qualified)

@@ -1,10 +1,11 @@
 //! The `CACHES` setting, read from module-level dict literals in settings files.
 
 use ruff_python_ast::{Expr, ExprDict};
+use serde::{Deserialize, Serialize};
 
 use super::shape::Constant;
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CacheSetting {
     pub alias: String,
     pub timeout: SettingTimeout,
@@ -12,7 +13,7 @@ pub struct CacheSetting {
     pub line: usize,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum SettingTimeout {
     /// No `TIMEOUT`: Django's default of 300 seconds applies.
     NotSet,

@@ -7,8 +7,9 @@
 
 use super::keys::KeyTemplate;
 use super::span::Span;
+use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Shape {
     /// A model manager such as `Post.objects`, not yet a QuerySet.
     Manager(ManagerOrigin),
@@ -62,7 +63,7 @@ pub enum Shape {
 }
 
 /// Where a manager comes from.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ManagerOrigin {
     /// A manager of this model (for `ModelRef::Attribute`, only if the project declares
     /// the attribute as a relation or manager).
@@ -72,7 +73,7 @@ pub enum ManagerOrigin {
 }
 
 /// A model as the source names it; the index resolves it to a project model.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum ModelRef {
     /// A class: its dotted name when imported or defined here, else its bare name.
     Class(String),
@@ -85,20 +86,20 @@ pub enum ModelRef {
     Attribute(String),
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum CallableKind {
     Lambda,
     LocalFunction,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Unpicklable {
     Generator,
     OpenFile,
     Request,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Constant {
     None,
     Number(f64),

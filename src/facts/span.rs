@@ -4,16 +4,15 @@ use std::cell::OnceCell;
 
 use ruff_source_file::LineIndex;
 use ruff_text_size::{Ranged, TextRange};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A 1-based line/column range plus the text of its first line, for reports.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Span {
     pub line: usize,
     pub column: usize,
     pub end_line: usize,
     pub end_column: usize,
-    #[serde(skip)]
     pub source_line: Box<str>,
 }
 

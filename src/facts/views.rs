@@ -2,6 +2,7 @@
 //! what it reads of the current user, what it renders, and its DRF policies.
 
 use ruff_python_ast::{self as ast, Expr};
+use serde::{Deserialize, Serialize};
 
 use super::eval::{constant, elements, qualified_name, string_literal};
 use super::extract::{argument, keyword, root_name, Extractor};
@@ -9,7 +10,7 @@ use super::scope::{Binding, Env};
 use super::shape::Constant;
 
 /// A decorator that matters to view caching, as applied to a view.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Wrapper {
     pub kind: WrapperKind,
     /// The decorator as written, e.g. `cache_page(60 * 15)`.
@@ -19,7 +20,7 @@ pub struct Wrapper {
     pub origin: Option<String>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum WrapperKind {
     CachePage,
     /// `vary_on_cookie`, `vary_on_headers(...)`: which request headers it adds to `Vary`.
@@ -40,14 +41,14 @@ pub enum WrapperKind {
     UnsafeMethods,
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VaryOn {
     pub cookie: bool,
     pub authorization: bool,
 }
 
 /// `Cache-Control` directives set to true.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CacheControl {
     pub private: bool,
     pub no_cache: bool,
@@ -67,21 +68,21 @@ impl CacheControl {
 }
 
 /// Where a view reads something, for messages.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Evidence {
     pub text: String,
     pub line: usize,
 }
 
 /// A DRF view's explicit policies: class names as written or resolved.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DrfPolicy {
     pub authentication_classes: Option<Vec<String>>,
     pub permission_classes: Option<Vec<String>>,
 }
 
 /// A function or method's view-related facts.
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct ViewFunction {
     pub qualified_name: String,
     /// The function's name in its `def` line.
@@ -100,7 +101,7 @@ pub struct ViewFunction {
 }
 
 /// What a view's body does that matters to caching its response.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct ViewBody {
     /// The first read of per-user state: `request.user`, `request.session`, ...
     pub per_user: Option<Evidence>,
@@ -147,7 +148,7 @@ pub struct ViewBody {
 
 /// An expensive query the function runs (a `Subquery`, `Exists`, `Prefetch` queryset or
 /// a QuerySet handed to another query is part of that query, not one of its own).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct QueryUse {
     pub text: String,
     pub span: super::span::Span,
@@ -164,13 +165,13 @@ pub struct QueryUse {
     pub shared_inputs: bool,
     /// Why its result must be fresh: it runs after a write in the same function, inside
     /// `transaction.atomic()`, or locks rows (`select_for_update()`).
-    pub must_be_fresh: Option<&'static str>,
+    pub must_be_fresh: Option<String>,
     /// `get(pk=...)`, `get(id=...)`: one row by primary key.
     pub single_row: bool,
 }
 
 /// What makes a query expensive.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum QueryKind {
     /// `aggregate(...)`.
     Aggregate,
@@ -220,14 +221,14 @@ impl ViewBody {
 
 /// A template a view renders, with the names its context gives (which hide what
 /// context processors add: `{"user": owner}` is not the visitor).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RenderedTemplate {
     pub name: String,
     pub hidden: Vec<String>,
 }
 
 /// A class's view-related attributes.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct ClassView {
     pub template_name: Option<String>,
     /// Names a generic view puts in the context: `context_object_name`, and the model's
@@ -247,7 +248,7 @@ pub struct ClassView {
 }
 
 /// A URLconf entry, with the wrappers around its view.
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Route {
     /// Wrappers around the view, outermost first.
     pub wrappers: Vec<Wrapper>,
@@ -259,7 +260,7 @@ pub struct Route {
     pub at_module_level: bool,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub enum RouteTarget {
     Function(String),
     /// `SomeView.as_view(...)`, with a `template_name=` given there.
@@ -271,7 +272,7 @@ pub enum RouteTarget {
 }
 
 /// DRF's settings: `REST_FRAMEWORK = {"DEFAULT_AUTHENTICATION_CLASSES": [...], ...}`.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
 pub struct RestFrameworkSettings {
     pub authentication_classes: Option<Vec<String>>,
     pub permission_classes: Option<Vec<String>>,
@@ -922,7 +923,8 @@ impl Extractor<'_> {
             Some("it locks rows with `select_for_update()`")
         } else {
             None
-        };
+        }
+        .map(str::to_string);
         let single_row = name == "get"
             && call.arguments.args.is_empty()
             && matches!(&call.arguments.keywords[..], [only] if only.arg.as_ref().is_some_and(|a| matches!(a.as_str(), "pk" | "id")));

@@ -30,9 +30,15 @@ pub fn unexpected_stderr(stderr: &str) -> Vec<&str> {
         .collect()
 }
 
+/// The binary, with its fact cache kept under the build's temporary directory rather than
+/// beside the fixtures: every fixture run after the first reads its facts from there.
 pub fn binary() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_cache-analyzer"));
     command
+        .env(
+            "CACHE_ANALYZER_CACHE_DIR",
+            Path::new(env!("CARGO_TARGET_TMPDIR")).join("fact-cache"),
+        )
         .env_remove("NO_COLOR")
         .env_remove("CLICOLOR_FORCE")
         .env_remove("FORCE_COLOR");

@@ -1,0 +1,309 @@
+//! The per-file fact cache, as Ruff keeps its own: `.cache-analyzer_cache/` beside the
+//! project's configuration (or at the analysed root), one file per project and settings
+//! under a directory named for the tool's version. Each entry holds one Python file's
+//! facts, keyed by a hash of its contents and the answers about the rest of the project
+//! its extraction depended on. Only per-file facts are cached: the project index and the
+//! rules run afresh on every run, so no cross-file result is ever stale.
+//!
+//! The cache only ever saves work. A missing, truncated or foreign file reads as empty and
+//! is rewritten; one that cannot be created or written leaves the run uncached, with a
+//! note for `--verbose`. Writes go to a temporary file renamed into place, so concurrent
+//! runs each leave a whole file behind.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
+use xxhash_rust::xxh3::{xxh3_128, xxh3_64};
+
+use crate::facts::span::Span;
+use crate::facts::{HelperCall, ProjectAnswers, ProjectPackages};
+use crate::source::FileOutcome;
+
+/// The default directory, at the project root.
+pub const DEFAULT_DIR: &str = ".cache-analyzer_cache";
+/// Changes whenever the entries' layout changes: older files are then foreign.
+const FORMAT: u32 = 1;
+const MAGIC: &[u8; 8] = b"CAFACTS\0";
+
+/// Where the cache lives, once resolved from `--no-cache`, `--cache-dir` (or
+/// `CACHE_ANALYZER_CACHE_DIR`) and the configuration's `cache-dir`.
+pub enum CacheChoice {
+    Disabled,
+    Dir(PathBuf),
+}
+
+impl CacheChoice {
+    /// The command line (or environment) first, then the configuration, then
+    /// `.cache-analyzer_cache` in `project_dir`; a relative directory is relative to the
+    /// current directory on the command line, to the configuration's directory in it.
+    pub fn resolve(
+        no_cache: bool,
+        given: Option<&Path>,
+        configured: Option<&Path>,
+        project_dir: &Path,
+    ) -> CacheChoice {
+        if no_cache {
+            return CacheChoice::Disabled;
+        }
+        CacheChoice::Dir(match (given, configured) {
+            (Some(dir), _) => std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf()),
+            (None, Some(dir)) => project_dir.join(dir),
+            (None, None) => project_dir.join(DEFAULT_DIR),
+        })
+    }
+}
+
+/// A hash of a file's bytes.
+pub fn content_hash(bytes: &[u8]) -> u128 {
+    xxh3_128(bytes)
+}
+
+/// One file's cached extraction.
+#[derive(Serialize, Deserialize)]
+pub struct Entry {
+    content: u128,
+    first: Pass<Found>,
+    /// The second pass, for files calling the project's helpers: those calls, with their
+    /// arguments, and the unread calls (encoded).
+    helper_pass: Option<Pass<Vec<u8>>>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Pass<T> {
+    answers: ProjectAnswers,
+    found: T,
+}
+
+#[derive(Serialize, Deserialize)]
+enum Found {
+    /// The facts, encoded on their own so that entries decode in parallel and unchanged
+    /// ones are written back as they were read.
+    Facts(Vec<u8>),
+    NotAnalyzed {
+        reason: String,
+        span: Span,
+    },
+}
+
+impl Entry {
+    /// The entry for a file just extracted. `None` when its facts cannot be encoded
+    /// (they are then simply not cached).
+    pub fn new(content: u128, outcome: &FileOutcome, answers: ProjectAnswers) -> Option<Entry> {
+        let found = match outcome {
+            FileOutcome::Analyzed(facts) => {
+                Found::Facts(postcard::to_allocvec(facts.as_ref()).ok()?)
+            }
+            FileOutcome::NotAnalyzed { reason, span } => Found::NotAnalyzed {
+                reason: reason.clone(),
+                span: span.clone(),
+            },
+        };
+        Some(Entry {
+            content,
+            first: Pass { answers, found },
+            helper_pass: None,
+        })
+    }
+
+    /// The cached outcome, if it was made from these contents and the project still
+    /// answers as it did.
+    pub fn first_pass(&self, content: u128, packages: &ProjectPackages) -> Option<FileOutcome> {
+        if self.content != content || !self.first.answers.hold_for(packages) {
+            return None;
+        }
+        match &self.first.found {
+            Found::Facts(bytes) => postcard::from_bytes(bytes)
+                .ok()
+                .map(|facts| FileOutcome::Analyzed(Box::new(facts))),
+            Found::NotAnalyzed { reason, span } => Some(FileOutcome::NotAnalyzed {
+                reason: reason.clone(),
+                span: span.clone(),
+            }),
+        }
+    }
+
+    /// The second pass's helper calls and unread calls, if found while the project
+    /// answered as it does now.
+    pub fn helper_pass(
+        &self,
+        packages: &ProjectPackages,
+    ) -> Option<(Vec<HelperCall>, Vec<String>)> {
+        let pass = self.helper_pass.as_ref()?;
+        if !pass.answers.hold_for(packages) {
+            return None;
+        }
+        postcard::from_bytes(&pass.found).ok()
+    }
+
+    pub fn set_helper_pass(
+        &mut self,
+        helper_calls: &[HelperCall],
+        unseen_calls: &[String],
+        answers: ProjectAnswers,
+    ) {
+        self.helper_pass = postcard::to_allocvec(&(helper_calls, unseen_calls))
+            .ok()
+            .map(|found| Pass { answers, found });
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct CacheFile {
+    format: u32,
+    version: String,
+    settings: u64,
+    entries: Vec<(String, Entry)>,
+}
+
+/// The cache of one analysed root, as read at the start of the run.
+pub struct FactCache {
+    /// The cache file; `None` when caching is off.
+    file: Option<PathBuf>,
+    settings: u64,
+    entries: FxHashMap<String, Entry>,
+    /// Something the run should say under `--verbose`: why the cache is off or was not
+    /// read.
+    pub note: Option<String>,
+}
+
+impl FactCache {
+    /// Opens the cache for the project at `root`; every problem only disables it or empties
+    /// it.
+    pub fn open(choice: &CacheChoice, root: &Path, packages: &ProjectPackages) -> FactCache {
+        let (src_layout, cache_objects) = packages.extraction_settings();
+        let settings = xxh3_64(
+            format!(
+                "{}\0{}\0{}\0{src_layout}\0{}",
+                env!("CARGO_PKG_VERSION"),
+                env!("CACHE_ANALYZER_FACTS_FINGERPRINT"),
+                root.display(),
+                cache_objects.join("\0")
+            )
+            .as_bytes(),
+        );
+        let mut cache = FactCache {
+            file: None,
+            settings,
+            entries: FxHashMap::default(),
+            note: None,
+        };
+        let CacheChoice::Dir(dir) = choice else {
+            return cache;
+        };
+        let file = dir
+            .join(env!("CARGO_PKG_VERSION"))
+            .join(format!("{settings:016x}"));
+        match fs::read(&file) {
+            Ok(bytes) => match decode(&bytes, settings) {
+                Some(entries) => cache.entries = entries.into_iter().collect(),
+                None => {
+                    cache.note = Some(format!(
+                    "the fact cache `{}` is damaged or from another build; it will be rewritten",
+                    file.display()
+                ))
+                }
+            },
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+            Err(err) => {
+                cache.note = Some(format!(
+                    "cannot read the fact cache `{}`: {err}; running without it",
+                    file.display()
+                ));
+                return cache;
+            }
+        }
+        cache.file = Some(file);
+        cache
+    }
+
+    pub fn is_enabled(&self) -> bool {
+        self.file.is_some()
+    }
+
+    pub fn file(&self) -> Option<&Path> {
+        self.file.as_deref()
+    }
+
+    /// Takes out the entry read for `path`, if any.
+    pub fn take(&mut self, path: &str) -> Option<Entry> {
+        self.entries.remove(path)
+    }
+
+    /// How many entries were read and not taken: files gone since the last run.
+    pub fn leftover(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Writes `entries` as the whole cache, atomically; a failure is returned as the note
+    /// to show.
+    pub fn save(&self, entries: Vec<(String, Entry)>) -> Result<(), String> {
+        let Some(file) = &self.file else {
+            return Ok(());
+        };
+        let contents = CacheFile {
+            format: FORMAT,
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            settings: self.settings,
+            entries,
+        };
+        write_atomically(file, &contents)
+            .map_err(|err| format!("cannot write the fact cache `{}`: {err}", file.display()))
+    }
+}
+
+fn decode(bytes: &[u8], settings: u64) -> Option<Vec<(String, Entry)>> {
+    let body = bytes.strip_prefix(MAGIC.as_slice())?;
+    let file: CacheFile = postcard::from_bytes(body).ok()?;
+    (file.format == FORMAT
+        && file.version == env!("CARGO_PKG_VERSION")
+        && file.settings == settings)
+        .then_some(file.entries)
+}
+
+fn write_atomically(file: &Path, contents: &CacheFile) -> std::io::Result<()> {
+    let version_dir = file.parent().unwrap_or(Path::new("."));
+    fs::create_dir_all(version_dir)?;
+    if let Some(root) = version_dir.parent() {
+        mark_cache_dir(root)?;
+    }
+    let encoded = postcard::to_allocvec(contents).map_err(std::io::Error::other)?;
+    let temporary = version_dir.join(format!(
+        ".{}.{}.tmp",
+        file.file_name().and_then(|n| n.to_str()).unwrap_or("facts"),
+        std::process::id()
+    ));
+    let written = (|| {
+        let mut out = fs::File::create(&temporary)?;
+        out.write_all(MAGIC)?;
+        out.write_all(&encoded)?;
+        fs::rename(&temporary, file)
+    })();
+    if written.is_err() {
+        let _ = fs::remove_file(&temporary);
+    }
+    written
+}
+
+/// `CACHEDIR.TAG` (so backup tools skip it) and a `.gitignore` of `*` (so Git does), as
+/// Ruff writes them.
+fn mark_cache_dir(dir: &Path) -> std::io::Result<()> {
+    let tag = dir.join("CACHEDIR.TAG");
+    if !tag.exists() {
+        fs::write(
+            &tag,
+            "Signature: 8a477f597d28d172789f06886806bc55\n\
+             # This file is a cache directory tag created by cache-analyzer.\n",
+        )?;
+    }
+    let gitignore = dir.join(".gitignore");
+    if !gitignore.exists() {
+        fs::write(
+            &gitignore,
+            "# Automatically created by cache-analyzer.\n*\n",
+        )?;
+    }
+    Ok(())
+}

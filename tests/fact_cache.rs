@@ -1,0 +1,337 @@
+//! The fact cache: a warm run reports exactly what a cold one does, each file's entry is
+//! invalidated by its own changes (and by the project changes its facts asked about), and a
+//! damaged, unwritable or shared cache never changes a result.
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use common::{binary, fixture};
+
+fn copy_tree(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            if entry.file_name() != ".cache-analyzer_cache" {
+                copy_tree(&entry.path(), &target);
+            }
+        } else {
+            fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// A copy of a fixture project, free to edit.
+fn project(name: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(&fixture(name), dir.path());
+    dir
+}
+
+/// The binary, keeping its fact cache where the project or the arguments say.
+fn uncontrolled_binary() -> std::process::Command {
+    let mut command = binary();
+    command.env_remove("CACHE_ANALYZER_CACHE_DIR");
+    command
+}
+
+/// `COMMAND PATH --output-format json --verbose` with these extra arguments, from PATH.
+fn run(command: &str, path: &Path, extra: &[&str]) -> Output {
+    uncontrolled_binary()
+        .args([command, ".", "--output-format", "json", "--verbose"])
+        .args(extra)
+        .current_dir(path)
+        .output()
+        .expect("the binary runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+/// `(reused, extracted)` from the `--verbose` line on standard error.
+fn cache_counts(output: &Output) -> (usize, usize) {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let line = stderr
+        .lines()
+        .find(|line| line.starts_with("fact cache `"))
+        .unwrap_or_else(|| panic!("no fact cache line in:\n{stderr}"));
+    let numbers: Vec<usize> = line
+        .rsplit(": ")
+        .next()
+        .unwrap()
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    (numbers[0], numbers[1])
+}
+
+fn notes(output: &Output) -> Vec<String> {
+    String::from_utf8_lossy(&output.stderr)
+        .lines()
+        .filter(|line| line.starts_with("note: "))
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn warm_runs_report_what_cold_runs_do_on_every_fixture() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let mut projects: Vec<PathBuf> = fs::read_dir(&fixtures)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.is_dir())
+        .collect();
+    projects.sort();
+    assert!(projects.len() > 10);
+    for path in projects {
+        let cache = tempfile::tempdir().unwrap();
+        let cache_dir = cache.path().to_str().unwrap();
+        for command in ["analyze", "check-invalidation"] {
+            let uncached = run(command, &path, &["--no-cache"]);
+            let cold = run(command, &path, &["--cache-dir", cache_dir]);
+            let warm = run(command, &path, &["--cache-dir", cache_dir]);
+            let name = path.file_name().unwrap().to_string_lossy();
+            assert_eq!(stdout(&cold), stdout(&uncached), "{command} {name}: cold");
+            assert_eq!(stdout(&warm), stdout(&uncached), "{command} {name}: warm");
+            assert_eq!(warm.status.code(), uncached.status.code(), "{name}");
+            let (_, extracted) = cache_counts(&warm);
+            assert_eq!(
+                extracted, 0,
+                "{command} {name}: a warm run extracts nothing"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_changed_file_invalidates_exactly_its_entry() {
+    let dir = project("invalidation");
+    let root = dir.path();
+    let cold = run("analyze", root, &[]);
+    let (reused, files) = cache_counts(&cold);
+    assert_eq!((reused, files), (0, 13));
+    assert_eq!(cache_counts(&run("analyze", root, &[])), (13, 0));
+
+    // Editing one file re-extracts it alone, and what it now says is reported.
+    let services = root.join("catalog/services.py");
+    let edited = fs::read_to_string(&services).unwrap() + "\n\ndef latest():\n    from django.core.cache import cache\n    return cache.get(\"latest\")\n";
+    fs::write(&services, edited).unwrap();
+    let after_edit = run("analyze", root, &[]);
+    assert_eq!(cache_counts(&after_edit), (12, 1));
+    assert_eq!(
+        stdout(&after_edit),
+        stdout(&run("analyze", root, &["--no-cache"]))
+    );
+
+    // A new file is extracted, and the others are reused.
+    fs::write(root.join("catalog/notes.py"), "NOTE = 'kept'\n").unwrap();
+    assert_eq!(cache_counts(&run("analyze", root, &[])), (13, 1));
+
+    // A deleted file's entry is dropped: the next runs reuse every file left.
+    fs::remove_file(root.join("catalog/notes.py")).unwrap();
+    assert_eq!(cache_counts(&run("analyze", root, &[])), (13, 0));
+    let warm = run("analyze", root, &[]);
+    assert_eq!(cache_counts(&warm), (13, 0));
+    assert_eq!(
+        stdout(&warm),
+        stdout(&run("analyze", root, &["--no-cache"]))
+    );
+}
+
+#[test]
+fn adding_a_package_a_file_imports_extracts_that_file_again() {
+    let dir = project("invalidation");
+    let root = dir.path();
+    fs::write(
+        root.join("catalog/later.py"),
+        "from warehouse.stock import refresh\n\n\ndef update():\n    refresh()\n",
+    )
+    .unwrap();
+    assert_eq!(cache_counts(&run("analyze", root, &[])), (0, 14));
+    // `warehouse` was not the project's when `later.py` was read; now it is, so what
+    // `refresh()` may do has changed for that file, and only for it.
+    fs::create_dir(root.join("warehouse")).unwrap();
+    fs::write(root.join("warehouse/__init__.py"), "").unwrap();
+    fs::write(
+        root.join("warehouse/stock.py"),
+        "def refresh():\n    return None\n",
+    )
+    .unwrap();
+    let after = run("analyze", root, &[]);
+    assert_eq!(cache_counts(&after), (13, 3));
+    assert_eq!(
+        stdout(&after),
+        stdout(&run("analyze", root, &["--no-cache"]))
+    );
+}
+
+/// The cache file of a project whose cache is in `cache_dir`.
+fn cache_file(cache_dir: &Path) -> PathBuf {
+    let version_dir = fs::read_dir(cache_dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .find(|path| path.is_dir())
+        .expect("a version directory");
+    fs::read_dir(version_dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .next()
+        .expect("a cache file")
+}
+
+#[test]
+fn a_damaged_cache_is_ignored_and_rewritten() {
+    let dir = project("invalidation");
+    let root = dir.path();
+    let expected = stdout(&run("analyze", root, &["--no-cache"]));
+    run("analyze", root, &[]);
+    let cache_dir = root.join(".cache-analyzer_cache");
+    assert!(cache_dir.join("CACHEDIR.TAG").is_file());
+    assert_eq!(
+        fs::read_to_string(cache_dir.join(".gitignore"))
+            .unwrap()
+            .lines()
+            .last(),
+        Some("*")
+    );
+    let file = cache_file(&cache_dir);
+
+    let bytes = fs::read(&file).unwrap();
+    fs::write(&file, &bytes[..bytes.len() / 2]).unwrap();
+    let truncated = run("analyze", root, &[]);
+    assert_eq!(stdout(&truncated), expected);
+    assert_eq!(cache_counts(&truncated), (0, 13));
+    assert!(
+        notes(&truncated)[0].contains("damaged"),
+        "{:?}",
+        notes(&truncated)
+    );
+    let rewritten = run("analyze", root, &[]);
+    assert_eq!(cache_counts(&rewritten), (13, 0));
+    assert_eq!(stdout(&rewritten), expected);
+
+    fs::write(&file, b"not a cache at all").unwrap();
+    let foreign = run("analyze", root, &[]);
+    assert_eq!(stdout(&foreign), expected);
+    assert_eq!(cache_counts(&foreign), (0, 13));
+}
+
+#[test]
+fn a_cache_dir_that_cannot_be_written_only_disables_the_cache() {
+    let dir = project("invalidation");
+    let root = dir.path();
+    let expected = run("analyze", root, &["--no-cache"]);
+    // A directory under a regular file can never be created, even by root.
+    fs::write(root.join("not-a-dir"), "").unwrap();
+    for _ in 0..2 {
+        let output = run("analyze", root, &["--cache-dir", "not-a-dir/cache"]);
+        assert_eq!(stdout(&output), stdout(&expected));
+        assert_eq!(output.status.code(), expected.status.code());
+        let notes = notes(&output);
+        assert!(
+            notes.len() == 1 && notes[0].contains("the fact cache `"),
+            "{notes:?}"
+        );
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_read_only_cache_dir_gives_the_same_results() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = project("invalidation");
+    let root = dir.path();
+    let expected = stdout(&run("analyze", root, &["--no-cache"]));
+    run("analyze", root, &[]);
+    let cache_dir = root.join(".cache-analyzer_cache");
+    let version_dir = cache_file(&cache_dir).parent().unwrap().to_path_buf();
+    fs::set_permissions(&version_dir, fs::Permissions::from_mode(0o555)).unwrap();
+    let services = root.join("catalog/services.py");
+    fs::write(&services, fs::read_to_string(&services).unwrap() + "\n").unwrap();
+    let output = run("analyze", root, &[]);
+    fs::set_permissions(&version_dir, fs::Permissions::from_mode(0o755)).unwrap();
+    assert_eq!(stdout(&output), expected);
+    assert_eq!(cache_counts(&output), (12, 1));
+}
+
+#[test]
+fn two_concurrent_runs_on_one_cache_both_succeed() {
+    let dir = project("invalidation");
+    let root = dir.path();
+    let expected = run("analyze", root, &["--no-cache"]);
+    for _ in 0..3 {
+        let runs: Vec<_> = (0..2)
+            .map(|_| {
+                uncontrolled_binary()
+                    .args(["analyze", ".", "--output-format", "json"])
+                    .current_dir(root)
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for child in runs {
+            let output = child.wait_with_output().unwrap();
+            assert_eq!(output.status.code(), expected.status.code());
+            assert_eq!(stdout(&output), stdout(&expected));
+        }
+    }
+    let warm = run("analyze", root, &[]);
+    assert_eq!(cache_counts(&warm), (13, 0));
+    assert_eq!(stdout(&warm), stdout(&expected));
+}
+
+#[test]
+fn the_cache_dir_comes_from_the_flag_the_environment_or_the_configuration() {
+    let dir = project("invalidation");
+    let root = dir.path();
+    let default_dir = root.join(".cache-analyzer_cache");
+
+    // `binary()` sets the environment variable; without it the default is used.
+    let output = uncontrolled_binary()
+        .args(["analyze", ".", "--output-format", "json"])
+        .current_dir(root)
+        .output()
+        .unwrap();
+    assert!(output.status.code().is_some());
+    assert!(default_dir.join("CACHEDIR.TAG").is_file());
+    fs::remove_dir_all(&default_dir).unwrap();
+
+    let from_env = root.join("env-cache");
+    binary()
+        .env("CACHE_ANALYZER_CACHE_DIR", &from_env)
+        .args(["analyze", ".", "--output-format", "json"])
+        .current_dir(root)
+        .output()
+        .unwrap();
+    assert!(from_env.join("CACHEDIR.TAG").is_file());
+
+    fs::write(
+        root.join("pyproject.toml"),
+        "[tool.cache-analyzer]\ncache-dir = \"build/facts\"\n",
+    )
+    .unwrap();
+    uncontrolled_binary()
+        .args(["analyze", ".", "--output-format", "json"])
+        .current_dir(root)
+        .output()
+        .unwrap();
+    assert!(root.join("build/facts/CACHEDIR.TAG").is_file());
+    // The flag wins over the configuration.
+    binary()
+        .args(["analyze", ".", "--cache-dir", "flag-cache"])
+        .current_dir(root)
+        .output()
+        .unwrap();
+    assert!(root.join("flag-cache/CACHEDIR.TAG").is_file());
+    assert!(!default_dir.exists());
+
+    let off = run("analyze", root, &["--no-cache"]);
+    assert!(String::from_utf8_lossy(&off.stderr).contains("fact cache: off"));
+}
