@@ -1,7 +1,6 @@
 //! Per-file facts: everything the rules need from one Python file, extracted while its
 //! syntax tree is alive. The tree is dropped afterwards; only these facts remain.
 
-mod calls;
 mod eval;
 mod extract;
 pub mod keys;
@@ -10,6 +9,7 @@ mod scope;
 pub mod settings;
 pub mod shape;
 pub mod span;
+mod syntax;
 pub mod views;
 
 pub use extract::extract;
