@@ -12,7 +12,7 @@ use crate::facts::keys::{KeySource, KeyTemplate};
 use crate::facts::scope::{Binding, Env};
 use crate::facts::shape::{Constant, ManagerOrigin, ModelRef, Shape};
 use crate::facts::syntax::{argument, has_unpacking, keyword};
-use crate::facts::views::{
+use crate::facts::view_facts::{
     is_single_row, locks_rows, query_call, query_kind, QueryCall, QueryUse, UrlconfCall,
 };
 use crate::facts::{

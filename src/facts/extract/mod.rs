@@ -17,7 +17,7 @@ use super::settings::cache_settings;
 use super::shape::{ManagerOrigin, ModelRef, Shape, Unpicklable};
 use super::span::Locator;
 use super::syntax::{argument, keyword, root_name};
-use super::views::{
+use super::view_facts::{
     changes_templates, drf_decorator_policy, inspect_header_assignment, is_request_attribute,
     record_view_attribute, rest_framework, wrapper_alias, ClassView, SettingEntries, SharedValues,
     ViewBody, ViewFunction, ViewReader, WrapperKind,
