@@ -17,4 +17,4 @@ pub mod source;
 pub mod suppression;
 pub mod templates;
 pub mod test_code;
-pub mod views;
+pub mod view_caching;

@@ -27,7 +27,7 @@ use crate::source::{analyze_bytes, read_file, FileOutcome, FileTimings};
 use crate::suppression;
 use crate::templates::TemplateIndex;
 use crate::test_code::is_test_path;
-use crate::views::ViewMap;
+use crate::view_caching::ViewMap;
 
 /// Worker stack size: dropping or walking very deep syntax trees recurses, and rayon's
 /// default 2 MiB stacks abort on inputs real projects contain.

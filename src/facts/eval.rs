@@ -4,10 +4,10 @@
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{self as ast, Expr, Number, Operator, UnaryOp};
 
-use super::extract::Extractor;
 use super::keys::{Hole, KeySource, KeyTemplate};
 use super::scope::{Binding, Env};
 use super::shape::{CallableKind, Constant, ManagerOrigin, ModelRef, Shape, Unpicklable};
+use super::span::Locator;
 
 /// Methods that return a new QuerySet (Django's "methods that return new QuerySets").
 pub(super) const QUERYSET_METHODS: &[&str] = &[
@@ -68,7 +68,14 @@ const FRAGMENT_KEY: &str = "django.core.cache.utils.make_template_fragment_key";
 /// Deeper expressions than this are treated as opaque rather than recursed into.
 const MAX_EVAL_DEPTH: usize = 48;
 
-impl Extractor<'_> {
+/// What evaluating an expression reads besides the expression and its scope: the source,
+/// for the text of what it finds, and whether `self` may be a model instance there.
+pub(super) struct Evaluator<'a> {
+    pub(super) locator: &'a Locator<'a>,
+    pub(super) in_model_class: bool,
+}
+
+impl Evaluator<'_> {
     /// What `expr` evaluates to.
     pub(super) fn eval(&self, expr: &Expr, env: &Env<'_>, depth: usize) -> Shape {
         if depth > MAX_EVAL_DEPTH {
@@ -158,7 +165,7 @@ impl Extractor<'_> {
             let model = model_ref(owner, env);
             return Shape::Manager(model.map_or(ManagerOrigin::Unknown, ManagerOrigin::Model));
         }
-        if matches!(owner, Expr::Name(n) if n.id.as_str() == "self") && !self.in_model_class() {
+        if matches!(owner, Expr::Name(n) if n.id.as_str() == "self") && !self.in_model_class {
             // `self.tags` of a plain class is an attribute, whatever models declare.
             return Shape::Opaque;
         }

@@ -1,7 +1,6 @@
 //! Per-file facts: everything the rules need from one Python file, extracted while its
 //! syntax tree is alive. The tree is dropped afterwards; only these facts remain.
 
-mod calls;
 mod eval;
 mod extract;
 pub mod keys;
@@ -10,7 +9,8 @@ mod scope;
 pub mod settings;
 pub mod shape;
 pub mod span;
-pub mod views;
+mod syntax;
+pub mod view_facts;
 
 pub use extract::extract;
 
@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use settings::CacheSetting;
 use shape::{Constant, ModelRef, Shape};
 use span::Span;
-use views::{ClassView, RestFrameworkSettings, Route, ViewFunction};
+use view_facts::{ClassView, RestFrameworkSettings, Route, ViewFunction};
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct FileFacts {
@@ -68,22 +68,22 @@ pub struct FileFacts {
     /// URLconf entries (`path`, `re_path`, `url`) and the wrappers around their views.
     pub routes: Vec<Route>,
     /// Modules the module-level code `include()`s, by dotted name.
-    pub url_includes: Vec<views::Evidence>,
+    pub url_includes: Vec<view_facts::Evidence>,
     /// A module-level call given `urlpatterns`, which may wrap every view it routes.
-    pub urlpatterns_wrapped: Option<views::Evidence>,
+    pub urlpatterns_wrapped: Option<view_facts::Evidence>,
     /// `ROOT_URLCONF` in a settings file.
-    pub root_urlconf: Option<views::Evidence>,
+    pub root_urlconf: Option<view_facts::Evidence>,
     /// Entries of `MIDDLEWARE` (or a list named like it) in a settings file, however the
     /// list is built; `*BASE_MIDDLEWARE` for another list it includes by name.
-    pub middleware: Vec<views::Evidence>,
+    pub middleware: Vec<view_facts::Evidence>,
     /// The middleware lists the file defines (`MIDDLEWARE`, `BASE_MIDDLEWARE`).
     pub middleware_lists: Vec<String>,
     /// Part of a middleware list that could not be read (a call, a comprehension).
-    pub middleware_unread: Option<views::Evidence>,
+    pub middleware_unread: Option<view_facts::Evidence>,
     /// `TEMPLATES[...]["OPTIONS"]["context_processors"]` entries in a settings file.
-    pub context_processors: Vec<views::Evidence>,
+    pub context_processors: Vec<view_facts::Evidence>,
     /// Part of a `context_processors` list that could not be read.
-    pub context_processors_unread: Option<views::Evidence>,
+    pub context_processors_unread: Option<view_facts::Evidence>,
     /// `TEMPLATES[...]["DIRS"]` in a settings file, relative to the file.
     pub template_dirs: Vec<paths::RelativePath>,
     /// `REST_FRAMEWORK` defaults, in a settings file.

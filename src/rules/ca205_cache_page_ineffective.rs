@@ -3,7 +3,7 @@
 
 use super::{view_violation, Rule, RuleContext, Violation};
 use crate::diagnostic::Severity;
-use crate::facts::views::WrapperKind;
+use crate::facts::view_facts::WrapperKind;
 
 pub const RULE: Rule = Rule {
     code: "CA205",

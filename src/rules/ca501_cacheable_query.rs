@@ -3,8 +3,8 @@
 
 use super::{Rule, RuleContext, Violation};
 use crate::diagnostic::Severity;
-use crate::facts::views::{QueryKind, QueryUse};
-use crate::views::{RequestCode, RunsIn};
+use crate::facts::view_facts::{QueryKind, QueryUse};
+use crate::view_caching::{RequestCode, RunsIn};
 
 pub const RULE: Rule = Rule {
     code: "CA501",

@@ -8,8 +8,8 @@
 
 use super::{Rule, RuleContext, Violation};
 use crate::diagnostic::Severity;
-use crate::facts::views::{Wrapper, WrapperKind};
-use crate::views::{Found, RoutedView, SiteFacts};
+use crate::facts::view_facts::{Wrapper, WrapperKind};
+use crate::view_caching::{Found, RoutedView, SiteFacts};
 
 pub const RULE: Rule = Rule {
     code: "CA502",

@@ -33,7 +33,7 @@ use crate::facts::span::Span;
 use crate::index::ProjectIndex;
 use crate::invalidation::InvalidationMap;
 use crate::templates::TemplateIndex;
-use crate::views::ViewMap;
+use crate::view_caching::ViewMap;
 
 /// What rules read: the project index, the templates, the maps built from them, and the
 /// Django version.
@@ -150,7 +150,11 @@ impl Rule {
 
 /// A finding on a cached view: where the view is defined, or where the URLconf caches it;
 /// the detail says how the URLconf caches it, when it does.
-fn view_violation(view: &crate::views::CachedView, message: String, detail: String) -> Violation {
+fn view_violation(
+    view: &crate::view_caching::CachedView,
+    message: String,
+    detail: String,
+) -> Violation {
     let detail = match view.route_note() {
         Some(route) => format!("{route}; {detail}"),
         None => detail,

@@ -2,17 +2,26 @@
 //! what each name holds, and recording every Django cache call with what it stores, the
 //! module's classes, functions, signal receivers and bulk writes.
 
+mod calls;
+
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{self as ast, Expr, Stmt};
 
-use super::eval::{constant, elements, key_template, last_segment, model_ref, qualified_name};
+use super::eval::{
+    constant, elements, key_template, last_segment, model_ref, qualified_name, Evaluator,
+};
 use super::keys::KeyTemplate;
 use super::paths::{relative_path, template_dirs, RelativePath};
 use super::scope::{Binding, Env, ProjectAnswers, ProjectPackages, ProjectQuestions};
 use super::settings::cache_settings;
 use super::shape::{ManagerOrigin, ModelRef, Shape, Unpicklable};
 use super::span::Locator;
-use super::views::{is_request_attribute, ClassView, ViewBody, ViewFunction, WrapperKind};
+use super::syntax::{argument, keyword, root_name};
+use super::view_facts::{
+    changes_templates, drf_decorator_policy, inspect_header_assignment, is_request_attribute,
+    record_view_attribute, rest_framework, wrapper_alias, ClassView, SettingEntries, SharedValues,
+    ViewBody, ViewFunction, ViewReader, WrapperKind,
+};
 use super::{
     CacheMethod, CacheOp, ClassFact, FileFacts, FunctionFact, FunctionSummary, Parameter,
     ParameterCacheCall, RelationFact, RelationKind, Timeout,
@@ -310,8 +319,16 @@ impl Extractor<'_> {
         })
     }
 
+    /// The evaluator of expressions at the walk's current place.
+    pub(super) fn evaluator(&self) -> Evaluator<'_> {
+        Evaluator {
+            locator: &self.locator,
+            in_model_class: self.in_model_class(),
+        }
+    }
+
     /// Whether the code being walked is in a model class (or a class that may be one).
-    pub(super) fn in_model_class(&self) -> bool {
+    fn in_model_class(&self) -> bool {
         self.classes
             .last()
             .is_some_and(|class| class.role == ClassRole::Model)
@@ -613,13 +630,18 @@ impl Extractor<'_> {
         names.iter().any(|name| varying.contains(name))
     }
 
-    /// Whether a loop variable or a local assigned once in the function being walked holds
-    /// a value that is the same on every request.
-    pub(super) fn is_shared_local(&self, name: &str) -> bool {
-        self.activities.last().is_some_and(|activity| {
-            activity.shared_loop_targets.iter().any(|n| n == name)
-                || activity.shared_locals.iter().any(|n| n == name)
-        })
+    /// Which values are the same on every request, in the function being walked.
+    fn shared_values(&self) -> SharedValues<'_> {
+        match self.activities.last() {
+            Some(activity) => SharedValues {
+                locals: &activity.shared_locals,
+                loop_targets: &activity.shared_loop_targets,
+            },
+            None => SharedValues {
+                locals: &[],
+                loop_targets: &[],
+            },
+        }
     }
 
     /// `name = value` in a function: the name is the same on every request from here on
@@ -633,7 +655,7 @@ impl Extractor<'_> {
                 .binary_search_by(|n| n.as_str().cmp(id))
                 .is_ok()
         });
-        if once && self.is_shared(value, env) {
+        if once && self.shared_values().is_shared(value, env) {
             if let Some(activity) = self.activities.last_mut() {
                 activity.shared_locals.push(id.to_string());
             }
@@ -701,6 +723,27 @@ impl Extractor<'_> {
         }
     }
 
+    /// Like [`Self::view_body_mut`], for an update that reads the rest of the walk: the
+    /// body is taken out of the function's activity meanwhile.
+    fn update_view_body(&mut self, update: impl FnOnce(&Self, &mut ViewBody)) {
+        let Some(activity) = self.activities.last_mut() else {
+            return;
+        };
+        let mut body = std::mem::take(&mut activity.view);
+        update(self, &mut body);
+        if let Some(activity) = self.activities.last_mut() {
+            activity.view = body;
+        }
+    }
+
+    /// The reader of view facts at the walk's current place.
+    fn views(&self) -> ViewReader<'_> {
+        ViewReader {
+            evaluator: self.evaluator(),
+            module_wrappers: &self.module_wrappers,
+        }
+    }
+
     pub(super) fn record_bulk_write_in_function(&mut self, index: usize) {
         if let Some(activity) = self.activities.last_mut() {
             activity.bulk_writes.push(index);
@@ -764,7 +807,7 @@ impl Extractor<'_> {
                     self.record_evaluated(value);
                     self.record_function_values(value, env);
                     self.visit_expr(value, env);
-                    frame.returns.push(self.eval(value, env, 0));
+                    frame.returns.push(self.evaluator().eval(value, env, 0));
                     frame.return_keys.push(key_template(value, env, 0));
                 }
             }
@@ -787,14 +830,20 @@ impl Extractor<'_> {
                 }
                 if frame.kind == ScopeKind::Module {
                     self.record_settings(&assign.targets, &assign.value, env);
-                    self.record_rest_framework(&assign.targets, &assign.value, env);
+                    if let Some(settings) = rest_framework(&assign.targets, &assign.value, env) {
+                        self.facts.rest_framework = Some(settings);
+                    }
                     self.record_middleware(&assign.targets, &assign.value);
-                    self.record_root_urlconf(&assign.targets, &assign.value);
+                    let urlconf = self.views().root_urlconf(&assign.targets, &assign.value);
+                    if let Some(urlconf) = urlconf {
+                        self.facts.root_urlconf = Some(urlconf);
+                    }
                     for target in &assign.targets {
                         self.inspect_templates_change(target);
                     }
                     self.record_paths(&assign.targets, &assign.value, env);
-                    self.record_wrapper_alias(&assign.targets, &assign.value, env);
+                    let alias = wrapper_alias(&assign.targets, &assign.value, env);
+                    self.module_wrappers.extend(alias);
                     self.record_key_constant(&assign.targets, &assign.value, env, frame);
                     self.record_cache_object_class(&assign.targets, &assign.value, env, frame);
                 }
@@ -811,7 +860,9 @@ impl Extractor<'_> {
                     self.record_shared_local(&assign.targets, &assign.value, env);
                 }
                 for target in &assign.targets {
-                    self.inspect_header_assignment(target, &assign.value);
+                    self.view_body_mut(|body| {
+                        inspect_header_assignment(target, &assign.value, body)
+                    });
                     self.visit_expr(target, env);
                     bind_target(target, binding.clone(), env);
                 }
@@ -844,7 +895,7 @@ impl Extractor<'_> {
                 varying.extend(assigned_names(&stmt_for.body));
                 let varying = varying.into_iter().map(str::to_string).collect();
                 let mut shared_targets = Vec::new();
-                if self.is_shared(&stmt_for.iter, env) {
+                if self.shared_values().is_shared(&stmt_for.iter, env) {
                     bound_names(&stmt_for.target, &mut shared_targets);
                 }
                 let shared_before = self
@@ -905,7 +956,7 @@ impl Extractor<'_> {
                 for item in &with.items {
                     self.visit_expr(&item.context_expr, env);
                     if let Some(target) = &item.optional_vars {
-                        let binding = match self.eval(&item.context_expr, env, 0) {
+                        let binding = match self.evaluator().eval(&item.context_expr, env, 0) {
                             shape @ Shape::Unpicklable {
                                 what: Unpicklable::OpenFile,
                                 ..
@@ -1270,11 +1321,11 @@ impl Extractor<'_> {
         let mut decorators = Vec::new();
         let mut unknown_decorators = Vec::new();
         for decorator in &func.decorator_list {
-            let decoration = self.decoration(&decorator.expression, enclosing);
+            let decoration = self.views().decoration(&decorator.expression, enclosing);
             decorators.extend(decoration.wrappers);
             unknown_decorators.extend(decoration.unknown);
         }
-        let drf = self.drf_decorator_policy(&func.decorator_list, enclosing);
+        let drf = drf_decorator_policy(&func.decorator_list, enclosing);
         if decorators.is_empty() && body.is_empty() && drf == Default::default() {
             return;
         }
@@ -1364,7 +1415,7 @@ impl Extractor<'_> {
             view: ClassView::default(),
         };
         for decorator in &class.decorator_list {
-            let decoration = self.decoration(&decorator.expression, &env);
+            let decoration = self.views().decoration(&decorator.expression, &env);
             fact.view.unknown_decorators.extend(decoration.unknown);
             if let Some(method) = decoration.method {
                 fact.view
@@ -1377,13 +1428,13 @@ impl Extractor<'_> {
                 Stmt::Assign(assign) => {
                     for target in &assign.targets {
                         self.record_field(target, &assign.value, &env, &mut fact);
-                        self.record_view_attribute(target, &assign.value, &env, &mut fact.view);
+                        record_view_attribute(target, &assign.value, &env, &mut fact.view);
                     }
                 }
                 Stmt::AnnAssign(assign) => {
                     if let Some(value) = &assign.value {
                         self.record_field(&assign.target, value, &env, &mut fact);
-                        self.record_view_attribute(&assign.target, value, &env, &mut fact.view);
+                        record_view_attribute(&assign.target, value, &env, &mut fact.view);
                     }
                 }
                 Stmt::FunctionDef(func) if matches!(func.name.as_str(), "save" | "delete") => {
@@ -1553,7 +1604,7 @@ impl Extractor<'_> {
                 }
             }
         }
-        Binding::value(self.eval(value, env, 0))
+        Binding::value(self.evaluator().eval(value, env, 0))
     }
 
     /// `BASE_DIR = Path(__file__)...` and `TEMPLATES = [{"DIRS": [...]}]`.
@@ -1562,9 +1613,35 @@ impl Extractor<'_> {
         if name.id.as_str() == "TEMPLATES" {
             let dirs = template_dirs(value, env, &self.module_paths);
             self.facts.template_dirs.extend(dirs);
-            self.record_context_processors(value);
+            let found = self.views().context_processors(value);
+            self.facts.context_processors.extend(found.entries);
+            if self.facts.context_processors_unread.is_none() {
+                self.facts.context_processors_unread = found.unread;
+            }
         } else if let Some(path) = relative_path(value, env, &self.module_paths) {
             self.module_paths.push((name.id.to_string(), path));
+        }
+    }
+
+    /// `MIDDLEWARE = [...]` (or `+=`) at module level.
+    fn record_middleware(&mut self, targets: &[Expr], value: &Expr) {
+        if let Some((list, found)) = self.views().middleware_setting(targets, value) {
+            self.facts.middleware_lists.push(list);
+            self.record_middleware_entries(found);
+        }
+    }
+
+    fn record_middleware_entries(&mut self, found: SettingEntries) {
+        self.facts.middleware.extend(found.entries);
+        if self.facts.middleware_unread.is_none() {
+            self.facts.middleware_unread = found.unread;
+        }
+    }
+
+    /// A change to `TEMPLATES` the walk cannot follow: the context processors are unread.
+    fn inspect_templates_change(&mut self, target: &Expr) {
+        if changes_templates(target) && self.facts.context_processors_unread.is_none() {
+            self.facts.context_processors_unread = Some(self.views().evidence(target));
         }
     }
 
@@ -1647,7 +1724,9 @@ impl Extractor<'_> {
         }
         self.call_site = CallSite::default();
         for attribute in finder.request_attributes {
-            self.inspect_per_user_read(attribute, env);
+            self.update_view_body(|walk, body| {
+                walk.views().inspect_per_user_read(attribute, env, body)
+            });
         }
         for test in finder.sender_tests {
             if let Some(models) = test.comparators.first() {
@@ -1814,20 +1893,6 @@ fn bound_names<'a>(target: &'a Expr, names: &mut Vec<&'a str>) {
         Expr::List(list) => list.elts.iter().for_each(|e| bound_names(e, names)),
         Expr::Starred(starred) => bound_names(&starred.value, names),
         _ => {}
-    }
-}
-
-/// The name an attribute or call chain starts from: `cache` in `cache.get(k).x()`.
-pub(super) fn root_name(expr: &Expr) -> Option<&str> {
-    let mut current = expr;
-    loop {
-        current = match current {
-            Expr::Attribute(attribute) => &attribute.value,
-            Expr::Call(call) => &call.func,
-            Expr::Subscript(subscript) => &subscript.value,
-            Expr::Name(name) => return Some(name.id.as_str()),
-            _ => return None,
-        };
     }
 }
 
@@ -2161,35 +2226,6 @@ fn cache_method(func: &ast::StmtFunctionDef) -> CacheMethod {
             .collect(),
         own_timeout_default,
     }
-}
-
-pub(super) fn argument<'a>(
-    call: &'a ast::ExprCall,
-    position: usize,
-    name: &str,
-) -> Option<&'a Expr> {
-    for (index, arg) in call.arguments.args.iter().enumerate() {
-        if arg.is_starred_expr() {
-            break;
-        }
-        if index == position {
-            return Some(arg);
-        }
-    }
-    keyword(call, name)
-}
-
-pub(super) fn keyword<'a>(call: &'a ast::ExprCall, name: &str) -> Option<&'a Expr> {
-    call.arguments
-        .keywords
-        .iter()
-        .find(|k| k.arg.as_ref().is_some_and(|arg| arg.as_str() == name))
-        .map(|k| &k.value)
-}
-
-pub(super) fn has_unpacking(call: &ast::ExprCall) -> bool {
-    call.arguments.args.iter().any(Expr::is_starred_expr)
-        || call.arguments.keywords.iter().any(|k| k.arg.is_none())
 }
 
 /// Whether a DRF `has_permission` lets every safe method through before anything else:

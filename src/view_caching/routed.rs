@@ -5,7 +5,7 @@ use super::site::{SiteFacts, MIDDLEWARE_METHODS};
 use super::{location, parent, Found, MroEntry, Project, Stack};
 use crate::facts::last_name;
 use crate::facts::span::Span;
-use crate::facts::views::{
+use crate::facts::view_facts::{
     Evidence, QueryUse, RenderedTemplate, Route, RouteTarget, ViewBody, ViewFunction, Wrapper,
     WrapperKind,
 };

@@ -5,7 +5,7 @@ use rustc_hash::FxHashMap as HashMap;
 
 use super::{parent, Found, MroEntry, Project};
 use crate::facts::last_name;
-use crate::facts::views::{Evidence, VaryOn, ViewFunction};
+use crate::facts::view_facts::{Evidence, VaryOn, ViewFunction};
 use crate::index::{FileEntry, ProjectIndex};
 
 /// The URLconf files reached from the production settings' `ROOT_URLCONF` through

@@ -1,4 +1,4 @@
-//! The views of the project. Here, cached views: every way the project caches a view's
+//! How each view of the project is cached: every way the project caches a view's
 //! response, with the layers a request passes through in order (URLconf wrappers,
 //! decorators, `dispatch`, auth mixins and DRF checks, handler decorators, what the body
 //! does to the response), and what the view reads of the current user, directly, through
@@ -15,7 +15,7 @@ use rustc_hash::FxHashMap as HashMap;
 
 use crate::django_version::{CacheBehaviour, TargetVersion};
 use crate::facts::span::Span;
-use crate::facts::views::{
+use crate::facts::view_facts::{
     CacheControl, ClassView, DrfPolicy, RenderedTemplate, RestFrameworkSettings, Route,
     RouteTarget, VaryOn, ViewBody, ViewFunction, Wrapper, WrapperKind,
 };

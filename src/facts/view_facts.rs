@@ -4,10 +4,12 @@
 use ruff_python_ast::{self as ast, Expr};
 use serde::{Deserialize, Serialize};
 
-use super::eval::{constant, elements, qualified_name, string_literal};
-use super::extract::{argument, keyword, root_name, Extractor};
+use super::eval::{
+    constant, elements, is_literal, last_segment, qualified_name, string_literal, Evaluator,
+};
 use super::scope::{Binding, Env};
 use super::shape::Constant;
+use super::syntax::{argument, keyword, root_name};
 
 /// A decorator that matters to view caching, as applied to a view.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -520,7 +522,38 @@ pub struct Decoration {
     pub method: Option<String>,
 }
 
-impl Extractor<'_> {
+/// What view recognition reads besides the syntax and its scope: how expressions evaluate
+/// (and the source, for the evidence it keeps), and the view decorators the module has
+/// named so far (`cache_15 = cache_page(900)`).
+pub(super) struct ViewReader<'a> {
+    pub(super) evaluator: Evaluator<'a>,
+    pub(super) module_wrappers: &'a [(String, WrapperKind)],
+}
+
+/// The string entries of a settings list (`MIDDLEWARE`, `context_processors`), and the
+/// first part of it that could not be read.
+#[derive(Default)]
+pub(super) struct SettingEntries {
+    pub(super) entries: Vec<Evidence>,
+    pub(super) unread: Option<Evidence>,
+}
+
+impl SettingEntries {
+    fn unread(&mut self, evidence: Evidence) {
+        self.unread.get_or_insert(evidence);
+    }
+}
+
+/// A module-level call that shapes the URLconf.
+pub(super) enum UrlconfCall {
+    /// `include("blog.urls")` (or of an imported module): the included module.
+    Include(Evidence),
+    /// A call given `urlpatterns` (`decorate_urlpatterns(urlpatterns, require_admin)`),
+    /// which may wrap every view of the module.
+    WrapsUrlpatterns(Evidence),
+}
+
+impl ViewReader<'_> {
     /// The wrappers a decorator expression applies, outermost first.
     pub(super) fn decoration(&self, decorator: &Expr, env: &Env<'_>) -> Decoration {
         if let Expr::Call(call) = decorator {
@@ -565,89 +598,37 @@ impl Extractor<'_> {
                 .find(|(alias, _)| alias == name.id.as_str())
                 .map(|(_, kind)| *kind)
         })?;
+        let locator = self.evaluator.locator;
         Some(Wrapper {
             origin: None,
             kind,
-            text: self.locator.snippet(decorator),
-            line: self.locator.span(decorator).line,
+            text: locator.snippet(decorator),
+            line: locator.span(decorator).line,
         })
     }
 
-    /// `@authentication_classes([...])` and `@permission_classes([...])` on an `api_view`.
-    pub(super) fn drf_decorator_policy(
-        &self,
-        decorators: &[ast::Decorator],
-        env: &Env<'_>,
-    ) -> DrfPolicy {
-        let mut policy = DrfPolicy::default();
-        for decorator in decorators {
-            let Expr::Call(call) = &decorator.expression else {
-                continue;
-            };
-            let classes = || call.arguments.args.first().map(|arg| class_names(arg, env));
-            match qualified_name(&call.func, env).as_deref() {
-                Some(DRF_AUTHENTICATION) => policy.authentication_classes = classes(),
-                Some(DRF_PERMISSIONS) => policy.permission_classes = classes(),
-                _ => {}
-            }
-        }
-        policy
-    }
-
-    /// Class-level `template_name = ...`, `authentication_classes = ...`,
-    /// `permission_classes = ...`.
-    pub(super) fn record_view_attribute(
-        &self,
-        target: &Expr,
-        value: &Expr,
-        env: &Env<'_>,
-        view: &mut ClassView,
-    ) {
-        let Expr::Name(name) = target else { return };
-        match name.id.as_str() {
-            "template_name" => view.template_name = string_constant(value, env),
-            "context_object_name" => view.context_names.extend(string_constant(value, env)),
-            "model" => {
-                view.declares_queryset = true;
-                view.context_names
-                    .extend(super::eval::last_segment(value).map(str::to_lowercase));
-            }
-            "queryset" => view.declares_queryset = true,
-            "http_method_names" => {
-                view.http_method_names = Some(
-                    elements(value)
-                        .iter()
-                        .filter_map(|e| string_constant(e, env))
-                        .collect(),
-                )
-            }
-            "authentication_classes" => {
-                view.drf.authentication_classes = Some(class_names(value, env))
-            }
-            "permission_classes" => view.drf.permission_classes = Some(class_names(value, env)),
-            _ => {}
-        }
-    }
-
-    /// Calls inside a view's body that matter to caching its response.
+    /// Calls inside a view's body that matter to caching its response. `in_branch`: the
+    /// call runs only on some paths; `self_method`: the method of the class being walked
+    /// that the call names, if any.
     pub(super) fn inspect_view_call(
-        &mut self,
+        &self,
         call: &ast::ExprCall,
         qualified: Option<&str>,
         env: &Env<'_>,
+        in_branch: bool,
+        self_method: Option<String>,
+        body: &mut ViewBody,
     ) {
-        let Some(body) = self.view_body() else { return };
         let passes_request = call
             .arguments
             .args
             .iter()
             .chain(call.arguments.keywords.iter().map(|k| &k.value))
             .any(|arg| is_request(arg, env));
-        let line = || self.locator.span(call).line;
         match qualified {
             Some(name) if RENDER_FUNCTIONS.contains(&name) => {
                 let hidden = context_keys(argument(call, 2, "context"));
-                self.note_rendered(call, argument(call, 1, "template"), hidden, env);
+                self.note_rendered(call, argument(call, 1, "template"), hidden, env, body);
                 return;
             }
             Some(RENDER_TO_STRING) => {
@@ -655,8 +636,8 @@ impl Extractor<'_> {
                 if with_request {
                     if let Some(template) = argument(call, 0, "template_name") {
                         let hidden = context_keys(argument(call, 1, "context"));
-                        let rendered = rendered(template_names(template, env), hidden);
-                        self.view_body_mut(|body| body.templates.extend(rendered));
+                        body.templates
+                            .extend(rendered(template_names(template, env), hidden));
                     }
                 }
                 return;
@@ -664,20 +645,21 @@ impl Extractor<'_> {
             // `get_template("x.html").render(context, request)`: the template is rendered
             // later, perhaps with the request; `Template(source)` is one made at run time.
             Some(name) if TEMPLATE_LOADERS.contains(&name) => {
-                self.note_rendered(call, argument(call, 0, "template_name"), Vec::new(), env);
+                let template = argument(call, 0, "template_name");
+                self.note_rendered(call, template, Vec::new(), env, body);
                 return;
             }
             Some(TEMPLATE_FROM_SOURCE) => {
-                self.note_first(call, |body| &mut body.dynamic_template);
+                self.note_first(call, &mut body.dynamic_template);
                 return;
             }
             Some(GET_TOKEN) => {
-                self.note_first(call, |body| &mut body.csrf_token);
+                self.note_first(call, &mut body.csrf_token);
                 return;
             }
             // Only where every response gets it: a marking in a branch leaves the
             // others cacheable.
-            Some(PATCH_CACHE_CONTROL) | Some(ADD_NEVER_CACHE_HEADERS) if self.in_branch() => {
+            Some(PATCH_CACHE_CONTROL) | Some(ADD_NEVER_CACHE_HEADERS) if in_branch => {
                 return;
             }
             Some(PATCH_CACHE_CONTROL) | Some(ADD_NEVER_CACHE_HEADERS) => {
@@ -686,37 +668,30 @@ impl Extractor<'_> {
                 } else {
                     cache_control_keywords(call)
                 };
-                let evidence = Evidence {
-                    text: self.locator.snippet(call),
-                    line: line(),
-                };
-                self.view_body_mut(|body| {
-                    body.cache_control = Some(match body.cache_control.take() {
-                        Some((earlier, first)) => (earlier.union(control), first),
-                        None => (control, evidence),
-                    });
+                let evidence = self.evidence(call);
+                body.cache_control = Some(match body.cache_control.take() {
+                    Some((earlier, first)) => (earlier.union(control), first),
+                    None => (control, evidence),
                 });
                 return;
             }
             Some(name) if FILE_RESPONSES.contains(&name) => {
-                self.note_first(call, |body| &mut body.uncacheable_response);
+                self.note_first(call, &mut body.uncacheable_response);
                 return;
             }
-            Some(name) if REDIRECTS.contains(&name) && !self.in_branch() => {
-                self.note_first(call, |body| &mut body.uncacheable_response);
+            Some(name) if REDIRECTS.contains(&name) && !in_branch => {
+                self.note_first(call, &mut body.uncacheable_response);
                 return;
             }
             Some(name) if CACHING_HEADERS.contains(&name) => {
-                self.view_body_mut(|body| body.sets_caching_headers = true);
+                body.sets_caching_headers = true;
                 return;
             }
             Some(PATCH_VARY_HEADERS) => {
                 if let Some(headers) = argument(call, 1, "newheaders") {
                     let vary = vary_of_headers(headers);
-                    self.view_body_mut(|body| {
-                        body.vary.cookie |= vary.cookie;
-                        body.vary.authorization |= vary.authorization;
-                    });
+                    body.vary.cookie |= vary.cookie;
+                    body.vary.authorization |= vary.authorization;
                 }
                 return;
             }
@@ -724,20 +699,20 @@ impl Extractor<'_> {
         }
         if body.changes_state.is_none()
             && changes_state(call, qualified, |receiver| {
-                self.eval(receiver, env, 0).is_query()
+                self.evaluator.eval(receiver, env, 0).is_query()
             })
         {
-            self.note_first(call, |body| &mut body.changes_state);
+            self.note_first(call, &mut body.changes_state);
         }
         if passes_request {
             let callee = qualified
                 .filter(|q| env.is_project_name(q))
                 .map(str::to_string)
-                .or_else(|| self.self_method(call));
+                .or(self_method);
             match callee {
-                Some(callee) => self.view_body_mut(|body| body.request_passed_to.push(callee)),
+                Some(callee) => body.request_passed_to.push(callee),
                 None if !reads_request_as_django_does(call, qualified) => {
-                    self.note_first(call, |body| &mut body.request_passed_outside);
+                    self.note_first(call, &mut body.request_passed_outside);
                 }
                 None => {}
             }
@@ -745,70 +720,69 @@ impl Extractor<'_> {
     }
 
     /// `request.user`, `self.request.session`, ...: the first such read in a function.
-    pub(super) fn inspect_per_user_read(&mut self, attribute: &ast::ExprAttribute, env: &Env<'_>) {
+    pub(super) fn inspect_per_user_read(
+        &self,
+        attribute: &ast::ExprAttribute,
+        env: &Env<'_>,
+        body: &mut ViewBody,
+    ) {
         if !is_request(&attribute.value, env) {
             return;
         }
         let name = attribute.attr.as_str();
         if WRITE_ATTRIBUTES.contains(&name) {
-            self.view_body_mut(|body| body.handles_writes = true);
+            body.handles_writes = true;
             return;
         }
         if name == QUERY_STRING {
-            self.view_body_mut(|body| body.reads_query_string = true);
+            body.reads_query_string = true;
             return;
         }
         if !PER_USER_ATTRIBUTES.contains(&name) {
             // Setting an attribute (`request.request_id = ...`) reads nothing per request.
             if attribute.ctx == ast::ExprContext::Load && !HTTP_REQUEST_ATTRIBUTES.contains(&name) {
-                self.note_first(attribute, |body| &mut body.request_extra);
+                self.note_first(attribute, &mut body.request_extra);
             }
             return;
         }
-        self.note_first(attribute, |body| &mut body.per_user);
+        self.note_first(attribute, &mut body.per_user);
     }
 
-    /// `path("x/", cache_page(60)(views.index))`: records the route when the view is
-    /// wrapped in `cache_page`.
-    pub(super) fn inspect_route(
-        &mut self,
+    /// `path("x/", cache_page(60)(views.index))`: the route, when its view is wrapped or
+    /// can be named.
+    pub(super) fn route(
+        &self,
         call: &ast::ExprCall,
         qualified: Option<&str>,
         env: &Env<'_>,
-    ) {
-        let at_module_level = self.current_function().is_none();
-        if at_module_level {
-            self.inspect_urlconf_call(call, qualified, env);
-        }
+        at_module_level: bool,
+    ) -> Option<Route> {
         if !qualified.is_some_and(|q| URL_FUNCTIONS.contains(&q)) {
-            return;
+            return None;
         }
-        let Some(view) = argument(call, 1, "view") else {
-            return;
-        };
+        let view = argument(call, 1, "view")?;
         let mut wrappers = Vec::new();
         let target = self.peel_wrappers(view, env, &mut wrappers, 0);
         if matches!(target, RouteTarget::Unknown) && wrappers.is_empty() {
-            return;
+            return None;
         }
-        self.facts.routes.push(Route {
+        let locator = self.evaluator.locator;
+        Some(Route {
             wrappers,
             target,
-            text: self.locator.snippet(view),
-            span: self.locator.span(call),
+            text: locator.snippet(view),
+            span: locator.span(call),
             at_module_level,
-        });
+        })
     }
 
-    /// At module level: `include("blog.urls")` (or of an imported module), and a call
-    /// given `urlpatterns` (`decorate_urlpatterns(urlpatterns, require_admin)`), which
-    /// may wrap every view of the module.
-    fn inspect_urlconf_call(
-        &mut self,
+    /// At module level: `include(...)`, or a call given `urlpatterns`.
+    pub(super) fn urlconf_call(
+        &self,
         call: &ast::ExprCall,
         qualified: Option<&str>,
         env: &Env<'_>,
-    ) {
+    ) -> Option<UrlconfCall> {
         if qualified.is_some_and(|q| INCLUDE_FUNCTIONS.contains(&q)) {
             let target = argument(call, 0, "arg").map(|arg| match arg {
                 Expr::Tuple(tuple) => tuple.elts.first().unwrap_or(arg),
@@ -818,14 +792,9 @@ impl Extractor<'_> {
                 Expr::StringLiteral(literal) => Some(literal.value.to_str().to_string()),
                 Expr::List(_) => None,
                 other => qualified_name(other, env),
-            });
-            if let Some(module) = module {
-                let line = self.locator.span(call).line;
-                self.facts
-                    .url_includes
-                    .push(Evidence { text: module, line });
-            }
-            return;
+            })?;
+            let line = self.evaluator.locator.span(call).line;
+            return Some(UrlconfCall::Include(Evidence { text: module, line }));
         }
         let given_urlpatterns = call
             .arguments
@@ -833,285 +802,91 @@ impl Extractor<'_> {
             .iter()
             .chain(call.arguments.keywords.iter().map(|k| &k.value))
             .any(|arg| matches!(arg, Expr::Name(name) if name.id.as_str() == "urlpatterns"));
-        if given_urlpatterns && self.facts.urlpatterns_wrapped.is_none() {
-            self.facts.urlpatterns_wrapped = Some(self.evidence(call));
-        }
-    }
-
-    /// A query in a function's body: the first one, and the ones worth caching.
-    pub(super) fn inspect_query(
-        &mut self,
-        call: &ast::ExprCall,
-        qualified: Option<&str>,
-        env: &Env<'_>,
-    ) {
-        let Some(body) = self.view_body() else { return };
-        let has_query = body.query.is_some();
-        if qualified.is_some_and(|q| EMBEDDED_QUERIES.contains(&q)) {
-            self.record_query_arguments(call);
-            return;
-        }
-        if qualified.is_some_and(|q| EVALUATING_BUILTINS.contains(&q)) {
-            if let [argument] = &call.arguments.args[..] {
-                self.record_evaluated(argument);
-            }
-            return;
-        }
-        if qualified.is_some_and(|q| SHORTCUT_QUERIES.contains(&q)) {
-            if !has_query {
-                let evidence = self.evidence(call);
-                self.view_body_mut(|body| body.query = Some(evidence));
-            }
-            return;
-        }
-        let Expr::Attribute(method) = call.func.as_ref() else {
-            return;
-        };
-        let name = method.attr.as_str();
-        if !QUERY_METHODS.contains(&name) || self.in_query_argument(call) {
-            return;
-        }
-        self.record_query_arguments(call);
-        let Some(body) = self.view_body() else { return };
-        let per_item = self.in_loop();
-        // Only a call that runs the query: a lazy `annotate()` or `distinct()` is usually
-        // filtered further, per request, before it runs.
-        let kind = match name {
-            "aggregate" => Some(QueryKind::Aggregate),
-            "count" => Some(QueryKind::Count),
-            name if EVALUATING_METHODS.contains(&name) || self.is_evaluated(call) => {
-                let chain = chain_calls(call);
-                if chain.iter().any(|inner| {
-                    method_name(inner) == Some("annotate") && has_aggregate(inner, env)
-                }) {
-                    Some(QueryKind::AggregatingAnnotate)
-                } else if chain
-                    .iter()
-                    .any(|inner| method_name(inner) == Some("distinct"))
-                {
-                    Some(QueryKind::Distinct)
-                } else if per_item && EVALUATING_METHODS.contains(&name) {
-                    Some(QueryKind::Lookup)
-                } else {
-                    None
-                }
-            }
-            _ => None,
-        };
-        // A query correlated with an outer one (`OuterRef`) only runs inside it.
-        let correlated = self.locator.text(call).contains("OuterRef(");
-        let range = ruff_text_size::Ranged::range(call);
-        let in_reported_chain = body
-            .expensive_queries
-            .iter()
-            .any(|found| found.range.contains_range(range));
-        if (kind.is_none() && has_query)
-            || in_reported_chain
-            || correlated
-            || !self.eval(&method.value, env, 0).is_query()
-        {
-            return;
-        }
-        let must_be_fresh = if body.changes_state.is_some() {
-            Some("it runs after a write in the same function")
-        } else if self.in_atomic() {
-            Some("it runs inside `transaction.atomic()`")
-        } else if chain_calls(call)
-            .iter()
-            .any(|inner| method_name(inner) == Some("select_for_update"))
-        {
-            Some("it locks rows with `select_for_update()`")
-        } else {
-            None
-        }
-        .map(str::to_string);
-        let single_row = name == "get"
-            && call.arguments.args.is_empty()
-            && matches!(&call.arguments.keywords[..], [only] if only.arg.as_ref().is_some_and(|a| matches!(a.as_str(), "pk" | "id")));
-        let evidence = self.evidence(call);
-        let found = kind.map(|kind| QueryUse {
-            text: evidence.text.clone(),
-            span: self.locator.span(call),
-            range,
-            kind,
-            per_item,
-            shared_inputs: self.shared_call(call, env, 0),
-            must_be_fresh,
-            single_row,
-        });
-        self.view_body_mut(|body| {
-            if body.query.is_none() {
-                body.query = Some(evidence);
-            }
-            body.expensive_queries.extend(found);
-        });
-    }
-
-    /// Whether an expression has the same value on every request: literals, module-level
-    /// names (models, constants, `settings`), locals assigned once and loop variables over
-    /// such values, and calls, attributes, subscripts and operators of them. A parameter
-    /// (`request`, `self`), another local, `super()`, a function that reads the current
-    /// request's state, or anything the walk cannot follow is not.
-    pub(super) fn is_shared(&self, expr: &Expr, env: &Env<'_>) -> bool {
-        self.shared_within(expr, env, 0)
-    }
-
-    fn shared_call(&self, call: &ast::ExprCall, env: &Env<'_>, depth: usize) -> bool {
-        let shared = |e: &Expr| self.shared_within(e, env, depth + 1);
-        let reads_request_state = super::eval::last_segment(&call.func).is_some_and(|name| {
-            name == "super"
-                || REQUEST_STATE_MARKERS
-                    .iter()
-                    .any(|marker| name.contains(marker))
-        });
-        !reads_request_state
-            && shared(&call.func)
-            && call.arguments.args.iter().all(shared)
-            && call.arguments.keywords.iter().all(|k| shared(&k.value))
-    }
-
-    fn shared_within(&self, expr: &Expr, env: &Env<'_>, depth: usize) -> bool {
-        const MAX_DEPTH: usize = 48;
-        if depth > MAX_DEPTH {
-            return false;
-        }
-        let shared = |e: &Expr| self.shared_within(e, env, depth + 1);
-        match expr {
-            literal if super::eval::is_literal(literal) => true,
-            Expr::Name(name) => {
-                let id = name.id.as_str();
-                !env.is_local(id) || self.is_shared_local(id) || constant(expr, env, 0).is_some()
-            }
-            Expr::Attribute(attribute) => shared(&attribute.value),
-            Expr::Call(call) => self.shared_call(call, env, depth + 1),
-            Expr::Subscript(subscript) => shared(&subscript.value) && shared(&subscript.slice),
-            Expr::Slice(slice) => [&slice.lower, &slice.upper, &slice.step]
-                .into_iter()
-                .flatten()
-                .all(|part| shared(part)),
-            Expr::List(list) => list.elts.iter().all(shared),
-            Expr::Tuple(tuple) => tuple.elts.iter().all(shared),
-            Expr::Set(set) => set.elts.iter().all(shared),
-            Expr::Dict(dict) => dict
-                .items
-                .iter()
-                .all(|item| item.key.as_ref().is_none_or(shared) && shared(&item.value)),
-            Expr::Starred(starred) => shared(&starred.value),
-            Expr::BinOp(op) => shared(&op.left) && shared(&op.right),
-            Expr::UnaryOp(op) => shared(&op.operand),
-            Expr::BoolOp(op) => op.values.iter().all(shared),
-            Expr::Compare(compare) => {
-                shared(&compare.left) && compare.comparators.iter().all(shared)
-            }
-            Expr::If(test) => shared(&test.test) && shared(&test.body) && shared(&test.orelse),
-            _ => false,
-        }
+        given_urlpatterns.then(|| UrlconfCall::WrapsUrlpatterns(self.evidence(call)))
     }
 
     /// Keeps `node` as the evidence of a fact of the function's body, unless an earlier
     /// one is kept: the first read, call or response of its kind is the one reported.
-    fn note_first(
-        &mut self,
-        node: &impl ruff_text_size::Ranged,
-        field: fn(&mut ViewBody) -> &mut Option<Evidence>,
-    ) {
-        let mut unset = false;
-        self.view_body_mut(|body| unset = field(body).is_none());
-        if unset {
-            let evidence = self.evidence(node);
-            self.view_body_mut(|body| *field(body) = Some(evidence));
+    fn note_first(&self, node: &impl ruff_text_size::Ranged, field: &mut Option<Evidence>) {
+        if field.is_none() {
+            *field = Some(self.evidence(node));
         }
     }
 
     /// The templates `template` names, rendered with `hidden` bound by the context; when
     /// it names none a literal gives, the call is a template named at run time.
     fn note_rendered(
-        &mut self,
+        &self,
         call: &ast::ExprCall,
         template: Option<&Expr>,
         hidden: Vec<String>,
         env: &Env<'_>,
+        body: &mut ViewBody,
     ) {
         let names = template.map(|t| template_names(t, env));
         match names.filter(|names| !names.is_empty()) {
-            Some(names) => {
-                let rendered = rendered(names, hidden);
-                self.view_body_mut(|body| body.templates.extend(rendered));
-            }
-            None => self.note_first(call, |body| &mut body.dynamic_template),
+            Some(names) => body.templates.extend(rendered(names, hidden)),
+            None => self.note_first(call, &mut body.dynamic_template),
         }
     }
 
-    fn evidence(&self, node: &impl ruff_text_size::Ranged) -> Evidence {
+    pub(super) fn evidence(&self, node: &impl ruff_text_size::Ranged) -> Evidence {
+        let locator = self.evaluator.locator;
         Evidence {
-            text: self.locator.snippet(node),
-            line: self.locator.span(node).line,
+            text: locator.snippet(node),
+            line: locator.span(node).line,
         }
     }
 
-    /// `MIDDLEWARE = [...]` however it is built: `BASE + [...]`, `+=`, `.append()`,
-    /// `.insert()`, `.extend()`, on `MIDDLEWARE` or a list named like it
-    /// (`BASE_MIDDLEWARE`). What cannot be read (a call, a comprehension) is recorded too.
-    pub(super) fn record_middleware(&mut self, targets: &[Expr], value: &Expr) {
+    /// `MIDDLEWARE = [...]` however it is built: `BASE + [...]`, `+=`, on `MIDDLEWARE` or
+    /// a list named like it (`BASE_MIDDLEWARE`): the list's name and its entries.
+    pub(super) fn middleware_setting(
+        &self,
+        targets: &[Expr],
+        value: &Expr,
+    ) -> Option<(String, SettingEntries)> {
         let setting = targets.iter().find_map(|t| match t {
             Expr::Name(n) if is_middleware_name(n.id.as_str()) => Some(n.id.as_str()),
             _ => None,
         });
         // `HAS_LOCALE_MIDDLEWARE = "..." in settings.MIDDLEWARE` is no list of them.
         let is_list = matches!(value, Expr::List(_) | Expr::Tuple(_) | Expr::BinOp(_));
-        if let Some(name) =
-            setting.filter(|name| is_list || matches!(*name, "MIDDLEWARE" | "MIDDLEWARE_CLASSES"))
-        {
-            self.facts.middleware_lists.push(name.to_string());
-            self.record_middleware_entries(value);
-        }
+        let name = setting
+            .filter(|name| is_list || matches!(*name, "MIDDLEWARE" | "MIDDLEWARE_CLASSES"))?;
+        Some((name.to_string(), self.setting_entries(value)))
     }
 
-    /// `MIDDLEWARE.append("...")`, `.insert(0, "...")`, `.extend([...])` at module level.
-    pub(super) fn inspect_middleware_call(&mut self, call: &ast::ExprCall) {
+    /// `MIDDLEWARE.append("...")`, `.insert(0, "...")`, `.extend([...])`: the entries added.
+    pub(super) fn middleware_call(&self, call: &ast::ExprCall) -> Option<SettingEntries> {
         let Expr::Attribute(method) = call.func.as_ref() else {
-            return;
+            return None;
         };
-        if self.current_function().is_none() {
-            self.inspect_templates_change(&method.value);
-        }
-        let on_setting =
-            matches!(method.value.as_ref(), Expr::Name(n) if is_middleware_name(n.id.as_str()));
-        if !on_setting || self.current_function().is_some() {
-            return;
+        if !matches!(method.value.as_ref(), Expr::Name(n) if is_middleware_name(n.id.as_str())) {
+            return None;
         }
         let added = match method.attr.as_str() {
             "append" | "extend" => call.arguments.args.first(),
             "insert" => call.arguments.args.get(1),
             _ => None,
         };
-        if let Some(added) = added {
-            self.record_middleware_entries(added);
-        }
-    }
-
-    fn record_middleware_entries(&mut self, value: &Expr) {
-        let (entries, unread) = self.setting_entries(value);
-        self.facts.middleware.extend(entries);
-        if self.facts.middleware_unread.is_none() {
-            self.facts.middleware_unread = unread;
-        }
+        added.map(|added| self.setting_entries(added))
     }
 
     /// `"context_processors": [...]` in each engine's `OPTIONS` of `TEMPLATES = [...]`.
-    pub(super) fn record_context_processors(&mut self, templates: &Expr) {
+    pub(super) fn context_processors(&self, templates: &Expr) -> SettingEntries {
+        let mut found = SettingEntries::default();
         if !matches!(templates, Expr::List(_) | Expr::Tuple(_)) {
-            self.context_processors_unread(templates);
-            return;
+            found.unread(self.evidence(templates));
+            return found;
         }
         for engine in elements(templates) {
             let Expr::Dict(engine) = engine else {
-                self.context_processors_unread(engine);
+                found.unread(self.evidence(engine));
                 continue;
             };
             let key = |item: &ast::DictItem| item.key.as_ref().and_then(string_literal);
             if let Some(spread) = engine.items.iter().find(|item| item.key.is_none()) {
-                self.context_processors_unread(&spread.value);
+                found.unread(self.evidence(&spread.value));
                 continue;
             }
             let Some(options) = engine
@@ -1122,44 +897,29 @@ impl Extractor<'_> {
                 continue;
             };
             let Expr::Dict(options) = &options.value else {
-                self.context_processors_unread(&options.value);
+                found.unread(self.evidence(&options.value));
                 continue;
             };
             for item in &options.items {
                 if item.key.is_none() {
-                    self.context_processors_unread(&item.value);
+                    found.unread(self.evidence(&item.value));
                 }
                 if key(item).as_deref() != Some("context_processors") {
                     continue;
                 }
-                let (entries, unread) = self.setting_entries(&item.value);
-                self.facts.context_processors.extend(entries);
-                if self.facts.context_processors_unread.is_none() {
-                    self.facts.context_processors_unread = unread;
+                let SettingEntries { entries, unread } = self.setting_entries(&item.value);
+                found.entries.extend(entries);
+                if let Some(unread) = unread {
+                    found.unread(unread);
                 }
             }
         }
-    }
-
-    /// `TEMPLATES[0]["OPTIONS"]["context_processors"] += [...]` (or `.append(...)`) at
-    /// module level: the processors are changed where they cannot be followed.
-    pub(super) fn inspect_templates_change(&mut self, target: &Expr) {
-        let changes_templates =
-            root_name(target) == Some("TEMPLATES") && !matches!(target, Expr::Name(_));
-        if changes_templates {
-            self.context_processors_unread(target);
-        }
-    }
-
-    fn context_processors_unread(&mut self, expr: &Expr) {
-        if self.facts.context_processors_unread.is_none() {
-            self.facts.context_processors_unread = Some(self.evidence(expr));
-        }
+        found
     }
 
     /// The string entries of a settings list, and the expression itself when part of it
     /// cannot be read.
-    fn setting_entries(&self, value: &Expr) -> (Vec<Evidence>, Option<Evidence>) {
+    fn setting_entries(&self, value: &Expr) -> SettingEntries {
         let mut entries = Vec::new();
         let readable = collect_setting_entries(value, &mut entries, 0);
         let entries = entries
@@ -1171,10 +931,23 @@ impl Extractor<'_> {
                     Expr::Name(name) => format!("*{}", name.id),
                     other => string_literal(other).unwrap_or_default(),
                 },
-                line: self.locator.span(entry).line,
+                line: self.evaluator.locator.span(entry).line,
             })
             .collect();
-        (entries, (!readable).then(|| self.evidence(value)))
+        SettingEntries {
+            entries,
+            unread: (!readable).then(|| self.evidence(value)),
+        }
+    }
+
+    /// `ROOT_URLCONF = "mysite.urls"` in a settings module.
+    pub(super) fn root_urlconf(&self, targets: &[Expr], value: &Expr) -> Option<Evidence> {
+        let is_setting = targets
+            .iter()
+            .any(|t| matches!(t, Expr::Name(n) if n.id.as_str() == "ROOT_URLCONF"));
+        let module = string_literal(value).filter(|_| is_setting)?;
+        let line = self.evaluator.locator.span(value).line;
+        Some(Evidence { text: module, line })
     }
 
     fn peel_wrappers(
@@ -1215,84 +988,299 @@ impl Extractor<'_> {
         let Some(kind) = kind.filter(|_| depth < MAX_WRAPPERS) else {
             return RouteTarget::Unknown;
         };
+        let locator = self.evaluator.locator;
         wrappers.push(Wrapper {
             origin: None,
             kind,
-            text: self.locator.snippet(call.func.as_ref()),
-            line: self.locator.span(call).line,
+            text: locator.snippet(call.func.as_ref()),
+            line: locator.span(call).line,
         });
         self.peel_wrappers(inner, env, wrappers, depth + 1)
     }
+}
 
-    /// `response["Vary"] = "Cookie"` (or `response.headers["Vary"]`) in a view, and
-    /// caching headers set by hand (`response["Surrogate-Key"] = ...`).
-    pub(super) fn inspect_header_assignment(&mut self, target: &Expr, value: &Expr) {
-        let Expr::Subscript(subscript) = target else {
-            return;
+/// `@authentication_classes([...])` and `@permission_classes([...])` on an `api_view`.
+pub(super) fn drf_decorator_policy(decorators: &[ast::Decorator], env: &Env<'_>) -> DrfPolicy {
+    let mut policy = DrfPolicy::default();
+    for decorator in decorators {
+        let Expr::Call(call) = &decorator.expression else {
+            continue;
         };
-        let Some(header) = string_literal(&subscript.slice) else {
-            return;
-        };
-        if header.eq_ignore_ascii_case("vary") {
-            let vary = vary_of_headers(value);
-            self.view_body_mut(|body| {
-                body.vary.cookie |= vary.cookie;
-                body.vary.authorization |= vary.authorization;
-            });
-        } else if CACHING_HEADER_NAMES
-            .iter()
-            .any(|name| header.eq_ignore_ascii_case(name))
-        {
-            // An edge cache (a CDN purged by these keys) or the browser's: an origin cache
-            // in front would defeat the purges.
-            self.view_body_mut(|body| body.sets_caching_headers = true);
+        let classes = || call.arguments.args.first().map(|arg| class_names(arg, env));
+        match qualified_name(&call.func, env).as_deref() {
+            Some(DRF_AUTHENTICATION) => policy.authentication_classes = classes(),
+            Some(DRF_PERMISSIONS) => policy.permission_classes = classes(),
+            _ => {}
         }
     }
+    policy
+}
 
-    /// `cache_15 = cache_page(60 * 15)` at module level: a decorator under another name.
-    pub(super) fn record_wrapper_alias(&mut self, targets: &[Expr], value: &Expr, env: &Env<'_>) {
-        let [Expr::Name(name)] = targets else { return };
-        if let Some(kind) = wrapper_kind(value, env) {
-            self.module_wrappers.push((name.id.to_string(), kind));
+/// Class-level `template_name = ...`, `authentication_classes = ...`,
+/// `permission_classes = ...`.
+pub(super) fn record_view_attribute(
+    target: &Expr,
+    value: &Expr,
+    env: &Env<'_>,
+    view: &mut ClassView,
+) {
+    let Expr::Name(name) = target else { return };
+    match name.id.as_str() {
+        "template_name" => view.template_name = string_constant(value, env),
+        "context_object_name" => view.context_names.extend(string_constant(value, env)),
+        "model" => {
+            view.declares_queryset = true;
+            view.context_names
+                .extend(last_segment(value).map(str::to_lowercase));
         }
-    }
-
-    /// `ROOT_URLCONF = "mysite.urls"` in a settings module.
-    pub(super) fn record_root_urlconf(&mut self, targets: &[Expr], value: &Expr) {
-        let is_setting = targets
-            .iter()
-            .any(|t| matches!(t, Expr::Name(n) if n.id.as_str() == "ROOT_URLCONF"));
-        if let (true, Some(module)) = (is_setting, string_literal(value)) {
-            let line = self.locator.span(value).line;
-            self.facts.root_urlconf = Some(Evidence { text: module, line });
+        "queryset" => view.declares_queryset = true,
+        "http_method_names" => {
+            view.http_method_names = Some(
+                elements(value)
+                    .iter()
+                    .filter_map(|e| string_constant(e, env))
+                    .collect(),
+            )
         }
+        "authentication_classes" => view.drf.authentication_classes = Some(class_names(value, env)),
+        "permission_classes" => view.drf.permission_classes = Some(class_names(value, env)),
+        _ => {}
     }
+}
 
-    /// `REST_FRAMEWORK = {...}` in a settings module.
-    pub(super) fn record_rest_framework(&mut self, targets: &[Expr], value: &Expr, env: &Env<'_>) {
-        let is_setting = targets
-            .iter()
-            .any(|t| matches!(t, Expr::Name(n) if n.id.as_str() == "REST_FRAMEWORK"));
-        let (true, Expr::Dict(dict)) = (is_setting, value) else {
-            return;
+/// What a call in a function's body is to its queries.
+pub(super) enum QueryCall<'e> {
+    /// `Subquery(...)`, `Exists(...)`: its arguments are part of one query.
+    Embedding,
+    /// `list(qs)`, `len(qs)`: evaluates its argument, when it is given one.
+    Evaluating(Option<&'e Expr>),
+    /// `get_object_or_404(...)` and the like: runs a query.
+    Shortcut,
+    /// `qs.get(...)`, `qs.count()`, ...: a query method, by name, on its receiver.
+    Method { name: &'e str, receiver: &'e Expr },
+}
+
+pub(super) fn query_call<'e>(
+    call: &'e ast::ExprCall,
+    qualified: Option<&str>,
+) -> Option<QueryCall<'e>> {
+    if qualified.is_some_and(|q| EMBEDDED_QUERIES.contains(&q)) {
+        return Some(QueryCall::Embedding);
+    }
+    if qualified.is_some_and(|q| EVALUATING_BUILTINS.contains(&q)) {
+        let only = match &call.arguments.args[..] {
+            [argument] => Some(argument),
+            _ => None,
         };
-        let mut settings = RestFrameworkSettings::default();
-        for item in &dict.items {
-            let Some(Expr::StringLiteral(key)) = &item.key else {
-                continue;
-            };
-            match key.value.to_str() {
-                "DEFAULT_AUTHENTICATION_CLASSES" => {
-                    settings.authentication_classes = Some(class_names(&item.value, env))
-                }
-                "DEFAULT_PERMISSION_CLASSES" => {
-                    settings.permission_classes = Some(class_names(&item.value, env))
-                }
-                _ => {}
+        return Some(QueryCall::Evaluating(only));
+    }
+    if qualified.is_some_and(|q| SHORTCUT_QUERIES.contains(&q)) {
+        return Some(QueryCall::Shortcut);
+    }
+    let Expr::Attribute(method) = call.func.as_ref() else {
+        return None;
+    };
+    let name = method.attr.as_str();
+    QUERY_METHODS.contains(&name).then_some(QueryCall::Method {
+        name,
+        receiver: &method.value,
+    })
+}
+
+/// The kind of query worth caching that `call` (query method `name`) runs, if any: only a
+/// call that runs the query (`evaluated`: its value is evaluated where it stands); a lazy
+/// `annotate()` or `distinct()` is usually filtered further, per request, before it runs.
+/// `per_item`: the call is in a loop.
+pub(super) fn query_kind(
+    call: &ast::ExprCall,
+    name: &str,
+    per_item: bool,
+    evaluated: bool,
+    env: &Env<'_>,
+) -> Option<QueryKind> {
+    match name {
+        "aggregate" => Some(QueryKind::Aggregate),
+        "count" => Some(QueryKind::Count),
+        name if EVALUATING_METHODS.contains(&name) || evaluated => {
+            let chain = chain_calls(call);
+            if chain
+                .iter()
+                .any(|inner| method_name(inner) == Some("annotate") && has_aggregate(inner, env))
+            {
+                Some(QueryKind::AggregatingAnnotate)
+            } else if chain
+                .iter()
+                .any(|inner| method_name(inner) == Some("distinct"))
+            {
+                Some(QueryKind::Distinct)
+            } else if per_item && EVALUATING_METHODS.contains(&name) {
+                Some(QueryKind::Lookup)
+            } else {
+                None
             }
         }
-        self.facts.rest_framework = Some(settings);
+        _ => None,
     }
+}
+
+/// The call locks rows with `select_for_update()` somewhere along its chain.
+pub(super) fn locks_rows(call: &ast::ExprCall) -> bool {
+    chain_calls(call)
+        .iter()
+        .any(|inner| method_name(inner) == Some("select_for_update"))
+}
+
+/// `qs.get(pk=...)` (or `id=`): one row by its identity.
+pub(super) fn is_single_row(call: &ast::ExprCall, name: &str) -> bool {
+    name == "get"
+        && call.arguments.args.is_empty()
+        && matches!(&call.arguments.keywords[..], [only] if only.arg.as_ref().is_some_and(|a| matches!(a.as_str(), "pk" | "id")))
+}
+
+/// Which expressions have the same value on every request, given the locals of the
+/// function being walked that do: those assigned once such a value, and the targets of
+/// loops over one.
+pub(super) struct SharedValues<'a> {
+    pub(super) locals: &'a [String],
+    pub(super) loop_targets: &'a [String],
+}
+
+impl SharedValues<'_> {
+    /// Whether an expression has the same value on every request: literals, module-level
+    /// names (models, constants, `settings`), locals assigned once and loop variables over
+    /// such values, and calls, attributes, subscripts and operators of them. A parameter
+    /// (`request`, `self`), another local, `super()`, a function that reads the current
+    /// request's state, or anything the walk cannot follow is not.
+    pub(super) fn is_shared(&self, expr: &Expr, env: &Env<'_>) -> bool {
+        self.shared_within(expr, env, 0)
+    }
+
+    fn is_shared_local(&self, name: &str) -> bool {
+        self.loop_targets.iter().any(|n| n == name) || self.locals.iter().any(|n| n == name)
+    }
+
+    pub(super) fn shared_call(&self, call: &ast::ExprCall, env: &Env<'_>, depth: usize) -> bool {
+        let shared = |e: &Expr| self.shared_within(e, env, depth + 1);
+        let reads_request_state = last_segment(&call.func).is_some_and(|name| {
+            name == "super"
+                || REQUEST_STATE_MARKERS
+                    .iter()
+                    .any(|marker| name.contains(marker))
+        });
+        !reads_request_state
+            && shared(&call.func)
+            && call.arguments.args.iter().all(shared)
+            && call.arguments.keywords.iter().all(|k| shared(&k.value))
+    }
+
+    fn shared_within(&self, expr: &Expr, env: &Env<'_>, depth: usize) -> bool {
+        const MAX_DEPTH: usize = 48;
+        if depth > MAX_DEPTH {
+            return false;
+        }
+        let shared = |e: &Expr| self.shared_within(e, env, depth + 1);
+        match expr {
+            literal if is_literal(literal) => true,
+            Expr::Name(name) => {
+                let id = name.id.as_str();
+                !env.is_local(id) || self.is_shared_local(id) || constant(expr, env, 0).is_some()
+            }
+            Expr::Attribute(attribute) => shared(&attribute.value),
+            Expr::Call(call) => self.shared_call(call, env, depth + 1),
+            Expr::Subscript(subscript) => shared(&subscript.value) && shared(&subscript.slice),
+            Expr::Slice(slice) => [&slice.lower, &slice.upper, &slice.step]
+                .into_iter()
+                .flatten()
+                .all(|part| shared(part)),
+            Expr::List(list) => list.elts.iter().all(shared),
+            Expr::Tuple(tuple) => tuple.elts.iter().all(shared),
+            Expr::Set(set) => set.elts.iter().all(shared),
+            Expr::Dict(dict) => dict
+                .items
+                .iter()
+                .all(|item| item.key.as_ref().is_none_or(shared) && shared(&item.value)),
+            Expr::Starred(starred) => shared(&starred.value),
+            Expr::BinOp(op) => shared(&op.left) && shared(&op.right),
+            Expr::UnaryOp(op) => shared(&op.operand),
+            Expr::BoolOp(op) => op.values.iter().all(shared),
+            Expr::Compare(compare) => {
+                shared(&compare.left) && compare.comparators.iter().all(shared)
+            }
+            Expr::If(test) => shared(&test.test) && shared(&test.body) && shared(&test.orelse),
+            _ => false,
+        }
+    }
+}
+
+/// `TEMPLATES[0]["OPTIONS"]["context_processors"] += [...]` (or `.append(...)`): the
+/// processors are changed where they cannot be followed.
+pub(super) fn changes_templates(target: &Expr) -> bool {
+    root_name(target) == Some("TEMPLATES") && !matches!(target, Expr::Name(_))
+}
+
+/// `response["Vary"] = "Cookie"` (or `response.headers["Vary"]`) in a view, and
+/// caching headers set by hand (`response["Surrogate-Key"] = ...`).
+pub(super) fn inspect_header_assignment(target: &Expr, value: &Expr, body: &mut ViewBody) {
+    let Expr::Subscript(subscript) = target else {
+        return;
+    };
+    let Some(header) = string_literal(&subscript.slice) else {
+        return;
+    };
+    if header.eq_ignore_ascii_case("vary") {
+        let vary = vary_of_headers(value);
+        body.vary.cookie |= vary.cookie;
+        body.vary.authorization |= vary.authorization;
+    } else if CACHING_HEADER_NAMES
+        .iter()
+        .any(|name| header.eq_ignore_ascii_case(name))
+    {
+        // An edge cache (a CDN purged by these keys) or the browser's: an origin cache
+        // in front would defeat the purges.
+        body.sets_caching_headers = true;
+    }
+}
+
+/// `cache_15 = cache_page(60 * 15)` at module level: a decorator under another name.
+pub(super) fn wrapper_alias(
+    targets: &[Expr],
+    value: &Expr,
+    env: &Env<'_>,
+) -> Option<(String, WrapperKind)> {
+    let [Expr::Name(name)] = targets else {
+        return None;
+    };
+    wrapper_kind(value, env).map(|kind| (name.id.to_string(), kind))
+}
+
+/// `REST_FRAMEWORK = {...}` in a settings module.
+pub(super) fn rest_framework(
+    targets: &[Expr],
+    value: &Expr,
+    env: &Env<'_>,
+) -> Option<RestFrameworkSettings> {
+    let is_setting = targets
+        .iter()
+        .any(|t| matches!(t, Expr::Name(n) if n.id.as_str() == "REST_FRAMEWORK"));
+    let (true, Expr::Dict(dict)) = (is_setting, value) else {
+        return None;
+    };
+    let mut settings = RestFrameworkSettings::default();
+    for item in &dict.items {
+        let Some(Expr::StringLiteral(key)) = &item.key else {
+            continue;
+        };
+        match key.value.to_str() {
+            "DEFAULT_AUTHENTICATION_CLASSES" => {
+                settings.authentication_classes = Some(class_names(&item.value, env))
+            }
+            "DEFAULT_PERMISSION_CLASSES" => {
+                settings.permission_classes = Some(class_names(&item.value, env))
+            }
+            _ => {}
+        }
+    }
+    Some(settings)
 }
 
 const NEVER_CACHE_CONTROL: CacheControl = CacheControl {
@@ -1607,7 +1595,7 @@ fn class_names(expr: &Expr, env: &Env<'_>) -> Vec<String> {
             Expr::StringLiteral(literal) => Some(literal.value.to_str().to_string()),
             other => qualified_name(other, env)
                 .filter(|q| !q.starts_with("builtins."))
-                .or_else(|| super::eval::last_segment(other).map(str::to_string)),
+                .or_else(|| last_segment(other).map(str::to_string)),
         })
         .collect()
 }

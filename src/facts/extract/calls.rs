@@ -3,21 +3,140 @@
 
 use ruff_python_ast::{self as ast, Expr};
 
-use super::eval::{
+use super::Extractor;
+use crate::facts::eval::{
     constant, elements, is_computed, key_source, model_ref, qualified_name, queryset_source,
     string_literal, MANAGER_ATTRIBUTES,
 };
-use super::extract::{argument, has_unpacking, keyword, Extractor};
-use super::keys::{KeySource, KeyTemplate};
-use super::scope::{Binding, Env};
-use super::shape::{Constant, ManagerOrigin, ModelRef, Shape};
-use super::{
+use crate::facts::keys::{KeySource, KeyTemplate};
+use crate::facts::scope::{Binding, Env};
+use crate::facts::shape::{Constant, ManagerOrigin, ModelRef, Shape};
+use crate::facts::syntax::{argument, has_unpacking, keyword};
+use crate::facts::view_facts::{
+    is_single_row, locks_rows, query_call, query_kind, QueryCall, QueryUse, UrlconfCall,
+};
+use crate::facts::{
     ArgumentValue, BulkKind, BulkWrite, CacheCall, CacheKey, CacheOp, GivenArgument,
     HelperArgument, HelperCall, MemoCache, ParameterCacheCall, ReceiverFact, Signal, Snippet,
     StoredValue, Timeout, WrapperCall,
 };
 
 impl Extractor<'_> {
+    /// Calls inside a view's body that matter to caching its response.
+    fn inspect_view_call(&mut self, call: &ast::ExprCall, qualified: Option<&str>, env: &Env<'_>) {
+        self.update_view_body(|walk, body| {
+            let (in_branch, self_method) = (walk.in_branch(), walk.self_method(call));
+            walk.views()
+                .inspect_view_call(call, qualified, env, in_branch, self_method, body)
+        });
+    }
+
+    /// `path(...)` routes, and at module level the calls that shape the URLconf.
+    fn inspect_route(&mut self, call: &ast::ExprCall, qualified: Option<&str>, env: &Env<'_>) {
+        let at_module_level = self.current_function().is_none();
+        let views = self.views();
+        let urlconf = at_module_level
+            .then(|| views.urlconf_call(call, qualified, env))
+            .flatten();
+        let route = views.route(call, qualified, env, at_module_level);
+        match urlconf {
+            Some(UrlconfCall::Include(module)) => self.facts.url_includes.push(module),
+            Some(UrlconfCall::WrapsUrlpatterns(evidence)) => {
+                self.facts.urlpatterns_wrapped.get_or_insert(evidence);
+            }
+            None => {}
+        }
+        self.facts.routes.extend(route);
+    }
+
+    /// `MIDDLEWARE.append(...)` and changes to `TEMPLATES`, at module level.
+    fn inspect_middleware_call(&mut self, call: &ast::ExprCall) {
+        if self.current_function().is_some() {
+            return;
+        }
+        if let Expr::Attribute(method) = call.func.as_ref() {
+            self.inspect_templates_change(&method.value);
+        }
+        if let Some(added) = self.views().middleware_call(call) {
+            self.record_middleware_entries(added);
+        }
+    }
+
+    /// A query in a function's body: the first one, and the ones worth caching.
+    fn inspect_query(&mut self, call: &ast::ExprCall, qualified: Option<&str>, env: &Env<'_>) {
+        let Some(body) = self.view_body() else { return };
+        let has_query = body.query.is_some();
+        let (name, receiver) = match query_call(call, qualified) {
+            None => return,
+            Some(QueryCall::Embedding) => {
+                self.record_query_arguments(call);
+                return;
+            }
+            Some(QueryCall::Evaluating(argument)) => {
+                if let Some(argument) = argument {
+                    self.record_evaluated(argument);
+                }
+                return;
+            }
+            Some(QueryCall::Shortcut) => {
+                if !has_query {
+                    let evidence = self.views().evidence(call);
+                    self.view_body_mut(|body| body.query = Some(evidence));
+                }
+                return;
+            }
+            Some(QueryCall::Method { name, receiver }) => (name, receiver),
+        };
+        if self.in_query_argument(call) {
+            return;
+        }
+        self.record_query_arguments(call);
+        let Some(body) = self.view_body() else { return };
+        let per_item = self.in_loop();
+        let kind = query_kind(call, name, per_item, self.is_evaluated(call), env);
+        // A query correlated with an outer one (`OuterRef`) only runs inside it.
+        let correlated = self.locator.text(call).contains("OuterRef(");
+        let range = ruff_text_size::Ranged::range(call);
+        let in_reported_chain = body
+            .expensive_queries
+            .iter()
+            .any(|found| found.range.contains_range(range));
+        if (kind.is_none() && has_query)
+            || in_reported_chain
+            || correlated
+            || !self.evaluator().eval(receiver, env, 0).is_query()
+        {
+            return;
+        }
+        let must_be_fresh = if body.changes_state.is_some() {
+            Some("it runs after a write in the same function")
+        } else if self.in_atomic() {
+            Some("it runs inside `transaction.atomic()`")
+        } else if locks_rows(call) {
+            Some("it locks rows with `select_for_update()`")
+        } else {
+            None
+        }
+        .map(str::to_string);
+        let evidence = self.views().evidence(call);
+        let found = kind.map(|kind| QueryUse {
+            text: evidence.text.clone(),
+            span: self.locator.span(call),
+            range,
+            kind,
+            per_item,
+            shared_inputs: self.shared_values().shared_call(call, env, 0),
+            must_be_fresh,
+            single_row: is_single_row(call, name),
+        });
+        self.view_body_mut(|body| {
+            if body.query.is_none() {
+                body.query = Some(evidence);
+            }
+            body.expensive_queries.extend(found);
+        });
+    }
+
     pub(super) fn inspect_call(&mut self, call: &ast::ExprCall, env: &Env<'_>) {
         let qualified = qualified_name(&call.func, env);
         self.inspect_view_call(call, qualified.as_deref(), env);
@@ -233,17 +352,19 @@ impl Extractor<'_> {
         match op {
             CacheOp::Set | CacheOp::Add => {
                 if let Some(value) = argument(call, 1, "value") {
-                    stored.push(self.stored(self.eval(value, env, 0), value));
+                    stored.push(self.stored(self.evaluator().eval(value, env, 0), value));
                 }
             }
             CacheOp::SetMany => {
                 if let Some(data) = argument(call, 0, "data") {
-                    stored.push(self.stored(self.eval(data, env, 0), data));
+                    stored.push(self.stored(self.evaluator().eval(data, env, 0), data));
                 }
             }
             CacheOp::GetOrSet => {
                 if let Some(default) = argument(call, 1, "default") {
-                    stored.push(self.stored(self.stored_by_default(default, env), default));
+                    stored.push(
+                        self.stored(self.evaluator().stored_by_default(default, env), default),
+                    );
                     if is_computed(default, env) {
                         eager_default = Some(Snippet {
                             text: self.locator.snippet(default),
@@ -316,7 +437,7 @@ impl Extractor<'_> {
                 continue;
             } else {
                 let key = key_source(argument, env);
-                let shape = self.eval(argument, env, 0);
+                let shape = self.evaluator().eval(argument, env, 0);
                 let shape = shape.is_interesting().then_some(shape);
                 let constant = constant(argument, env, 0)
                     .filter(|c| matches!(c, Constant::None | Constant::Number(_)));
@@ -604,7 +725,8 @@ impl Extractor<'_> {
             "add" | "remove" | "clear" | "aadd" | "aremove" | "aclear" => BulkKind::ReverseRelated,
             _ => return,
         };
-        let Some(ManagerOrigin::Model(model)) = queryset_source(&self.eval(&method.value, env, 0))
+        let Some(ManagerOrigin::Model(model)) =
+            queryset_source(&self.evaluator().eval(&method.value, env, 0))
         else {
             return;
         };
