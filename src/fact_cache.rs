@@ -61,9 +61,33 @@ pub fn content_hash(bytes: &[u8]) -> u128 {
     xxh3_128(bytes)
 }
 
+/// When a file was last changed and its length: as Ruff does, a file whose stamp is the
+/// one recorded is taken as unchanged without being read.
+#[derive(Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stamp {
+    modified_nanos: u128,
+    len: u64,
+}
+
+impl Stamp {
+    pub fn of(path: &Path) -> Option<Stamp> {
+        let metadata = fs::metadata(path).ok()?;
+        let modified = metadata.modified().ok()?;
+        let modified_nanos = modified
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()?
+            .as_nanos();
+        Some(Stamp {
+            modified_nanos,
+            len: metadata.len(),
+        })
+    }
+}
+
 /// One file's cached extraction.
 #[derive(Serialize, Deserialize)]
 pub struct Entry {
+    stamp: Option<Stamp>,
     content: u128,
     first: Pass<Found>,
     /// The second pass, for files calling the project's helpers: those calls, with their
@@ -91,7 +115,12 @@ enum Found {
 impl Entry {
     /// The entry for a file just extracted. `None` when its facts cannot be encoded
     /// (they are then simply not cached).
-    pub fn new(content: u128, outcome: &FileOutcome, answers: ProjectAnswers) -> Option<Entry> {
+    pub fn new(
+        stamp: Option<Stamp>,
+        content: u128,
+        outcome: &FileOutcome,
+        answers: ProjectAnswers,
+    ) -> Option<Entry> {
         let found = match outcome {
             FileOutcome::Analyzed(facts) => {
                 Found::Facts(postcard::to_allocvec(facts.as_ref()).ok()?)
@@ -102,16 +131,30 @@ impl Entry {
             },
         };
         Some(Entry {
+            stamp,
             content,
             first: Pass { answers, found },
             helper_pass: None,
         })
     }
 
-    /// The cached outcome, if it was made from these contents and the project still
-    /// answers as it did.
-    pub fn first_pass(&self, content: u128, packages: &ProjectPackages) -> Option<FileOutcome> {
-        if self.content != content || !self.first.answers.hold_for(packages) {
+    /// Whether the file's stamp is the one recorded: its contents need not be read.
+    pub fn is_stamped(&self, stamp: Option<Stamp>) -> bool {
+        stamp.is_some() && self.stamp == stamp
+    }
+
+    /// Records the file's new stamp, once its contents are known to be the same.
+    pub fn restamp(&mut self, stamp: Option<Stamp>) {
+        self.stamp = stamp;
+    }
+
+    pub fn has_content(&self, content: u128) -> bool {
+        self.content == content
+    }
+
+    /// The cached outcome, if the project still answers as it did.
+    pub fn first_pass(&self, packages: &ProjectPackages) -> Option<FileOutcome> {
+        if !self.first.answers.hold_for(packages) {
             return None;
         }
         match &self.first.found {

@@ -15,7 +15,7 @@ use crate::config::Config;
 use crate::diagnostic::Diagnostic;
 use crate::discover::{common_root, discover, Discovery, Exclusions, PerFileIgnores, SourcePath};
 use crate::django_version::{self, DjangoVersion, TargetVersion, VersionSource};
-use crate::fact_cache::{content_hash, CacheChoice, Entry as CacheEntry, FactCache};
+use crate::fact_cache::{content_hash, CacheChoice, Entry as CacheEntry, FactCache, Stamp};
 use crate::facts::span::Span;
 use crate::facts::{last_name, ProjectPackages};
 use crate::index::{FileEntry, ProjectIndex};
@@ -440,9 +440,8 @@ fn extract_facts(
         timings.facts += pass.timings.facts;
         if pass.reused {
             reused += 1;
-        } else {
-            changed = true;
         }
+        changed |= !pass.reused || pass.restamped;
         match pass.outcome {
             FileOutcome::Analyzed(facts) => {
                 entries.push(FileEntry::new(file.relative.clone(), *facts));
@@ -494,6 +493,9 @@ struct FirstPass {
     /// The file's cache entry: the one read, when `reused`, else a new one (when caching).
     entry: Option<CacheEntry>,
     reused: bool,
+    /// Reused, but its stamp had changed (a checkout rewrote it unchanged): the cache is
+    /// written again with the new stamp.
+    restamped: bool,
     timings: FileTimings,
 }
 
@@ -507,7 +509,23 @@ impl FirstPass {
             },
             entry: None,
             reused: false,
+            restamped: false,
             timings: FileTimings::default(),
+        }
+    }
+
+    fn reused(
+        outcome: FileOutcome,
+        entry: CacheEntry,
+        restamped: bool,
+        timings: FileTimings,
+    ) -> FirstPass {
+        FirstPass {
+            outcome,
+            entry: Some(entry),
+            reused: true,
+            restamped,
+            timings,
         }
     }
 }
@@ -519,6 +537,21 @@ fn first_pass(
     caching: bool,
 ) -> FirstPass {
     let mut timings = FileTimings::default();
+    let stamp = if caching {
+        Stamp::of(&file.absolute)
+    } else {
+        None
+    };
+    let mut cached = cached;
+    if let Some(entry) = cached.take() {
+        if entry.is_stamped(stamp) {
+            if let Some(outcome) = entry.first_pass(packages) {
+                return FirstPass::reused(outcome, entry, false, timings);
+            }
+        } else {
+            cached = Some(entry);
+        }
+    }
     let bytes = match read_file(file, &mut timings) {
         Ok(bytes) => bytes,
         Err(outcome) => {
@@ -526,24 +559,21 @@ fn first_pass(
                 outcome,
                 entry: None,
                 reused: false,
+                restamped: false,
                 timings,
             }
         }
     };
     let content = content_hash(&bytes);
-    if let Some(cached) = cached {
-        if let Some(outcome) = cached.first_pass(content, packages) {
-            return FirstPass {
-                outcome,
-                entry: Some(cached),
-                reused: true,
-                timings,
-            };
+    if let Some(mut entry) = cached.filter(|entry| entry.has_content(content)) {
+        if let Some(outcome) = entry.first_pass(packages) {
+            entry.restamp(stamp);
+            return FirstPass::reused(outcome, entry, true, timings);
         }
     }
     let (outcome, answers) = analyze_bytes(bytes, &file.relative, packages, &mut timings);
     let entry = if caching {
-        CacheEntry::new(content, &outcome, answers)
+        CacheEntry::new(stamp, content, &outcome, answers)
     } else {
         None
     };
@@ -551,6 +581,7 @@ fn first_pass(
         outcome,
         entry,
         reused: false,
+        restamped: false,
         timings,
     }
 }
