@@ -11,7 +11,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::diagnostic::Severity;
 use crate::django_version::{self, DjangoVersion};
-use crate::pipeline::{self, Analysis, Options};
+use crate::options::Options;
+use crate::pipeline::{self, Analysis};
 use crate::report::{
     write_concise, write_full, write_github, write_gitlab, write_json, write_json_lines,
     write_junit, write_sarif, FullOptions,

@@ -8,6 +8,7 @@ pub mod facts;
 pub mod index;
 pub mod invalidation;
 pub mod key_lifecycle;
+pub mod options;
 pub mod pipeline;
 pub mod report;
 pub mod rules;

@@ -1,25 +1,26 @@
-//! The pipeline, top to bottom: discover files, parse them in parallel and extract facts
-//! (reading again the few files that call the project's cache helpers, once those are
-//! known), merge the facts into the project index, run the rules, filter and sort.
+//! The pipeline, top to bottom: resolve what to analyse and with which settings, discover
+//! files, parse them in parallel and extract facts (reading again the few files that call
+//! the project's cache helpers, once those are known), merge the facts into the project
+//! index, run the rules, filter and sort.
 
 use std::collections::{HashMap, HashSet};
 use std::panic::{self, AssertUnwindSafe};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use rayon::prelude::*;
 use rustc_hash::FxHashSet;
 
-use crate::config::Config;
 use crate::diagnostic::Diagnostic;
-use crate::discover::{common_root, discover, Discovery, Exclusions, PerFileIgnores, SourcePath};
-use crate::django_version::{self, DjangoVersion, TargetVersion, VersionSource};
+use crate::discover::{discover, Discovery, SourcePath};
+use crate::django_version::TargetVersion;
 use crate::fact_cache::{content_hash, CacheChoice, Entry as CacheEntry, FactCache, Stamp};
 use crate::facts::span::Span;
 use crate::facts::{last_name, ProjectPackages};
 use crate::index::{FileEntry, ProjectIndex};
 use crate::invalidation::InvalidationMap;
+use crate::options::{Options, Settings, Target};
 use crate::rules::{Rule, RuleContext, Unknowns, Violation, FILE_NOT_ANALYZED, RULES};
 use crate::selection::Selection;
 use crate::shown_paths::ShownPaths;
@@ -32,20 +33,6 @@ use crate::view_caching::ViewMap;
 /// Worker stack size: dropping or walking very deep syntax trees recurses, and rayon's
 /// default 2 MiB stacks abort on inputs real projects contain.
 const WORKER_STACK_BYTES: usize = 256 * 1024 * 1024;
-
-pub struct Options {
-    pub paths: Vec<PathBuf>,
-    pub apps: Vec<String>,
-    pub selection: Selection,
-    /// `--django-version`: overrides the configuration and the project's requirements.
-    pub django_version: Option<DjangoVersion>,
-    /// `--config`: the configuration file, instead of the nearest one.
-    pub config: Option<PathBuf>,
-    /// `--no-cache`: neither read nor write the fact cache.
-    pub no_cache: bool,
-    /// `--cache-dir` (or `CACHE_ANALYZER_CACHE_DIR`).
-    pub cache_dir: Option<PathBuf>,
-}
 
 pub struct Analysis {
     /// The directory findings' paths are relative to.
@@ -116,81 +103,74 @@ impl Analysis {
 
 pub fn run(options: &Options) -> Result<Analysis> {
     let started = Instant::now();
-    let given = absolute_paths(&options.paths)?;
-    // Files named on the command line (as pre-commit and editors pass them) are judged
-    // with their whole project indexed: project-wide rules need its models, receivers,
-    // URLconfs and templates.
-    let named_files: Vec<PathBuf> = given.iter().filter(|p| p.is_file()).cloned().collect();
-    let (root, paths) = match project_of(&given, &named_files) {
-        Some(project) => (project.clone(), vec![project]),
-        None => (common_root(&given), given.clone()),
-    };
-    // Only files given: report on them alone. With directories among the PATHs, every
-    // file found is reported, as before.
-    let reported_files: Vec<String> = if named_files.len() == given.len() {
-        named_files
-            .iter()
-            .map(|file| crate::discover::relative(&root, file))
-            .collect()
-    } else {
-        Vec::new()
-    };
-    let config = Config::load(options.config.as_deref(), &root)?;
-    let selection = options.selection.clone().with_config(
-        config.select.as_deref(),
-        &config.extend_select,
-        &config.ignore,
-    )?;
-    selection.check_leaves_a_rule()?;
-    // Patterns are relative to the file that sets them, as in Ruff; `--config` names a
-    // file for the analysed tree, wherever it is kept.
-    let pattern_base = match (&options.config, &config.source) {
-        (None, Some(source)) => source.parent().unwrap_or(&root).to_path_buf(),
-        _ => root.clone(),
-    };
-    let mut exclusions = Exclusions::new(
-        &root,
-        &pattern_base,
-        config.exclude.as_deref(),
-        &config.extend_exclude,
-        config.respect_gitignore,
-    )
-    .map_err(|problem| anyhow::anyhow!("{}: {problem}", config_name(&config, &root)))?;
-    let per_file_ignores = PerFileIgnores::new(&root, &pattern_base, &config.per_file_ignores)
-        .map_err(|problem| anyhow::anyhow!("{}: {problem}", config_name(&config, &root)))?;
-    let mut discovery = discover(&root, &paths, &mut exclusions);
+    let target = Target::resolve(&options.paths)?;
+    let mut settings = Settings::load(options, &target)?;
+    let mut discovery = discover(&target.root, &target.paths, &mut settings.exclusions);
     let app_dirs = resolve_apps(&options.apps, &discovery)?;
     let mut timings = Timings {
         discover: started.elapsed(),
         ..Timings::default()
     };
-
-    let packages =
-        ProjectPackages::from_relative_paths(discovery.files.iter().map(|f| f.relative.as_str()))
-            .with_cache_objects(config.cache_objects.clone());
-    let project_dir = config
-        .source
-        .as_deref()
-        .and_then(std::path::Path::parent)
-        .unwrap_or(&root);
-    let cache_choice = CacheChoice::resolve(
-        options.no_cache,
-        options.cache_dir.as_deref(),
-        config.cache_dir.as_deref(),
-        project_dir,
+    let packages = project_packages(&discovery, &settings.cache_objects);
+    let extracted = extract_facts(
+        &target.root,
+        &discovery,
+        &packages,
+        &settings.cache,
+        &mut timings,
+    )?;
+    let templates = read_templates(&mut discovery, &extracted.entries, &mut timings);
+    let not_analyzed = file_errors(&discovery.errors, extracted.not_analyzed, &templates);
+    let mut project = index_project(extracted.entries, &templates, &mut timings);
+    let checked = check(&project, &templates, &settings, &mut timings);
+    let in_scope = |path: &str| within_apps(path, &app_dirs) && target.reports_on(path);
+    let findings = filter_findings(
+        not_analyzed
+            .into_iter()
+            .chain(checked.diagnostics)
+            .collect(),
+        &project.index,
+        &settings,
+        in_scope,
     );
-    let extracted = extract_facts(&root, &discovery, &packages, &cache_choice, &mut timings)?;
-    let mut diagnostics = Vec::new();
-    for (path, reason) in &discovery.errors {
-        diagnostics.push(not_analyzed_diagnostic(
-            path.clone(),
-            format!("cannot read: {reason}"),
-            Span::file_start(),
-        ));
-    }
-    diagnostics.extend(extracted.not_analyzed);
-    let entries = extracted.entries;
-    let files_analyzed = entries.len();
+    project.invalidation.retain(in_scope);
+    Ok(Analysis {
+        shown_paths: ShownPaths::new(&target.root, std::env::current_dir().ok()),
+        root: target.root,
+        fail_on: settings.fail_on,
+        suppressed: findings.suppressed,
+        files_analyzed: project.index.files.len(),
+        django_found: project
+            .index
+            .files
+            .iter()
+            .any(|file| file.facts.imports_django),
+        templates_analyzed: templates.len(),
+        django: settings.django,
+        diagnostics: findings.reported,
+        rules: listed_rules(&options.selection, checked.rules),
+        invalidation: project.invalidation,
+        unknown: checked.unknown,
+        elapsed: started.elapsed(),
+        timings,
+        cache: extracted.cache,
+    })
+}
+
+/// The project's packages, which tell its own imports from others, and the objects the
+/// configuration says behave like a cache.
+fn project_packages(discovery: &Discovery, cache_objects: &[String]) -> ProjectPackages {
+    ProjectPackages::from_relative_paths(discovery.files.iter().map(|f| f.relative.as_str()))
+        .with_cache_objects(cache_objects.to_vec())
+}
+
+/// Reads the templates found, with those in the directories the `TEMPLATES` settings name:
+/// only the files' facts tell where those are.
+fn read_templates(
+    discovery: &mut Discovery,
+    entries: &[FileEntry],
+    timings: &mut Timings,
+) -> TemplateIndex {
     let template_dirs: Vec<String> = entries
         .iter()
         .flat_map(|entry| {
@@ -205,21 +185,25 @@ pub fn run(options: &Options) -> Result<Analysis> {
     let reading_templates = Instant::now();
     let templates = TemplateIndex::build(&discovery.templates);
     timings.templates = reading_templates.elapsed();
-    let indexing = Instant::now();
-    let django = match (options.django_version, config.django_version) {
-        (Some(version), _) => TargetVersion {
-            version,
-            source: VersionSource::CommandLine,
-        },
-        (None, Some(version)) => TargetVersion {
-            version,
-            source: VersionSource::File {
-                path: config_name(&config, &root),
-                requirement: format!("django-version = \"{version}\""),
-            },
-        },
-        (None, None) => django_version::detect(&root),
-    };
+    templates
+}
+
+/// `CA000` for every file not analysed: paths that could not be listed, files that could
+/// not be read or parsed (`unparsed`), templates unreadable or malformed.
+fn file_errors(
+    unlisted: &[(String, String)],
+    unparsed: Vec<Diagnostic>,
+    templates: &TemplateIndex,
+) -> Vec<Diagnostic> {
+    let mut diagnostics = Vec::new();
+    for (path, reason) in unlisted {
+        diagnostics.push(not_analyzed_diagnostic(
+            path.clone(),
+            format!("cannot read: {reason}"),
+            Span::file_start(),
+        ));
+    }
+    diagnostics.extend(unparsed);
     for (path, reason) in &templates.unreadable {
         diagnostics.push(not_analyzed_diagnostic(
             path.clone(),
@@ -239,26 +223,62 @@ pub fn run(options: &Options) -> Result<Analysis> {
             ));
         }
     }
+    diagnostics
+}
+
+/// What the rules read besides the templates: the project index, and the invalidation and
+/// view caching maps computed once over it.
+struct Project {
+    index: ProjectIndex,
+    invalidation: InvalidationMap,
+    views: ViewMap,
+}
+
+fn index_project(
+    entries: Vec<FileEntry>,
+    templates: &TemplateIndex,
+    timings: &mut Timings,
+) -> Project {
+    let indexing = Instant::now();
     let index = ProjectIndex::build(entries);
-    let mut invalidation = InvalidationMap::build(&index, &templates);
-    let views = ViewMap::build(&index, &templates);
+    let invalidation = InvalidationMap::build(&index, templates);
+    let views = ViewMap::build(&index, templates);
+    timings.index = indexing.elapsed();
+    Project {
+        index,
+        invalidation,
+        views,
+    }
+}
+
+/// The selected rules and what they found, before filtering.
+struct Checked {
+    rules: Vec<&'static Rule>,
+    diagnostics: Vec<Diagnostic>,
+    /// Candidates left unreported because a deciding fact could not be proved.
+    unknown: Unknowns,
+}
+
+/// Runs the selected rules over the project, in parallel.
+fn check(
+    project: &Project,
+    templates: &TemplateIndex,
+    settings: &Settings,
+    timings: &mut Timings,
+) -> Checked {
+    let checking = Instant::now();
     let context = RuleContext {
-        index: &index,
-        templates: &templates,
-        invalidation: &invalidation,
-        views: &views,
-        django: &django,
-        max_staleness: config
-            .max_staleness
-            .unwrap_or(crate::config::DEFAULT_MAX_STALENESS),
+        index: &project.index,
+        templates,
+        invalidation: &project.invalidation,
+        views: &project.views,
+        django: &settings.django,
+        max_staleness: settings.max_staleness,
         unknown: Default::default(),
     };
-    timings.index = indexing.elapsed();
-    let checking = Instant::now();
-
     let rules: Vec<&'static Rule> = RULES
         .iter()
-        .filter(|rule| selection.includes(rule.code))
+        .filter(|rule| settings.selection.includes(rule.code))
         .collect();
     let found: Vec<Vec<Diagnostic>> = rules
         .par_iter()
@@ -269,16 +289,33 @@ pub fn run(options: &Options) -> Result<Analysis> {
                 .collect()
         })
         .collect();
-    diagnostics.extend(found.into_iter().flatten());
-    let mut unknown =
-        std::mem::take(&mut *context.unknown.lock().unwrap_or_else(|e| e.into_inner()));
-    unknown.retain(|code, _| selection.includes(code));
-
+    let mut unknown = context
+        .unknown
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner());
+    unknown.retain(|code, _| settings.selection.includes(code));
     timings.rules = checking.elapsed();
-    let in_apps = |path: &str| {
-        (app_dirs.is_empty() || app_dirs.iter().any(|dir| is_within(path, dir)))
-            && (reported_files.is_empty() || reported_files.iter().any(|file| file == path))
-    };
+    Checked {
+        rules,
+        diagnostics: found.into_iter().flatten().collect(),
+        unknown,
+    }
+}
+
+/// The findings to report, and those a `# noqa` comment silences.
+struct Findings {
+    reported: Vec<Diagnostic>,
+    suppressed: Vec<Diagnostic>,
+}
+
+/// Keeps the findings outside tests (`CA000` anywhere), selected, in scope and not ignored
+/// for their file; sorts them, one per rule and place, however many ways lead to it.
+fn filter_findings(
+    mut diagnostics: Vec<Diagnostic>,
+    index: &ProjectIndex,
+    settings: &Settings,
+    in_scope: impl Fn(&str) -> bool,
+) -> Findings {
     let test_files: HashSet<&str> = index
         .files
         .iter()
@@ -288,92 +325,32 @@ pub fn run(options: &Options) -> Result<Analysis> {
     let is_test = |path: &str| test_files.contains(path) || is_test_path(path);
     diagnostics.retain(|d| {
         (d.code == FILE_NOT_ANALYZED.code || !is_test(&d.path))
-            && selection.includes_file_errors(d.code)
-            && in_apps(&d.path)
-            && !per_file_ignores.ignores(&d.path, d.code)
+            && settings.selection.includes_file_errors(d.code)
+            && in_scope(&d.path)
+            && !settings.per_file_ignores.ignores(&d.path, d.code)
     });
-    invalidation.retain(in_apps);
     diagnostics.sort_by(|a, b| {
         a.sort_key()
             .cmp(&b.sort_key())
             .then(a.message.cmp(&b.message))
     });
-    // One finding per rule and place, however many ways lead to it.
     diagnostics.dedup_by(|a, b| a.sort_key() == b.sort_key());
-    let (suppressed, diagnostics): (Vec<Diagnostic>, Vec<Diagnostic>) = diagnostics
+    let (suppressed, reported) = diagnostics
         .into_iter()
         .partition(|d| d.code != FILE_NOT_ANALYZED.code && suppression::is_suppressed(d));
+    Findings {
+        reported,
+        suppressed,
+    }
+}
 
-    let file_errors = options
-        .selection
+/// The rules that ran, `CA000` first unless the command line ignores it: what SARIF lists
+/// as the tool's rules.
+fn listed_rules(selection: &Selection, ran: Vec<&'static Rule>) -> Vec<&'static Rule> {
+    let file_errors = selection
         .includes_file_errors(FILE_NOT_ANALYZED.code)
         .then_some(&FILE_NOT_ANALYZED);
-    Ok(Analysis {
-        shown_paths: ShownPaths::new(&root, std::env::current_dir().ok()),
-        root: root.clone(),
-        fail_on: config.fail_on.clone(),
-        suppressed,
-        files_analyzed,
-        django_found: index.files.iter().any(|file| file.facts.imports_django),
-        templates_analyzed: templates.len(),
-        django,
-        diagnostics,
-        rules: file_errors.into_iter().chain(rules).collect(),
-        invalidation,
-        unknown,
-        elapsed: started.elapsed(),
-        timings,
-        cache: extracted.cache,
-    })
-}
-
-fn absolute_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
-    let defaults = [PathBuf::from(".")];
-    let paths = if paths.is_empty() {
-        &defaults[..]
-    } else {
-        paths
-    };
-    let mut kept = Vec::new();
-    for path in paths {
-        if !path.exists() && path.symlink_metadata().is_err() {
-            bail!("path `{}` does not exist", path.display());
-        }
-        // A file named on the command line is read only if it is one the analysis reads;
-        // among others (as pre-commit passes them) it is skipped, and alone it is an error:
-        // `analyze README.md` would otherwise pass having checked nothing.
-        if path.is_file() && !crate::discover::is_analysable_file(path) {
-            eprintln!(
-                "warning: skipping `{}`: neither a Python file nor a template under `templates/`",
-                path.display()
-            );
-            continue;
-        }
-        let absolute = std::path::absolute(path)
-            .map(|absolute| normalize(&absolute))
-            .with_context(|| format!("cannot resolve path `{}`", path.display()))?;
-        kept.push(absolute);
-    }
-    if kept.is_empty() {
-        bail!("no PATH given is a directory, a Python file or a template under `templates/`");
-    }
-    Ok(kept)
-}
-
-/// `a/b/../c` is `a/c`: report paths are relative to a root without `..` in it.
-fn normalize(path: &std::path::Path) -> PathBuf {
-    use std::path::Component;
-    let mut normal = PathBuf::new();
-    for component in path.components() {
-        match component {
-            Component::ParentDir => {
-                normal.pop();
-            }
-            Component::CurDir => {}
-            other => normal.push(other),
-        }
-    }
-    normal
+    file_errors.into_iter().chain(ran).collect()
 }
 
 /// The per-file phase's result.
@@ -388,7 +365,7 @@ struct Extracted {
 /// and the answers they depend on are unchanged; then reads the files calling the project's
 /// helpers again for those calls (see [`helper_pass`]), and saves the cache.
 fn extract_facts(
-    root: &std::path::Path,
+    root: &Path,
     discovery: &Discovery,
     packages: &ProjectPackages,
     cache_choice: &CacheChoice,
@@ -475,7 +452,7 @@ fn extract_facts(
     }
     timings.cache += saving.elapsed();
     let cache = CacheUse {
-        file: cache.file().map(std::path::Path::to_path_buf),
+        file: cache.file().map(Path::to_path_buf),
         reused,
         extracted: discovery.files.len() - reused,
         notes,
@@ -755,35 +732,14 @@ fn resolve_apps(apps: &[String], discovery: &Discovery) -> Result<Vec<String>> {
     Ok(dirs)
 }
 
+/// Whether the file at `path` lies in one of the apps `--app` names (all when none).
+fn within_apps(path: &str, app_dirs: &[String]) -> bool {
+    app_dirs.is_empty() || app_dirs.iter().any(|dir| is_within(path, dir))
+}
+
 fn is_within(path: &str, dir: &str) -> bool {
     dir == "."
         || path
             .strip_prefix(dir)
             .is_some_and(|rest| rest.starts_with('/'))
-}
-
-/// Files to judge that all belong to one project: the nearest directory above them holding
-/// `manage.py` or `pyproject.toml`. `None` when directories are given too, or when no such
-/// directory holds every file.
-fn project_of(given: &[PathBuf], files: &[PathBuf]) -> Option<PathBuf> {
-    if files.is_empty() || files.len() != given.len() {
-        return None;
-    }
-    let first = files.first()?.parent()?;
-    let project = first
-        .ancestors()
-        .find(|dir| dir.join("manage.py").is_file() || dir.join("pyproject.toml").is_file())?;
-    files
-        .iter()
-        .all(|file| file.starts_with(project))
-        .then(|| project.to_path_buf())
-}
-
-/// The configuration file as messages name it: relative to the root when inside it.
-fn config_name(config: &Config, root: &std::path::Path) -> String {
-    match &config.source {
-        Some(path) if path.starts_with(root) => crate::discover::relative(root, path),
-        Some(path) => path.display().to_string(),
-        None => "configuration".to_string(),
-    }
 }

@@ -17,7 +17,8 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed, TestCaseError, TestRunner};
 
 use cache_analyzer::facts::ProjectPackages;
-use cache_analyzer::pipeline::{self, Options};
+use cache_analyzer::options::Options;
+use cache_analyzer::pipeline;
 use cache_analyzer::selection::Selection;
 use cache_analyzer::source::{analyze_source, FileOutcome};
 use cache_analyzer::templates::lexer::tokenize;
