@@ -241,8 +241,11 @@ fn index_project(
 ) -> Project {
     let indexing = Instant::now();
     let index = ProjectIndex::build(entries);
-    let invalidation = InvalidationMap::build(&index, templates);
-    let views = ViewMap::build(&index, templates);
+    // The two maps read the index and the templates only: built side by side.
+    let (invalidation, views) = rayon::join(
+        || InvalidationMap::build(&index, templates),
+        || ViewMap::build(&index, templates),
+    );
     timings.index = indexing.elapsed();
     Project {
         index,
