@@ -518,49 +518,13 @@ fn write_report_file(args: &ReportArgs) -> Result<ExitCode> {
             _ => {}
         }
     } else {
-        write_atomically(&args.output, &buffer)?;
+        crate::atomic_file::replace(&args.output, &buffer, None)?;
         let findings = analysis.diagnostics.len();
         let noun = if findings == 1 { "finding" } else { "findings" };
         println!("Wrote {findings} {noun} to {}", args.output.display());
     }
     let fail_on = (!args.exit_zero).then(|| FailOn::resolve(args.scope.fail_on, &analysis));
     Ok(exit_status(&analysis, fail_on))
-}
-
-/// Writes to a temporary file beside `path`, then renames it over `path`: a reader sees
-/// the old report or the new one, never half of one. The file is created as any other
-/// (mode 0666 less the umask), and errors name `path`, not the temporary file.
-fn write_atomically(path: &Path, contents: &[u8]) -> Result<()> {
-    let dir = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    let name = path
-        .file_name()
-        .map_or_else(|| "report".into(), |name| name.to_string_lossy());
-    // Unique to this process and moment: two writers sharing a directory (containers
-    // are often pid 1) never take each other's file.
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_nanos());
-    let temporary = dir.join(format!(".{name}.{}.{nanos}.tmp", std::process::id()));
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o666);
-    let mut file = options
-        .open(&temporary)
-        .map_err(|err| anyhow::anyhow!("cannot write `{}`: {err}", path.display()))?;
-    let written = file
-        .write_all(contents)
-        .and_then(|()| file.sync_all())
-        .and_then(|()| std::fs::rename(&temporary, path));
-    if let Err(err) = written {
-        // The temporary file is this run's own: nothing else can have it open.
-        let _ = std::fs::remove_file(&temporary);
-        bail!("cannot write `{}`: {err}", path.display());
-    }
-    Ok(())
 }
 
 fn print_rule(args: &RuleArgs) -> Result<ExitCode> {

@@ -1,8 +1,10 @@
+pub mod atomic_file;
 pub mod cli;
 pub mod config;
 pub mod diagnostic;
 pub mod discover;
 pub mod django_version;
+pub mod edit;
 pub mod fact_cache;
 pub mod facts;
 pub mod index;
@@ -19,3 +21,4 @@ pub mod suppression;
 pub mod templates;
 pub mod test_code;
 pub mod view_caching;
+pub mod write_back;
