@@ -336,6 +336,7 @@ fn analyze(scope: &ScopeArgs, family: Option<&str>) -> Result<Analysis> {
         config: scope.config.clone(),
         no_cache: scope.no_cache,
         cache_dir: scope.cache_dir.clone(),
+        edited: Default::default(),
     })
 }
 

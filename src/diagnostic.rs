@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use crate::facts::span::Span;
+use crate::fix::Fix;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -39,6 +40,8 @@ pub struct Diagnostic {
     /// An opportunity's estimated worth, by which reports rank opportunities (most
     /// valuable first); 0 for problems.
     pub benefit: u32,
+    /// The edits that resolve it, when its rule has a fix for it.
+    pub fix: Option<Fix>,
 }
 
 impl Diagnostic {

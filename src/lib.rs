@@ -7,6 +7,7 @@ pub mod django_version;
 pub mod edit;
 pub mod fact_cache;
 pub mod facts;
+pub mod fix;
 pub mod index;
 pub mod invalidation;
 pub mod key_lifecycle;

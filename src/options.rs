@@ -10,6 +10,7 @@ use crate::config::{Config, DEFAULT_MAX_STALENESS};
 use crate::discover::{common_root, is_analysable_file, relative, Exclusions, PerFileIgnores};
 use crate::django_version::{self, DjangoVersion, TargetVersion, VersionSource};
 use crate::fact_cache::CacheChoice;
+use crate::fix::EditedFiles;
 use crate::selection::Selection;
 
 pub struct Options {
@@ -24,6 +25,9 @@ pub struct Options {
     pub no_cache: bool,
     /// `--cache-dir` (or `CACHE_ANALYZER_CACHE_DIR`).
     pub cache_dir: Option<PathBuf>,
+    /// Files as fixes have edited them so far, read instead of the files on disk (the
+    /// fact cache is then read but not written).
+    pub edited: EditedFiles,
 }
 
 /// What to analyse and what to report on.

@@ -18,6 +18,7 @@ use crate::django_version::TargetVersion;
 use crate::fact_cache::{content_hash, CacheChoice, Entry as CacheEntry, FactCache, Stamp};
 use crate::facts::span::Span;
 use crate::facts::{last_name, ProjectPackages};
+use crate::fix::{self, EditedFiles};
 use crate::index::{FileEntry, ProjectIndex};
 use crate::invalidation::InvalidationMap;
 use crate::options::{Options, Settings, Target};
@@ -117,6 +118,7 @@ pub fn run(options: &Options) -> Result<Analysis> {
         &discovery,
         &packages,
         &settings.cache,
+        &options.edited,
         &mut timings,
     )?;
     let templates = read_templates(&mut discovery, &extracted.entries, &mut timings);
@@ -124,7 +126,7 @@ pub fn run(options: &Options) -> Result<Analysis> {
     let mut project = index_project(extracted.entries, &templates, &mut timings);
     let checked = check(&project, &templates, &settings, &mut timings);
     let in_scope = |path: &str| within_apps(path, &app_dirs) && target.reports_on(path);
-    let findings = filter_findings(
+    let mut findings = filter_findings(
         not_analyzed
             .into_iter()
             .chain(checked.diagnostics)
@@ -134,6 +136,7 @@ pub fn run(options: &Options) -> Result<Analysis> {
         in_scope,
     );
     project.invalidation.retain(in_scope);
+    fix::attach(&target.root, &options.edited, &mut findings.reported);
     Ok(Analysis {
         shown_paths: ShownPaths::new(&target.root, std::env::current_dir().ok()),
         root: target.root,
@@ -372,6 +375,7 @@ fn extract_facts(
     discovery: &Discovery,
     packages: &ProjectPackages,
     cache_choice: &CacheChoice,
+    edited: &EditedFiles,
     timings: &mut Timings,
 ) -> Result<Extracted> {
     let loading = Instant::now();
@@ -399,7 +403,7 @@ fn extract_facts(
             .zip(cached)
             .map(|(file, cached)| {
                 panic::catch_unwind(AssertUnwindSafe(|| {
-                    first_pass(file, packages, cached, caching)
+                    first_pass(file, packages, cached, caching, edited)
                 }))
                 .unwrap_or_else(|_| FirstPass::internal_error())
             })
@@ -437,12 +441,14 @@ fn extract_facts(
         &pool,
         discovery,
         packages,
+        edited,
         &mut entries,
         &mut analysed_cache,
     );
 
     let saving = Instant::now();
-    if caching && changed {
+    // Text edited in memory is not what the files hold: the cache describes the files.
+    if caching && changed && edited.is_empty() {
         let saved = entries
             .iter()
             .zip(analysed_cache)
@@ -515,9 +521,11 @@ fn first_pass(
     packages: &ProjectPackages,
     cached: Option<CacheEntry>,
     caching: bool,
+    edited: &EditedFiles,
 ) -> FirstPass {
     let mut timings = FileTimings::default();
-    let stamp = if caching {
+    let edited = edited.get(&file.relative);
+    let stamp = if caching && edited.is_none() {
         Stamp::of(&file.absolute)
     } else {
         None
@@ -532,7 +540,7 @@ fn first_pass(
             cached = Some(entry);
         }
     }
-    let bytes = match read_file(file, &mut timings) {
+    let bytes = match read_source(file, edited, &mut timings) {
         Ok(bytes) => bytes,
         Err(outcome) => {
             return FirstPass {
@@ -566,6 +574,18 @@ fn first_pass(
     }
 }
 
+/// The file's bytes: its edited text when fixes have changed it in memory.
+fn read_source(
+    file: &SourcePath,
+    edited: Option<&String>,
+    timings: &mut FileTimings,
+) -> Result<Vec<u8>, FileOutcome> {
+    match edited {
+        Some(text) => Ok(text.clone().into_bytes()),
+        None => read_file(file, timings),
+    }
+}
+
 /// The first pass keeps only the calls that pass a parameter on; once the project's
 /// helpers are known (functions whose cache call takes a parameter, those making
 /// memoising decorators, and those passing their parameters on to one), the files
@@ -576,6 +596,7 @@ fn helper_pass(
     pool: &rayon::ThreadPool,
     discovery: &Discovery,
     packages: &ProjectPackages,
+    edited: &EditedFiles,
     entries: &mut [FileEntry],
     cached: &mut [Option<CacheEntry>],
 ) -> bool {
@@ -614,7 +635,7 @@ fn helper_pass(
             .into_par_iter()
             .map(|(entry, cached, file)| {
                 panic::catch_unwind(AssertUnwindSafe(|| {
-                    helper_calls_of(entry, cached, file, &packages)
+                    helper_calls_of(entry, cached, file, &packages, edited)
                 }))
                 .unwrap_or(false)
             })
@@ -638,6 +659,7 @@ fn helper_calls_of(
     cached: &mut Option<CacheEntry>,
     file: &SourcePath,
     packages: &ProjectPackages,
+    edited: &EditedFiles,
 ) -> bool {
     if let Some((helper_calls, unseen_calls)) =
         cached.as_ref().and_then(|c| c.helper_pass(packages))
@@ -647,7 +669,7 @@ fn helper_calls_of(
         return false;
     }
     let mut timings = FileTimings::default();
-    let Ok(bytes) = read_file(file, &mut timings) else {
+    let Ok(bytes) = read_source(file, edited.get(&file.relative), &mut timings) else {
         // A file that cannot be read again keeps what the first pass found.
         return true;
     };

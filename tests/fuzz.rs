@@ -377,6 +377,7 @@ fn project((python, html): (Vec<u8>, Vec<u8>)) -> Result<(), TestCaseError> {
         // same facts.
         no_cache: false,
         cache_dir: None,
+        edited: Default::default(),
     });
     prop_assert!(analysis.is_ok());
     Ok(())

@@ -11,6 +11,7 @@ pub const RULE: Rule = Rule {
     help: "Cache `list(queryset)` or a list of primary keys instead of the QuerySet itself.",
     doc: include_str!("../../rules/CA101.md"),
     check,
+    fix: None,
 };
 
 const WHY: &str = "pickling a QuerySet runs the query and stores its query object with the rows, a pickle Django supports only on the Django version that wrote it, and what is read back is a QuerySet whose further filtering queries the database again";

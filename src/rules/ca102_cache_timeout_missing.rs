@@ -15,6 +15,7 @@ pub const RULE: Rule = Rule {
     help: "Pass an explicit timeout in seconds, chosen for how stale this value may get.",
     doc: include_str!("../../rules/CA102.md"),
     check,
+    fix: None,
 };
 
 fn check(context: &RuleContext) -> Vec<Violation> {

@@ -19,6 +19,7 @@ pub const RULE: Rule = Rule {
     help: "Use a finite timeout, and invalidate the key when its data changes.",
     doc: include_str!("../../rules/CA103.md"),
     check,
+    fix: None,
 };
 
 fn check(context: &RuleContext) -> Vec<Violation> {

@@ -1,7 +1,11 @@
 //! CA104 get-or-set-eager-default: a `get_or_set` default computed on every call.
 
+use ruff_python_ast::helpers::any_over_expr;
+use ruff_python_ast::Expr;
+
 use super::{Rule, RuleContext, Violation};
-use crate::diagnostic::Severity;
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::fix::{Fix, FixContext};
 
 pub const RULE: Rule = Rule {
     code: "CA104",
@@ -10,6 +14,7 @@ pub const RULE: Rule = Rule {
     help: "Pass a callable (`lambda: ...` or the function itself) so the work runs only on a miss.",
     doc: include_str!("../../rules/CA104.md"),
     check,
+    fix: Some(fix),
 };
 
 fn check(context: &RuleContext) -> Vec<Violation> {
@@ -38,4 +43,40 @@ fn check(context: &RuleContext) -> Vec<Violation> {
             })
         })
         .collect()
+}
+
+/// `compute()` becomes `compute`, anything else `lambda: ...`. Unsafe: the default no
+/// longer runs on a hit, so neither do any side effects it had.
+fn fix(context: &FixContext, diagnostic: &Diagnostic) -> Option<Fix> {
+    let range = context.range(&diagnostic.span)?;
+    let default = context.expr_at(range)?;
+    // A lambda cannot hold these, or would bind the name in its own scope.
+    let only_in_place = |expr: &Expr| {
+        matches!(
+            expr,
+            Expr::Await(_) | Expr::Yield(_) | Expr::YieldFrom(_) | Expr::Named(_)
+        )
+    };
+    if any_over_expr(default, only_in_place) {
+        return None;
+    }
+    let callable = match default {
+        Expr::Call(call) if call.arguments.is_empty() && is_dotted_name(&call.func) => {
+            context.text(&*call.func).to_string()
+        }
+        _ => format!("lambda: {}", context.text(default)),
+    };
+    Some(Fix::unsafe_edits(
+        format!("Pass `{callable}`"),
+        vec![context.replace(range, callable.clone())],
+    ))
+}
+
+/// `compute` or `module.compute`: passed uncalled, it is the same callable.
+fn is_dotted_name(expr: &Expr) -> bool {
+    match expr {
+        Expr::Name(_) => true,
+        Expr::Attribute(attribute) => is_dotted_name(&attribute.value),
+        _ => false,
+    }
 }

@@ -11,6 +11,7 @@ pub const RULE: Rule = Rule {
     help: "Cache plain data (the file's bytes, the request's relevant fields, the function's result) instead.",
     doc: include_str!("../../rules/CA105.md"),
     check,
+    fix: None,
 };
 
 fn check(context: &RuleContext) -> Vec<Violation> {

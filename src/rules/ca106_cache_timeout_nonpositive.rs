@@ -12,6 +12,7 @@ pub const RULE: Rule = Rule {
     help: "Use a positive number of seconds, or `None` if the value must never expire.",
     doc: include_str!("../../rules/CA106.md"),
     check,
+    fix: None,
 };
 
 fn check(context: &RuleContext) -> Vec<Violation> {

@@ -11,6 +11,7 @@ pub const RULE: Rule = Rule {
     help: "Build keys from `:`-separated parts without spaces, and hash long parts.",
     doc: include_str!("../../rules/CA107.md"),
     check,
+    fix: None,
 };
 
 /// Memcached's limit, which Django's `validate_key` enforces with `CacheKeyWarning`.

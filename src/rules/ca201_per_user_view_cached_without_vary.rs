@@ -11,6 +11,7 @@ pub const RULE: Rule = Rule {
     help: "Put `@vary_on_cookie` below `@cache_page` (so it runs first), or stop caching the per-user view.",
     doc: include_str!("../../rules/CA201.md"),
     check,
+    fix: None,
 };
 
 fn check(context: &RuleContext) -> Vec<Violation> {

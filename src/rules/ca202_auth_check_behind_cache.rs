@@ -11,6 +11,7 @@ pub const RULE: Rule = Rule {
     help: "Apply the check outside the cache (decorator above `@cache_page`, or cache a GET handler rather than `dispatch`).",
     doc: include_str!("../../rules/CA202.md"),
     check,
+    fix: None,
 };
 
 fn check(context: &RuleContext) -> Vec<Violation> {

@@ -11,6 +11,7 @@ pub const RULE: Rule = Rule {
     help: "Put `@csrf_protect` below `@cache_page`, as Django's CSRF documentation asks for cached views.",
     doc: include_str!("../../rules/CA203.md"),
     check,
+    fix: None,
 };
 
 fn check(context: &RuleContext) -> Vec<Violation> {

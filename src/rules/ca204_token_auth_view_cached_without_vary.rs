@@ -13,6 +13,7 @@ pub const RULE: Rule = Rule {
     help: "Add `vary_on_headers(\"Authorization\")` inside the cache (below `cache_page`).",
     doc: include_str!("../../rules/CA204.md"),
     check,
+    fix: None,
 };
 
 fn check(context: &RuleContext) -> Vec<Violation> {

@@ -12,6 +12,7 @@ pub const RULE: Rule = Rule {
     help: "Remove the `cache_page`, or move the `Cache-Control` marking outside it if only browsers should see it.",
     doc: include_str!("../../rules/CA205.md"),
     check,
+    fix: None,
 };
 
 fn check(context: &RuleContext) -> Vec<Violation> {

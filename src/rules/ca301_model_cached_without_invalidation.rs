@@ -21,6 +21,7 @@ pub const RULE: Rule = Rule {
     help: "Add a post_save/post_delete receiver for the model (or a save()/delete() override) that deletes the cached keys.",
     doc: include_str!("../../rules/CA301.md"),
     check,
+    fix: None,
 };
 
 /// At most this many cache writes are listed in the message.

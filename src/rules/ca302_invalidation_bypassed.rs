@@ -13,6 +13,7 @@ pub const RULE: Rule = Rule {
     help: "Delete the affected cache keys right after the bulk write, or save objects one by one.",
     doc: include_str!("../../rules/CA302.md"),
     check,
+    fix: None,
 };
 
 fn check(context: &RuleContext) -> Vec<Violation> {

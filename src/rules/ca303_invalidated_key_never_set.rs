@@ -10,6 +10,7 @@ pub const RULE: Rule = Rule {
     help: "Build the key with the same template (ideally the same helper function) as the write it is meant to clear.",
     doc: include_str!("../../rules/CA303.md"),
     check,
+    fix: None,
 };
 
 const STALE: &str = "clearing a key nothing writes leaves the entry it should clear stale";

@@ -12,6 +12,7 @@ pub const RULE: Rule = Rule {
     help: "Add the user's id to the fragment's vary-on arguments, or move the per-user part outside the `{% cache %}` block.",
     doc: include_str!("../../rules/CA401.md"),
     check,
+    fix: None,
 };
 
 fn check(context: &RuleContext) -> Vec<Violation> {

@@ -11,6 +11,7 @@ pub const RULE: Rule = Rule {
     help: "Add what identifies the loop's item (such as its `pk`) to the fragment's vary-on arguments.",
     doc: include_str!("../../rules/CA402.md"),
     check,
+    fix: None,
 };
 
 fn check(context: &RuleContext) -> Vec<Violation> {

@@ -11,6 +11,7 @@ pub const RULE: Rule = Rule {
     help: "Keep the form's `{% csrf_token %}` outside the `{% cache %}` block.",
     doc: include_str!("../../rules/CA403.md"),
     check,
+    fix: None,
 };
 
 const WHY: &str = "the cached fragment holds the first visitor's token, so later visitors' form submissions fail CSRF verification";

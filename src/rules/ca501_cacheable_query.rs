@@ -13,6 +13,7 @@ pub const RULE: Rule = Rule {
     help: "Cache the result (cache-aside): `cache.get_or_set(key, lambda: ..., timeout)` with a key built from the query's inputs, cleared when the data changes.",
     doc: include_str!("../../rules/CA501.md"),
     check,
+    fix: None,
 };
 
 /// A query run once per item of a loop costs that many round trips: counted as this many.

@@ -18,6 +18,7 @@ pub const RULE: Rule = Rule {
     help: "Wrap the view in `cache_page(timeout)` (and clear it when its data changes), or send caching headers.",
     doc: include_str!("../../rules/CA502.md"),
     check,
+    fix: None,
 };
 
 /// A whole page from the cache saves its queries and its rendering: ranked with a

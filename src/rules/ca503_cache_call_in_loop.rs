@@ -14,6 +14,7 @@ pub const RULE: Rule = Rule {
     help: "Collect the keys first and make one `get_many`, `set_many` or `delete_many` call.",
     doc: include_str!("../../rules/CA503.md"),
     check,
+    fix: None,
 };
 
 /// Each call of a group is one round trip a batched call saves.

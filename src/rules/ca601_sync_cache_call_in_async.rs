@@ -13,6 +13,7 @@ pub const RULE: Rule = Rule {
         "Await the asynchronous form (`aget`, `aset`, `adelete`, ...), available since Django 4.0.",
     doc: include_str!("../../rules/CA601.md"),
     check,
+    fix: None,
 };
 
 /// The cache API gained its `a`-prefixed methods in Django 4.0.

@@ -30,6 +30,7 @@ use std::sync::Mutex;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::django_version::TargetVersion;
 use crate::facts::span::Span;
+use crate::fix::FixBuilder;
 use crate::index::ProjectIndex;
 use crate::invalidation::InvalidationMap;
 use crate::templates::TemplateIndex;
@@ -73,6 +74,8 @@ pub struct Rule {
     /// The rule's documentation, `rules/<code>.md`.
     pub doc: &'static str,
     pub check: fn(&RuleContext) -> Vec<Violation>,
+    /// The rule's fix, for the findings it can fix (its doc says how safe).
+    pub fix: Option<FixBuilder>,
 }
 
 /// What a rule found: where, and the sentence saying what is wrong and what to write.
@@ -124,6 +127,7 @@ pub const FILE_NOT_ANALYZED: Rule = Rule {
     help: "Fix the file so it parses (as Python, or as a Django template for templates that use `{% cache %}`), or exclude it; nothing in it was analysed.",
     doc: include_str!("../../rules/CA000.md"),
     check: |_| Vec::new(),
+    fix: None,
 };
 
 pub fn by_code(code: &str) -> Option<&'static Rule> {
@@ -144,6 +148,7 @@ impl Rule {
             span: violation.span,
             detail: violation.detail,
             benefit: violation.benefit,
+            fix: None,
         }
     }
 }
