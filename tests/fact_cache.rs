@@ -335,3 +335,40 @@ fn the_cache_dir_comes_from_the_flag_the_environment_or_the_configuration() {
     let off = run("analyze", root, &["--no-cache"]);
     assert!(String::from_utf8_lossy(&off.stderr).contains("fact cache: off"));
 }
+
+/// The build script's fingerprint (which names the binary's cache files, and is given to
+/// this test too) is the hash of every Rust file under `src/` and `Cargo.lock`: extraction
+/// reads modules outside `src/facts/` (`test_code.rs`'s `is_test_path`, for one), and a
+/// change to any of them must never reuse another build's facts.
+#[test]
+fn the_facts_fingerprint_covers_every_source_file_and_the_lock_file() {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut inputs = vec!["Cargo.lock".to_string()];
+    let mut stack = vec![manifest.join("src")];
+    while let Some(dir) = stack.pop() {
+        for entry in fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|ext| ext == "rs") {
+                let relative = path.strip_prefix(manifest).unwrap();
+                let parts: Vec<_> = relative
+                    .components()
+                    .map(|c| c.as_os_str().to_str().unwrap())
+                    .collect();
+                inputs.push(parts.join("/"));
+            }
+        }
+    }
+    assert!(inputs.contains(&"src/test_code.rs".to_string()));
+    inputs.sort();
+    let mut all = Vec::new();
+    for input in &inputs {
+        all.extend(input.as_bytes());
+        all.extend(fs::read(manifest.join(input)).unwrap());
+    }
+    assert_eq!(
+        env!("CACHE_ANALYZER_FACTS_FINGERPRINT"),
+        format!("{:016x}", xxhash_rust::xxh3::xxh3_64(&all))
+    );
+}
