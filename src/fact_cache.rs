@@ -25,7 +25,7 @@ use crate::source::FileOutcome;
 /// The default directory, at the project root.
 pub const DEFAULT_DIR: &str = ".cache-analyzer_cache";
 /// Changes whenever the entries' layout changes: older files are then foreign.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 const MAGIC: &[u8; 8] = b"CAFACTS\0";
 
 /// Where the cache lives, once resolved from `--no-cache`, `--cache-dir` (or
@@ -61,12 +61,21 @@ pub fn content_hash(bytes: &[u8]) -> u128 {
     xxh3_128(bytes)
 }
 
-/// When a file was last changed and its length: as Ruff does, a file whose stamp is the
-/// one recorded is taken as unchanged without being read.
+/// What a file's metadata says of it: as Ruff and Git do, a file whose stamp is the one
+/// recorded is taken as unchanged without being read. Beside the modification time and
+/// length, the stamp holds the permission bits and, on Unix, the change time, inode and
+/// device: a `chmod` (which may make the file unreadable), a file replaced by another or
+/// its modification time set back all make the file read again.
 #[derive(Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Stamp {
     modified_nanos: u128,
     len: u64,
+    /// The permission bits (`st_mode`) on Unix; elsewhere whether the file is read-only.
+    mode: u32,
+    /// The inode's change time (`st_ctime`), in nanoseconds; 0 where there is none.
+    changed_nanos: i128,
+    inode: u64,
+    device: u64,
 }
 
 impl Stamp {
@@ -77,9 +86,26 @@ impl Stamp {
             .duration_since(std::time::UNIX_EPOCH)
             .ok()?
             .as_nanos();
+        #[cfg(unix)]
+        let (mode, changed_nanos, inode, device) = {
+            use std::os::unix::fs::MetadataExt;
+            (
+                metadata.mode(),
+                i128::from(metadata.ctime()) * 1_000_000_000 + i128::from(metadata.ctime_nsec()),
+                metadata.ino(),
+                metadata.dev(),
+            )
+        };
+        #[cfg(not(unix))]
+        let (mode, changed_nanos, inode, device) =
+            (u32::from(metadata.permissions().readonly()), 0, 0, 0);
         Some(Stamp {
             modified_nanos,
             len: metadata.len(),
+            mode,
+            changed_nanos,
+            inode,
+            device,
         })
     }
 }

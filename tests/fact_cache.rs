@@ -4,11 +4,12 @@
 
 mod common;
 
+use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use common::{binary, fixture};
+use common::{binary, finding, findings, fixture, Finding};
 
 fn copy_tree(from: &Path, to: &Path) {
     fs::create_dir_all(to).unwrap();
@@ -69,6 +70,35 @@ fn cache_counts(output: &Output) -> (usize, usize) {
         .collect();
     (numbers[0], numbers[1])
 }
+
+/// The findings of a JSON report.
+fn reported(output: &Output) -> BTreeSet<Finding> {
+    findings(&serde_json::from_slice(&output.stdout).expect("a JSON report"))
+}
+
+/// Replaces `from` by `to`, of the same length, in `path`, and sets its modification time
+/// back to what it was: only the contents (and the change time) tell the edit apart.
+fn edit_keeping_length_and_mtime(path: &Path, from: &str, to: &str) {
+    assert_eq!(from.len(), to.len());
+    let before = fs::read_to_string(path).unwrap();
+    assert!(before.contains(from), "{from:?} not in {}", path.display());
+    let modified = fs::metadata(path).unwrap().modified().unwrap();
+    fs::write(path, before.replacen(from, to, 1)).unwrap();
+    fs::File::options()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_modified(modified)
+        .unwrap();
+    let metadata = fs::metadata(path).unwrap();
+    assert_eq!(metadata.len(), before.len() as u64);
+    assert_eq!(metadata.modified().unwrap(), modified);
+}
+
+/// In `invalidation`, `catalog/services.py:11` caches a product for ten minutes; this
+/// edit, of the same length, makes it expire at once (CA106).
+const TEN_MINUTES: &str = "product, 60 * 10)";
+const AT_ONCE: &str = "product, 0)      ";
 
 fn notes(output: &Output) -> Vec<String> {
     String::from_utf8_lossy(&output.stderr)
@@ -371,4 +401,54 @@ fn the_facts_fingerprint_covers_every_source_file_and_the_lock_file() {
         env!("CACHE_ANALYZER_FACTS_FINGERPRINT"),
         format!("{:016x}", xxhash_rust::xxh3::xxh3_64(&all))
     );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_file_whose_mode_changed_is_read_again() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = project("invalidation");
+    let root = dir.path();
+    let services = root.join("catalog/services.py");
+    fs::set_permissions(&services, fs::Permissions::from_mode(0o644)).unwrap();
+    let cold = run("analyze", root, &[]);
+    assert_eq!(cache_counts(&cold), (0, 13));
+    let before = reported(&cold);
+    assert!(!before.contains(&finding("CA106", "catalog/services.py", 11)));
+    assert_eq!(cache_counts(&run("analyze", root, &[])), (13, 0));
+
+    // A new mode (and a same-length edit keeping the modification time, which only a
+    // read can see) makes the file's stamp differ: it is read and extracted again.
+    edit_keeping_length_and_mtime(&services, TEN_MINUTES, AT_ONCE);
+    fs::set_permissions(&services, fs::Permissions::from_mode(0o600)).unwrap();
+    let after = run("analyze", root, &[]);
+    assert_eq!(cache_counts(&after), (12, 1));
+    let mut expected = before.clone();
+    expected.insert(finding("CA106", "catalog/services.py", 11));
+    assert_eq!(reported(&after), expected);
+    assert_eq!(
+        stdout(&after),
+        stdout(&run("analyze", root, &["--no-cache"]))
+    );
+
+    // A file that cannot be read is reported as such, never served from the cache, on
+    // this run or the next. (Root reads a file of mode 000 all the same, so this part
+    // only runs for other users.)
+    assert_eq!(cache_counts(&run("analyze", root, &[])), (13, 0));
+    fs::set_permissions(&services, fs::Permissions::from_mode(0o000)).unwrap();
+    if fs::read(&services).is_err() {
+        for _ in 0..2 {
+            let unreadable = run("analyze", root, &[]);
+            assert_eq!(cache_counts(&unreadable), (12, 1));
+            let found = reported(&unreadable);
+            assert!(
+                found.contains(&finding("CA000", "catalog/services.py", 1)),
+                "{found:?}"
+            );
+            assert!(stdout(&unreadable).contains("cannot read file"));
+        }
+    }
+    fs::set_permissions(&services, fs::Permissions::from_mode(0o644)).unwrap();
+    let readable = run("analyze", root, &[]);
+    assert_eq!(reported(&readable), expected);
 }
