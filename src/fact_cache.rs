@@ -13,6 +13,7 @@
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
@@ -27,6 +28,11 @@ pub const DEFAULT_DIR: &str = ".cache-analyzer_cache";
 /// Changes whenever the entries' layout changes: older files are then foreign.
 const FORMAT: u32 = 2;
 const MAGIC: &[u8; 8] = b"CAFACTS\0";
+/// How long after a file's last change its stamp is not yet trusted (Git's "racy" files):
+/// a file changed in the same tick of the file system's clock as it was read, and again
+/// before the run ended, keeps its stamp while its contents differ. Timestamps as coarse
+/// as 2 seconds (FAT, some network file systems) and a little clock skew are covered.
+const RACY_WINDOW_NANOS: i128 = 2_000_000_000;
 
 /// Where the cache lives, once resolved from `--no-cache`, `--cache-dir` (or
 /// `CACHE_ANALYZER_CACHE_DIR`) and the configuration's `cache-dir`.
@@ -82,10 +88,7 @@ impl Stamp {
     pub fn of(path: &Path) -> Option<Stamp> {
         let metadata = fs::metadata(path).ok()?;
         let modified = metadata.modified().ok()?;
-        let modified_nanos = modified
-            .duration_since(std::time::UNIX_EPOCH)
-            .ok()?
-            .as_nanos();
+        let modified_nanos = modified.duration_since(UNIX_EPOCH).ok()?.as_nanos();
         #[cfg(unix)]
         let (mode, changed_nanos, inode, device) = {
             use std::os::unix::fs::MetadataExt;
@@ -107,6 +110,16 @@ impl Stamp {
             inode,
             device,
         })
+    }
+
+    /// Whether the file was last modified or changed well before `started_nanos` (the
+    /// start of the run that read it, since the Unix epoch): only then can no later write
+    /// leave the same stamp. A file changed in the window (or in the future, by a clock
+    /// ahead of this one) is not stamped, so the next run compares its contents.
+    fn is_settled(&self, started_nanos: i128) -> bool {
+        let modified = i128::try_from(self.modified_nanos).unwrap_or(i128::MAX);
+        let latest = modified.max(self.changed_nanos);
+        latest.saturating_add(RACY_WINDOW_NANOS) < started_nanos
     }
 }
 
@@ -232,6 +245,9 @@ pub struct FactCache {
     /// The cache file; `None` when caching is off.
     file: Option<PathBuf>,
     settings: u64,
+    /// When the run started, in nanoseconds since the Unix epoch: stamps of files changed
+    /// since shortly before are not saved (see [`Stamp::is_settled`]).
+    started_nanos: i128,
     entries: FxHashMap<String, Entry>,
     /// Something the run should say under `--verbose`: why the cache is off or was not
     /// read.
@@ -242,6 +258,12 @@ impl FactCache {
     /// Opens the cache for the project at `root`; every problem only disables it or empties
     /// it.
     pub fn open(choice: &CacheChoice, root: &Path, packages: &ProjectPackages) -> FactCache {
+        // Before any file is looked at: a file changed after this is never stamped.
+        let started_nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |since| {
+                i128::try_from(since.as_nanos()).unwrap_or(i128::MAX)
+            });
         let (src_layout, cache_objects) = packages.extraction_settings();
         let settings = xxh3_64(
             format!(
@@ -256,6 +278,7 @@ impl FactCache {
         let mut cache = FactCache {
             file: None,
             settings,
+            started_nanos,
             entries: FxHashMap::default(),
             note: None,
         };
@@ -307,11 +330,16 @@ impl FactCache {
     }
 
     /// Writes `entries` as the whole cache, atomically; a failure is returned as the note
-    /// to show.
-    pub fn save(&self, entries: Vec<(String, Entry)>) -> Result<(), String> {
+    /// to show. The stamps of files changed too recently to trust are left out.
+    pub fn save(&self, mut entries: Vec<(String, Entry)>) -> Result<(), String> {
         let Some(file) = &self.file else {
             return Ok(());
         };
+        for (_, entry) in &mut entries {
+            entry.stamp = entry
+                .stamp
+                .filter(|stamp| stamp.is_settled(self.started_nanos));
+        }
         let contents = CacheFile {
             format: FORMAT,
             version: env!("CARGO_PKG_VERSION").to_string(),
@@ -375,4 +403,39 @@ fn mark_cache_dir(dir: &Path) -> std::io::Result<()> {
         )?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECOND: i128 = 1_000_000_000;
+
+    fn stamp(modified_nanos: u128, changed_nanos: i128) -> Stamp {
+        Stamp {
+            modified_nanos,
+            len: 10,
+            mode: 0o100644,
+            changed_nanos,
+            inode: 1,
+            device: 1,
+        }
+    }
+
+    #[test]
+    fn a_stamp_is_trusted_only_once_the_file_is_older_than_the_racy_window() {
+        let started = 1_000 * SECOND;
+        let at = |seconds_before: i128| (started - seconds_before * SECOND) as u128;
+        assert!(stamp(at(3), 3 * SECOND).is_settled(started));
+        assert!(stamp(at(3), started - 3 * SECOND).is_settled(started));
+        // Modified or changed (a chmod, a modification time set back) within 2 seconds of
+        // the run's start, at its start, after it, or far in the future.
+        assert!(!stamp(at(2), 0).is_settled(started));
+        assert!(!stamp(at(1), 0).is_settled(started));
+        assert!(!stamp(at(0), 0).is_settled(started));
+        assert!(!stamp(at(-5), 0).is_settled(started));
+        assert!(!stamp(u128::MAX, 0).is_settled(started));
+        assert!(!stamp(at(10), started - SECOND).is_settled(started));
+        assert!(!stamp(at(10), i128::MAX).is_settled(started));
+    }
 }

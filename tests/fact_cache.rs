@@ -8,6 +8,7 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Output;
+use std::time::Duration;
 
 use common::{binary, finding, findings, fixture, Finding};
 
@@ -74,6 +75,13 @@ fn cache_counts(output: &Output) -> (usize, usize) {
 /// The findings of a JSON report.
 fn reported(output: &Output) -> BTreeSet<Finding> {
     findings(&serde_json::from_slice(&output.stdout).expect("a JSON report"))
+}
+
+/// Waits until every file written so far is older than the window in which the cache
+/// does not trust a file's stamp (its modification or change time within 2 seconds of a
+/// run's start): the next run records the stamps, and trusts them on the run after.
+fn settle() {
+    std::thread::sleep(Duration::from_millis(2200));
 }
 
 /// Replaces `from` by `to`, of the same length, in `path`, and sets its modification time
@@ -411,10 +419,12 @@ fn a_file_whose_mode_changed_is_read_again() {
     let root = dir.path();
     let services = root.join("catalog/services.py");
     fs::set_permissions(&services, fs::Permissions::from_mode(0o644)).unwrap();
+    settle();
     let cold = run("analyze", root, &[]);
     assert_eq!(cache_counts(&cold), (0, 13));
     let before = reported(&cold);
     assert!(!before.contains(&finding("CA106", "catalog/services.py", 11)));
+    // Recorded on the run before, the stamps are now trusted.
     assert_eq!(cache_counts(&run("analyze", root, &[])), (13, 0));
 
     // A new mode (and a same-length edit keeping the modification time, which only a
@@ -434,6 +444,7 @@ fn a_file_whose_mode_changed_is_read_again() {
     // A file that cannot be read is reported as such, never served from the cache, on
     // this run or the next. (Root reads a file of mode 000 all the same, so this part
     // only runs for other users.)
+    settle();
     assert_eq!(cache_counts(&run("analyze", root, &[])), (13, 0));
     fs::set_permissions(&services, fs::Permissions::from_mode(0o000)).unwrap();
     if fs::read(&services).is_err() {
@@ -451,4 +462,65 @@ fn a_file_whose_mode_changed_is_read_again() {
     fs::set_permissions(&services, fs::Permissions::from_mode(0o644)).unwrap();
     let readable = run("analyze", root, &[]);
     assert_eq!(reported(&readable), expected);
+}
+
+#[test]
+fn an_edit_keeping_the_length_and_modification_time_is_seen() {
+    let dir = project("invalidation");
+    let root = dir.path();
+    let services = root.join("catalog/services.py");
+    let cold = run("analyze", root, &[]);
+    assert_eq!(cache_counts(&cold), (0, 13));
+    assert!(!reported(&cold).contains(&finding("CA106", "catalog/services.py", 11)));
+    // At once, as an editor saving during a run would: the modification time and length
+    // are those recorded, to the nanosecond. The file was changed within 2 seconds of the
+    // run that read it, so that run did not record its stamp (and its change time, on
+    // Unix, is a new one too).
+    edit_keeping_length_and_mtime(&services, TEN_MINUTES, AT_ONCE);
+    let after = run("analyze", root, &[]);
+    assert_eq!(cache_counts(&after), (12, 1));
+    assert!(reported(&after).contains(&finding("CA106", "catalog/services.py", 11)));
+    assert_eq!(
+        stdout(&after),
+        stdout(&run("analyze", root, &["--no-cache"]))
+    );
+}
+
+/// The cache file's identity: a new one whenever a run writes the cache again.
+#[cfg(unix)]
+fn identity(file: &Path) -> (u64, std::time::SystemTime) {
+    use std::os::unix::fs::MetadataExt;
+    let metadata = fs::metadata(file).unwrap();
+    (metadata.ino(), metadata.modified().unwrap())
+}
+
+/// A run rewrites the cache when a file had to be read to see it unchanged (its stamp was
+/// not recorded, or differs): the files of a project just written are read again on every
+/// run until they are 2 seconds older than a run, which then records their stamps.
+#[cfg(unix)]
+#[test]
+fn stamps_are_recorded_only_for_files_older_than_the_run() {
+    let dir = project("invalidation");
+    let root = dir.path();
+    assert_eq!(cache_counts(&run("analyze", root, &[])), (0, 13));
+    let file = cache_file(&root.join(".cache-analyzer_cache"));
+    let cold = identity(&file);
+    // Too recent to trust: each file is read again, found unchanged, and still not
+    // stamped.
+    assert_eq!(cache_counts(&run("analyze", root, &[])), (13, 0));
+    let checked = identity(&file);
+    assert_ne!(checked, cold);
+    settle();
+    // Now settled: read once more, and stamped.
+    assert_eq!(cache_counts(&run("analyze", root, &[])), (13, 0));
+    let stamped = identity(&file);
+    assert_ne!(stamped, checked);
+    // Trusted: nothing is read, and nothing written.
+    let warm = run("analyze", root, &[]);
+    assert_eq!(cache_counts(&warm), (13, 0));
+    assert_eq!(identity(&file), stamped);
+    assert_eq!(
+        stdout(&warm),
+        stdout(&run("analyze", root, &["--no-cache"]))
+    );
 }
