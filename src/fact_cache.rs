@@ -244,6 +244,8 @@ struct CacheFile {
 pub struct FactCache {
     /// The cache file; `None` when caching is off.
     file: Option<PathBuf>,
+    /// The analysed root, which no cache directory marker may hide.
+    root: PathBuf,
     settings: u64,
     /// When the run started, in nanoseconds since the Unix epoch: stamps of files changed
     /// since shortly before are not saved (see [`Stamp::is_settled`]).
@@ -277,6 +279,7 @@ impl FactCache {
         );
         let mut cache = FactCache {
             file: None,
+            root: root.to_path_buf(),
             settings,
             started_nanos,
             entries: FxHashMap::default(),
@@ -346,7 +349,7 @@ impl FactCache {
             settings: self.settings,
             entries,
         };
-        write_atomically(file, &contents)
+        write_atomically(file, &contents, &self.root)
             .map_err(|err| format!("cannot write the fact cache `{}`: {err}", file.display()))
     }
 }
@@ -360,12 +363,9 @@ fn decode(bytes: &[u8], settings: u64) -> Option<Vec<(String, Entry)>> {
         .then_some(file.entries)
 }
 
-fn write_atomically(file: &Path, contents: &CacheFile) -> std::io::Result<()> {
+fn write_atomically(file: &Path, contents: &CacheFile, root: &Path) -> std::io::Result<()> {
     let version_dir = file.parent().unwrap_or(Path::new("."));
-    fs::create_dir_all(version_dir)?;
-    if let Some(root) = version_dir.parent() {
-        mark_cache_dir(root)?;
-    }
+    make_cache_dirs(version_dir, root)?;
     let encoded = postcard::to_allocvec(contents).map_err(std::io::Error::other)?;
     let temporary = version_dir.join(format!(
         ".{}.{}.tmp",
@@ -384,9 +384,45 @@ fn write_atomically(file: &Path, contents: &CacheFile) -> std::io::Result<()> {
     written
 }
 
+/// Makes the cache directory and its version directory, with the markers of a cache
+/// directory in the directories that are the tool's own: the version directory always
+/// (its name and contents are the tool's), the cache directory only when this run
+/// creates it. A directory that was there before, such as the project itself under
+/// `--cache-dir .`, is never marked: its `.gitignore` of `*` would hide every file from
+/// Git and from discovery, which honours it. Neither is one holding the analysed root.
+fn make_cache_dirs(version_dir: &Path, root: &Path) -> std::io::Result<()> {
+    if let Some(cache_dir) = version_dir.parent() {
+        if create_new_dir(cache_dir)? {
+            mark_cache_dir(cache_dir, root)?;
+        }
+    }
+    create_new_dir(version_dir)?;
+    mark_cache_dir(version_dir, root)
+}
+
+/// Creates `dir` (and its missing parents); whether this call created `dir` itself
+/// rather than finding it there.
+fn create_new_dir(dir: &Path) -> std::io::Result<bool> {
+    if let Some(parent) = dir.parent().filter(|parent| !parent.as_os_str().is_empty()) {
+        fs::create_dir_all(parent)?;
+    }
+    match fs::create_dir(dir) {
+        Ok(()) => Ok(true),
+        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists && dir.is_dir() => Ok(false),
+        Err(err) => Err(err),
+    }
+}
+
 /// `CACHEDIR.TAG` (so backup tools skip it) and a `.gitignore` of `*` (so Git does), as
-/// Ruff writes them.
-fn mark_cache_dir(dir: &Path) -> std::io::Result<()> {
+/// Ruff writes them, unless `dir` is or holds the analysed root (or that cannot be told).
+fn mark_cache_dir(dir: &Path, root: &Path) -> std::io::Result<()> {
+    let holds_root = match (fs::canonicalize(dir), fs::canonicalize(root)) {
+        (Ok(dir), Ok(root)) => root.starts_with(dir),
+        _ => true,
+    };
+    if holds_root {
+        return Ok(());
+    }
     let tag = dir.join("CACHEDIR.TAG");
     if !tag.exists() {
         fs::write(

@@ -208,18 +208,20 @@ fn adding_a_package_a_file_imports_extracts_that_file_again() {
     );
 }
 
-/// The cache file of a project whose cache is in `cache_dir`.
+/// The cache file of a project whose cache is in `cache_dir` (the one file under the
+/// version directory that is not one of its markers).
 fn cache_file(cache_dir: &Path) -> PathBuf {
-    let version_dir = fs::read_dir(cache_dir)
+    let version_dir = cache_dir.join(env!("CARGO_PKG_VERSION"));
+    let files: Vec<PathBuf> = fs::read_dir(version_dir)
         .unwrap()
         .map(|entry| entry.unwrap().path())
-        .find(|path| path.is_dir())
-        .expect("a version directory");
-    fs::read_dir(version_dir)
-        .unwrap()
-        .map(|entry| entry.unwrap().path())
-        .next()
-        .expect("a cache file")
+        .filter(|path| {
+            let name = path.file_name().unwrap().to_string_lossy();
+            name != "CACHEDIR.TAG" && name != ".gitignore"
+        })
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    files.into_iter().next().unwrap()
 }
 
 #[test]
@@ -523,4 +525,45 @@ fn stamps_are_recorded_only_for_files_older_than_the_run() {
         stdout(&warm),
         stdout(&run("analyze", root, &["--no-cache"]))
     );
+}
+
+/// `--cache-dir .` (or a directory above the project) once wrote a `.gitignore` of `*`
+/// into the project, and every later run found no file at all.
+#[test]
+fn a_cache_dir_holding_the_project_marks_neither_it_nor_its_files() {
+    let parent = tempfile::tempdir().unwrap();
+    let root = parent.path().join("project");
+    copy_tree(&fixture("invalidation"), &root);
+    let expected = run("analyze", &root, &["--no-cache"]);
+    assert_eq!(reported(&expected).len(), 6);
+    let parent_dir = parent.path().to_str().unwrap();
+    for cache_dir in [".", parent_dir] {
+        for _ in 0..2 {
+            let output = run("analyze", &root, &["--cache-dir", cache_dir]);
+            assert_eq!(
+                stdout(&output),
+                stdout(&expected),
+                "--cache-dir {cache_dir}"
+            );
+        }
+        for dir in [root.as_path(), parent.path()] {
+            assert!(!dir.join(".gitignore").exists(), "{}", dir.display());
+            assert!(!dir.join("CACHEDIR.TAG").exists(), "{}", dir.display());
+        }
+        // Every file is still found, with or without the cache.
+        let uncached = run("analyze", &root, &["--no-cache"]);
+        assert_eq!(
+            stdout(&uncached),
+            stdout(&expected),
+            "--cache-dir {cache_dir}"
+        );
+        let report: serde_json::Value = serde_json::from_slice(&uncached.stdout).unwrap();
+        assert_eq!(report["summary"]["files_analyzed"], 13);
+    }
+    // The entries themselves are still marked, in the directory the tool keeps them in.
+    for cache_dir in [root.as_path(), parent.path()] {
+        let version_dir = cache_dir.join(env!("CARGO_PKG_VERSION"));
+        assert!(version_dir.join("CACHEDIR.TAG").is_file());
+        assert!(version_dir.join(".gitignore").is_file());
+    }
 }
