@@ -62,6 +62,24 @@ impl CacheChoice {
     }
 }
 
+/// A file's key in the cache: its path from the analysed root as the operating system
+/// names it (its bytes, on Unix), so that two names alike once made UTF-8 (`bad\xfe.py`
+/// and `bad\xff.py` both read `bad\u{fffd}.py`) keep their own entries.
+pub fn path_key(root: &Path, path: &Path) -> Vec<u8> {
+    os_bytes(path.strip_prefix(root).unwrap_or(path).as_os_str()).to_vec()
+}
+
+#[cfg(unix)]
+fn os_bytes(name: &std::ffi::OsStr) -> &[u8] {
+    std::os::unix::ffi::OsStrExt::as_bytes(name)
+}
+
+/// Elsewhere the standard library's own encoding, the same for the same name.
+#[cfg(not(unix))]
+fn os_bytes(name: &std::ffi::OsStr) -> &[u8] {
+    name.as_encoded_bytes()
+}
+
 /// A hash of a file's bytes.
 pub fn content_hash(bytes: &[u8]) -> u128 {
     xxh3_128(bytes)
@@ -237,7 +255,8 @@ struct CacheFile {
     format: u32,
     version: String,
     settings: u64,
-    entries: Vec<(String, Entry)>,
+    /// Keyed by [`path_key`].
+    entries: Vec<(Vec<u8>, Entry)>,
 }
 
 /// The cache of one analysed root, as read at the start of the run.
@@ -250,7 +269,7 @@ pub struct FactCache {
     /// When the run started, in nanoseconds since the Unix epoch: stamps of files changed
     /// since shortly before are not saved (see [`Stamp::is_settled`]).
     started_nanos: i128,
-    entries: FxHashMap<String, Entry>,
+    entries: FxHashMap<Vec<u8>, Entry>,
     /// Something the run should say under `--verbose`: why the cache is off or was not
     /// read.
     pub note: Option<String>,
@@ -267,16 +286,17 @@ impl FactCache {
                 i128::try_from(since.as_nanos()).unwrap_or(i128::MAX)
             });
         let (src_layout, cache_objects) = packages.extraction_settings();
-        let settings = xxh3_64(
-            format!(
-                "{}\0{}\0{}\0{src_layout}\0{}",
-                env!("CARGO_PKG_VERSION"),
-                env!("CACHE_ANALYZER_FACTS_FINGERPRINT"),
-                root.display(),
-                cache_objects.join("\0")
-            )
-            .as_bytes(),
-        );
+        let mut settings = format!(
+            "{}\0{}\0",
+            env!("CARGO_PKG_VERSION"),
+            env!("CACHE_ANALYZER_FACTS_FINGERPRINT"),
+        )
+        .into_bytes();
+        // The root as the operating system names it: roots alike once made UTF-8 keep
+        // their own files.
+        settings.extend(os_bytes(root.as_os_str()));
+        settings.extend(format!("\0{src_layout}\0{}", cache_objects.join("\0")).as_bytes());
+        let settings = xxh3_64(&settings);
         let mut cache = FactCache {
             file: None,
             root: root.to_path_buf(),
@@ -322,9 +342,9 @@ impl FactCache {
         self.file.as_deref()
     }
 
-    /// Takes out the entry read for `path`, if any.
-    pub fn take(&mut self, path: &str) -> Option<Entry> {
-        self.entries.remove(path)
+    /// Takes out the entry read for the file of this [`path_key`], if any.
+    pub fn take(&mut self, key: &[u8]) -> Option<Entry> {
+        self.entries.remove(key)
     }
 
     /// How many entries were read and not taken: files gone since the last run.
@@ -334,7 +354,7 @@ impl FactCache {
 
     /// Writes `entries` as the whole cache, atomically; a failure is returned as the note
     /// to show. The stamps of files changed too recently to trust are left out.
-    pub fn save(&self, mut entries: Vec<(String, Entry)>) -> Result<(), String> {
+    pub fn save(&self, mut entries: Vec<(Vec<u8>, Entry)>) -> Result<(), String> {
         let Some(file) = &self.file else {
             return Ok(());
         };
@@ -354,7 +374,7 @@ impl FactCache {
     }
 }
 
-fn decode(bytes: &[u8], settings: u64) -> Option<Vec<(String, Entry)>> {
+fn decode(bytes: &[u8], settings: u64) -> Option<Vec<(Vec<u8>, Entry)>> {
     let body = bytes.strip_prefix(MAGIC.as_slice())?;
     let file: CacheFile = postcard::from_bytes(body).ok()?;
     (file.format == FORMAT

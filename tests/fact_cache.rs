@@ -567,3 +567,35 @@ fn a_cache_dir_holding_the_project_marks_neither_it_nor_its_files() {
         assert!(version_dir.join(".gitignore").is_file());
     }
 }
+
+#[cfg(unix)]
+#[test]
+fn files_whose_names_read_alike_keep_their_own_entries() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let dir = project("invalidation");
+    let root = dir.path();
+    // Both are `catalog/bad\u{fffd}.py` once made UTF-8; the first caches for no time at
+    // all (CA106), the second does not.
+    let catalog = root.join("catalog");
+    fs::write(
+        catalog.join(OsStr::from_bytes(b"bad\xfe.py")),
+        "from django.core.cache import cache\n\ncache.set(\"a\", 1, 0)\n",
+    )
+    .unwrap();
+    fs::write(
+        catalog.join(OsStr::from_bytes(b"bad\xff.py")),
+        "from django.core.cache import cache\n\nVALUE = 1\n",
+    )
+    .unwrap();
+    let expected = run("analyze", root, &["--no-cache"]);
+    assert!(reported(&expected).contains(&finding("CA106", "catalog/bad\u{fffd}.py", 3)));
+    // Old enough for the stamps to be recorded, and trusted on the runs after.
+    settle();
+    assert_eq!(cache_counts(&run("analyze", root, &[])), (0, 15));
+    for _ in 0..2 {
+        let warm = run("analyze", root, &[]);
+        assert_eq!(cache_counts(&warm), (15, 0));
+        assert_eq!(stdout(&warm), stdout(&expected));
+    }
+}
