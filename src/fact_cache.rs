@@ -7,8 +7,9 @@
 //!
 //! The cache only ever saves work. A missing, truncated or foreign file reads as empty and
 //! is rewritten; one that cannot be created or written leaves the run uncached, with a
-//! note for `--verbose`. Writes go to a temporary file renamed into place, so concurrent
-//! runs each leave a whole file behind.
+//! note for `--verbose`. Writes go to a temporary file of a unique name renamed into place,
+//! so concurrent runs each leave a whole file behind, and a checksum of the contents tells
+//! a torn or corrupted file from a whole one.
 
 use std::fs;
 use std::io::Write;
@@ -374,8 +375,14 @@ impl FactCache {
     }
 }
 
+/// The entries of a cache file: [`MAGIC`], the xxh3 checksum of the body (8 bytes, little
+/// endian), then the body; `None` for a file torn, damaged or written by another build.
 fn decode(bytes: &[u8], settings: u64) -> Option<Vec<(Vec<u8>, Entry)>> {
-    let body = bytes.strip_prefix(MAGIC.as_slice())?;
+    let rest = bytes.strip_prefix(MAGIC.as_slice())?;
+    let (checksum, body) = rest.split_first_chunk::<8>()?;
+    if u64::from_le_bytes(*checksum) != xxh3_64(body) {
+        return None;
+    }
     let file: CacheFile = postcard::from_bytes(body).ok()?;
     (file.format == FORMAT
         && file.version == env!("CARGO_PKG_VERSION")
@@ -383,25 +390,28 @@ fn decode(bytes: &[u8], settings: u64) -> Option<Vec<(Vec<u8>, Entry)>> {
         .then_some(file.entries)
 }
 
+/// Writes the cache file whole or not at all: into a new temporary file of a unique name
+/// beside it (never truncating another run's), then renamed over it.
 fn write_atomically(file: &Path, contents: &CacheFile, root: &Path) -> std::io::Result<()> {
     let version_dir = file.parent().unwrap_or(Path::new("."));
     make_cache_dirs(version_dir, root)?;
-    let encoded = postcard::to_allocvec(contents).map_err(std::io::Error::other)?;
-    let temporary = version_dir.join(format!(
-        ".{}.{}.tmp",
-        file.file_name().and_then(|n| n.to_str()).unwrap_or("facts"),
-        std::process::id()
-    ));
-    let written = (|| {
-        let mut out = fs::File::create(&temporary)?;
-        out.write_all(MAGIC)?;
-        out.write_all(&encoded)?;
-        fs::rename(&temporary, file)
-    })();
-    if written.is_err() {
-        let _ = fs::remove_file(&temporary);
+    let body = postcard::to_allocvec(contents).map_err(std::io::Error::other)?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".facts-").suffix(".tmp");
+    // As `File::create` makes files: readable by whoever the umask lets read them, so
+    // that a cache shared between users stays readable.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(fs::Permissions::from_mode(0o666));
     }
-    written
+    // Removed when dropped, unless persisted.
+    let mut temporary = builder.tempfile_in(version_dir)?;
+    temporary.write_all(MAGIC)?;
+    temporary.write_all(&xxh3_64(&body).to_le_bytes())?;
+    temporary.write_all(&body)?;
+    temporary.persist(file).map_err(|err| err.error)?;
+    Ok(())
 }
 
 /// Makes the cache directory and its version directory, with the markers of a cache

@@ -599,3 +599,29 @@ fn files_whose_names_read_alike_keep_their_own_entries() {
         assert_eq!(stdout(&warm), stdout(&expected));
     }
 }
+
+/// A cache file that still decodes once damaged (a byte flipped inside a file's facts, a
+/// string or a hash) is told from a whole one by its checksum.
+#[test]
+fn a_cache_file_with_a_flipped_byte_is_ignored() {
+    let dir = project("invalidation");
+    let root = dir.path();
+    let expected = stdout(&run("analyze", root, &["--no-cache"]));
+    run("analyze", root, &[]);
+    let file = cache_file(&root.join(".cache-analyzer_cache"));
+    let mut bytes = fs::read(&file).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x20;
+    fs::write(&file, &bytes).unwrap();
+    let damaged = run("analyze", root, &[]);
+    assert_eq!(cache_counts(&damaged), (0, 13));
+    assert!(
+        notes(&damaged).iter().any(|note| note.contains("damaged")),
+        "{:?}",
+        notes(&damaged)
+    );
+    assert_eq!(stdout(&damaged), expected);
+    let rewritten = run("analyze", root, &[]);
+    assert_eq!(cache_counts(&rewritten), (13, 0));
+    assert_eq!(stdout(&rewritten), expected);
+}
