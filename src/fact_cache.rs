@@ -14,7 +14,7 @@
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
@@ -34,6 +34,11 @@ const MAGIC: &[u8; 8] = b"CAFACTS\0";
 /// before the run ended, keeps its stamp while its contents differ. Timestamps as coarse
 /// as 2 seconds (FAT, some network file systems) and a little clock skew are covered.
 const RACY_WINDOW_NANOS: i128 = 2_000_000_000;
+/// A cache file of another root or other settings not written for this long is removed
+/// when the version directory's cache is next saved; a temporary file left by a run that
+/// died, after a day.
+const STALE_CACHE: Duration = Duration::from_secs(30 * 24 * 60 * 60);
+const STALE_TEMPORARY: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// Where the cache lives, once resolved from `--no-cache`, `--cache-dir` (or
 /// `CACHE_ANALYZER_CACHE_DIR`) and the configuration's `cache-dir`.
@@ -353,8 +358,9 @@ impl FactCache {
         self.entries.len()
     }
 
-    /// Writes `entries` as the whole cache, atomically; a failure is returned as the note
-    /// to show. The stamps of files changed too recently to trust are left out.
+    /// Writes `entries` as the whole cache, atomically, and removes stale cache files beside
+    /// it; a failure is returned as the note to show. The stamps of files changed too
+    /// recently to trust are left out.
     pub fn save(&self, mut entries: Vec<(Vec<u8>, Entry)>) -> Result<(), String> {
         let Some(file) = &self.file else {
             return Ok(());
@@ -411,7 +417,57 @@ fn write_atomically(file: &Path, contents: &CacheFile, root: &Path) -> std::io::
     temporary.write_all(&xxh3_64(&body).to_le_bytes())?;
     temporary.write_all(&body)?;
     temporary.persist(file).map_err(|err| err.error)?;
+    prune(version_dir, file);
     Ok(())
+}
+
+/// Removes, beside `kept`, the cache files of other roots or settings that no run has
+/// written for [`STALE_CACHE`] (a project gone, or analysed with other settings), and
+/// temporary files older than [`STALE_TEMPORARY`]. Only files named as this module names
+/// them are touched, and a cache file only if it starts with [`MAGIC`]; failures are
+/// ignored.
+fn prune(version_dir: &Path, kept: &Path) {
+    let Ok(entries) = fs::read_dir(version_dir) else {
+        return;
+    };
+    let now = SystemTime::now();
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path == kept {
+            continue;
+        }
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else {
+            continue;
+        };
+        let is_cache = name.len() == 16 && name.bytes().all(|b| b.is_ascii_hexdigit());
+        let is_temporary = name.starts_with(".facts-") && name.ends_with(".tmp");
+        let max_age = match (is_cache, is_temporary) {
+            (true, _) => STALE_CACHE,
+            (_, true) => STALE_TEMPORARY,
+            _ => continue,
+        };
+        let Ok(metadata) = entry.metadata() else {
+            continue;
+        };
+        let is_stale = metadata.is_file()
+            && metadata
+                .modified()
+                .ok()
+                .and_then(|modified| now.duration_since(modified).ok())
+                .is_some_and(|age| age > max_age);
+        if is_stale && (is_temporary || starts_with_magic(&path)) {
+            let _ = fs::remove_file(&path);
+        }
+    }
+}
+
+fn starts_with_magic(path: &Path) -> bool {
+    use std::io::Read;
+    let mut start = [0; MAGIC.len()];
+    fs::File::open(path)
+        .and_then(|mut file| file.read_exact(&mut start))
+        .is_ok_and(|()| start == *MAGIC)
 }
 
 /// Makes the cache directory and its version directory, with the markers of a cache

@@ -625,3 +625,47 @@ fn a_cache_file_with_a_flipped_byte_is_ignored() {
     assert_eq!(cache_counts(&rewritten), (13, 0));
     assert_eq!(stdout(&rewritten), expected);
 }
+
+/// Saving a cache removes the cache files of other roots or settings no run has written
+/// for 30 days, and temporary files a day old; nothing else in the directory.
+#[test]
+fn stale_cache_files_beside_the_saved_one_are_removed() {
+    let dir = project("invalidation");
+    let root = dir.path();
+    run("analyze", root, &[]);
+    let cache_dir = root.join(".cache-analyzer_cache");
+    let file = cache_file(&cache_dir);
+    let version_dir = file.parent().unwrap();
+    let whole = fs::read(&file).unwrap();
+    let day = Duration::from_secs(24 * 60 * 60);
+    let now = std::time::SystemTime::now();
+    let make = |name: &str, contents: &[u8], age: Duration| {
+        let path = version_dir.join(name);
+        fs::write(&path, contents).unwrap();
+        fs::File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_modified(now - age)
+            .unwrap();
+        path
+    };
+    let stale = make("00000000000000aa", &whole, 31 * day);
+    let recent = make("00000000000000bb", &whole, 29 * day);
+    let foreign = make("00000000000000cc", b"not a cache file", 31 * day);
+    let other = make("notes.txt", b"kept", 365 * day);
+    let dead_run = make(".facts-dead.tmp", &whole[..10], 2 * day);
+    let live_run = make(".facts-live.tmp", &whole[..10], Duration::ZERO);
+    // Only a run that writes the cache prunes: change a file.
+    let services = root.join("catalog/services.py");
+    fs::write(&services, fs::read_to_string(&services).unwrap() + "\n").unwrap();
+    let output = run("analyze", root, &[]);
+    assert_eq!(cache_counts(&output), (12, 1));
+    assert!(file.is_file());
+    for removed in [&stale, &dead_run] {
+        assert!(!removed.exists(), "{}", removed.display());
+    }
+    for kept in [&recent, &foreign, &other, &live_run] {
+        assert!(kept.exists(), "{}", kept.display());
+    }
+}
