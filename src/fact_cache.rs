@@ -7,12 +7,14 @@
 //!
 //! The cache only ever saves work. A missing, truncated or foreign file reads as empty and
 //! is rewritten; one that cannot be created or written leaves the run uncached, with a
-//! note for `--verbose`. Writes go to a temporary file renamed into place, so concurrent
-//! runs each leave a whole file behind.
+//! note for `--verbose`. Writes go to a temporary file of a unique name renamed into place,
+//! so concurrent runs each leave a whole file behind, and a checksum of the contents tells
+//! a torn or corrupted file from a whole one.
 
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
@@ -25,8 +27,18 @@ use crate::source::FileOutcome;
 /// The default directory, at the project root.
 pub const DEFAULT_DIR: &str = ".cache-analyzer_cache";
 /// Changes whenever the entries' layout changes: older files are then foreign.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 const MAGIC: &[u8; 8] = b"CAFACTS\0";
+/// How long after a file's last change its stamp is not yet trusted (Git's "racy" files):
+/// a file changed in the same tick of the file system's clock as it was read, and again
+/// before the run ended, keeps its stamp while its contents differ. Timestamps as coarse
+/// as 2 seconds (FAT, some network file systems) and a little clock skew are covered.
+const RACY_WINDOW_NANOS: i128 = 2_000_000_000;
+/// A cache file of another root or other settings not written for this long is removed
+/// when the version directory's cache is next saved; a temporary file left by a run that
+/// died, after a day.
+const STALE_CACHE: Duration = Duration::from_secs(30 * 24 * 60 * 60);
+const STALE_TEMPORARY: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// Where the cache lives, once resolved from `--no-cache`, `--cache-dir` (or
 /// `CACHE_ANALYZER_CACHE_DIR`) and the configuration's `cache-dir`.
@@ -56,31 +68,82 @@ impl CacheChoice {
     }
 }
 
+/// A file's key in the cache: its path from the analysed root as the operating system
+/// names it (its bytes, on Unix), so that two names alike once made UTF-8 (`bad\xfe.py`
+/// and `bad\xff.py` both read `bad\u{fffd}.py`) keep their own entries.
+pub fn path_key(root: &Path, path: &Path) -> Vec<u8> {
+    os_bytes(path.strip_prefix(root).unwrap_or(path).as_os_str()).to_vec()
+}
+
+#[cfg(unix)]
+fn os_bytes(name: &std::ffi::OsStr) -> &[u8] {
+    std::os::unix::ffi::OsStrExt::as_bytes(name)
+}
+
+/// Elsewhere the standard library's own encoding, the same for the same name.
+#[cfg(not(unix))]
+fn os_bytes(name: &std::ffi::OsStr) -> &[u8] {
+    name.as_encoded_bytes()
+}
+
 /// A hash of a file's bytes.
 pub fn content_hash(bytes: &[u8]) -> u128 {
     xxh3_128(bytes)
 }
 
-/// When a file was last changed and its length: as Ruff does, a file whose stamp is the
-/// one recorded is taken as unchanged without being read.
+/// What a file's metadata says of it: as Ruff and Git do, a file whose stamp is the one
+/// recorded is taken as unchanged without being read. Beside the modification time and
+/// length, the stamp holds the permission bits and, on Unix, the change time, inode and
+/// device: a `chmod` (which may make the file unreadable), a file replaced by another or
+/// its modification time set back all make the file read again.
 #[derive(Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Stamp {
     modified_nanos: u128,
     len: u64,
+    /// The permission bits (`st_mode`) on Unix; elsewhere whether the file is read-only.
+    mode: u32,
+    /// The inode's change time (`st_ctime`), in nanoseconds; 0 where there is none.
+    changed_nanos: i128,
+    inode: u64,
+    device: u64,
 }
 
 impl Stamp {
     pub fn of(path: &Path) -> Option<Stamp> {
         let metadata = fs::metadata(path).ok()?;
         let modified = metadata.modified().ok()?;
-        let modified_nanos = modified
-            .duration_since(std::time::UNIX_EPOCH)
-            .ok()?
-            .as_nanos();
+        let modified_nanos = modified.duration_since(UNIX_EPOCH).ok()?.as_nanos();
+        #[cfg(unix)]
+        let (mode, changed_nanos, inode, device) = {
+            use std::os::unix::fs::MetadataExt;
+            (
+                metadata.mode(),
+                i128::from(metadata.ctime()) * 1_000_000_000 + i128::from(metadata.ctime_nsec()),
+                metadata.ino(),
+                metadata.dev(),
+            )
+        };
+        #[cfg(not(unix))]
+        let (mode, changed_nanos, inode, device) =
+            (u32::from(metadata.permissions().readonly()), 0, 0, 0);
         Some(Stamp {
             modified_nanos,
             len: metadata.len(),
+            mode,
+            changed_nanos,
+            inode,
+            device,
         })
+    }
+
+    /// Whether the file was last modified or changed well before `started_nanos` (the
+    /// start of the run that read it, since the Unix epoch): only then can no later write
+    /// leave the same stamp. A file changed in the window (or in the future, by a clock
+    /// ahead of this one) is not stamped, so the next run compares its contents.
+    fn is_settled(&self, started_nanos: i128) -> bool {
+        let modified = i128::try_from(self.modified_nanos).unwrap_or(i128::MAX);
+        let latest = modified.max(self.changed_nanos);
+        latest.saturating_add(RACY_WINDOW_NANOS) < started_nanos
     }
 }
 
@@ -198,15 +261,21 @@ struct CacheFile {
     format: u32,
     version: String,
     settings: u64,
-    entries: Vec<(String, Entry)>,
+    /// Keyed by [`path_key`].
+    entries: Vec<(Vec<u8>, Entry)>,
 }
 
 /// The cache of one analysed root, as read at the start of the run.
 pub struct FactCache {
     /// The cache file; `None` when caching is off.
     file: Option<PathBuf>,
+    /// The analysed root, which no cache directory marker may hide.
+    root: PathBuf,
     settings: u64,
-    entries: FxHashMap<String, Entry>,
+    /// When the run started, in nanoseconds since the Unix epoch: stamps of files changed
+    /// since shortly before are not saved (see [`Stamp::is_settled`]).
+    started_nanos: i128,
+    entries: FxHashMap<Vec<u8>, Entry>,
     /// Something the run should say under `--verbose`: why the cache is off or was not
     /// read.
     pub note: Option<String>,
@@ -216,20 +285,29 @@ impl FactCache {
     /// Opens the cache for the project at `root`; every problem only disables it or empties
     /// it.
     pub fn open(choice: &CacheChoice, root: &Path, packages: &ProjectPackages) -> FactCache {
+        // Before any file is looked at: a file changed after this is never stamped.
+        let started_nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |since| {
+                i128::try_from(since.as_nanos()).unwrap_or(i128::MAX)
+            });
         let (src_layout, cache_objects) = packages.extraction_settings();
-        let settings = xxh3_64(
-            format!(
-                "{}\0{}\0{}\0{src_layout}\0{}",
-                env!("CARGO_PKG_VERSION"),
-                env!("CACHE_ANALYZER_FACTS_FINGERPRINT"),
-                root.display(),
-                cache_objects.join("\0")
-            )
-            .as_bytes(),
-        );
+        let mut settings = format!(
+            "{}\0{}\0",
+            env!("CARGO_PKG_VERSION"),
+            env!("CACHE_ANALYZER_FACTS_FINGERPRINT"),
+        )
+        .into_bytes();
+        // The root as the operating system names it: roots alike once made UTF-8 keep
+        // their own files.
+        settings.extend(os_bytes(root.as_os_str()));
+        settings.extend(format!("\0{src_layout}\0{}", cache_objects.join("\0")).as_bytes());
+        let settings = xxh3_64(&settings);
         let mut cache = FactCache {
             file: None,
+            root: root.to_path_buf(),
             settings,
+            started_nanos,
             entries: FxHashMap::default(),
             note: None,
         };
@@ -270,9 +348,9 @@ impl FactCache {
         self.file.as_deref()
     }
 
-    /// Takes out the entry read for `path`, if any.
-    pub fn take(&mut self, path: &str) -> Option<Entry> {
-        self.entries.remove(path)
+    /// Takes out the entry read for the file of this [`path_key`], if any.
+    pub fn take(&mut self, key: &[u8]) -> Option<Entry> {
+        self.entries.remove(key)
     }
 
     /// How many entries were read and not taken: files gone since the last run.
@@ -280,25 +358,37 @@ impl FactCache {
         self.entries.len()
     }
 
-    /// Writes `entries` as the whole cache, atomically; a failure is returned as the note
-    /// to show.
-    pub fn save(&self, entries: Vec<(String, Entry)>) -> Result<(), String> {
+    /// Writes `entries` as the whole cache, atomically, and removes stale cache files beside
+    /// it; a failure is returned as the note to show. The stamps of files changed too
+    /// recently to trust are left out.
+    pub fn save(&self, mut entries: Vec<(Vec<u8>, Entry)>) -> Result<(), String> {
         let Some(file) = &self.file else {
             return Ok(());
         };
+        for (_, entry) in &mut entries {
+            entry.stamp = entry
+                .stamp
+                .filter(|stamp| stamp.is_settled(self.started_nanos));
+        }
         let contents = CacheFile {
             format: FORMAT,
             version: env!("CARGO_PKG_VERSION").to_string(),
             settings: self.settings,
             entries,
         };
-        write_atomically(file, &contents)
+        write_atomically(file, &contents, &self.root)
             .map_err(|err| format!("cannot write the fact cache `{}`: {err}", file.display()))
     }
 }
 
-fn decode(bytes: &[u8], settings: u64) -> Option<Vec<(String, Entry)>> {
-    let body = bytes.strip_prefix(MAGIC.as_slice())?;
+/// The entries of a cache file: [`MAGIC`], the xxh3 checksum of the body (8 bytes, little
+/// endian), then the body; `None` for a file torn, damaged or written by another build.
+fn decode(bytes: &[u8], settings: u64) -> Option<Vec<(Vec<u8>, Entry)>> {
+    let rest = bytes.strip_prefix(MAGIC.as_slice())?;
+    let (checksum, body) = rest.split_first_chunk::<8>()?;
+    if u64::from_le_bytes(*checksum) != xxh3_64(body) {
+        return None;
+    }
     let file: CacheFile = postcard::from_bytes(body).ok()?;
     (file.format == FORMAT
         && file.version == env!("CARGO_PKG_VERSION")
@@ -306,33 +396,119 @@ fn decode(bytes: &[u8], settings: u64) -> Option<Vec<(String, Entry)>> {
         .then_some(file.entries)
 }
 
-fn write_atomically(file: &Path, contents: &CacheFile) -> std::io::Result<()> {
+/// Writes the cache file whole or not at all: into a new temporary file of a unique name
+/// beside it (never truncating another run's), then renamed over it.
+fn write_atomically(file: &Path, contents: &CacheFile, root: &Path) -> std::io::Result<()> {
     let version_dir = file.parent().unwrap_or(Path::new("."));
-    fs::create_dir_all(version_dir)?;
-    if let Some(root) = version_dir.parent() {
-        mark_cache_dir(root)?;
+    make_cache_dirs(version_dir, root)?;
+    let body = postcard::to_allocvec(contents).map_err(std::io::Error::other)?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".facts-").suffix(".tmp");
+    // As `File::create` makes files: readable by whoever the umask lets read them, so
+    // that a cache shared between users stays readable.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(fs::Permissions::from_mode(0o666));
     }
-    let encoded = postcard::to_allocvec(contents).map_err(std::io::Error::other)?;
-    let temporary = version_dir.join(format!(
-        ".{}.{}.tmp",
-        file.file_name().and_then(|n| n.to_str()).unwrap_or("facts"),
-        std::process::id()
-    ));
-    let written = (|| {
-        let mut out = fs::File::create(&temporary)?;
-        out.write_all(MAGIC)?;
-        out.write_all(&encoded)?;
-        fs::rename(&temporary, file)
-    })();
-    if written.is_err() {
-        let _ = fs::remove_file(&temporary);
+    // Removed when dropped, unless persisted.
+    let mut temporary = builder.tempfile_in(version_dir)?;
+    temporary.write_all(MAGIC)?;
+    temporary.write_all(&xxh3_64(&body).to_le_bytes())?;
+    temporary.write_all(&body)?;
+    temporary.persist(file).map_err(|err| err.error)?;
+    prune(version_dir, file);
+    Ok(())
+}
+
+/// Removes, beside `kept`, the cache files of other roots or settings that no run has
+/// written for [`STALE_CACHE`] (a project gone, or analysed with other settings), and
+/// temporary files older than [`STALE_TEMPORARY`]. Only files named as this module names
+/// them are touched, and a cache file only if it starts with [`MAGIC`]; failures are
+/// ignored.
+fn prune(version_dir: &Path, kept: &Path) {
+    let Ok(entries) = fs::read_dir(version_dir) else {
+        return;
+    };
+    let now = SystemTime::now();
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path == kept {
+            continue;
+        }
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else {
+            continue;
+        };
+        let is_cache = name.len() == 16 && name.bytes().all(|b| b.is_ascii_hexdigit());
+        let is_temporary = name.starts_with(".facts-") && name.ends_with(".tmp");
+        let max_age = match (is_cache, is_temporary) {
+            (true, _) => STALE_CACHE,
+            (_, true) => STALE_TEMPORARY,
+            _ => continue,
+        };
+        let Ok(metadata) = entry.metadata() else {
+            continue;
+        };
+        let is_stale = metadata.is_file()
+            && metadata
+                .modified()
+                .ok()
+                .and_then(|modified| now.duration_since(modified).ok())
+                .is_some_and(|age| age > max_age);
+        if is_stale && (is_temporary || starts_with_magic(&path)) {
+            let _ = fs::remove_file(&path);
+        }
     }
-    written
+}
+
+fn starts_with_magic(path: &Path) -> bool {
+    use std::io::Read;
+    let mut start = [0; MAGIC.len()];
+    fs::File::open(path)
+        .and_then(|mut file| file.read_exact(&mut start))
+        .is_ok_and(|()| start == *MAGIC)
+}
+
+/// Makes the cache directory and its version directory, with the markers of a cache
+/// directory in the directories that are the tool's own: the version directory always
+/// (its name and contents are the tool's), the cache directory only when this run
+/// creates it. A directory that was there before, such as the project itself under
+/// `--cache-dir .`, is never marked: its `.gitignore` of `*` would hide every file from
+/// Git and from discovery, which honours it. Neither is one holding the analysed root.
+fn make_cache_dirs(version_dir: &Path, root: &Path) -> std::io::Result<()> {
+    if let Some(cache_dir) = version_dir.parent() {
+        if create_new_dir(cache_dir)? {
+            mark_cache_dir(cache_dir, root)?;
+        }
+    }
+    create_new_dir(version_dir)?;
+    mark_cache_dir(version_dir, root)
+}
+
+/// Creates `dir` (and its missing parents); whether this call created `dir` itself
+/// rather than finding it there.
+fn create_new_dir(dir: &Path) -> std::io::Result<bool> {
+    if let Some(parent) = dir.parent().filter(|parent| !parent.as_os_str().is_empty()) {
+        fs::create_dir_all(parent)?;
+    }
+    match fs::create_dir(dir) {
+        Ok(()) => Ok(true),
+        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists && dir.is_dir() => Ok(false),
+        Err(err) => Err(err),
+    }
 }
 
 /// `CACHEDIR.TAG` (so backup tools skip it) and a `.gitignore` of `*` (so Git does), as
-/// Ruff writes them.
-fn mark_cache_dir(dir: &Path) -> std::io::Result<()> {
+/// Ruff writes them, unless `dir` is or holds the analysed root (or that cannot be told).
+fn mark_cache_dir(dir: &Path, root: &Path) -> std::io::Result<()> {
+    let holds_root = match (fs::canonicalize(dir), fs::canonicalize(root)) {
+        (Ok(dir), Ok(root)) => root.starts_with(dir),
+        _ => true,
+    };
+    if holds_root {
+        return Ok(());
+    }
     let tag = dir.join("CACHEDIR.TAG");
     if !tag.exists() {
         fs::write(
@@ -349,4 +525,39 @@ fn mark_cache_dir(dir: &Path) -> std::io::Result<()> {
         )?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECOND: i128 = 1_000_000_000;
+
+    fn stamp(modified_nanos: u128, changed_nanos: i128) -> Stamp {
+        Stamp {
+            modified_nanos,
+            len: 10,
+            mode: 0o100644,
+            changed_nanos,
+            inode: 1,
+            device: 1,
+        }
+    }
+
+    #[test]
+    fn a_stamp_is_trusted_only_once_the_file_is_older_than_the_racy_window() {
+        let started = 1_000 * SECOND;
+        let at = |seconds_before: i128| (started - seconds_before * SECOND) as u128;
+        assert!(stamp(at(3), 3 * SECOND).is_settled(started));
+        assert!(stamp(at(3), started - 3 * SECOND).is_settled(started));
+        // Modified or changed (a chmod, a modification time set back) within 2 seconds of
+        // the run's start, at its start, after it, or far in the future.
+        assert!(!stamp(at(2), 0).is_settled(started));
+        assert!(!stamp(at(1), 0).is_settled(started));
+        assert!(!stamp(at(0), 0).is_settled(started));
+        assert!(!stamp(at(-5), 0).is_settled(started));
+        assert!(!stamp(u128::MAX, 0).is_settled(started));
+        assert!(!stamp(at(10), started - SECOND).is_settled(started));
+        assert!(!stamp(at(10), i128::MAX).is_settled(started));
+    }
 }

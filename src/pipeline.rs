@@ -15,7 +15,9 @@ use rustc_hash::FxHashSet;
 use crate::diagnostic::Diagnostic;
 use crate::discover::{discover, Discovery, SourcePath};
 use crate::django_version::TargetVersion;
-use crate::fact_cache::{content_hash, CacheChoice, Entry as CacheEntry, FactCache, Stamp};
+use crate::fact_cache::{
+    content_hash, path_key, CacheChoice, Entry as CacheEntry, FactCache, Stamp,
+};
 use crate::facts::span::Span;
 use crate::facts::{last_name, ProjectPackages};
 use crate::fix::{self, EditedFiles};
@@ -381,11 +383,13 @@ fn extract_facts(
     let loading = Instant::now();
     let mut cache = FactCache::open(cache_choice, root, packages);
     let mut notes: Vec<String> = cache.note.take().into_iter().collect();
-    let cached: Vec<Option<CacheEntry>> = discovery
+    // Each file's key in the cache is its own path, not its (lossy) relative name.
+    let keys: Vec<Vec<u8>> = discovery
         .files
         .iter()
-        .map(|file| cache.take(&file.relative))
+        .map(|file| path_key(root, &file.absolute))
         .collect();
+    let cached: Vec<Option<CacheEntry>> = keys.iter().map(|key| cache.take(key)).collect();
     // Entries of files gone since the last run are dropped by writing the cache again.
     let mut changed = cache.leftover() > 0;
     timings.cache = loading.elapsed();
@@ -413,12 +417,13 @@ fn extract_facts(
 
     let mut entries = Vec::new();
     let mut not_analyzed = Vec::new();
-    // The cache entries of the analysed files, in the order of `entries`, and those of the
-    // files that could not be parsed.
+    // The cache entries of the analysed files and their keys, in the order of `entries`,
+    // and those of the files that could not be parsed.
     let mut analysed_cache: Vec<Option<CacheEntry>> = Vec::new();
-    let mut unparsed_cache: Vec<(String, CacheEntry)> = Vec::new();
+    let mut analysed_keys: Vec<Vec<u8>> = Vec::new();
+    let mut unparsed_cache: Vec<(Vec<u8>, CacheEntry)> = Vec::new();
     let mut reused = 0;
-    for (file, pass) in discovery.files.iter().zip(first) {
+    for ((file, pass), key) in discovery.files.iter().zip(first).zip(keys) {
         timings.read += pass.timings.read;
         timings.parse += pass.timings.parse;
         timings.facts += pass.timings.facts;
@@ -430,10 +435,11 @@ fn extract_facts(
             FileOutcome::Analyzed(facts) => {
                 entries.push(FileEntry::new(file.relative.clone(), *facts));
                 analysed_cache.push(pass.entry);
+                analysed_keys.push(key);
             }
             FileOutcome::NotAnalyzed { reason, span } => {
                 not_analyzed.push(not_analyzed_diagnostic(file.relative.clone(), reason, span));
-                unparsed_cache.extend(pass.entry.map(|entry| (file.relative.clone(), entry)));
+                unparsed_cache.extend(pass.entry.map(|entry| (key, entry)));
             }
         }
     }
@@ -449,10 +455,10 @@ fn extract_facts(
     let saving = Instant::now();
     // Text edited in memory is not what the files hold: the cache describes the files.
     if caching && changed && edited.is_empty() {
-        let saved = entries
-            .iter()
+        let saved = analysed_keys
+            .into_iter()
             .zip(analysed_cache)
-            .filter_map(|(entry, cached)| cached.map(|cached| (entry.path.clone(), cached)))
+            .filter_map(|(key, cached)| cached.map(|cached| (key, cached)))
             .chain(unparsed_cache)
             .collect();
         if let Err(note) = cache.save(saved) {
