@@ -1,6 +1,7 @@
 //! Command-line interface: the commands, their flags, and how each maps to the pipeline
 //! and a report.
 
+use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -11,6 +12,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::diagnostic::Severity;
 use crate::django_version::{self, DjangoVersion};
+use crate::fix::run::{self as fix_run, AppliedFix};
+use crate::fix::FixMode;
 use crate::options::Options;
 use crate::pipeline::{self, Analysis};
 use crate::report::{
@@ -209,6 +212,8 @@ struct AnalyzeArgs {
     scope: ScopeArgs,
     #[command(flatten)]
     output: OutputArgs,
+    #[command(flatten)]
+    fix: FixArgs,
 }
 
 #[derive(Args)]
@@ -217,6 +222,36 @@ struct CheckArgs {
     scope: ScopeArgs,
     #[command(flatten)]
     output: OutputArgs,
+    #[command(flatten)]
+    fix: FixArgs,
+}
+
+/// Fixes, as Ruff's flags name them.
+#[derive(Args)]
+struct FixArgs {
+    /// Apply the safe fixes (those that keep the code's behaviour), then report the
+    /// findings left.
+    #[arg(long)]
+    fix: bool,
+    /// Also offer the unsafe fixes (they change behaviour, for the better: review them),
+    /// and apply them with `--fix` or show them with `--diff`.
+    #[arg(long)]
+    unsafe_fixes: bool,
+    /// Print the fixes as a unified diff (for `patch -p1`) instead of applying them;
+    /// exit 1 when there is one.
+    #[arg(long)]
+    diff: bool,
+    /// After `--fix`, list the findings fixed.
+    #[arg(long)]
+    show_fixes: bool,
+}
+
+impl FixArgs {
+    fn mode(&self) -> FixMode {
+        FixMode {
+            unsafe_fixes: self.unsafe_fixes,
+        }
+    }
 }
 
 #[derive(Args)]
@@ -310,25 +345,83 @@ pub const EXIT_ERROR: u8 = 2;
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
-        Command::Analyze(args) => {
-            let analysis = analyze(&args.scope, None)?;
-            print_report(&analysis, &args.output, args.scope.fail_on, false)
-        }
+        Command::Analyze(args) => check(&args.scope, &args.output, &args.fix, None),
         Command::CheckInvalidation(args) => {
-            let analysis = analyze(&args.scope, Some("CA3"))?;
-            print_report(&analysis, &args.output, args.scope.fail_on, true)
+            check(&args.scope, &args.output, &args.fix, Some("CA3"))
         }
         Command::Report(args) => write_report_file(&args),
         Command::Rule(args) => print_rule(&args),
     }
 }
 
+/// `analyze` and `check-invalidation` (`family` `CA3`): report the findings, after fixing
+/// them or instead of showing the fixes as a diff when asked.
+fn check(
+    scope: &ScopeArgs,
+    output: &OutputArgs,
+    fix: &FixArgs,
+    family: Option<&str>,
+) -> Result<ExitCode> {
+    let invalidation_map = family.is_some();
+    if !fix.fix && !fix.diff {
+        let analysis = analyze(scope, family)?;
+        let fixes = FixReport {
+            mode: fix.mode(),
+            applied: &[],
+            listed: false,
+        };
+        return print_report(&analysis, output, scope.fail_on, invalidation_map, &fixes);
+    }
+    let fixed = fix_run::fix_in_memory(options(scope, family)?, fix.mode())?;
+    if fix.diff {
+        let diff = fix_run::unified_diff(&fixed);
+        match io::stdout().lock().write_all(diff.as_bytes()) {
+            Err(err) if err.kind() != io::ErrorKind::BrokenPipe => {
+                return Err(err).context("cannot write the diff");
+            }
+            _ => {}
+        }
+        eprintln!("Would fix {}.", counted(fixed.applied.len(), "finding"));
+        let status = if fixed.files.is_empty() {
+            EXIT_CLEAN
+        } else {
+            EXIT_FINDINGS
+        };
+        return Ok(ExitCode::from(status));
+    }
+    let failures = fix_run::write(&fixed);
+    for failure in &failures {
+        eprintln!("error: {failure}");
+    }
+    let fixes = FixReport {
+        mode: fix.mode(),
+        applied: &fixed.applied,
+        listed: fix.show_fixes,
+    };
+    let status = print_report(
+        &fixed.analysis,
+        output,
+        scope.fail_on,
+        invalidation_map,
+        &fixes,
+    )?;
+    Ok(if failures.is_empty() {
+        status
+    } else {
+        ExitCode::from(EXIT_ERROR)
+    })
+}
+
 fn analyze(scope: &ScopeArgs, family: Option<&str>) -> Result<Analysis> {
+    pipeline::run(&options(scope, family)?)
+}
+
+fn options(scope: &ScopeArgs, family: Option<&str>) -> Result<Options> {
     let mut selection = Selection::new(&scope.select, &scope.ignore)?;
     if let Some(family) = family {
         selection = selection.within(family);
     }
-    pipeline::run(&Options {
+    Ok(Options {
         paths: scope.paths.clone(),
         apps: scope.apps.clone(),
         selection,
@@ -340,11 +433,20 @@ fn analyze(scope: &ScopeArgs, family: Option<&str>) -> Result<Analysis> {
     })
 }
 
+/// What `--fix` did, for the report.
+struct FixReport<'a> {
+    mode: FixMode,
+    applied: &'a [AppliedFix],
+    /// `--show-fixes`: list them.
+    listed: bool,
+}
+
 fn print_report(
     analysis: &Analysis,
     output: &OutputArgs,
     fail_on: Option<FailOn>,
     invalidation_map: bool,
+    fixes: &FixReport,
 ) -> Result<ExitCode> {
     let reporting = Instant::now();
     output.color.apply();
@@ -362,6 +464,8 @@ fn print_report(
         statistics: output.statistics,
         show_suppressed: output.show_suppressed,
         opportunity_limit: output.opportunity_limit(analysis),
+        fix_mode: fixes.mode,
+        fixed: fixes.applied.len(),
     };
     // A terminal report of nothing would say "All checks passed!": the warning says
     // instead that nothing was checked.
@@ -372,8 +476,16 @@ fn print_report(
         output
             .format
             .write(&mut stdout, analysis, &options)
-            .and_then(|()| stdout.flush())
+            .and_then(|()| {
+                if fixes.listed && output.format.is_for_people() {
+                    write_fixes(&mut stdout, fixes.applied, &analysis.shown_paths)?;
+                }
+                stdout.flush()
+            })
     };
+    if !fixes.applied.is_empty() && !output.format.is_for_people() {
+        eprintln!("Fixed {}.", counted(fixes.applied.len(), "finding"));
+    }
     match written {
         // A closed pipe (`| head`) is the reader's choice, not an error.
         Err(err) if err.kind() == io::ErrorKind::BrokenPipe => {}
@@ -387,6 +499,43 @@ fn print_report(
     }
     let fail_on = (!output.exit_zero).then(|| FailOn::resolve(fail_on, analysis));
     Ok(exit_status(analysis, fail_on))
+}
+
+/// `--show-fixes`: per file, how many findings of each rule were fixed, as Ruff lists them.
+fn write_fixes(
+    out: &mut dyn Write,
+    applied: &[AppliedFix],
+    paths: &crate::shown_paths::ShownPaths,
+) -> io::Result<()> {
+    if applied.is_empty() {
+        return Ok(());
+    }
+    let mut by_file: BTreeMap<&str, BTreeMap<(&str, &str), usize>> = BTreeMap::new();
+    for fix in applied {
+        *by_file
+            .entry(&fix.path)
+            .or_default()
+            .entry((fix.code, fix.name))
+            .or_insert(0) += 1;
+    }
+    writeln!(out)?;
+    writeln!(out, "Fixed {}:", counted(applied.len(), "finding"))?;
+    for (path, codes) in by_file {
+        writeln!(out, "- {}:", paths.from_cwd(path))?;
+        for ((code, name), count) in codes {
+            writeln!(out, "    {count} × {code} ({name})")?;
+        }
+    }
+    Ok(())
+}
+
+/// `1 finding`, `2 findings`.
+fn counted(count: usize, noun: &str) -> String {
+    if count == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{count} {noun}s")
+    }
 }
 
 /// The rules whose findings depend on the Django version.
@@ -501,6 +650,8 @@ fn write_report_file(args: &ReportArgs) -> Result<ExitCode> {
         statistics: false,
         show_suppressed: false,
         opportunity_limit: None,
+        fix_mode: FixMode::default(),
+        fixed: 0,
     };
     if format.is_for_people() {
         format.write(

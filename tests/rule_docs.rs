@@ -14,6 +14,8 @@ struct RuleDoc {
     code: String,
     name: String,
     severity: String,
+    /// `none`, `safe` or `unsafe`, from its `Fix:` line.
+    fix: String,
     example: CodeBlock,
     use_instead: CodeBlock,
 }
@@ -41,10 +43,15 @@ fn parse(text: &str) -> RuleDoc {
         .lines()
         .find_map(|l| l.strip_prefix("Severity: "))
         .unwrap();
+    let fix = text
+        .lines()
+        .find_map(|l| l.strip_prefix("Fix: "))
+        .unwrap_or_else(|| panic!("{code}'s doc has no `Fix:` line"));
     RuleDoc {
         code: code.to_string(),
         name: name.to_string(),
         severity: severity.to_string(),
+        fix: fix.split_whitespace().next().unwrap().to_string(),
         example: code_block_after(text, "## Example"),
         use_instead: code_block_after(text, "## Use instead"),
     }
@@ -123,6 +130,73 @@ fn use_instead_examples_raise_nothing() {
             codes_raised(&doc.use_instead),
             Vec::<String>::new(),
             "{}'s 'Use instead' must raise nothing",
+            doc.code
+        );
+    }
+}
+
+/// Each doc's `Fix:` line says what the rule's finding on its Example offers: no fix, or
+/// one of that applicability. With the fix applied the Example no longer raises its code,
+/// still parses, and a second `--fix` changes nothing.
+#[test]
+fn fix_lines_say_what_the_examples_fixes_do() {
+    for doc in rule_docs() {
+        assert!(
+            ["none", "safe", "unsafe"].contains(&doc.fix.as_str()),
+            "{}'s `Fix:` line must start with none, safe or unsafe",
+            doc.code
+        );
+        let dir = project(&[(doc.example.path, doc.example.source.as_str())]);
+        let (report, _) = analyze_json(dir.path(), &[]);
+        let fix = &report["diagnostics"][0]["fix"];
+        if doc.fix == "none" {
+            assert!(
+                fix.is_null(),
+                "{} says `Fix: none` but fixes: {fix}",
+                doc.code
+            );
+            continue;
+        }
+        assert_eq!(
+            fix["applicability"], doc.fix,
+            "{}'s Example fix is not {}",
+            doc.code, doc.fix
+        );
+        let path = dir.path().join(doc.example.path);
+        let fixed = run(&[
+            "analyze",
+            dir.path().to_str().unwrap(),
+            "--fix",
+            "--unsafe-fixes",
+            "--select",
+            &doc.code,
+        ]);
+        assert_eq!(fixed.status.code(), Some(0), "{}: {fixed:?}", doc.code);
+        let once = fs::read_to_string(&path).unwrap();
+        assert_ne!(
+            once, doc.example.source,
+            "{}'s fix changed nothing",
+            doc.code
+        );
+        assert_eq!(
+            codes_raised(&CodeBlock {
+                path: doc.example.path,
+                source: once.clone()
+            }),
+            Vec::<String>::new(),
+            "{} after its fix",
+            doc.code
+        );
+        run(&[
+            "analyze",
+            dir.path().to_str().unwrap(),
+            "--fix",
+            "--unsafe-fixes",
+        ]);
+        assert_eq!(
+            fs::read_to_string(&path).unwrap(),
+            once,
+            "{}'s fix is not idempotent",
             doc.code
         );
     }

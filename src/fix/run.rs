@@ -141,18 +141,17 @@ pub fn write(fixed: &Fixed) -> Vec<String> {
     failures
 }
 
-/// The fixed files' changes as unified diffs, `a/` and `b/` before each path as shown from
-/// the current directory, so that `patch -p1` there applies them.
+/// The fixed files' changes as unified diffs, `a/` and `b/` before each path from the
+/// analysed root, as `git diff` writes them: `patch -p1` in the root applies them.
 pub fn unified_diff(fixed: &Fixed) -> String {
     let mut out = String::new();
     for (path, (original, text)) in &fixed.files {
-        let shown = fixed.analysis.shown_paths.from_cwd(path);
         let diff = similar::TextDiff::from_lines(original.as_str(), text.as_str());
         out.push_str(
             &diff
                 .unified_diff()
                 .context_radius(3)
-                .header(&format!("a/{shown}"), &format!("b/{shown}"))
+                .header(&format!("a/{path}"), &format!("b/{path}"))
                 .to_string(),
         );
     }

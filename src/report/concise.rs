@@ -17,7 +17,7 @@ pub fn write_concise(
     let (problems, opportunities) = problems_and_opportunities(analysis);
     let (listed, left_out) = options.listed(&opportunities);
     for diagnostic in problems.iter().chain(listed) {
-        write_location_line(out, diagnostic, &analysis.shown_paths)?;
+        write_location_line(out, diagnostic, &analysis.shown_paths, options.fix_mode)?;
     }
     write_more_opportunities(out, left_out)?;
     write_summary(out, analysis, &problems, &opportunities, options)

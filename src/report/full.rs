@@ -12,6 +12,7 @@ use unicode_width::UnicodeWidthChar;
 
 use super::counts_by_code;
 use crate::diagnostic::{Diagnostic, Severity};
+use crate::fix::FixMode;
 use crate::invalidation::{InvalidationMap, Location};
 use crate::pipeline::Analysis;
 use crate::shown_paths::ShownPaths;
@@ -28,6 +29,10 @@ pub struct FullOptions {
     pub show_suppressed: bool,
     /// The most opportunities to list (`--show-opportunities`); `None` for all.
     pub opportunity_limit: Option<usize>,
+    /// Which fixes count as fixable (`--unsafe-fixes`): those are marked `[*]`.
+    pub fix_mode: FixMode,
+    /// How many findings `--fix` fixed before this report.
+    pub fixed: usize,
 }
 
 impl FullOptions {
@@ -159,7 +164,7 @@ fn write_diagnostic(
     sources: &Sources,
     paths: &ShownPaths,
 ) -> io::Result<()> {
-    write_location_line(out, d, paths)?;
+    write_location_line(out, d, paths, options.fix_mode)?;
     let code = coloured_code(d);
     if !d.span.source_line.is_empty() {
         let line = d.span.line;
@@ -231,6 +236,9 @@ pub(super) fn write_summary(
     opportunities: &[Diagnostic],
     options: &FullOptions,
 ) -> io::Result<()> {
+    if options.fixed > 0 {
+        writeln!(out, "Fixed {}.", counted(options.fixed, "finding"))?;
+    }
     // "All checks passed!" only when nothing at all was found: opportunities are
     // findings too, counted on their own line below.
     if problems.is_empty() && opportunities.is_empty() {
@@ -247,6 +255,7 @@ pub(super) fn write_summary(
             tally(opportunities, "opportunity", "opportunities")
         )?;
     }
+    write_fixable(out, analysis, options)?;
     if options.show_suppressed && !analysis.suppressed.is_empty() {
         writeln!(
             out,
@@ -285,17 +294,51 @@ pub(super) fn write_summary(
     Ok(())
 }
 
+/// How many findings `--fix` would fix, and how many more `--unsafe-fixes` would, in
+/// Ruff's words.
+fn write_fixable(
+    out: &mut dyn Write,
+    analysis: &Analysis,
+    options: &FullOptions,
+) -> io::Result<()> {
+    let fixes = analysis.diagnostics.iter().filter_map(|d| d.fix.as_ref());
+    let (fixable, hidden) = fixes.fold((0, 0), |(fixable, hidden), fix| {
+        if options.fix_mode.allows(fix) {
+            (fixable + 1, hidden)
+        } else {
+            (fixable, hidden + 1)
+        }
+    });
+    let hidden = match hidden {
+        0 => String::new(),
+        1 => " (1 hidden fix can be enabled with the `--unsafe-fixes` option)".to_string(),
+        n => format!(" ({n} hidden fixes can be enabled with the `--unsafe-fixes` option)"),
+    };
+    match fixable {
+        0 if hidden.is_empty() => Ok(()),
+        0 => writeln!(out, "No fixes available{hidden}."),
+        n => writeln!(out, "[*] {n} fixable with the `--fix` option{hidden}."),
+    }
+}
+
 /// `path:line:col: CODE message`, coloured as Ruff colours it.
 pub(super) fn write_location_line(
     out: &mut dyn Write,
     d: &Diagnostic,
     paths: &ShownPaths,
+    fix_mode: FixMode,
 ) -> io::Result<()> {
+    // `[*]` marks a finding `--fix` fixes, as in Ruff.
+    let fixable = if d.fix.as_ref().is_some_and(|fix| fix_mode.allows(fix)) {
+        " [*]"
+    } else {
+        ""
+    };
     // The severity as a word, so that it survives `NO_COLOR`, pipes and CI logs; the
     // line still reads `path:line:col: CODE ...` for the tools that parse Ruff's.
     writeln!(
         out,
-        "{}{}{}{}{}{} {} {} {}",
+        "{}{}{}{}{}{} {}{fixable} {} {}",
         escape_controls(&paths.from_cwd(&d.path)).bold(),
         ":".cyan(),
         d.span.line,

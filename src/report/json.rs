@@ -9,7 +9,9 @@ use serde::Serialize;
 use super::fingerprint::fingerprints;
 use super::{counts_by_code, counts_by_severity};
 use crate::diagnostic::{Diagnostic, Severity};
+use crate::edit::Position;
 use crate::facts::Through;
+use crate::fix::{Applicability, Fix};
 use crate::invalidation::{InvalidationMap, KeyPlace};
 use crate::pipeline::Analysis;
 use crate::rules::Unknowns;
@@ -144,6 +146,40 @@ pub(super) struct JsonDiagnostic<'a> {
     /// Stable across edits elsewhere in the file (the rule, the file and the text of the
     /// finding's line, never its number): what baselines and verdict files match on.
     fingerprint: String,
+    /// The edits that resolve the finding, when its rule has a fix for it, else null.
+    fix: Option<JsonFix<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonFix<'a> {
+    applicability: Applicability,
+    message: &'a str,
+    edits: Vec<JsonEdit<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonEdit<'a> {
+    content: &'a str,
+    location: Position,
+    end_location: Position,
+}
+
+impl<'a> From<&'a Fix> for JsonFix<'a> {
+    fn from(fix: &'a Fix) -> Self {
+        JsonFix {
+            applicability: fix.applicability,
+            message: &fix.message,
+            edits: fix
+                .edits
+                .iter()
+                .map(|edit| JsonEdit {
+                    content: &edit.content,
+                    location: edit.location,
+                    end_location: edit.end_location,
+                })
+                .collect(),
+        }
+    }
 }
 
 pub fn write_json(out: &mut dyn Write, analysis: &Analysis) -> io::Result<()> {
@@ -191,6 +227,7 @@ pub(super) fn json_diagnostics(diagnostics: &[Diagnostic]) -> Vec<JsonDiagnostic
             end_line: d.span.end_line,
             end_column: d.span.end_column,
             fingerprint: fingerprint.unique(),
+            fix: d.fix.as_ref().map(JsonFix::from),
         })
         .collect()
 }

@@ -24,10 +24,10 @@ fn check(context: &RuleContext) -> Vec<Violation> {
         .filter_map(|(file, call)| {
             let default = call.eager_default.as_ref()?;
             // The fix is quoted whole only while the message stays short.
-            let fix = if default.text.chars().count() <= 40 {
-                format!("`lambda: {}`", default.text)
-            } else {
-                "a lambda returning it".to_string()
+            let fix = match default.text.strip_suffix("()") {
+                Some(callable) if is_dotted_text(callable) => format!("`{callable}` itself"),
+                _ if default.text.chars().count() <= 40 => format!("`lambda: {}`", default.text),
+                _ => "a lambda returning it".to_string(),
             };
             Some(Violation {
                 benefit: 0,
@@ -70,6 +70,17 @@ fn fix(context: &FixContext, diagnostic: &Diagnostic) -> Option<Fix> {
         format!("Pass `{callable}`"),
         vec![context.replace(range, callable.clone())],
     ))
+}
+
+/// `compute` or `module.compute`, as written.
+fn is_dotted_text(text: &str) -> bool {
+    !text.is_empty()
+        && text.split('.').all(|part| {
+            part.chars()
+                .next()
+                .is_some_and(|c| c.is_alphabetic() || c == '_')
+                && part.chars().all(|c| c.is_alphanumeric() || c == '_')
+        })
 }
 
 /// `compute` or `module.compute`: passed uncalled, it is the same callable.
