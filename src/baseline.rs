@@ -5,9 +5,10 @@
 //!
 //! The file is JSON, pretty-printed and sorted, with nothing that changes from run to run:
 //! rewritten on an unchanged tree it is byte-identical, and a review sees one entry per
-//! finding added or dropped. Paths are relative to the project directory (the configuration
-//! file's, else the analysed root): they read as the JSON report's do, and do not depend on
-//! the current directory or on which files of the project a run is given.
+//! finding added or dropped. Paths are relative to the project root (the directory of the
+//! configuration file found, as its patterns are, else the analysed root): they read as the
+//! JSON report's do, and do not depend on the current directory or on which of the
+//! project's files or directories a run is given.
 //!
 //! Each entry matches at most one finding: first one with the same code, path and
 //! fingerprint (the rule, the file and the trimmed text of the line, never its number);
@@ -63,12 +64,13 @@ struct BaselineFile {
 }
 
 /// One accepted finding.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 struct Entry {
     code: String,
-    /// Relative to the project directory, with `/` separators.
+    /// Relative to the project root, with `/` separators.
     path: String,
-    /// Where the finding was: a hint, for choosing among identical lines.
+    /// Where the finding was: only a hint, for the nearest of several candidates when its
+    /// line's text is found elsewhere.
     line: usize,
     /// `Fingerprint::line_hash()` of the finding, over this entry's path.
     fingerprint: String,
@@ -81,7 +83,7 @@ struct Entry {
 
 /// A baseline read for a run.
 pub struct Baseline {
-    /// The project directory, absolute: what entries' paths are relative to.
+    /// What entries' paths are relative to, absolute.
     dir: PathBuf,
     /// The file as messages name it: as given, or from the current directory.
     shown: String,
@@ -105,23 +107,25 @@ pub struct BaselineUse {
 
 impl Baseline {
     /// The baseline of a run rooted at `root`: `--baseline`'s, else the configuration's
-    /// (`configured`, relative to the configuration file, in `project_dir`; `config_name`
-    /// names that file in messages), else none.
+    /// (`configured`, relative to the configuration file, in `config_dir`; `config_name`
+    /// names that file in messages), else none. Entries' paths are relative to
+    /// `project_root` (absolute).
     pub fn resolve(
         choice: &BaselineChoice,
         configured: Option<&Path>,
-        project_dir: &Path,
+        config_dir: &Path,
+        project_root: &Path,
         config_name: &str,
         root: &Path,
     ) -> Result<Option<Baseline>> {
         let load = |path: &Path, shown: String, origin: Option<&str>| {
-            Baseline::load(path, shown, origin, root, project_dir).map(Some)
+            Baseline::load(path, shown, origin, root, project_root).map(Some)
         };
         match (choice, configured) {
             (BaselineChoice::Ignored, _) | (BaselineChoice::Configured, None) => Ok(None),
             (BaselineChoice::File(file), _) => load(file, file.display().to_string(), None),
             (BaselineChoice::Configured, Some(file)) => {
-                let path = project_dir.join(file);
+                let path = config_dir.join(file);
                 let shown = std::env::current_dir()
                     .ok()
                     .and_then(|cwd| pathdiff::diff_paths(absolute(&path), cwd))
@@ -139,7 +143,7 @@ impl Baseline {
         shown: String,
         origin: Option<&str>,
         root: &Path,
-        project_dir: &Path,
+        project_root: &Path,
     ) -> Result<Baseline> {
         let named = format!("baseline `{shown}`{}", origin.unwrap_or_default());
         let text = match fs::read_to_string(path) {
@@ -152,7 +156,7 @@ impl Baseline {
         let entries = parse(&text, &shown).map_err(|problem| anyhow!("{named} {problem}"))?;
         let file = absolute(path);
         Ok(Baseline {
-            dir: project_dir.to_path_buf(),
+            dir: project_root.to_path_buf(),
             from_root: slashed(&pathdiff::diff_paths(&file, root).unwrap_or(file)),
             shown,
             entries,
@@ -304,7 +308,7 @@ fn nearest_first(mut candidates: Vec<((u8, usize), usize, usize)>) -> Vec<(usize
 /// A finding as the baseline sees it.
 struct Current<'d> {
     code: &'d str,
-    /// Relative to the project directory.
+    /// Relative to the project root.
     path: String,
     line: usize,
     fingerprint: String,
@@ -348,11 +352,11 @@ fn current_findings<'d>(
 }
 
 /// Writes the baseline of `diagnostics` (paths relative to `root`, made relative to
-/// `project_dir`) to `path`, atomically; the number of findings recorded.
+/// `project_root`) to `path`, atomically; the number of findings recorded.
 pub fn write(
     path: &Path,
     root: &Path,
-    project_dir: &Path,
+    project_root: &Path,
     diagnostics: &[Diagnostic],
 ) -> Result<usize> {
     if path.extension().is_some_and(|e| e == "py") {
@@ -361,7 +365,7 @@ pub fn write(
             path.display()
         );
     }
-    let text = render(diagnostics, root, project_dir);
+    let text = render(diagnostics, root, project_root);
     atomic_file::replace(path, text.as_bytes(), None)?;
     Ok(diagnostics.len())
 }

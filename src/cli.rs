@@ -369,7 +369,7 @@ fn write_baseline(analysis: &Analysis, file: &Path, report_on_stdout: bool) -> R
     let count = baseline::write(
         file,
         &analysis.root,
-        &analysis.project_dir,
+        &analysis.project_root,
         &analysis.diagnostics,
     )?;
     let note = baseline::written_message(count, file);

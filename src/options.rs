@@ -158,9 +158,9 @@ pub struct Settings {
     pub fail_on: Option<String>,
     /// The findings to hide, read (and checked) before the analysis starts.
     pub baseline: Option<Baseline>,
-    /// The configuration file's directory, else the root, absolute: what a baseline's
-    /// paths are relative to.
-    pub project_dir: PathBuf,
+    /// What a baseline's paths are relative to, absolute: the directory of the
+    /// configuration file found (as its patterns are), else the analysed root.
+    pub project_root: PathBuf,
 }
 
 impl Settings {
@@ -203,11 +203,12 @@ impl Settings {
             config.cache_dir.as_deref(),
             project_dir,
         );
-        let project_dir = crate::baseline::absolute(project_dir);
+        let project_root = crate::baseline::absolute(&pattern_base);
         let baseline = Baseline::resolve(
             &options.baseline,
             config.baseline.as_deref(),
-            &project_dir,
+            project_dir,
+            &project_root,
             &config_name(&config, root),
             root,
         )?;
@@ -221,7 +222,7 @@ impl Settings {
             cache_objects: config.cache_objects,
             fail_on: config.fail_on,
             baseline,
-            project_dir,
+            project_root,
         })
     }
 }

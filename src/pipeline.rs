@@ -66,9 +66,9 @@ pub struct Analysis {
     pub cache: CacheUse,
     /// What the baseline hid, when there is one.
     pub baseline: Option<BaselineUse>,
-    /// The configuration file's directory, else the root: what a baseline's paths are
-    /// relative to.
-    pub project_dir: PathBuf,
+    /// What a baseline's paths are relative to: the directory of the configuration file
+    /// found, else the analysed root.
+    pub project_root: PathBuf,
 }
 
 /// The fact cache's part in the run, for `--verbose`.
@@ -182,7 +182,7 @@ pub fn run(options: &Options) -> Result<Analysis> {
         timings,
         cache: extracted.cache,
         baseline,
-        project_dir: settings.project_dir,
+        project_root: settings.project_root,
     })
 }
 
