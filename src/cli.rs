@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::baseline::{self, BaselineChoice};
 use crate::diagnostic::Severity;
 use crate::django_version::{self, DjangoVersion};
 use crate::fix::run::{self as fix_run, AppliedFix};
@@ -80,6 +81,14 @@ struct ScopeArgs {
     /// else `.cache-analyzer_cache` beside the configuration or at the analysed root]
     #[arg(long, value_name = "DIR", env = "CACHE_ANALYZER_CACHE_DIR")]
     cache_dir: Option<PathBuf>,
+    /// Report only the findings this baseline file does not hold [default: the
+    /// configuration's `baseline`]
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+    /// Record the findings of this run in FILE, as the baseline later runs hide, instead of
+    /// reporting them (any configured baseline is ignored), and exit 0.
+    #[arg(long, value_name = "FILE", conflicts_with = "baseline")]
+    write_baseline: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -231,7 +240,7 @@ struct CheckArgs {
 struct FixArgs {
     /// Apply the safe fixes (those that keep the code's behaviour), then report the
     /// findings left.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "write_baseline")]
     fix: bool,
     /// Also offer the unsafe fixes (they change behaviour, for the better: review them),
     /// and apply them with `--fix` or show them with `--diff`.
@@ -239,7 +248,7 @@ struct FixArgs {
     unsafe_fixes: bool,
     /// Print the fixes as a unified diff (for `patch -p1`) instead of applying them;
     /// exit 1 when there is one.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "write_baseline")]
     diff: bool,
     /// After `--fix`, list the findings fixed.
     #[arg(long)]
@@ -363,6 +372,9 @@ fn check(
     family: Option<&str>,
 ) -> Result<ExitCode> {
     let invalidation_map = family.is_some();
+    if let Some(file) = &scope.write_baseline {
+        return record_baseline(&analyze(scope, family)?, file);
+    }
     if !fix.fix && !fix.diff {
         let analysis = analyze(scope, family)?;
         let fixes = FixReport {
@@ -430,7 +442,33 @@ fn options(scope: &ScopeArgs, family: Option<&str>) -> Result<Options> {
         no_cache: scope.no_cache,
         cache_dir: scope.cache_dir.clone(),
         edited: Default::default(),
+        baseline: BaselineChoice::new(scope.baseline.as_deref(), scope.write_baseline.is_some()),
     })
+}
+
+/// `analyze` and `check-invalidation` with `--write-baseline FILE`: the findings are
+/// recorded instead of reported.
+fn record_baseline(analysis: &Analysis, file: &Path) -> Result<ExitCode> {
+    warn_if_nothing_checked(analysis);
+    write_baseline(analysis, file, false)
+}
+
+/// Writes the baseline and says so; the run passes. The note goes to standard error when a
+/// report is on standard output.
+fn write_baseline(analysis: &Analysis, file: &Path, report_on_stdout: bool) -> Result<ExitCode> {
+    let count = baseline::write(
+        file,
+        &analysis.root,
+        &analysis.project_root,
+        &analysis.diagnostics,
+    )?;
+    let note = baseline::written_message(count, file);
+    if report_on_stdout {
+        eprintln!("{note}");
+    } else {
+        println!("{note}");
+    }
+    Ok(ExitCode::from(EXIT_CLEAN))
 }
 
 /// What `--fix` did, for the report.
@@ -674,6 +712,9 @@ fn write_report_file(args: &ReportArgs) -> Result<ExitCode> {
         let findings = analysis.diagnostics.len();
         let noun = if findings == 1 { "finding" } else { "findings" };
         println!("Wrote {findings} {noun} to {}", args.output.display());
+    }
+    if let Some(file) = &args.scope.write_baseline {
+        return write_baseline(&analysis, file, args.output.as_os_str() == "-");
     }
     let fail_on = (!args.exit_zero).then(|| FailOn::resolve(args.scope.fail_on, &analysis));
     Ok(exit_status(&analysis, fail_on))

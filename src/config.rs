@@ -24,6 +24,7 @@ const KEYS: &[&str] = &[
     "django-version",
     "max-staleness",
     "cache-dir",
+    "baseline",
 ];
 const TOOL_TABLE: &str = "cache-analyzer";
 /// Per directory, most specific first, as Ruff looks for `.ruff.toml`, `ruff.toml`,
@@ -56,6 +57,8 @@ pub struct Config {
     pub max_staleness: Option<f64>,
     /// Where the fact cache lives, relative to the configuration file.
     pub cache_dir: Option<PathBuf>,
+    /// The baseline file, relative to the configuration file.
+    pub baseline: Option<PathBuf>,
 }
 
 /// `max-staleness` when the configuration does not set it: five minutes.
@@ -170,6 +173,13 @@ impl Config {
                         .filter(|dir| !dir.is_empty())
                         .ok_or_else(|| error(key, "must be a directory path"))?;
                     config.cache_dir = Some(PathBuf::from(dir));
+                }
+                "baseline" => {
+                    let file = value
+                        .as_str()
+                        .filter(|file| !file.is_empty())
+                        .ok_or_else(|| error(key, "must be a file path"))?;
+                    config.baseline = Some(PathBuf::from(file));
                 }
                 "django-version" => {
                     let text = value

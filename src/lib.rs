@@ -1,4 +1,5 @@
 pub mod atomic_file;
+pub mod baseline;
 pub mod cli;
 pub mod config;
 pub mod diagnostic;

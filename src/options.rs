@@ -6,6 +6,7 @@ use std::path::{Component, Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 
+use crate::baseline::{Baseline, BaselineChoice};
 use crate::config::{Config, DEFAULT_MAX_STALENESS};
 use crate::discover::{common_root, is_analysable_file, relative, Exclusions, PerFileIgnores};
 use crate::django_version::{self, DjangoVersion, TargetVersion, VersionSource};
@@ -28,6 +29,8 @@ pub struct Options {
     /// Files as fixes have edited them so far, read instead of the files on disk (the
     /// fact cache is then read but not written).
     pub edited: EditedFiles,
+    /// `--baseline FILE`, the configuration's, or none (`--write-baseline`).
+    pub baseline: BaselineChoice,
 }
 
 /// What to analyse and what to report on.
@@ -108,7 +111,7 @@ fn absolute_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
 }
 
 /// `a/b/../c` is `a/c`: report paths are relative to a root without `..` in it.
-fn normalize(path: &Path) -> PathBuf {
+pub fn normalize(path: &Path) -> PathBuf {
     let mut normal = PathBuf::new();
     for component in path.components() {
         match component {
@@ -153,6 +156,11 @@ pub struct Settings {
     pub max_staleness: f64,
     /// The configuration's `fail-on`, for when the command line gives none.
     pub fail_on: Option<String>,
+    /// The findings to hide, read (and checked) before the analysis starts.
+    pub baseline: Option<Baseline>,
+    /// What a baseline's paths are relative to, absolute: the directory of the
+    /// configuration file found (as its patterns are), else the analysed root.
+    pub project_root: PathBuf,
 }
 
 impl Settings {
@@ -195,6 +203,15 @@ impl Settings {
             config.cache_dir.as_deref(),
             project_dir,
         );
+        let project_root = crate::baseline::absolute(&pattern_base);
+        let baseline = Baseline::resolve(
+            &options.baseline,
+            config.baseline.as_deref(),
+            project_dir,
+            &project_root,
+            &config_name(&config, root),
+            root,
+        )?;
         Ok(Settings {
             selection,
             exclusions,
@@ -204,6 +221,8 @@ impl Settings {
             max_staleness: config.max_staleness.unwrap_or(DEFAULT_MAX_STALENESS),
             cache_objects: config.cache_objects,
             fail_on: config.fail_on,
+            baseline,
+            project_root,
         })
     }
 }

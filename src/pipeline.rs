@@ -1,7 +1,7 @@
 //! The pipeline, top to bottom: resolve what to analyse and with which settings, discover
 //! files, parse them in parallel and extract facts (reading again the few files that call
 //! the project's cache helpers, once those are known), merge the facts into the project
-//! index, run the rules, filter and sort.
+//! index, run the rules, filter and sort, and set aside what the baseline holds.
 
 use std::collections::{HashMap, HashSet};
 use std::panic::{self, AssertUnwindSafe};
@@ -12,6 +12,7 @@ use anyhow::{bail, Context, Result};
 use rayon::prelude::*;
 use rustc_hash::FxHashSet;
 
+use crate::baseline::BaselineUse;
 use crate::diagnostic::Diagnostic;
 use crate::discover::{discover, Discovery, SourcePath};
 use crate::django_version::TargetVersion;
@@ -63,6 +64,11 @@ pub struct Analysis {
     pub timings: Timings,
     /// What the fact cache did.
     pub cache: CacheUse,
+    /// What the baseline hid, when there is one.
+    pub baseline: Option<BaselineUse>,
+    /// What a baseline's paths are relative to: the directory of the configuration file
+    /// found, else the analysed root.
+    pub project_root: PathBuf,
 }
 
 /// The fact cache's part in the run, for `--verbose`.
@@ -128,7 +134,7 @@ pub fn run(options: &Options) -> Result<Analysis> {
     let mut project = index_project(extracted.entries, &templates, &mut timings);
     let checked = check(&project, &templates, &settings, &mut timings);
     let in_scope = |path: &str| within_apps(path, &app_dirs) && target.reports_on(path);
-    let mut findings = filter_findings(
+    let findings = filter_findings(
         not_analyzed
             .into_iter()
             .chain(checked.diagnostics)
@@ -137,8 +143,24 @@ pub fn run(options: &Options) -> Result<Analysis> {
         &settings,
         in_scope,
     );
+    let (mut reported, baseline) = match &settings.baseline {
+        Some(baseline) => {
+            let reportable = |code: &str, path: &str| {
+                let selected = if code == FILE_NOT_ANALYZED.code {
+                    settings.selection.includes_file_errors(code)
+                } else {
+                    settings.selection.includes(code)
+                };
+                selected && in_scope(path)
+            };
+            let (kept, used) = baseline.apply(findings.reported, &target.root, reportable);
+            (kept, Some(used))
+        }
+        None => (findings.reported, None),
+    };
     project.invalidation.retain(in_scope);
-    fix::attach(&target.root, &options.edited, &mut findings.reported);
+    // Only the findings reported get fixes: those the baseline holds are left alone.
+    fix::attach(&target.root, &options.edited, &mut reported);
     Ok(Analysis {
         shown_paths: ShownPaths::new(&target.root, std::env::current_dir().ok()),
         root: target.root,
@@ -152,13 +174,15 @@ pub fn run(options: &Options) -> Result<Analysis> {
             .any(|file| file.facts.imports_django),
         templates_analyzed: templates.len(),
         django: settings.django,
-        diagnostics: findings.reported,
+        diagnostics: reported,
         rules: listed_rules(&options.selection, checked.rules),
         invalidation: project.invalidation,
         unknown: checked.unknown,
         elapsed: started.elapsed(),
         timings,
         cache: extracted.cache,
+        baseline,
+        project_root: settings.project_root,
     })
 }
 

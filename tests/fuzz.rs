@@ -378,6 +378,7 @@ fn project((python, html): (Vec<u8>, Vec<u8>)) -> Result<(), TestCaseError> {
         no_cache: false,
         cache_dir: None,
         edited: Default::default(),
+        baseline: Default::default(),
     });
     prop_assert!(analysis.is_ok());
     Ok(())

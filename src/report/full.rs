@@ -263,6 +263,9 @@ pub(super) fn write_summary(
             tally(&analysis.suppressed, "finding", "findings")
         )?;
     }
+    if let Some(baseline) = &analysis.baseline {
+        writeln!(out, "{}", baseline.summary())?;
+    }
     if options.verbose {
         writeln!(
             out,

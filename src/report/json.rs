@@ -126,6 +126,19 @@ struct Summary<'a> {
     /// Per rule, candidates left unreported because a deciding fact was not proved, by
     /// reason.
     unknown: &'a Unknowns,
+    /// What the baseline hid; only when one was used.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    baseline: Option<JsonBaseline<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonBaseline<'a> {
+    /// Relative to the analysed root.
+    file: &'a str,
+    /// Findings it holds, not in `diagnostics`.
+    matched: usize,
+    /// Entries this run could have matched and did not: fixed, or their line changed.
+    stale: usize,
 }
 
 /// A finding as the JSON report and `json-lines` write it.
@@ -201,6 +214,11 @@ pub fn write_json(out: &mut dyn Write, analysis: &Analysis) -> io::Result<()> {
             errors,
             suppressed: analysis.suppressed.len(),
             unknown: &analysis.unknown,
+            baseline: analysis.baseline.as_ref().map(|b| JsonBaseline {
+                file: &b.file,
+                matched: b.matched,
+                stale: b.stale,
+            }),
         },
         diagnostics: json_diagnostics(&analysis.diagnostics),
         invalidation: JsonInvalidation::from(&analysis.invalidation),

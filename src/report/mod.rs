@@ -13,6 +13,7 @@ mod junit;
 mod sarif;
 
 pub use concise::write_concise;
+pub use fingerprint::fingerprints;
 pub use full::{write_full, FullOptions};
 pub use github::write_github;
 pub use gitlab::write_gitlab;
