@@ -25,9 +25,17 @@ fn check(context: &RuleContext) -> Vec<Violation> {
             let default = call.eager_default.as_ref()?;
             // The fix is quoted whole only while the message stays short.
             let fix = match default.text.strip_suffix("()") {
-                Some(callable) if is_dotted_text(callable) => format!("`{callable}` itself"),
-                _ if default.text.chars().count() <= 40 => format!("`lambda: {}`", default.text),
-                _ => "a lambda returning it".to_string(),
+                // A lambda cannot await.
+                _ if default.text.contains("await ") => {
+                    "read it with `aget` and compute the default only on a miss".to_string()
+                }
+                Some(callable) if is_dotted_text(callable) => {
+                    format!("pass `{callable}` itself instead")
+                }
+                _ if default.text.chars().count() <= 40 => {
+                    format!("pass `lambda: {}` instead", default.text)
+                }
+                _ => "pass a lambda returning it instead".to_string(),
             };
             Some(Violation {
                 benefit: 0,
@@ -36,7 +44,7 @@ fn check(context: &RuleContext) -> Vec<Violation> {
                 path: file.path.clone(),
                 span: default.span.clone(),
                 message: format!(
-                    "default `{}` of {} is computed on every call, hit or miss; pass {fix} instead",
+                    "default `{}` of {} is computed on every call, hit or miss; {fix}",
                     default.text,
                     call.shown()
                 ),
