@@ -10,6 +10,7 @@ pub mod facts;
 pub mod index;
 pub mod invalidation;
 pub mod key_lifecycle;
+pub mod noqa_lines;
 pub mod options;
 pub mod pipeline;
 pub mod report;
