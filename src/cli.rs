@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::add_noqa::AddNoqaArgs;
 use crate::diagnostic::Severity;
 use crate::django_version::{self, DjangoVersion};
 use crate::options::Options;
@@ -209,6 +210,8 @@ struct AnalyzeArgs {
     scope: ScopeArgs,
     #[command(flatten)]
     output: OutputArgs,
+    #[command(flatten)]
+    noqa: AddNoqaArgs,
 }
 
 #[derive(Args)]
@@ -217,6 +220,8 @@ struct CheckArgs {
     scope: ScopeArgs,
     #[command(flatten)]
     output: OutputArgs,
+    #[command(flatten)]
+    noqa: AddNoqaArgs,
 }
 
 #[derive(Args)]
@@ -312,10 +317,16 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Analyze(args) => {
             let analysis = analyze(&args.scope, None)?;
+            if args.noqa.add_noqa {
+                return add_noqa(&analysis, &args.noqa);
+            }
             print_report(&analysis, &args.output, args.scope.fail_on, false)
         }
         Command::CheckInvalidation(args) => {
             let analysis = analyze(&args.scope, Some("CA3"))?;
+            if args.noqa.add_noqa {
+                return add_noqa(&analysis, &args.noqa);
+            }
             print_report(&analysis, &args.output, args.scope.fail_on, true)
         }
         Command::Report(args) => write_report_file(&args),
@@ -337,6 +348,12 @@ fn analyze(scope: &ScopeArgs, family: Option<&str>) -> Result<Analysis> {
         no_cache: scope.no_cache,
         cache_dir: scope.cache_dir.clone(),
     })
+}
+
+/// `--add-noqa`: directives for the findings instead of a report of them.
+fn add_noqa(analysis: &Analysis, args: &AddNoqaArgs) -> Result<ExitCode> {
+    warn_if_nothing_checked(analysis);
+    crate::add_noqa::run(analysis, args.reason.as_deref())
 }
 
 fn print_report(

@@ -1,3 +1,4 @@
+pub mod add_noqa;
 pub mod atomic_file;
 pub mod cli;
 pub mod config;
