@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::add_noqa::AddNoqaArgs;
 use crate::baseline::{self, BaselineChoice};
 use crate::diagnostic::Severity;
 use crate::django_version::{self, DjangoVersion};
@@ -223,6 +224,8 @@ struct AnalyzeArgs {
     output: OutputArgs,
     #[command(flatten)]
     fix: FixArgs,
+    #[command(flatten)]
+    noqa: AddNoqaArgs,
 }
 
 #[derive(Args)]
@@ -233,6 +236,8 @@ struct CheckArgs {
     output: OutputArgs,
     #[command(flatten)]
     fix: FixArgs,
+    #[command(flatten)]
+    noqa: AddNoqaArgs,
 }
 
 /// Fixes, as Ruff's flags name them.
@@ -354,10 +359,14 @@ pub const EXIT_ERROR: u8 = 2;
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
-        Command::Analyze(args) => check(&args.scope, &args.output, &args.fix, None),
-        Command::CheckInvalidation(args) => {
-            check(&args.scope, &args.output, &args.fix, Some("CA3"))
-        }
+        Command::Analyze(args) => check(&args.scope, &args.output, &args.fix, &args.noqa, None),
+        Command::CheckInvalidation(args) => check(
+            &args.scope,
+            &args.output,
+            &args.fix,
+            &args.noqa,
+            Some("CA3"),
+        ),
         Command::Report(args) => write_report_file(&args),
         Command::Rule(args) => print_rule(&args),
     }
@@ -369,11 +378,15 @@ fn check(
     scope: &ScopeArgs,
     output: &OutputArgs,
     fix: &FixArgs,
+    noqa: &AddNoqaArgs,
     family: Option<&str>,
 ) -> Result<ExitCode> {
     let invalidation_map = family.is_some();
     if let Some(file) = &scope.write_baseline {
         return record_baseline(&analyze(scope, family)?, file);
+    }
+    if noqa.add_noqa {
+        return add_noqa(&analyze(scope, family)?, noqa);
     }
     if !fix.fix && !fix.diff {
         let analysis = analyze(scope, family)?;
@@ -477,6 +490,12 @@ struct FixReport<'a> {
     applied: &'a [AppliedFix],
     /// `--show-fixes`: list them.
     listed: bool,
+}
+
+/// `--add-noqa`: directives for the findings instead of a report of them.
+fn add_noqa(analysis: &Analysis, args: &AddNoqaArgs) -> Result<ExitCode> {
+    warn_if_nothing_checked(analysis);
+    crate::add_noqa::run(analysis, args.reason.as_deref())
 }
 
 fn print_report(

@@ -1,3 +1,4 @@
+pub mod add_noqa;
 pub mod atomic_file;
 pub mod baseline;
 pub mod cli;
@@ -12,6 +13,7 @@ pub mod fix;
 pub mod index;
 pub mod invalidation;
 pub mod key_lifecycle;
+pub mod noqa_lines;
 pub mod options;
 pub mod pipeline;
 pub mod report;

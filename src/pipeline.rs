@@ -110,6 +110,15 @@ impl Analysis {
     }
 }
 
+/// Threads for work on files, with stacks deep enough for the syntax trees real projects
+/// hold.
+pub fn worker_pool() -> Result<rayon::ThreadPool> {
+    rayon::ThreadPoolBuilder::new()
+        .stack_size(WORKER_STACK_BYTES)
+        .build()
+        .context("cannot start worker threads")
+}
+
 pub fn run(options: &Options) -> Result<Analysis> {
     let started = Instant::now();
     let target = Target::resolve(&options.paths)?;
@@ -121,7 +130,9 @@ pub fn run(options: &Options) -> Result<Analysis> {
         ..Timings::default()
     };
     let packages = project_packages(&discovery, &settings.cache_objects);
+    let pool = worker_pool()?;
     let extracted = extract_facts(
+        &pool,
         &target.root,
         &discovery,
         &packages,
@@ -135,6 +146,8 @@ pub fn run(options: &Options) -> Result<Analysis> {
     let checked = check(&project, &templates, &settings, &mut timings);
     let in_scope = |path: &str| within_apps(path, &app_dirs) && target.reports_on(path);
     let findings = filter_findings(
+        &pool,
+        &target.root,
         not_analyzed
             .into_iter()
             .chain(checked.diagnostics)
@@ -341,8 +354,11 @@ struct Findings {
 }
 
 /// Keeps the findings outside tests (`CA000` anywhere), selected, in scope and not ignored
-/// for their file; sorts them, one per rule and place, however many ways lead to it.
+/// for their file; sorts them, one per rule and place, however many ways lead to it; and
+/// sets apart those a `# noqa` silences.
 fn filter_findings(
+    pool: &rayon::ThreadPool,
+    root: &Path,
     mut diagnostics: Vec<Diagnostic>,
     index: &ProjectIndex,
     settings: &Settings,
@@ -367,9 +383,7 @@ fn filter_findings(
             .then(a.message.cmp(&b.message))
     });
     diagnostics.dedup_by(|a, b| a.sort_key() == b.sort_key());
-    let (suppressed, reported) = diagnostics
-        .into_iter()
-        .partition(|d| d.code != FILE_NOT_ANALYZED.code && suppression::is_suppressed(d));
+    let (suppressed, reported) = suppression::partition(root, pool, diagnostics);
     Findings {
         reported,
         suppressed,
@@ -397,6 +411,7 @@ struct Extracted {
 /// and the answers they depend on are unchanged; then reads the files calling the project's
 /// helpers again for those calls (see [`helper_pass`]), and saves the cache.
 fn extract_facts(
+    pool: &rayon::ThreadPool,
     root: &Path,
     discovery: &Discovery,
     packages: &ProjectPackages,
@@ -419,10 +434,6 @@ fn extract_facts(
     timings.cache = loading.elapsed();
 
     let extracting = Instant::now();
-    let pool = rayon::ThreadPoolBuilder::new()
-        .stack_size(WORKER_STACK_BYTES)
-        .build()
-        .context("cannot start worker threads")?;
     let caching = cache.is_enabled();
     let first: Vec<FirstPass> = pool.install(|| {
         discovery
@@ -468,7 +479,7 @@ fn extract_facts(
         }
     }
     changed |= helper_pass(
-        &pool,
+        pool,
         discovery,
         packages,
         edited,
