@@ -62,3 +62,90 @@ pub fn write(root: &Path, relative: &str, original: &str, edited: &str) -> Resul
     }
     crate::atomic_file::replace(&target, edited.as_bytes(), Some(metadata.permissions()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn project() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join("app")).unwrap();
+        fs::write(dir.path().join("app/views.py"), "x = 1\n").unwrap();
+        dir
+    }
+
+    #[test]
+    fn writes_an_unchanged_file_keeping_its_permissions() {
+        let dir = project();
+        let path = dir.path().join("app/views.py");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(&path, fs::Permissions::from_mode(0o640)).unwrap();
+        }
+        write(dir.path(), "app/views.py", "x = 1\n", "x = 2\n").unwrap();
+        assert_eq!(fs::read_to_string(&path).unwrap(), "x = 2\n");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o640);
+        }
+        let leftovers: Vec<_> = fs::read_dir(dir.path().join("app")).unwrap().collect();
+        assert_eq!(leftovers.len(), 1, "no temporary file is left");
+    }
+
+    #[test]
+    fn refuses_what_it_must_not_write() {
+        let dir = project();
+        let refused = |relative: &str, original: &str, edited: &str| {
+            write(dir.path(), relative, original, edited)
+                .unwrap_err()
+                .to_string()
+        };
+        assert_eq!(
+            refused("app/views.py", "x = 0\n", "x = 2\n"),
+            "not writing `app/views.py`: it changed since it was analysed"
+        );
+        let broken = refused("app/views.py", "x = 1\n", "x = 1\ny = )\n");
+        assert!(
+            broken.starts_with("not writing `app/views.py`: the edited file would not parse: ")
+                && broken.ends_with("(line 2)"),
+            "{broken}"
+        );
+        assert_eq!(
+            refused("../outside.py", "", "x = 2\n"),
+            "refusing to write `../outside.py`: it is not a path inside the analysed root"
+        );
+        #[cfg(unix)]
+        {
+            let elsewhere = tempfile::tempdir().unwrap();
+            fs::write(elsewhere.path().join("real.py"), "x = 1\n").unwrap();
+            std::os::unix::fs::symlink(elsewhere.path(), dir.path().join("linked")).unwrap();
+            std::os::unix::fs::symlink(
+                elsewhere.path().join("real.py"),
+                dir.path().join("app/link.py"),
+            )
+            .unwrap();
+            assert_eq!(
+                refused("linked/real.py", "x = 1\n", "x = 2\n"),
+                "refusing to write `linked/real.py`: it is reached through a symlink"
+            );
+            assert_eq!(
+                refused("app/link.py", "x = 1\n", "x = 2\n"),
+                "refusing to write `app/link.py`: it is a symlink or not a regular file"
+            );
+            assert_eq!(
+                fs::read_to_string(elsewhere.path().join("real.py")).unwrap(),
+                "x = 1\n"
+            );
+        }
+    }
+
+    #[test]
+    fn only_python_must_parse() {
+        assert!(refusal("app/views.py", "def f(:\n").is_some());
+        assert!(refusal("templates/page.html", "{% cache %}def f(:\n").is_none());
+        assert!(refusal("app/views.py", "def f():\n    pass\n").is_none());
+    }
+}
