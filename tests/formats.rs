@@ -88,9 +88,19 @@ fn concise_prints_one_line_a_finding_then_the_summary() {
         );
     }
     let summary = &lines[expected.len()..];
-    assert_eq!(summary.len(), 2, "{concise}");
+    assert_eq!(summary.len(), 3, "{concise}");
     assert!(summary[0].starts_with("Found 33 problems (CA101: 11,"));
     assert!(summary[1].starts_with("Found 1 opportunity"));
+    // The demo's fixes are all unsafe: none is marked `[*]`, all are counted as hidden.
+    let fixes = expected.iter().filter(|d| !d["fix"].is_null()).count();
+    assert!(fixes > 0);
+    assert!(expected
+        .iter()
+        .all(|d| d["fix"].is_null() || d["fix"]["applicability"] == "unsafe"));
+    assert_eq!(
+        summary[2],
+        format!("No fixes available ({fixes} hidden fixes can be enabled with the `--unsafe-fixes` option).")
+    );
     assert!(full.ends_with(&format!("{}\n", summary.join("\n"))));
     assert!(!concise.contains('\x1b'), "no colour on a pipe");
 
