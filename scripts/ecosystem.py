@@ -157,6 +157,10 @@ def main():
                              "with the message, for judging")
     parser.add_argument("--findings", type=Path,
                         help="write every finding (project, path, line, code, message) as JSON lines")
+    parser.add_argument("--fixes", type=Path, metavar="DIR",
+                        help="also check the fixes: write each project's `--diff --unsafe-fixes` "
+                             "to DIR/<project>.diff, apply it with `patch -p1` to a copy, and "
+                             "require the copy to parse and a second diff to be empty")
     args = parser.parse_args()
 
     verdicts = read_verdicts()
@@ -212,6 +216,8 @@ def main():
         print(f"vanished: {r['project']} {r['path']}: {r['code']} {r['fingerprint']} "
               f"({r['why']})")
 
+    broken_fixes = check_fixes(selected, args.fixes) if args.fixes else 0
+
     if args.unjudged:
         with args.unjudged.open("w", newline="") as f:
             writer = csv.writer(f, delimiter="\t", lineterminator="\n")
@@ -224,7 +230,54 @@ def main():
             for finding in all_findings:
                 f.write(json.dumps(finding) + "\n")
     # A finding nobody has judged may be a new false positive.
-    return 1 if unjudged else 0
+    return 1 if unjudged or broken_fixes else 0
+
+
+def check_fixes(selected, out_dir):
+    """Per project: the fixes offered, by rule and applicability; the diff applied to a copy
+    must leave every file parsing and nothing more to fix. The number of projects where
+    that fails."""
+    import tempfile
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    offered = defaultdict(Counter)
+    failures = 0
+    for name, version, directory in selected:
+        report = analyse(directory)
+        for d in report["diagnostics"]:
+            if d.get("fix"):
+                offered[d["code"]][d["fix"]["applicability"]] += 1
+        diff = subprocess.run([str(ANALYZER), "analyze", ".", "--diff", "--unsafe-fixes", "--no-cache"],
+                              cwd=directory, capture_output=True, text=True)
+        (out_dir / f"{name}.diff").write_text(diff.stdout)
+        if not diff.stdout:
+            continue
+        with tempfile.TemporaryDirectory() as tmp:
+            copy = Path(tmp) / name
+            shutil.copytree(directory, copy, symlinks=True)
+            patched = subprocess.run(["patch", "-p1", "--quiet"], cwd=copy, input=diff.stdout,
+                                     capture_output=True, text=True)
+            errors_before = sum(1 for d in report["diagnostics"] if d["code"] == "CA000")
+            after = analyse(copy)
+            errors_after = sum(1 for d in after["diagnostics"] if d["code"] == "CA000")
+            again = subprocess.run([str(ANALYZER), "analyze", ".", "--diff", "--unsafe-fixes", "--no-cache"],
+                                   cwd=copy, capture_output=True, text=True)
+            problems = []
+            if patched.returncode != 0:
+                problems.append(f"patch -p1 failed: {patched.stdout}{patched.stderr}")
+            if errors_after > errors_before:
+                problems.append(f"{errors_after - errors_before} more files fail to parse")
+            if again.stdout:
+                problems.append("a second --diff is not empty")
+            for problem in problems:
+                print(f"fix check: {name}: {problem}")
+            failures += bool(problems)
+    print("fixes offered (safe / unsafe):")
+    for code in sorted(offered):
+        print(f"{code:6} {offered[code]['safe']:5} {offered[code]['unsafe']:5}")
+    print(f"fix check: {len(selected) - failures} of {len(selected)} projects' diffs apply, "
+          f"parse and leave nothing to fix; diffs in {out_dir}")
+    return failures
 
 
 if __name__ == "__main__":
