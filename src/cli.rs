@@ -15,7 +15,6 @@ use crate::baseline::{self, BaselineChoice};
 use crate::diagnostic::Severity;
 use crate::django_version::{self, DjangoVersion};
 use crate::fix::run::{self as fix_run, AppliedFix};
-use crate::fix::FixMode;
 use crate::options::Options;
 use crate::pipeline::{self, Analysis};
 use crate::report::{
@@ -248,9 +247,13 @@ struct FixArgs {
     #[arg(long, conflicts_with = "write_baseline")]
     fix: bool,
     /// Also offer the unsafe fixes (they change behaviour, for the better: review them),
-    /// and apply them with `--fix` or show them with `--diff`.
-    #[arg(long)]
+    /// and apply them with `--fix` or show them with `--diff` [default: the
+    /// configuration's `unsafe-fixes`, else off]
+    #[arg(long, overrides_with = "no_unsafe_fixes")]
     unsafe_fixes: bool,
+    /// Offer only the safe fixes, whatever the configuration says.
+    #[arg(long, overrides_with = "unsafe_fixes")]
+    no_unsafe_fixes: bool,
     /// Print the fixes as a unified diff (for `patch -p1`) instead of applying them;
     /// exit 1 when there is one.
     #[arg(long, conflicts_with = "write_baseline")]
@@ -261,9 +264,12 @@ struct FixArgs {
 }
 
 impl FixArgs {
-    fn mode(&self) -> FixMode {
-        FixMode {
-            unsafe_fixes: self.unsafe_fixes,
+    /// The command line's choice about unsafe fixes, if it makes one.
+    fn unsafe_fixes(&self) -> Option<bool> {
+        match (self.unsafe_fixes, self.no_unsafe_fixes) {
+            (true, _) => Some(true),
+            (_, true) => Some(false),
+            _ => None,
         }
     }
 }
@@ -382,22 +388,22 @@ fn check(
     family: Option<&str>,
 ) -> Result<ExitCode> {
     let invalidation_map = family.is_some();
+    let options = options(scope, family, fix.unsafe_fixes())?;
     if let Some(file) = &scope.write_baseline {
-        return record_baseline(&analyze(scope, family)?, file);
+        return record_baseline(&pipeline::run(&options)?, file);
     }
     if noqa.add_noqa {
-        return add_noqa(&analyze(scope, family)?, noqa);
+        return add_noqa(&pipeline::run(&options)?, noqa);
     }
     if !fix.fix && !fix.diff {
-        let analysis = analyze(scope, family)?;
+        let analysis = pipeline::run(&options)?;
         let fixes = FixReport {
-            mode: fix.mode(),
             applied: &[],
             listed: false,
         };
         return print_report(&analysis, output, scope.fail_on, invalidation_map, &fixes);
     }
-    let fixed = fix_run::fix_in_memory(options(scope, family)?, fix.mode())?;
+    let fixed = fix_run::fix_in_memory(options)?;
     if fix.diff {
         let diff = fix_run::unified_diff(&fixed);
         match io::stdout().lock().write_all(diff.as_bytes()) {
@@ -419,7 +425,6 @@ fn check(
         eprintln!("error: {failure}");
     }
     let fixes = FixReport {
-        mode: fix.mode(),
         applied: &fixed.applied,
         listed: fix.show_fixes,
     };
@@ -437,11 +442,9 @@ fn check(
     })
 }
 
-fn analyze(scope: &ScopeArgs, family: Option<&str>) -> Result<Analysis> {
-    pipeline::run(&options(scope, family)?)
-}
-
-fn options(scope: &ScopeArgs, family: Option<&str>) -> Result<Options> {
+/// What the pipeline is asked: the scope, within a rule family, and the command line's
+/// choice about unsafe fixes.
+fn options(scope: &ScopeArgs, family: Option<&str>, unsafe_fixes: Option<bool>) -> Result<Options> {
     let mut selection = Selection::new(&scope.select, &scope.ignore)?;
     if let Some(family) = family {
         selection = selection.within(family);
@@ -456,6 +459,7 @@ fn options(scope: &ScopeArgs, family: Option<&str>) -> Result<Options> {
         cache_dir: scope.cache_dir.clone(),
         edited: Default::default(),
         baseline: BaselineChoice::new(scope.baseline.as_deref(), scope.write_baseline.is_some()),
+        unsafe_fixes,
     })
 }
 
@@ -486,7 +490,6 @@ fn write_baseline(analysis: &Analysis, file: &Path, report_on_stdout: bool) -> R
 
 /// What `--fix` did, for the report.
 struct FixReport<'a> {
-    mode: FixMode,
     applied: &'a [AppliedFix],
     /// `--show-fixes`: list them.
     listed: bool,
@@ -521,7 +524,7 @@ fn print_report(
         statistics: output.statistics,
         show_suppressed: output.show_suppressed,
         opportunity_limit: output.opportunity_limit(analysis),
-        fix_mode: fixes.mode,
+        fix_mode: analysis.fix_mode,
         fixed: fixes.applied.len(),
     };
     // A terminal report of nothing would say "All checks passed!": the warning says
@@ -696,7 +699,7 @@ fn write_report_file(args: &ReportArgs) -> Result<ExitCode> {
             args.output.display()
         );
     }
-    let analysis = analyze(&args.scope, None)?;
+    let analysis = pipeline::run(&options(&args.scope, None, None)?)?;
     warn_if_nothing_checked(&analysis);
     let mut buffer = Vec::new();
     let options = FullOptions {
@@ -707,7 +710,7 @@ fn write_report_file(args: &ReportArgs) -> Result<ExitCode> {
         statistics: false,
         show_suppressed: false,
         opportunity_limit: None,
-        fix_mode: FixMode::default(),
+        fix_mode: analysis.fix_mode,
         fixed: 0,
     };
     if format.is_for_people() {

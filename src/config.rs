@@ -25,6 +25,7 @@ const KEYS: &[&str] = &[
     "max-staleness",
     "cache-dir",
     "baseline",
+    "unsafe-fixes",
 ];
 const TOOL_TABLE: &str = "cache-analyzer";
 /// Per directory, most specific first, as Ruff looks for `.ruff.toml`, `ruff.toml`,
@@ -59,6 +60,8 @@ pub struct Config {
     pub cache_dir: Option<PathBuf>,
     /// The baseline file, relative to the configuration file.
     pub baseline: Option<PathBuf>,
+    /// Offer and apply the unsafe fixes too, as `--unsafe-fixes` does.
+    pub unsafe_fixes: Option<bool>,
 }
 
 /// `max-staleness` when the configuration does not set it: five minutes.
@@ -135,6 +138,13 @@ impl Config {
                     config.respect_gitignore = value
                         .as_bool()
                         .ok_or_else(|| error(key, "must be true or false"))?
+                }
+                "unsafe-fixes" => {
+                    config.unsafe_fixes = Some(
+                        value
+                            .as_bool()
+                            .ok_or_else(|| error(key, "must be true or false"))?,
+                    )
                 }
                 "per-file-ignores" => {
                     let table = value

@@ -11,7 +11,7 @@ use crate::config::{Config, DEFAULT_MAX_STALENESS};
 use crate::discover::{common_root, is_analysable_file, relative, Exclusions, PerFileIgnores};
 use crate::django_version::{self, DjangoVersion, TargetVersion, VersionSource};
 use crate::fact_cache::CacheChoice;
-use crate::fix::EditedFiles;
+use crate::fix::{EditedFiles, FixMode};
 use crate::selection::Selection;
 
 pub struct Options {
@@ -31,6 +31,8 @@ pub struct Options {
     pub edited: EditedFiles,
     /// `--baseline FILE`, the configuration's, or none (`--write-baseline`).
     pub baseline: BaselineChoice,
+    /// `--unsafe-fixes` (`Some(true)`) or `--no-unsafe-fixes`: overrides the configuration.
+    pub unsafe_fixes: Option<bool>,
 }
 
 /// What to analyse and what to report on.
@@ -150,6 +152,8 @@ pub struct Settings {
     /// The Django version the rules assume, and where it came from.
     pub django: TargetVersion,
     pub cache: CacheChoice,
+    /// Which fixes are offered and applied.
+    pub fix_mode: FixMode,
     /// Dotted names of project objects that behave like a Django cache.
     pub cache_objects: Vec<String>,
     /// Staleness accepted as deliberate, in seconds.
@@ -218,6 +222,12 @@ impl Settings {
             per_file_ignores,
             django: django_version(options, &config, root),
             cache,
+            fix_mode: FixMode {
+                unsafe_fixes: options
+                    .unsafe_fixes
+                    .or(config.unsafe_fixes)
+                    .unwrap_or(false),
+            },
             max_staleness: config.max_staleness.unwrap_or(DEFAULT_MAX_STALENESS),
             cache_objects: config.cache_objects,
             fail_on: config.fail_on,

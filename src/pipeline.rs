@@ -21,7 +21,7 @@ use crate::fact_cache::{
 };
 use crate::facts::span::Span;
 use crate::facts::{last_name, ProjectPackages};
-use crate::fix::{self, EditedFiles};
+use crate::fix::{self, EditedFiles, FixMode};
 use crate::index::{FileEntry, ProjectIndex};
 use crate::invalidation::InvalidationMap;
 use crate::options::{Options, Settings, Target};
@@ -64,6 +64,9 @@ pub struct Analysis {
     pub timings: Timings,
     /// What the fact cache did.
     pub cache: CacheUse,
+    /// Which fixes are offered and applied: the command line's choice, else the
+    /// configuration's `unsafe-fixes`.
+    pub fix_mode: FixMode,
     /// What the baseline hid, when there is one.
     pub baseline: Option<BaselineUse>,
     /// What a baseline's paths are relative to: the directory of the configuration file
@@ -194,6 +197,7 @@ pub fn run(options: &Options) -> Result<Analysis> {
         elapsed: started.elapsed(),
         timings,
         cache: extracted.cache,
+        fix_mode: settings.fix_mode,
         baseline,
         project_root: settings.project_root,
     })

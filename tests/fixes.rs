@@ -173,3 +173,42 @@ fn diffs_apply_with_patch_and_give_the_fixed_files() {
         );
     }
 }
+
+/// `unsafe-fixes = true` in the configuration offers the unsafe fixes as the flag does,
+/// and `--no-unsafe-fixes` takes them back.
+#[test]
+fn the_configuration_can_offer_unsafe_fixes() {
+    let case = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/fixes/CA104");
+    let project = copy_of(&case, "before");
+    let analyze = |extra: &[&str]| {
+        let mut args = vec!["analyze", "--select", "CA104", "--output-format", "concise"];
+        args.extend_from_slice(extra);
+        String::from_utf8(run_in(project.path(), &args).stdout).unwrap()
+    };
+    let hidden =
+        "No fixes available (3 hidden fixes can be enabled with the `--unsafe-fixes` option).";
+    assert!(analyze(&[]).contains(hidden));
+    fs::write(
+        project.path().join("pyproject.toml"),
+        "[tool.cache-analyzer]\nunsafe-fixes = true\n",
+    )
+    .unwrap();
+    let offered = analyze(&[]);
+    assert!(
+        offered.contains("[*] 3 fixable with the `--fix` option."),
+        "{offered}"
+    );
+    assert!(
+        offered
+            .contains("shop/services.py:12:49: CA104 [*] error: default `compute_bestsellers()`"),
+        "{offered}"
+    );
+    assert!(analyze(&["--no-unsafe-fixes"]).contains(hidden));
+    run_in(
+        project.path(),
+        &["analyze", "--fix", "--select", "CA104", "--exit-zero"],
+    );
+    let fixed = fs::read_to_string(project.path().join("shop/services.py")).unwrap();
+    let expected = fs::read_to_string(case.join("after/shop/services.py")).unwrap();
+    assert_eq!(fixed, expected);
+}

@@ -379,6 +379,7 @@ fn project((python, html): (Vec<u8>, Vec<u8>)) -> Result<(), TestCaseError> {
         cache_dir: None,
         edited: Default::default(),
         baseline: Default::default(),
+        unsafe_fixes: None,
     });
     prop_assert!(analysis.is_ok());
     Ok(())

@@ -35,9 +35,9 @@ pub struct Fixed {
     pub applied: Vec<AppliedFix>,
 }
 
-/// Applies the fixes `mode` allows to the findings of the analysis `options` asks for,
-/// in memory; nothing is written.
-pub fn fix_in_memory(mut options: Options, mode: FixMode) -> Result<Fixed> {
+/// Applies the fixes the analysis's fix mode allows to the findings of the analysis
+/// `options` asks for, in memory; nothing is written.
+pub fn fix_in_memory(mut options: Options) -> Result<Fixed> {
     let mut originals: BTreeMap<String, String> = BTreeMap::new();
     let mut applied = Vec::new();
     // Files whose fixed text would not parse, and why: left as they were before the pass.
@@ -45,6 +45,7 @@ pub fn fix_in_memory(mut options: Options, mode: FixMode) -> Result<Fixed> {
     let mut pass = 0;
     let mut analysis = loop {
         let analysis = pipeline::run(&options)?;
+        let mode = analysis.fix_mode;
         pass += 1;
         if pass > MAX_PASSES {
             break analysis;
@@ -102,6 +103,7 @@ pub fn fix_in_memory(mut options: Options, mode: FixMode) -> Result<Fixed> {
             break analysis;
         }
     };
+    let mode = analysis.fix_mode;
     say_refused(&mut analysis.diagnostics, &refused, mode);
     let files = originals
         .into_iter()
