@@ -1,7 +1,26 @@
 //! Edits to a user's source file, as fixes and `--add-noqa` make them: byte ranges of the
 //! original text and their replacements, applied together when no two of them overlap.
 
+use std::collections::HashMap;
+use std::fs;
+use std::path::Path;
+
 use serde::Serialize;
+
+/// The text of files as fixes have edited them so far, by path relative to the root: read
+/// instead of the files on disk while fixes are applied in memory.
+pub type EditedFiles = HashMap<String, String>;
+
+/// A file's text as the analysis read it: its edited text, else the file's (`None` when
+/// it cannot be read as UTF-8).
+pub fn text_as_analysed(root: &Path, edited: &EditedFiles, relative: &str) -> Option<String> {
+    match edited.get(relative) {
+        Some(text) => Some(text.clone()),
+        None => fs::read(root.join(relative))
+            .ok()
+            .and_then(|bytes| String::from_utf8(bytes).ok()),
+    }
+}
 
 /// A 1-based line and column (in characters), as reports give positions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

@@ -151,6 +151,7 @@ pub fn run(options: &Options) -> Result<Analysis> {
     let findings = filter_findings(
         &pool,
         &target.root,
+        &options.edited,
         not_analyzed
             .into_iter()
             .chain(checked.diagnostics)
@@ -363,6 +364,7 @@ struct Findings {
 fn filter_findings(
     pool: &rayon::ThreadPool,
     root: &Path,
+    edited: &EditedFiles,
     mut diagnostics: Vec<Diagnostic>,
     index: &ProjectIndex,
     settings: &Settings,
@@ -387,7 +389,7 @@ fn filter_findings(
             .then(a.message.cmp(&b.message))
     });
     diagnostics.dedup_by(|a, b| a.sort_key() == b.sort_key());
-    let (suppressed, reported) = suppression::partition(root, pool, diagnostics);
+    let (suppressed, reported) = suppression::partition(root, edited, pool, diagnostics);
     Findings {
         reported,
         suppressed,

@@ -6,13 +6,13 @@
 //! backslash-continued line it lies on ends.
 
 use std::collections::HashMap;
-use std::fs;
 use std::panic::{self, AssertUnwindSafe};
 use std::path::Path;
 
 use rayon::prelude::*;
 
 use crate::diagnostic::Diagnostic;
+use crate::edit::{text_as_analysed, EditedFiles};
 use crate::noqa_lines::NoqaLines;
 use crate::rules::FILE_NOT_ANALYZED;
 
@@ -52,6 +52,7 @@ pub fn is_python(path: &str) -> bool {
 /// and templates whose line was too long to keep with the finding.
 pub fn partition(
     root: &Path,
+    edited: &EditedFiles,
     pool: &rayon::ThreadPool,
     diagnostics: Vec<Diagnostic>,
 ) -> (Vec<Diagnostic>, Vec<Diagnostic>) {
@@ -72,7 +73,7 @@ pub fn partition(
             .par_iter()
             .flat_map_iter(|(path, indexes)| {
                 panic::catch_unwind(AssertUnwindSafe(|| {
-                    silenced_in_file(root, path, indexes, &diagnostics)
+                    silenced_in_file(root, edited, path, indexes, &diagnostics)
                 }))
                 .unwrap_or_default()
             })
@@ -98,11 +99,12 @@ pub fn partition(
 /// be read.
 fn silenced_in_file(
     root: &Path,
+    edited: &EditedFiles,
     path: &str,
     indexes: &[usize],
     diagnostics: &[Diagnostic],
 ) -> Vec<usize> {
-    let Ok(source) = fs::read_to_string(root.join(path)) else {
+    let Some(source) = text_as_analysed(root, edited, path) else {
         return Vec::new();
     };
     let lines = if is_python(path) {

@@ -7,8 +7,7 @@ mod context;
 pub mod imports;
 pub mod run;
 
-use std::collections::{BTreeMap, HashMap};
-use std::fs;
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use rayon::prelude::*;
@@ -18,7 +17,8 @@ use serde::Serialize;
 pub use context::FixContext;
 
 use crate::diagnostic::Diagnostic;
-use crate::edit::Edit;
+pub use crate::edit::EditedFiles;
+use crate::edit::{text_as_analysed, Edit};
 use crate::rules;
 
 /// Whether applying a fix keeps the program's behaviour (`safe`), or changes it, for the
@@ -82,10 +82,6 @@ impl FixMode {
 /// this finding has no fix the rule can prove right.
 pub type FixBuilder = fn(&FixContext, &Diagnostic) -> Option<Fix>;
 
-/// The text of files as fixes have edited them so far, by path relative to the root: read
-/// instead of the files on disk while fixes are applied in memory.
-pub type EditedFiles = HashMap<String, String>;
-
 /// Gives each finding whose rule has a fix the fix for it, reading each such file once
 /// (its edited text when there is one).
 pub fn attach(root: &Path, edited: &EditedFiles, diagnostics: &mut [Diagnostic]) {
@@ -98,13 +94,7 @@ pub fn attach(root: &Path, edited: &EditedFiles, diagnostics: &mut [Diagnostic])
     let fixes: Vec<(usize, Fix)> = by_path
         .into_par_iter()
         .flat_map_iter(|(path, indexes)| {
-            let text = match edited.get(path) {
-                Some(text) => Some(text.clone()),
-                None => fs::read(root.join(path))
-                    .ok()
-                    .and_then(|bytes| String::from_utf8(bytes).ok()),
-            };
-            let fixes: Vec<(usize, Fix)> = text
+            let fixes: Vec<(usize, Fix)> = text_as_analysed(root, edited, path)
                 .and_then(|text| {
                     let parsed = parse_module(&text).ok()?;
                     let context = FixContext::new(&text, parsed.syntax());

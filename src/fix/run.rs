@@ -3,7 +3,6 @@
 //! analysis of the edited text), then written to the files or shown as a diff.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fs;
 
 use anyhow::Result;
 
@@ -62,11 +61,7 @@ pub fn fix_in_memory(mut options: Options) -> Result<Fixed> {
         }
         let mut changed = false;
         for (path, diagnostics) in by_file {
-            let Some(text) = options.edited.get(path).cloned().or_else(|| {
-                fs::read(analysis.root.join(path))
-                    .ok()
-                    .and_then(|bytes| String::from_utf8(bytes).ok())
-            }) else {
+            let Some(text) = edit::text_as_analysed(&analysis.root, &options.edited, path) else {
                 continue;
             };
             let groups: Vec<&[edit::Edit]> = diagnostics
