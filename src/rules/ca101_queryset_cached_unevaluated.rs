@@ -311,7 +311,8 @@ fn is_queryset(expr: &Expr, scope: &Scope) -> bool {
     }
 }
 
-fn is_queryset_expr(expr: &Expr) -> bool {
+/// A call of a method returning a QuerySet, or a slice: a QuerySet by its syntax.
+pub(super) fn is_queryset_expr(expr: &Expr) -> bool {
     match expr {
         Expr::Call(call) => matches!(
             call.func.as_ref(),
