@@ -186,7 +186,7 @@ fn terminal_reports_list_the_most_valuable_opportunities_first() {
     );
     assert!(default.contains("... and 5 more opportunities, less valuable: `--show-opportunities all` (or a count) lists them"), "{default}");
     assert!(
-        default.ends_with("No problems found.\nFound 25 opportunities (CA503: 25).\n"),
+        default.ends_with("No problems found.\nFound 25 opportunities (CA503: 25).\nNo fixes available (24 hidden fixes can be enabled with the `--unsafe-fixes` option).\n"),
         "{default}"
     );
     assert_eq!(listed(&concise(&["--show-opportunities", "3"])), 3);
