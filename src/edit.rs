@@ -57,8 +57,9 @@ impl Edit {
     }
 
     /// Whether the two edits cannot both be applied: their ranges overlap, one inserts
-    /// inside the other's range, or both replace text from the same place. Insertions at
-    /// one place are applied in order, and an edit equal to another is the same edit.
+    /// inside the other's range, or both replace or insert text at the same place (which
+    /// comes first is for a second pass to see: two imports, say, each placed in sorted
+    /// order). An edit equal to another is the same edit.
     fn conflicts_with(&self, other: &Edit) -> bool {
         if self == other {
             return false;
@@ -69,9 +70,9 @@ impl Edit {
                 && range.start < insertion.start
                 && insertion.start < range.end
         };
-        let same_start_replacements =
-            self.start == other.start && self.start != self.end && other.start != other.end;
-        overlap || inside(self, other) || inside(other, self) || same_start_replacements
+        let same_start =
+            self.start == other.start && (self.start == self.end) == (other.start == other.end);
+        overlap || inside(self, other) || inside(other, self) || same_start
     }
 }
 
@@ -175,17 +176,30 @@ mod tests {
     }
 
     #[test]
-    fn shared_edits_apply_once_and_insertions_keep_their_order() {
+    fn shared_edits_apply_once() {
         let source = "import os\n\ndef f():\n    pass\n";
         let import = Edit::insertion(source, 10, "from x import y\n");
         let first = [import.clone(), Edit::insertion(source, 11, "@a\n")];
-        let second = [import, Edit::insertion(source, 11, "@b\n")];
+        let second = [import, Edit::insertion(source, 20, "    return\n")];
         let applied = apply(source, &[&first, &second]);
         assert_eq!(
             applied.text,
-            "import os\nfrom x import y\n\n@a\n@b\ndef f():\n    pass\n"
+            "import os\nfrom x import y\n\n@a\ndef f():\n    return\n    pass\n"
         );
         assert_eq!(applied.applied, vec![0, 1]);
+    }
+
+    #[test]
+    fn insertions_at_one_place_keep_their_order_within_a_fix_and_wait_across_fixes() {
+        let source = "def f():\n    pass\n";
+        let first = [
+            Edit::insertion(source, 0, "@a\n"),
+            Edit::insertion(source, 0, "@b\n"),
+        ];
+        let second = [Edit::insertion(source, 0, "@c\n")];
+        let applied = apply(source, &[&first, &second]);
+        assert_eq!(applied.text, "@a\n@b\ndef f():\n    pass\n");
+        assert_eq!(applied.left, vec![1]);
     }
 
     #[test]

@@ -212,3 +212,78 @@ fn the_configuration_can_offer_unsafe_fixes() {
     let expected = fs::read_to_string(case.join("after/shop/services.py")).unwrap();
     assert_eq!(fixed, expected);
 }
+
+/// A cached view that reads the user and renders a CSRF token gets both decorators inside
+/// its `cache_page`, each import in sorted place: the second fix waits for a second pass,
+/// which sees the first one's import.
+#[test]
+fn vary_on_cookie_and_csrf_protect_on_one_view_take_two_passes() {
+    let project = common::project(&[
+        (
+            "accounts/templates/accounts/settings.html",
+            "<form method=\"post\">{% csrf_token %}{{ user.email }}</form>\n",
+        ),
+        ("accounts/__init__.py", ""),
+        (
+            "accounts/views.py",
+            "from django.shortcuts import render\n\
+             from django.views.decorators.cache import cache_page\n\
+             \n\
+             \n\
+             @cache_page(60)\n\
+             def settings(request):\n    \
+                 return render(request, \"accounts/settings.html\", {\"name\": request.user.first_name})\n",
+        ),
+    ]);
+    let fixed = run_in(
+        project.path(),
+        &["analyze", "--fix", "--unsafe-fixes", "--exit-zero"],
+    );
+    assert_eq!(fixed.status.code(), Some(0), "{fixed:?}");
+    assert_eq!(
+        fs::read_to_string(project.path().join("accounts/views.py")).unwrap(),
+        "from django.shortcuts import render\n\
+         from django.views.decorators.cache import cache_page\n\
+         from django.views.decorators.csrf import csrf_protect\n\
+         from django.views.decorators.vary import vary_on_cookie\n\
+         \n\
+         \n\
+         @cache_page(60)\n\
+         @csrf_protect\n\
+         @vary_on_cookie\n\
+         def settings(request):\n    \
+             return render(request, \"accounts/settings.html\", {\"name\": request.user.first_name})\n"
+    );
+    let stdout = String::from_utf8_lossy(&fixed.stdout);
+    assert!(stdout.contains("Fixed 2 findings."), "{stdout}");
+}
+
+/// Lines a fix inserts (a decorator, an import) end as the file's lines do.
+#[test]
+fn inserted_lines_keep_the_files_line_endings() {
+    let source = "from django.http import JsonResponse\r\n\
+                  from django.views.decorators.cache import cache_page\r\n\
+                  \r\n\
+                  \r\n\
+                  @cache_page(60)\r\n\
+                  def dashboard(request):\r\n    \
+                      return JsonResponse({\"name\": request.user.first_name})\r\n";
+    let project = common::project(&[("accounts/__init__.py", ""), ("accounts/views.py", source)]);
+    let fixed = run_in(
+        project.path(),
+        &["analyze", "--fix", "--unsafe-fixes", "--exit-zero"],
+    );
+    assert_eq!(fixed.status.code(), Some(0), "{fixed:?}");
+    assert_eq!(
+        fs::read_to_string(project.path().join("accounts/views.py")).unwrap(),
+        "from django.http import JsonResponse\r\n\
+         from django.views.decorators.cache import cache_page\r\n\
+         from django.views.decorators.vary import vary_on_cookie\r\n\
+         \r\n\
+         \r\n\
+         @cache_page(60)\r\n\
+         @vary_on_cookie\r\n\
+         def dashboard(request):\r\n    \
+             return JsonResponse({\"name\": request.user.first_name})\r\n"
+    );
+}

@@ -6,6 +6,7 @@
 mod context;
 pub mod imports;
 pub mod run;
+pub mod view_decorators;
 
 use std::collections::BTreeMap;
 use std::path::Path;

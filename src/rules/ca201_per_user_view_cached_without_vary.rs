@@ -2,7 +2,9 @@
 //! cache key does not vary on the session cookie, so one user's page is served to all.
 
 use super::{view_violation, Rule, RuleContext, Violation};
-use crate::diagnostic::Severity;
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::fix::view_decorators::inside_cache_page;
+use crate::fix::{Fix, FixContext};
 
 pub const RULE: Rule = Rule {
     code: "CA201",
@@ -11,7 +13,7 @@ pub const RULE: Rule = Rule {
     help: "Put `@vary_on_cookie` below `@cache_page` (so it runs first), or stop caching the per-user view.",
     doc: include_str!("../../rules/CA201.md"),
     check,
-    fix: None,
+    fix: Some(fix),
 };
 
 fn check(context: &RuleContext) -> Vec<Violation> {
@@ -46,4 +48,15 @@ fn check(context: &RuleContext) -> Vec<Violation> {
             ))
         })
         .collect()
+}
+
+/// `@vary_on_cookie` inside the view's `cache_page`. Unsafe: pages are then stored per
+/// session cookie, so the cache holds more and hits less.
+fn fix(context: &FixContext, diagnostic: &Diagnostic) -> Option<Fix> {
+    inside_cache_page(
+        context,
+        diagnostic,
+        "django.views.decorators.vary",
+        "vary_on_cookie",
+    )
 }

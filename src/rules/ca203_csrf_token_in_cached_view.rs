@@ -2,7 +2,9 @@
 //! gets the first visitor's token.
 
 use super::{view_violation, Rule, RuleContext, Violation};
-use crate::diagnostic::Severity;
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::fix::view_decorators::inside_cache_page;
+use crate::fix::{Fix, FixContext};
 
 pub const RULE: Rule = Rule {
     code: "CA203",
@@ -11,7 +13,7 @@ pub const RULE: Rule = Rule {
     help: "Put `@csrf_protect` below `@cache_page`, as Django's CSRF documentation asks for cached views.",
     doc: include_str!("../../rules/CA203.md"),
     check,
-    fix: None,
+    fix: Some(fix),
 };
 
 fn check(context: &RuleContext) -> Vec<Violation> {
@@ -34,4 +36,15 @@ fn check(context: &RuleContext) -> Vec<Violation> {
             ))
         })
         .collect()
+}
+
+/// `@csrf_protect` inside the view's `cache_page`. Unsafe: the view then sets the CSRF cookie
+/// and `Vary: Cookie`, so pages are stored per visitor's cookie.
+fn fix(context: &FixContext, diagnostic: &Diagnostic) -> Option<Fix> {
+    inside_cache_page(
+        context,
+        diagnostic,
+        "django.views.decorators.csrf",
+        "csrf_protect",
+    )
 }

@@ -168,7 +168,7 @@ impl CachedView {
         } else if let Some(origin) = self.cache_page().origin.as_ref().filter(|_| self.is_class) {
             format!("apply `{decorator}` inside it, where {origin} applies it")
         } else if self.is_class {
-            format!("add `{decorator}` after it in its `method_decorator([...])` list")
+            format!("add `@method_decorator({decorator})` beneath it, with the same `name=` (or `{decorator}` after it in its `method_decorator([...])` list)")
         } else {
             format!("add `@{decorator}` below it")
         }
