@@ -9,6 +9,10 @@ A verdict row is: project, version, path, code, fingerprint, verdict, why. Probl
 and warnings) are judged tp, fp or debatable; opportunities (CA5xx) useful, noise or
 debatable, counted in the tp and fp columns. The fingerprint is the JSON report's: it
 survives edits elsewhere in the file.
+
+With --fixes, every fix offered is compared with ecosystem/fix_verdicts.tsv (project,
+version, path, code, fingerprint, applicability, verdict `right`/`wrong`, why): a fix
+nobody has judged, or one judged wrong, fails the run, as a broken diff does.
 """
 
 import argparse
@@ -31,6 +35,9 @@ DOWNLOADS = ROOT / "ecosystem" / "downloads"
 VERDICTS = ROOT / "ecosystem" / "verdicts.tsv"
 ANALYZER = ROOT / "target" / "release" / "cache-analyzer"
 VERDICT_FIELDS = ["project", "version", "path", "code", "fingerprint", "verdict", "why"]
+FIX_VERDICTS = ROOT / "ecosystem" / "fix_verdicts.tsv"
+FIX_VERDICT_FIELDS = ["project", "version", "path", "code", "fingerprint", "applicability",
+                      "verdict", "why"]
 PROBLEM_VERDICTS = {"tp", "fp", "debatable"}
 # An opportunity is judged by whether a senior engineer would act on it.
 OPPORTUNITY_VERDICTS = {"useful": "tp", "noise": "fp", "debatable": "debatable"}
@@ -129,6 +136,18 @@ def analyse(directory):
     if result.returncode != 0:
         sys.exit(f"cache-analyzer failed on {directory}:\n{result.stderr}")
     return json.loads(result.stdout)
+
+
+def read_fix_verdicts():
+    if not FIX_VERDICTS.exists():
+        return {}
+    with FIX_VERDICTS.open(newline="") as f:
+        rows = list(csv.DictReader(f, delimiter="\t"))
+    for number, row in enumerate(rows, start=2):
+        if row["verdict"] not in {"right", "wrong"} or row["applicability"] not in {"safe", "unsafe"}:
+            sys.exit(f"{FIX_VERDICTS}:{number}: a fix's applicability is safe or unsafe, "
+                     f"its verdict right or wrong")
+    return {(r["project"], r["path"], r["code"], r["fingerprint"]): r for r in rows}
 
 
 def read_verdicts():
@@ -234,19 +253,32 @@ def main():
 
 
 def check_fixes(selected, out_dir):
-    """Per project: the fixes offered, by rule and applicability; the diff applied to a copy
-    must leave every file parsing and nothing more to fix. The number of projects where
-    that fails."""
+    """Per project: the fixes offered, by rule and applicability, each judged right in
+    ecosystem/fix_verdicts.tsv; the diff applied to a copy must leave every file parsing and
+    nothing more to fix. The number of fixes unjudged or wrong and of projects whose diff
+    fails."""
     import tempfile
 
     out_dir.mkdir(parents=True, exist_ok=True)
     offered = defaultdict(Counter)
-    failures = 0
+    failures = broken = 0
+    judged = read_fix_verdicts()
     for name, version, directory in selected:
         report = analyse(directory)
         for d in report["diagnostics"]:
-            if d.get("fix"):
-                offered[d["code"]][d["fix"]["applicability"]] += 1
+            fix = d.get("fix")
+            if not fix:
+                continue
+            offered[d["code"]][fix["applicability"]] += 1
+            verdict = judged.get((name, d["path"], d["code"], d["fingerprint"]))
+            where = f"{name} {d['path']}:{d['line']}: {d['code']} {fix['applicability']} fix"
+            if verdict is None:
+                print(f"unjudged: {where} ({fix['message']}), fingerprint {d['fingerprint']}")
+                failures += 1
+            elif verdict["verdict"] == "wrong" or verdict["applicability"] != fix["applicability"]:
+                print(f"wrong: {where} ({verdict['applicability']} {verdict['verdict']}: "
+                      f"{verdict['why']})")
+                failures += 1
         diff = subprocess.run([str(ANALYZER), "analyze", ".", "--diff", "--unsafe-fixes", "--no-cache"],
                               cwd=directory, capture_output=True, text=True)
         (out_dir / f"{name}.diff").write_text(diff.stdout)
@@ -271,13 +303,13 @@ def check_fixes(selected, out_dir):
                 problems.append("a second --diff is not empty")
             for problem in problems:
                 print(f"fix check: {name}: {problem}")
-            failures += bool(problems)
+            broken += bool(problems)
     print("fixes offered (safe / unsafe):")
     for code in sorted(offered):
         print(f"{code:6} {offered[code]['safe']:5} {offered[code]['unsafe']:5}")
-    print(f"fix check: {len(selected) - failures} of {len(selected)} projects' diffs apply, "
+    print(f"fix check: {len(selected) - broken} of {len(selected)} projects' diffs apply, "
           f"parse and leave nothing to fix; diffs in {out_dir}")
-    return failures
+    return failures + broken
 
 
 if __name__ == "__main__":
