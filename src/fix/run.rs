@@ -159,3 +159,52 @@ pub fn unified_diff(fixed: &Fixed) -> String {
 pub fn changed_files(fixed: &Fixed) -> BTreeSet<&str> {
     fixed.files.keys().map(String::as_str).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnostic::Severity;
+    use crate::edit::Edit;
+    use crate::facts::span::Span;
+    use crate::fix::Fix;
+
+    fn finding(path: &str, fix: Fix) -> Diagnostic {
+        Diagnostic {
+            code: "CA104",
+            name: "get-or-set-eager-default",
+            severity: Severity::Error,
+            message: "default `f()` is computed on every call".to_string(),
+            help: "",
+            path: path.to_string(),
+            span: Span::file_start(),
+            detail: None,
+            benefit: 0,
+            fix: Some(fix),
+        }
+    }
+
+    #[test]
+    fn a_refused_files_findings_say_why_and_are_no_longer_fixable() {
+        let edit = Edit::new("x = f()\n", 4, 7, "f");
+        let mut diagnostics = vec![
+            finding("app/a.py", Fix::unsafe_edits("Pass `f`", vec![edit.clone()])),
+            finding("app/b.py", Fix::unsafe_edits("Pass `f`", vec![edit.clone()])),
+            // Not applied in this mode, so not refused: still offered with --unsafe-fixes.
+            finding("app/a.py", Fix::unsafe_edits("Pass `f`", vec![edit])),
+        ];
+        let refused = BTreeMap::from([(
+            "app/a.py".to_string(),
+            "the edited file would not parse: unexpected indent (line 3)".to_string(),
+        )]);
+        say_refused(&mut diagnostics[..2], &refused, FixMode { unsafe_fixes: true });
+        say_refused(&mut diagnostics[2..], &refused, FixMode::default());
+        assert_eq!(
+            diagnostics[0].message,
+            "default `f()` is computed on every call (not fixed: the edited file would not parse: unexpected indent (line 3))"
+        );
+        assert!(diagnostics[0].fix.is_none());
+        assert_eq!(diagnostics[1].message, "default `f()` is computed on every call");
+        assert!(diagnostics[1].fix.is_some());
+        assert!(diagnostics[2].fix.is_some());
+    }
+}
