@@ -187,8 +187,14 @@ mod tests {
     fn a_refused_files_findings_say_why_and_are_no_longer_fixable() {
         let edit = Edit::new("x = f()\n", 4, 7, "f");
         let mut diagnostics = vec![
-            finding("app/a.py", Fix::unsafe_edits("Pass `f`", vec![edit.clone()])),
-            finding("app/b.py", Fix::unsafe_edits("Pass `f`", vec![edit.clone()])),
+            finding(
+                "app/a.py",
+                Fix::unsafe_edits("Pass `f`", vec![edit.clone()]),
+            ),
+            finding(
+                "app/b.py",
+                Fix::unsafe_edits("Pass `f`", vec![edit.clone()]),
+            ),
             // Not applied in this mode, so not refused: still offered with --unsafe-fixes.
             finding("app/a.py", Fix::unsafe_edits("Pass `f`", vec![edit])),
         ];
@@ -196,14 +202,21 @@ mod tests {
             "app/a.py".to_string(),
             "the edited file would not parse: unexpected indent (line 3)".to_string(),
         )]);
-        say_refused(&mut diagnostics[..2], &refused, FixMode { unsafe_fixes: true });
+        say_refused(
+            &mut diagnostics[..2],
+            &refused,
+            FixMode { unsafe_fixes: true },
+        );
         say_refused(&mut diagnostics[2..], &refused, FixMode::default());
         assert_eq!(
             diagnostics[0].message,
             "default `f()` is computed on every call (not fixed: the edited file would not parse: unexpected indent (line 3))"
         );
         assert!(diagnostics[0].fix.is_none());
-        assert_eq!(diagnostics[1].message, "default `f()` is computed on every call");
+        assert_eq!(
+            diagnostics[1].message,
+            "default `f()` is computed on every call"
+        );
         assert!(diagnostics[1].fix.is_some());
         assert!(diagnostics[2].fix.is_some());
     }
