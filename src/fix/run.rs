@@ -186,7 +186,7 @@ mod tests {
     #[test]
     fn a_refused_files_findings_say_why_and_are_no_longer_fixable() {
         let edit = Edit::new("x = f()\n", 4, 7, "f");
-        let mut diagnostics = vec![
+        let mut diagnostics = [
             finding(
                 "app/a.py",
                 Fix::unsafe_edits("Pass `f`", vec![edit.clone()]),
