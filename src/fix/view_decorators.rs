@@ -10,6 +10,7 @@ use super::imports::{from_import, Import};
 use super::{Fix, FixContext};
 use crate::diagnostic::Diagnostic;
 use crate::edit::Edit;
+use crate::facts::span::Locator;
 
 /// The fix for a finding on a view's `def` or `class` line whose message names the
 /// `cache_page(...)` as written: `decorator`, imported from `module`, added inside the
@@ -47,10 +48,9 @@ pub fn inside_cache_page<'a>(
     let [place] = places.as_slice() else {
         return None;
     };
-    if !diagnostic
-        .message
-        .contains(&format!("`{}`", context.text(place.cache_page)))
-    {
+    // The finding names the `cache_page` it is about, as the facts quote it.
+    let quoted = Locator::new(context.source).snippet(place.cache_page);
+    if !diagnostic.message.contains(&format!("`{quoted}`")) {
         return None;
     }
     let mut edits = match from_import(context, module, decorator)? {
