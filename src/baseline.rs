@@ -42,13 +42,13 @@ pub enum BaselineChoice {
     Configured,
     /// `--baseline FILE`.
     File(PathBuf),
-    /// None: `--write-baseline` records every finding.
+    /// None: `--no-baseline`, or `--write-baseline`, which records every finding.
     Ignored,
 }
 
 impl BaselineChoice {
-    pub fn new(given: Option<&Path>, writing: bool) -> BaselineChoice {
-        match (given, writing) {
+    pub fn new(given: Option<&Path>, ignored: bool) -> BaselineChoice {
+        match (given, ignored) {
             (_, true) => BaselineChoice::Ignored,
             (Some(file), false) => BaselineChoice::File(file.to_path_buf()),
             (None, false) => BaselineChoice::Configured,

@@ -85,6 +85,9 @@ struct ScopeArgs {
     /// configuration's `baseline`]
     #[arg(long, value_name = "FILE")]
     baseline: Option<PathBuf>,
+    /// Report every finding, ignoring the configuration's `baseline`.
+    #[arg(long, conflicts_with = "baseline")]
+    no_baseline: bool,
     /// Record the findings of this run in FILE, as the baseline later runs hide, instead of
     /// reporting them (any configured baseline is ignored), and exit 0.
     #[arg(long, value_name = "FILE", conflicts_with = "baseline")]
@@ -458,7 +461,10 @@ fn options(scope: &ScopeArgs, family: Option<&str>, unsafe_fixes: Option<bool>) 
         no_cache: scope.no_cache,
         cache_dir: scope.cache_dir.clone(),
         edited: Default::default(),
-        baseline: BaselineChoice::new(scope.baseline.as_deref(), scope.write_baseline.is_some()),
+        baseline: BaselineChoice::new(
+            scope.baseline.as_deref(),
+            scope.write_baseline.is_some() || scope.no_baseline,
+        ),
         unsafe_fixes,
     })
 }

@@ -570,6 +570,20 @@ fn the_configuration_names_the_baseline() {
     );
     let (text, _) = analyze_as(root, "concise", &["--baseline", "empty.json"]);
     assert!(text.ends_with("\nNo finding matched the baseline `empty.json`.\n"));
+    // `--no-baseline` reports everything, and says nothing of a baseline.
+    let (report, status) = analyze_json(root, &["--no-baseline"]);
+    assert_eq!(findings(&report), expected(root));
+    assert_eq!(status, 1);
+    assert!(
+        report["summary"]["baseline"].is_null(),
+        "{}",
+        report["summary"]
+    );
+    let both = run_in(
+        root,
+        &["analyze", ".", "--no-baseline", "--baseline", "empty.json"],
+    );
+    assert_eq!(both.status.code(), Some(2));
 
     fs::write(
         root.join("pyproject.toml"),
