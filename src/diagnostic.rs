@@ -40,6 +40,8 @@ pub struct Diagnostic {
     /// An opportunity's estimated worth, by which reports rank opportunities (most
     /// valuable first); 0 for problems.
     pub benefit: u32,
+    /// The line of the code its fix must edit, when that is not the finding's own.
+    pub fix_anchor: Option<usize>,
     /// The edits that resolve it, when its rule has a fix for it.
     pub fix: Option<Fix>,
 }

@@ -766,6 +766,7 @@ fn not_analyzed_diagnostic(path: String, reason: String, span: Span) -> Diagnost
         path,
         span,
         message: reason,
+        fix_anchor: None,
     })
 }
 

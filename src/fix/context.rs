@@ -80,6 +80,11 @@ impl<'a> FixContext<'a> {
         &self.source[node.range()]
     }
 
+    /// The 1-based number of the line holding `offset`, as spans count lines.
+    pub fn line_number(&self, offset: TextSize) -> usize {
+        self.index.line_index(offset).get()
+    }
+
     /// The offset where the line holding `offset` starts.
     pub fn line_start(&self, offset: TextSize) -> TextSize {
         self.index

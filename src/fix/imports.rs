@@ -2,7 +2,8 @@
 //! import from that module, else beside the file's other `from django...` imports, in
 //! sorted place.
 
-use ruff_python_ast::{Stmt, StmtImportFrom};
+use ruff_python_ast::statement_visitor::{walk_stmt, StatementVisitor};
+use ruff_python_ast::{Expr, Stmt, StmtImportFrom};
 use ruff_text_size::{Ranged, TextSize};
 
 use super::FixContext;
@@ -15,11 +16,19 @@ pub enum Import {
     Add(Edit),
 }
 
-/// How to import `name` from `module` at the top of the file; `None` when the file binds
-/// that name to something else at module level, which an import would shadow.
-pub fn from_import(context: &FixContext, module: &str, name: &str) -> Option<Import> {
+/// How to import `name` from `module` at the top of the file, for a use at `used_at`;
+/// `None` when the file binds that name otherwise at module level (in a `try:` or `if`
+/// too), which an import would shadow or which would shadow it, or when the import could
+/// only go below the use, where it would run too late.
+pub fn from_import(
+    context: &FixContext,
+    module: &str,
+    name: &str,
+    used_at: TextSize,
+) -> Option<Import> {
     let body = &context.module.body;
     let mut same_module: Option<&StmtImportFrom> = None;
+    let mut present = false;
     for stmt in body {
         match stmt {
             Stmt::ImportFrom(import) => {
@@ -28,8 +37,10 @@ pub fn from_import(context: &FixContext, module: &str, name: &str) -> Option<Imp
                 for alias in &import.names {
                     let bound = alias.asname.as_ref().unwrap_or(&alias.name);
                     if bound.as_str() == name {
-                        return (is_module && alias.name.as_str() == name)
-                            .then_some(Import::Present);
+                        if !is_module || alias.name.as_str() != name || present {
+                            return None;
+                        }
+                        present = true;
                     }
                 }
                 let is_star = import.names.iter().any(|alias| alias.name.as_str() == "*");
@@ -37,44 +48,105 @@ pub fn from_import(context: &FixContext, module: &str, name: &str) -> Option<Imp
                     same_module = Some(import);
                 }
             }
-            Stmt::Import(import) => {
-                let binds = import.names.iter().any(|alias| {
-                    alias.asname.as_ref().map_or_else(
-                        || alias.name.as_str().split('.').next() == Some(name),
-                        |asname| asname.as_str() == name,
-                    )
-                });
-                if binds {
+            _ => {
+                let mut nested = NestedBinding { name, found: false };
+                nested.visit_stmt(stmt);
+                if nested.found {
                     return None;
                 }
             }
-            Stmt::FunctionDef(def) if def.name.as_str() == name => return None,
-            Stmt::ClassDef(class) if class.name.as_str() == name => return None,
-            Stmt::Assign(assign)
-                if assign.targets.iter().any(|target| {
-                    target
-                        .as_name_expr()
-                        .is_some_and(|target| target.id.as_str() == name)
-                }) =>
-            {
-                return None
-            }
-            _ => {}
         }
+    }
+    let above = |stmt: &dyn Ranged| stmt.end() <= used_at;
+    if present {
+        // One import binding it, which must run before the use.
+        let before_use = body.iter().any(|stmt| {
+            above(stmt)
+                && stmt.as_import_from_stmt().is_some_and(|import| {
+                    import
+                        .names
+                        .iter()
+                        .any(|alias| alias.asname.is_none() && alias.name.as_str() == name)
+                })
+        });
+        return before_use.then_some(Import::Present);
     }
     if let Some(import) = same_module {
         let last = import.names.last()?;
-        return Some(Import::Add(
-            context.insert(last.range().end(), format!(", {name}")),
-        ));
+        return above(import)
+            .then(|| Import::Add(context.insert(last.range().end(), format!(", {name}"))));
     }
     let place = new_import_place(context, module);
+    if place > context.line_start(used_at) {
+        return None;
+    }
     let mut line = format!("from {module} import {name}{}", context.newline);
     // After a last line with no line ending, the import starts a line of its own.
     if usize::from(place) == context.source.len() && !context.source.ends_with('\n') {
         line.insert_str(0, context.newline);
     }
     Some(Import::Add(context.insert(place, line)))
+}
+
+/// Whether a statement binds `name` as a `def`, `class` or import.
+fn binds(stmt: &Stmt, name: &str) -> bool {
+    match stmt {
+        Stmt::FunctionDef(def) => def.name.as_str() == name,
+        Stmt::ClassDef(class) => class.name.as_str() == name,
+        Stmt::Import(import) => import.names.iter().any(|alias| {
+            alias.asname.as_ref().map_or_else(
+                || alias.name.as_str().split('.').next() == Some(name),
+                |asname| asname.as_str() == name,
+            )
+        }),
+        Stmt::ImportFrom(import) => import
+            .names
+            .iter()
+            .any(|alias| alias.asname.as_ref().unwrap_or(&alias.name).as_str() == name),
+        _ => false,
+    }
+}
+
+/// Finds a binding of the name by a module-level statement, or one inside a module-level
+/// `try:`, `if`, `with`, loop or `match` (not in functions and classes, which have scopes
+/// of their own).
+struct NestedBinding<'n> {
+    name: &'n str,
+    found: bool,
+}
+
+impl<'a> StatementVisitor<'a> for NestedBinding<'_> {
+    fn visit_stmt(&mut self, stmt: &'a Stmt) {
+        if self.found {
+            return;
+        }
+        let loop_or_with_target = match stmt {
+            Stmt::For(for_loop) => names_in(&for_loop.target, self.name),
+            Stmt::With(with) => with.items.iter().any(|item| {
+                item.optional_vars
+                    .as_deref()
+                    .is_some_and(|vars| names_in(vars, self.name))
+            }),
+            Stmt::AnnAssign(assign) => names_in(&assign.target, self.name),
+            Stmt::Assign(assign) => assign.targets.iter().any(|t| names_in(t, self.name)),
+            _ => false,
+        };
+        self.found = loop_or_with_target || binds(stmt, self.name);
+        if !matches!(stmt, Stmt::FunctionDef(_) | Stmt::ClassDef(_)) {
+            walk_stmt(self, stmt);
+        }
+    }
+}
+
+/// Whether an assignment target binds `name` (in a tuple or list of targets too).
+fn names_in(target: &Expr, name: &str) -> bool {
+    match target {
+        Expr::Name(target) => target.id.as_str() == name,
+        Expr::Tuple(tuple) => tuple.elts.iter().any(|elt| names_in(elt, name)),
+        Expr::List(list) => list.elts.iter().any(|elt| names_in(elt, name)),
+        Expr::Starred(starred) => names_in(&starred.value, name),
+        _ => false,
+    }
 }
 
 /// Where a new `from module import ...` line goes: before the first module-level

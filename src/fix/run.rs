@@ -179,6 +179,7 @@ mod tests {
             span: Span::file_start(),
             detail: None,
             benefit: 0,
+            fix_anchor: None,
             fix: Some(fix),
         }
     }

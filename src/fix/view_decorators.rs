@@ -10,18 +10,21 @@ use super::imports::{from_import, Import};
 use super::{Fix, FixContext};
 use crate::diagnostic::Diagnostic;
 use crate::edit::Edit;
-use crate::facts::span::Locator;
 
-/// The fix for a finding on a view's `def` or `class` line whose message names the
-/// `cache_page(...)` as written: `decorator`, imported from `module`, added inside the
-/// one `cache_page` written on that view. `None` when the caching is applied elsewhere
-/// (the URLconf, a mixin, a settings default), or the view holds more than one.
+/// The fix for a finding on a view's `def` or `class` line: `decorator`, imported from
+/// `module`, added inside the view's one `cache_page`, the one on the finding's anchor
+/// line. `None` when the finding has no anchor (the caching is applied in the URLconf, a
+/// base class or a settings default, or twice), when the view holds a second
+/// `cache_page`, or when it is decorated with one of `declined_beside`, whose effect the
+/// new decorator would undo.
 pub fn inside_cache_page<'a>(
     context: &FixContext<'a>,
     diagnostic: &Diagnostic,
     module: &str,
     decorator: &str,
+    declined_beside: &[&str],
 ) -> Option<Fix> {
+    let anchor = diagnostic.fix_anchor?;
     let range = context.range(&diagnostic.span)?;
     let view = context.path_to(range).into_iter().rev().find(|node| {
         matches!(
@@ -30,8 +33,14 @@ pub fn inside_cache_page<'a>(
         )
     })?;
     let mut places = Vec::new();
+    let mut declined = false;
     let mut add = |list: &'a [Decorator]| {
         places.extend(list.iter().filter_map(|decorator| place(decorator, list)));
+        declined |= list.iter().any(|d| {
+            declined_beside
+                .iter()
+                .any(|name| applies(&d.expression, name))
+        });
     };
     match view {
         AnyNodeRef::StmtFunctionDef(def) => add(&def.decorator_list),
@@ -48,12 +57,12 @@ pub fn inside_cache_page<'a>(
     let [place] = places.as_slice() else {
         return None;
     };
-    // The finding names the `cache_page` it is about, as the facts quote it.
-    let quoted = Locator::new(context.source).snippet(place.cache_page);
-    if !diagnostic.message.contains(&format!("`{quoted}`")) {
+    let lines =
+        [place.decorator.start(), place.cache_page.start()].map(|at| context.line_number(at));
+    if declined || !lines.contains(&anchor) {
         return None;
     }
-    let mut edits = match from_import(context, module, decorator)? {
+    let mut edits = match from_import(context, module, decorator, place.decorator.start())? {
         Import::Present => Vec::new(),
         Import::Add(edit) => vec![edit],
     };
@@ -168,6 +177,23 @@ impl Place<'_> {
             }
             How::InList => context.insert(self.cache_page.end(), format!(", {decorator}")),
         }
+    }
+}
+
+/// Whether a decorator is `name`, bare or through `method_decorator(name, ...)` or a
+/// `method_decorator([...])` list.
+fn applies(decorator: &Expr, name: &str) -> bool {
+    match decorator {
+        Expr::Call(call) if is_named(&call.func, "method_decorator") => {
+            match call.arguments.args.first() {
+                Some(Expr::List(ExprList { elts, .. }) | Expr::Tuple(ExprTuple { elts, .. })) => {
+                    elts.iter().any(|elt| is_named(elt, name))
+                }
+                Some(first) => is_named(first, name),
+                None => false,
+            }
+        }
+        other => is_named(other, name),
     }
 }
 

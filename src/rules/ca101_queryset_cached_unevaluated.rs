@@ -49,6 +49,7 @@ fn check(context: &RuleContext) -> Vec<Violation> {
                     ),
                 };
                 violations.push(Violation {
+                    fix_anchor: None,
                     benefit: 0,
                     severity: None,
                     detail: Some(WHY.to_string()),

@@ -73,6 +73,7 @@ fn check(context: &RuleContext) -> Vec<Violation> {
             )
         };
         violations.push(Violation {
+            fix_anchor: None,
             benefit: 0,
             severity: None,
             detail,

@@ -86,6 +86,7 @@ fn check(context: &RuleContext) -> Vec<Violation> {
             format!("`{text}` (None)")
         };
         violations.push(Violation {
+            fix_anchor: None,
             benefit: 0,
             severity: None,
             detail: Some(format!(

@@ -38,6 +38,7 @@ fn check(context: &RuleContext) -> Vec<Violation> {
                 _ => "pass a lambda returning it instead".to_string(),
             };
             Some(Violation {
+                fix_anchor: None,
                 benefit: 0,
                 severity: None,
                 detail: None,

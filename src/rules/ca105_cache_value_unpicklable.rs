@@ -28,6 +28,7 @@ fn check(context: &RuleContext) -> Vec<Violation> {
                     .map(|via| format!(" (returned by `{via}`)"))
                     .unwrap_or_default();
                 violations.push(Violation {
+                    fix_anchor: None,
                     benefit: 0,
                     severity: None,
                     detail: None,

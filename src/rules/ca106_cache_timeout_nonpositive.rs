@@ -27,6 +27,7 @@ fn check(context: &RuleContext) -> Vec<Violation> {
                 text,
                 span,
             } if *seconds <= 0.0 => Some(Violation {
+                fix_anchor: None,
                 benefit: 0,
                 severity: None,
                 detail: None,

@@ -27,6 +27,7 @@ fn check(context: &RuleContext) -> Vec<Violation> {
             };
             if let Some(problem) = problem(&template) {
                 violations.push(Violation {
+                    fix_anchor: None,
                     benefit: 0,
                     severity: None,
                     detail: Some(

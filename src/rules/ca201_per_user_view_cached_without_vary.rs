@@ -58,5 +58,6 @@ fn fix(context: &FixContext, diagnostic: &Diagnostic) -> Option<Fix> {
         diagnostic,
         "django.views.decorators.vary",
         "vary_on_cookie",
+        &[],
     )
 }

@@ -40,6 +40,7 @@ fn check(context: &RuleContext) -> Vec<Violation> {
                 .map(|origin| format!("`{}` comes from {origin}; ", check.text))
                 .unwrap_or_default();
             Some(Violation {
+                fix_anchor: None,
                 benefit: 0,
                 severity: Some(severity),
                 ..view_violation(

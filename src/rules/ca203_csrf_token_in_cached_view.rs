@@ -39,12 +39,14 @@ fn check(context: &RuleContext) -> Vec<Violation> {
 }
 
 /// `@csrf_protect` inside the view's `cache_page`. Unsafe: the view then sets the CSRF cookie
-/// and `Vary: Cookie`, so pages are stored per visitor's cookie.
+/// and `Vary: Cookie`, so pages are stored per visitor's cookie. Not on a `csrf_exempt`
+/// view, whose POSTs it would start refusing.
 fn fix(context: &FixContext, diagnostic: &Diagnostic) -> Option<Fix> {
     inside_cache_page(
         context,
         diagnostic,
         "django.views.decorators.csrf",
         "csrf_protect",
+        &["csrf_exempt"],
     )
 }

@@ -308,6 +308,7 @@ fn violation(
         }
     };
     Some(Violation {
+        fix_anchor: None,
         benefit: 0,
         severity: None,
         detail: Some(detail),

@@ -34,6 +34,7 @@ fn check(context: &RuleContext) -> Vec<Violation> {
         for bypass in open {
             let invalidation = &entry.invalidated_by[bypass.skips];
             violations.push(Violation {
+                fix_anchor: None,
                 benefit: 0,
                 severity: None,
                 detail: Some(format!(

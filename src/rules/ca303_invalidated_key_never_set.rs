@@ -50,6 +50,7 @@ fn check(context: &RuleContext) -> Vec<Violation> {
                 )
             };
             Violation {
+                fix_anchor: None,
                 benefit: 0,
                 severity: None,
                 detail: Some(detail),

@@ -25,6 +25,7 @@ fn check(context: &RuleContext) -> Vec<Violation> {
                 format!(", bound from `{variable}`")
             };
             violations.push(Violation {
+                fix_anchor: None,
                 benefit: 0,
                 severity: None,
                 detail: Some(format!(

@@ -21,6 +21,7 @@ fn check(context: &RuleContext) -> Vec<Violation> {
     for (path, fragment) in context.templates.known_fragments() {
         for token in &fragment.csrf_tokens {
             violations.push(Violation {
+                fix_anchor: None,
                 benefit: 0,
                 severity: None,
                 detail: Some(WHY.to_string()),
@@ -41,6 +42,7 @@ fn check(context: &RuleContext) -> Vec<Violation> {
                 continue;
             };
             violations.push(Violation {
+                fix_anchor: None,
                 benefit: 0,
                 severity: None,
                 detail: Some(WHY.to_string()),

@@ -114,6 +114,7 @@ fn violation(code: &RequestCode, queries: &[&QueryUse]) -> Option<Violation> {
         (n, m) => format!("{n} queries ({m} of them once per item of a loop)"),
     };
     Some(Violation {
+        fix_anchor: None,
         severity: None,
         benefit: weight * round_trips,
         detail: Some(format!(

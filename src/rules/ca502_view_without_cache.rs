@@ -41,6 +41,7 @@ fn check(context: &RuleContext) -> Vec<Violation> {
         }
         let Some(query) = &view.query else { continue };
         violations.push(Violation {
+            fix_anchor: None,
             severity: None,
             benefit: BENEFIT,
             detail: Some(format!(

@@ -127,6 +127,7 @@ fn violation(calls: &[&(&FileEntry, &CacheCall, CacheOp, bool)], op: CacheOp) ->
         n => format!("{n} `{}.{}()` calls run", first.receiver, first.method),
     };
     Some(Violation {
+        fix_anchor: None,
         severity: None,
         benefit: BENEFIT_PER_CALL * calls.len() as u32,
         detail: Some(format!(

@@ -1,7 +1,7 @@
 //! CA601 sync-cache-call-in-async: a blocking cache call on an event loop.
 
 use ruff_python_ast::{AnyNodeRef, Expr};
-use ruff_text_size::Ranged;
+use ruff_text_size::{Ranged, TextSize};
 
 use super::{Rule, RuleContext, Violation};
 use crate::diagnostic::{Diagnostic, Severity};
@@ -34,12 +34,15 @@ fn check(context: &RuleContext) -> Vec<Violation> {
         .filter_map(|(file, call)| {
             let function = call.in_async_def.as_deref()?;
             let (op, is_async) = CacheOp::from_method(&call.method)?;
-            // django-redis' `delete_pattern` has no asynchronous form.
-            if is_async || op == CacheOp::DeletePattern {
+            // django-redis' `delete_pattern` has no asynchronous form, and Django's
+            // `aclose` does nothing (the backends that close connections override only
+            // `close`): there is nothing to advise.
+            if is_async || matches!(op, CacheOp::DeletePattern | CacheOp::Close) {
                 return None;
             }
             let function = function.rsplit('.').next().unwrap_or(function);
             Some(Violation {
+                fix_anchor: None,
                 benefit: 0,
                 severity: None,
                 detail: None,
@@ -57,8 +60,8 @@ fn check(context: &RuleContext) -> Vec<Violation> {
 /// `cache.get(...)` becomes `await cache.aget(...)`, parenthesized where the result is
 /// used further (`(await cache.aget(k)).items()`). Safe for Django's cache objects, whose
 /// `a`-methods run the same code; unsafe where the asynchronous form does something else
-/// on Django's base backend (`aincr` reads then writes, `aget_many` makes a round trip per
-/// key), on another receiver (a backend or wrapper may lack the method), and where the
+/// on Django's base backend (`aincr` and `aincr_version` read then write, `aget_many`
+/// makes a round trip per key), on another receiver (a backend or wrapper may lack the method), and where the
 /// call is awaited already.
 fn fix(context: &FixContext, diagnostic: &Diagnostic) -> Option<Fix> {
     let range = context.range(&diagnostic.span)?;
@@ -79,7 +82,11 @@ fn fix(context: &FixContext, diagnostic: &Diagnostic) -> Option<Fix> {
         .iter()
         .rposition(|node| node.ptr_eq(AnyNodeRef::from(call)))?;
     let (above, parent) = (&path[..at], *path[..at].last()?);
-    if !awaitable_here(above, call.range()) {
+    // In `f"{cache.get(k)=}"` the text of the call is part of the string.
+    let in_debug_text = above.iter().any(|node| {
+        matches!(node, AnyNodeRef::InterpolatedElement(element) if element.debug_text.is_some())
+    });
+    if in_debug_text || !awaitable_here(above, call.range()) {
         return None;
     }
     let awaited = matches!(parent, AnyNodeRef::ExprAwait(_));
@@ -100,11 +107,20 @@ fn fix(context: &FixContext, diagnostic: &Diagnostic) -> Option<Fix> {
     }
     let different_on_base_backend = matches!(
         op,
-        CacheOp::Incr | CacheOp::Decr | CacheOp::GetMany | CacheOp::SetMany | CacheOp::DeleteMany
+        CacheOp::Incr
+            | CacheOp::Decr
+            | CacheOp::IncrVersion
+            | CacheOp::DecrVersion
+            | CacheOp::GetMany
+            | CacheOp::SetMany
+            | CacheOp::DeleteMany
     );
     let message = format!("Await `{asynchronous}`");
     Some(
-        if awaited || different_on_base_backend || !is_django_cache(context, &method.value) {
+        if awaited
+            || different_on_base_backend
+            || !is_django_cache(context, &method.value, call.start())
+        {
             Fix::unsafe_edits(message, edits)
         } else {
             Fix::safe(message, edits)
@@ -148,8 +164,8 @@ fn takes_arguments_as_django(op: CacheOp, call: &ruff_python_ast::ExprCall) -> b
         CacheOp::Incr | CacheOp::Decr | CacheOp::IncrVersion | CacheOp::DecrVersion => {
             &["key", "delta", "version"]
         }
-        CacheOp::Clear | CacheOp::Close => &[],
-        CacheOp::DeletePattern => return false,
+        CacheOp::Clear => &[],
+        CacheOp::Close | CacheOp::DeletePattern => return false,
     };
     let arguments = &call.arguments;
     arguments.args.len() <= parameters.len()
@@ -163,10 +179,10 @@ fn takes_arguments_as_django(op: CacheOp, call: &ruff_python_ast::ExprCall) -> b
 }
 
 /// `cache` or `caches[...]`, imported from `django.core.cache` at the top of the file.
-fn is_django_cache(context: &FixContext, receiver: &Expr) -> bool {
+fn is_django_cache(context: &FixContext, receiver: &Expr, used_at: TextSize) -> bool {
     let imported = |name: &str| {
         matches!(
-            from_import(context, "django.core.cache", name),
+            from_import(context, "django.core.cache", name, used_at),
             Some(Import::Present)
         )
     };

@@ -90,6 +90,10 @@ pub struct Violation {
     pub path: String,
     pub span: Span,
     pub message: String,
+    /// The line of the code the rule's fix must edit, when that is not the finding's own
+    /// (a view finding's `cache_page` decorator); `None` for the others, or when the
+    /// rule cannot prove which code that is, which leaves the finding without a fix.
+    pub fix_anchor: Option<usize>,
 }
 
 /// Every rule, in code order.
@@ -148,6 +152,7 @@ impl Rule {
             span: violation.span,
             detail: violation.detail,
             benefit: violation.benefit,
+            fix_anchor: violation.fix_anchor,
             fix: None,
         }
     }
@@ -165,6 +170,7 @@ fn view_violation(
         None => detail,
     };
     Violation {
+        fix_anchor: view.own_cache_page_line(),
         benefit: 0,
         severity: None,
         detail: Some(detail),

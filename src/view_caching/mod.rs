@@ -159,6 +159,21 @@ impl CachedView {
             .map(|route| format!("the URLconf caches it as `{route}`"))
     }
 
+    /// The line of the view's one `cache_page`, when it is written on the view itself (in
+    /// the file the view is reported in) rather than in the URLconf, a base class or a
+    /// settings default: where a decorator goes to run inside it. `None` with a second
+    /// `cache_page` around the view, which stores pages on its own terms.
+    pub fn own_cache_page_line(&self) -> Option<usize> {
+        let cache_page = self.cache_page();
+        let caches = self
+            .layers
+            .iter()
+            .filter(|w| w.kind == WrapperKind::CachePage)
+            .count();
+        (self.route.is_none() && cache_page.origin.is_none() && caches == 1 && cache_page.line > 0)
+            .then_some(cache_page.line)
+    }
+
     /// How to put `decorator` inside the cache, for messages that name the cache just
     /// before.
     pub fn inside_fix(&self, decorator: &str) -> String {
