@@ -14,9 +14,9 @@ use anyhow::{anyhow, bail, Result};
 use clap::Args;
 use rayon::prelude::*;
 
-use crate::cli::EXIT_ERROR;
 use crate::diagnostic::Diagnostic;
 use crate::edit::{self, Edit};
+use crate::exit_code;
 use crate::noqa_lines::NoqaLines;
 use crate::pipeline::{self, Analysis};
 use crate::rules::FILE_NOT_ANALYZED;
@@ -110,7 +110,11 @@ pub fn run(analysis: &Analysis, reason: Option<&str>) -> Result<ExitCode> {
         },
         if written == 1 { "file" } else { "files" }
     );
-    Ok(ExitCode::from(if failed { EXIT_ERROR } else { 0 }))
+    Ok(ExitCode::from(if failed {
+        exit_code::ERROR
+    } else {
+        exit_code::CLEAN
+    }))
 }
 
 /// Adds the directives of one file's findings; how many lines it gave one.

@@ -27,7 +27,7 @@ use serde_json::Value;
 use crate::atomic_file;
 use crate::diagnostic::Diagnostic;
 use crate::discover::relative;
-use crate::options::normalize;
+use crate::lexical_path::{absolute, normalize};
 use crate::report::fingerprints;
 
 /// The format version this build writes and reads; a later one is refused, never guessed.
@@ -492,16 +492,6 @@ fn slashed(path: &Path) -> String {
         .map(|c| c.as_os_str().to_string_lossy().into_owned())
         .collect::<Vec<_>>()
         .join("/")
-}
-
-/// `path` from the current directory, normalised (`""` is the current directory).
-pub fn absolute(path: &Path) -> PathBuf {
-    let path = if path.as_os_str().is_empty() {
-        Path::new(".")
-    } else {
-        path
-    };
-    normalize(&std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()))
 }
 
 #[cfg(test)]

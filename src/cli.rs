@@ -11,10 +11,11 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::add_noqa::AddNoqaArgs;
+use crate::apply_fixes::{self, AppliedFix};
 use crate::baseline::{self, BaselineChoice};
 use crate::diagnostic::Severity;
 use crate::django_version::{self, DjangoVersion};
-use crate::fix::run::{self as fix_run, AppliedFix};
+use crate::exit_code;
 use crate::options::Options;
 use crate::pipeline::{self, Analysis};
 use crate::report::{
@@ -361,11 +362,6 @@ impl Format {
     }
 }
 
-/// Exit statuses, as Ruff uses them.
-const EXIT_CLEAN: u8 = 0;
-const EXIT_FINDINGS: u8 = 1;
-pub const EXIT_ERROR: u8 = 2;
-
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Analyze(args) => check(&args.scope, &args.output, &args.fix, &args.noqa, None),
@@ -406,9 +402,9 @@ fn check(
         };
         return print_report(&analysis, output, scope.fail_on, invalidation_map, &fixes);
     }
-    let fixed = fix_run::fix_in_memory(options)?;
+    let fixed = apply_fixes::fix_in_memory(options)?;
     if fix.diff {
-        let diff = fix_run::unified_diff(&fixed);
+        let diff = apply_fixes::unified_diff(&fixed);
         match io::stdout().lock().write_all(diff.as_bytes()) {
             Err(err) if err.kind() != io::ErrorKind::BrokenPipe => {
                 return Err(err).context("cannot write the diff");
@@ -417,13 +413,13 @@ fn check(
         }
         eprintln!("Would fix {}.", counted(fixed.applied.len(), "finding"));
         let status = if fixed.files.is_empty() {
-            EXIT_CLEAN
+            exit_code::CLEAN
         } else {
-            EXIT_FINDINGS
+            exit_code::FINDINGS
         };
         return Ok(ExitCode::from(status));
     }
-    let failures = fix_run::write(&fixed);
+    let failures = apply_fixes::write(&fixed);
     for failure in &failures {
         eprintln!("error: {failure}");
     }
@@ -441,7 +437,7 @@ fn check(
     Ok(if failures.is_empty() {
         status
     } else {
-        ExitCode::from(EXIT_ERROR)
+        ExitCode::from(exit_code::ERROR)
     })
 }
 
@@ -491,7 +487,7 @@ fn write_baseline(analysis: &Analysis, file: &Path, report_on_stdout: bool) -> R
     } else {
         println!("{note}");
     }
-    Ok(ExitCode::from(EXIT_CLEAN))
+    Ok(ExitCode::from(exit_code::CLEAN))
 }
 
 /// What `--fix` did, for the report.
@@ -692,7 +688,11 @@ fn exit_status(analysis: &Analysis, fail_on: Option<FailOn>) -> ExitCode {
             .iter()
             .any(|d| d.severity <= fail_on.threshold())
     });
-    ExitCode::from(if fails { EXIT_FINDINGS } else { EXIT_CLEAN })
+    ExitCode::from(if fails {
+        exit_code::FINDINGS
+    } else {
+        exit_code::CLEAN
+    })
 }
 
 fn write_report_file(args: &ReportArgs) -> Result<ExitCode> {
@@ -770,6 +770,6 @@ fn print_rule(args: &RuleArgs) -> Result<ExitCode> {
     }
     match io::stdout().lock().write_all(out.as_bytes()) {
         Err(err) if err.kind() != io::ErrorKind::BrokenPipe => Err(err.into()),
-        _ => Ok(ExitCode::from(EXIT_CLEAN)),
+        _ => Ok(ExitCode::from(exit_code::CLEAN)),
     }
 }

@@ -2,8 +2,8 @@
 
 use serde::Serialize;
 
+use crate::edit::Fix;
 use crate::facts::span::Span;
-use crate::fix::Fix;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]

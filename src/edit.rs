@@ -22,6 +22,63 @@ pub fn text_as_analysed(root: &Path, edited: &EditedFiles, relative: &str) -> Op
     }
 }
 
+/// Whether applying a fix keeps the program's behaviour (`safe`), or changes it, for the
+/// better as the rule sees it, in a way its author should review (`unsafe`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Applicability {
+    Safe,
+    Unsafe,
+}
+
+impl Applicability {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Applicability::Safe => "safe",
+            Applicability::Unsafe => "unsafe",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Fix {
+    pub applicability: Applicability,
+    /// What the fix does, in a few words ("Pass `compute` itself").
+    pub message: String,
+    /// Applied together or not at all.
+    pub edits: Vec<Edit>,
+}
+
+impl Fix {
+    pub fn safe(message: impl Into<String>, edits: Vec<Edit>) -> Fix {
+        Fix {
+            applicability: Applicability::Safe,
+            message: message.into(),
+            edits,
+        }
+    }
+
+    pub fn unsafe_edits(message: impl Into<String>, edits: Vec<Edit>) -> Fix {
+        Fix {
+            applicability: Applicability::Unsafe,
+            message: message.into(),
+            edits,
+        }
+    }
+}
+
+/// Which fixes are offered and applied: the safe ones, or (`--unsafe-fixes`) all.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FixMode {
+    pub unsafe_fixes: bool,
+}
+
+impl FixMode {
+    pub fn allows(self, fix: &Fix) -> bool {
+        fix.applicability == Applicability::Safe || self.unsafe_fixes
+    }
+}
+
 /// A 1-based line and column (in characters), as reports give positions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct Position {

@@ -3,6 +3,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use cache_analyzer::cli::{self, Cli};
+use cache_analyzer::exit_code;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -10,7 +11,7 @@ fn main() -> ExitCode {
         Ok(status) => status,
         Err(err) => {
             eprintln!("cache-analyzer: error: {err:#}");
-            ExitCode::from(cli::EXIT_ERROR)
+            ExitCode::from(exit_code::ERROR)
         }
     }
 }

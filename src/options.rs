@@ -2,7 +2,7 @@
 //! [`Target`]) and the settings that follow from its root (the [`Settings`]: the
 //! configuration found there, overridden by the command line).
 
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 
@@ -10,8 +10,9 @@ use crate::baseline::{Baseline, BaselineChoice};
 use crate::config::{Config, DEFAULT_MAX_STALENESS};
 use crate::discover::{common_root, is_analysable_file, relative, Exclusions, PerFileIgnores};
 use crate::django_version::{self, DjangoVersion, TargetVersion, VersionSource};
+use crate::edit::{EditedFiles, FixMode};
 use crate::fact_cache::CacheChoice;
-use crate::fix::{EditedFiles, FixMode};
+use crate::lexical_path::{self, normalize};
 use crate::selection::Selection;
 
 pub struct Options {
@@ -112,21 +113,6 @@ fn absolute_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     Ok(kept)
 }
 
-/// `a/b/../c` is `a/c`: report paths are relative to a root without `..` in it.
-pub fn normalize(path: &Path) -> PathBuf {
-    let mut normal = PathBuf::new();
-    for component in path.components() {
-        match component {
-            Component::ParentDir => {
-                normal.pop();
-            }
-            Component::CurDir => {}
-            other => normal.push(other),
-        }
-    }
-    normal
-}
-
 /// Files to judge that all belong to one project: the nearest directory above them holding
 /// `manage.py` or `pyproject.toml`. `None` when directories are given too, or when no such
 /// directory holds every file.
@@ -207,7 +193,7 @@ impl Settings {
             config.cache_dir.as_deref(),
             project_dir,
         );
-        let project_root = crate::baseline::absolute(&pattern_base);
+        let project_root = lexical_path::absolute(&pattern_base);
         let baseline = Baseline::resolve(
             &options.baseline,
             config.baseline.as_deref(),

@@ -12,16 +12,17 @@ use anyhow::{bail, Context, Result};
 use rayon::prelude::*;
 use rustc_hash::FxHashSet;
 
+use crate::attach_fixes;
 use crate::baseline::BaselineUse;
 use crate::diagnostic::Diagnostic;
 use crate::discover::{discover, Discovery, SourcePath};
 use crate::django_version::TargetVersion;
+use crate::edit::{EditedFiles, FixMode};
 use crate::fact_cache::{
     content_hash, path_key, CacheChoice, Entry as CacheEntry, FactCache, Stamp,
 };
 use crate::facts::span::Span;
 use crate::facts::{last_name, ProjectPackages};
-use crate::fix::{self, EditedFiles, FixMode};
 use crate::index::{FileEntry, ProjectIndex};
 use crate::invalidation::InvalidationMap;
 use crate::options::{Options, Settings, Target};
@@ -177,7 +178,7 @@ pub fn run(options: &Options) -> Result<Analysis> {
     };
     project.invalidation.retain(in_scope);
     // Only the findings reported get fixes: those the baseline holds are left alone.
-    fix::attach(&target.root, &options.edited, &mut reported);
+    attach_fixes::attach(&target.root, &options.edited, &mut reported);
     Ok(Analysis {
         shown_paths: ShownPaths::new(&target.root, std::env::current_dir().ok()),
         root: target.root,

@@ -7,9 +7,10 @@ use ruff_python_ast::{AnyNodeRef, Decorator, Expr, ExprCall, ExprList, ExprTuple
 use ruff_text_size::{Ranged, TextRange};
 
 use super::imports::{from_import, Import};
-use super::{Fix, FixContext};
+use super::FixContext;
 use crate::diagnostic::Diagnostic;
 use crate::edit::Edit;
+use crate::edit::Fix;
 
 /// The fix for a finding on a view's `def` or `class` line: `decorator`, imported from
 /// `module`, added inside the view's one `cache_page`, the one on the finding's anchor

@@ -12,7 +12,7 @@ use unicode_width::UnicodeWidthChar;
 
 use super::counts_by_code;
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::fix::FixMode;
+use crate::edit::FixMode;
 use crate::invalidation::{InvalidationMap, Location};
 use crate::pipeline::Analysis;
 use crate::shown_paths::ShownPaths;

@@ -10,7 +10,8 @@ use ruff_text_size::{Ranged, TextRange};
 
 use super::{Rule, RuleContext, Violation};
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::fix::{Fix, FixContext};
+use crate::edit::Fix;
+use crate::fix::FixContext;
 use crate::index::LeafKind;
 
 pub const RULE: Rule = Rule {

@@ -5,7 +5,8 @@ use ruff_python_ast::Expr;
 
 use super::{Rule, RuleContext, Violation};
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::fix::{Fix, FixContext};
+use crate::edit::Fix;
+use crate::fix::FixContext;
 
 pub const RULE: Rule = Rule {
     code: "CA104",

@@ -3,8 +3,9 @@
 
 use super::{view_violation, Rule, RuleContext, Violation};
 use crate::diagnostic::{Diagnostic, Severity};
+use crate::edit::Fix;
 use crate::fix::view_decorators::inside_cache_page;
-use crate::fix::{Fix, FixContext};
+use crate::fix::FixContext;
 
 pub const RULE: Rule = Rule {
     code: "CA201",

@@ -10,8 +10,9 @@ use ruff_text_size::{Ranged, TextRange};
 
 use super::{Rule, RuleContext, Violation};
 use crate::diagnostic::{Diagnostic, Severity};
+use crate::edit::Fix;
 use crate::facts::{CacheCall, CacheOp};
-use crate::fix::{Fix, FixContext};
+use crate::fix::FixContext;
 use crate::index::FileEntry;
 use crate::key_lifecycle::is_scheduled_job;
 

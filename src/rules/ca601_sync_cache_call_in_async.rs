@@ -6,9 +6,10 @@ use ruff_text_size::{Ranged, TextSize};
 use super::{Rule, RuleContext, Violation};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::django_version::DjangoVersion;
+use crate::edit::Fix;
 use crate::facts::CacheOp;
 use crate::fix::imports::{from_import, Import};
-use crate::fix::{Fix, FixContext};
+use crate::fix::FixContext;
 
 pub const RULE: Rule = Rule {
     code: "CA601",

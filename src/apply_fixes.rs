@@ -6,9 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::Result;
 
-use super::FixMode;
 use crate::diagnostic::Diagnostic;
-use crate::edit;
+use crate::edit::{self, FixMode};
 use crate::options::Options;
 use crate::pipeline::{self, Analysis};
 use crate::write_back;
@@ -164,9 +163,8 @@ pub fn changed_files(fixed: &Fixed) -> BTreeSet<&str> {
 mod tests {
     use super::*;
     use crate::diagnostic::Severity;
-    use crate::edit::Edit;
+    use crate::edit::{Edit, Fix};
     use crate::facts::span::Span;
-    use crate::fix::Fix;
 
     fn finding(path: &str, fix: Fix) -> Diagnostic {
         Diagnostic {
