@@ -24,7 +24,7 @@ fn check(context: &RuleContext) -> Vec<Violation> {
         .filter(|view| !view.csrf_protect_inside())
         .filter_map(|view| {
             let token = view.csrf_token.as_ref()?;
-            let cache = &view.cache_page().text;
+            let cache = &view.storing_cache().text;
             Some(view_violation(
                 view,
                 format!(

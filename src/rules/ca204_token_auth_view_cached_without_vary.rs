@@ -25,7 +25,7 @@ fn check(context: &RuleContext) -> Vec<Violation> {
         .filter_map(|view| {
             let per_user = view.per_user.as_ref()?;
             let header = view.drf.as_ref()?.header.as_ref()?;
-            let cache = &view.cache_page().text;
+            let cache = &view.storing_cache().text;
             let why = if django.version.has(CacheBehaviour::VariesOnAuthorization) {
                 "the response is marked `Cache-Control: public`, which stops Django from varying on `Authorization` by itself".to_string()
             } else {

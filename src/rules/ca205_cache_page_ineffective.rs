@@ -27,7 +27,7 @@ fn check(context: &RuleContext) -> Vec<Violation> {
                 WrapperKind::CacheControl(control) => control.describe().replace('_', "-"),
                 _ => return None,
             };
-            let cache = &view.cache_page().text;
+            let cache = &view.storing_cache().text;
             Some(view_violation(
                 view,
                 format!(

@@ -35,9 +35,16 @@ pub struct CachedView {
     pub route: Option<String>,
     /// A class-based view (decorators go through `method_decorator`).
     pub is_class: bool,
-    /// Outermost first; `layers[cache_at]` is the `cache_page`.
+    /// Outermost first; `layers[cache_at]` is the outermost `cache_page`, whose hits skip
+    /// everything inside it.
     pub layers: Vec<Wrapper>,
     pub cache_at: usize,
+    /// `layers[store_at]` is the innermost `cache_page`, the first to store the response:
+    /// what must run before a response is stored (a vary, `csrf_protect`) must run inside
+    /// it, where it is inside every cache. The same as `cache_at` for a view cached once.
+    pub store_at: usize,
+    /// The innermost `cache_page` is applied in the URLconf.
+    pub stored_by_urlconf: bool,
     /// How a DRF view authenticates, when it is one.
     pub drf: Option<DrfAuthentication>,
     /// Where the view reads per-user state.
@@ -115,22 +122,43 @@ impl CachedView {
         &self.layers[self.cache_at]
     }
 
+    /// Cached by two `cache_page`s or more, one inside the other.
+    pub fn cached_twice(&self) -> bool {
+        self.store_at != self.cache_at
+    }
+
+    /// The innermost `cache_page`, which stores the response first.
+    pub fn storing_cache(&self) -> &Wrapper {
+        &self.layers[self.store_at]
+    }
+
+    /// What runs before the first cache stores the response.
+    fn inside_storing(&self) -> &[Wrapper] {
+        &self.layers[self.store_at + 1..]
+    }
+
+    fn outside_storing(&self) -> &[Wrapper] {
+        &self.layers[..self.store_at]
+    }
+
     fn varies(layers: &[Wrapper], on: fn(VaryOn) -> bool) -> Option<&Wrapper> {
         layers
             .iter()
             .find(|w| matches!(w.kind, WrapperKind::Vary(vary) if on(vary)))
     }
 
+    /// A cookie vary inside the storing cache (and so inside every cache).
     pub fn vary_on_cookie_inside(&self) -> Option<&Wrapper> {
-        Self::varies(self.inside(), |v| v.cookie)
+        Self::varies(self.inside_storing(), |v| v.cookie)
     }
 
+    /// A cookie vary outside the storing cache, too late for it.
     pub fn vary_on_cookie_outside(&self) -> Option<&Wrapper> {
-        Self::varies(self.outside(), |v| v.cookie)
+        Self::varies(self.outside_storing(), |v| v.cookie)
     }
 
     pub fn vary_on_authorization_inside(&self) -> Option<&Wrapper> {
-        Self::varies(self.inside(), |v| v.authorization)
+        Self::varies(self.inside_storing(), |v| v.authorization)
     }
 
     pub fn auth_check_inside(&self) -> Option<&Wrapper> {
@@ -140,14 +168,14 @@ impl CachedView {
     }
 
     pub fn csrf_protect_inside(&self) -> bool {
-        self.inside()
+        self.inside_storing()
             .iter()
             .any(|w| w.kind == WrapperKind::CsrfProtect)
     }
 
     /// `Cache-Control: public` set before the response is stored.
     pub fn public_inside(&self) -> bool {
-        self.inside()
+        self.inside_storing()
             .iter()
             .any(|w| matches!(w.kind, WrapperKind::CacheControl(c) if c.public))
     }
@@ -159,28 +187,27 @@ impl CachedView {
             .map(|route| format!("the URLconf caches it as `{route}`"))
     }
 
-    /// The line of the view's one `cache_page`, when it is written on the view itself (in
-    /// the file the view is reported in) rather than in the URLconf, a base class or a
-    /// settings default: where a decorator goes to run inside it. `None` with a second
-    /// `cache_page` around the view, which stores pages on its own terms.
+    /// The line of the storing `cache_page`, when it is written on the view itself (in the
+    /// file the view is reported in) rather than in the URLconf, a base class or a settings
+    /// default: where a decorator goes to run inside every cache.
     pub fn own_cache_page_line(&self) -> Option<usize> {
-        let cache_page = self.cache_page();
-        let caches = self
-            .layers
-            .iter()
-            .filter(|w| w.kind == WrapperKind::CachePage)
-            .count();
-        (self.route.is_none() && cache_page.origin.is_none() && caches == 1 && cache_page.line > 0)
+        let cache_page = self.storing_cache();
+        (!self.stored_by_urlconf && cache_page.origin.is_none() && cache_page.line > 0)
             .then_some(cache_page.line)
     }
 
-    /// How to put `decorator` inside the cache, for messages that name the cache just
+    /// How to put `decorator` inside the storing cache, for messages that name it just
     /// before.
     pub fn inside_fix(&self, decorator: &str) -> String {
-        if self.route.is_some() {
-            let cache = &self.cache_page().text;
+        if self.stored_by_urlconf {
+            let cache = &self.storing_cache().text;
             format!("wrap it as `{cache}({decorator}(...))` in the URLconf")
-        } else if let Some(origin) = self.cache_page().origin.as_ref().filter(|_| self.is_class) {
+        } else if let Some(origin) = self
+            .storing_cache()
+            .origin
+            .as_ref()
+            .filter(|_| self.is_class)
+        {
             format!("apply `{decorator}` inside it, where {origin} applies it")
         } else if self.is_class {
             format!("add `@method_decorator({decorator})` beneath it, with the same `name=` (or `{decorator}` after it in its `method_decorator([...])` list)")
@@ -205,10 +232,11 @@ impl CachedView {
         self.drf.as_ref().is_none_or(|drf| drf.session)
     }
 
-    /// The layer inside the cache that stops it from ever storing the response.
+    /// The layer inside the storing cache (and so inside every cache) that stops it from
+    /// ever storing the response.
     pub fn prevents_storing(&self, version: &TargetVersion) -> Option<&Wrapper> {
         let refuses_no_cache = version.version.has(CacheBehaviour::RefusesNoCacheResponses);
-        self.inside().iter().find(|w| match w.kind {
+        self.inside_storing().iter().find(|w| match w.kind {
             WrapperKind::NeverCache => true,
             WrapperKind::CacheControl(control) => {
                 control.private || (refuses_no_cache && (control.no_cache || control.no_store))
@@ -907,6 +935,10 @@ impl<'a> Project<'a> {
         let cache_at = layers
             .iter()
             .position(|w| w.kind == WrapperKind::CachePage)?;
+        let store_at = layers
+            .iter()
+            .rposition(|w| w.kind == WrapperKind::CachePage)?;
+        let stored_by_urlconf = store_at < route_wrappers.len();
         for (_, function) in &stack.bodies {
             layers.extend(response_layers(&function.body));
             // `patch_vary_headers` in a helper the view calls, one level down.
@@ -931,6 +963,8 @@ impl<'a> Project<'a> {
             is_class: stack.is_class,
             layers,
             cache_at,
+            store_at,
+            stored_by_urlconf,
             drf: stack.drf.clone(),
             per_user: self.per_user(stack, path),
             csrf_token: self.csrf_token(stack, path),
