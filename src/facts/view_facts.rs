@@ -29,7 +29,13 @@ pub enum WrapperKind {
     Vary(VaryOn),
     /// `login_required`, `permission_required`, `user_passes_test`, `staff_member_required`.
     AuthCheck,
-    CsrfProtect,
+    /// `csrf_protect`, `requires_csrf_token` (`always: false`) and `ensure_csrf_cookie`
+    /// (`always: true`): the CSRF cookie, with `Vary: Cookie`, set on a response that
+    /// carries a token, or on every response. Only `csrf_protect` refuses a POST without
+    /// a token.
+    SetsCsrfCookie {
+        always: bool,
+    },
     CacheControl(CacheControl),
     /// `never_cache`: `Cache-Control: max-age=0, no-cache, no-store, must-revalidate, private`.
     NeverCache,
@@ -286,6 +292,8 @@ const NEVER_CACHE: &str = "django.views.decorators.cache.never_cache";
 const VARY_ON_COOKIE: &str = "django.views.decorators.vary.vary_on_cookie";
 const VARY_ON_HEADERS: &str = "django.views.decorators.vary.vary_on_headers";
 const CSRF_PROTECT: &str = "django.views.decorators.csrf.csrf_protect";
+const REQUIRES_CSRF_TOKEN: &str = "django.views.decorators.csrf.requires_csrf_token";
+const ENSURE_CSRF_COOKIE: &str = "django.views.decorators.csrf.ensure_csrf_cookie";
 const METHOD_DECORATOR: &str = "django.utils.decorators.method_decorator";
 const API_VIEW: &str = "rest_framework.decorators.api_view";
 const DRF_AUTHENTICATION: &str = "rest_framework.decorators.authentication_classes";
@@ -1397,7 +1405,8 @@ fn bare_wrapper_kind(func: &Expr, env: &Env<'_>) -> Option<WrapperKind> {
             authorization: false,
         }),
         NEVER_CACHE => WrapperKind::NeverCache,
-        CSRF_PROTECT => WrapperKind::CsrfProtect,
+        CSRF_PROTECT | REQUIRES_CSRF_TOKEN => WrapperKind::SetsCsrfCookie { always: false },
+        ENSURE_CSRF_COOKIE => WrapperKind::SetsCsrfCookie { always: true },
         name if SAFE_METHODS_ONLY.contains(&name) => WrapperKind::SafeMethodsOnly,
         "django.views.decorators.http.require_POST" => WrapperKind::UnsafeMethods,
         name if is_auth_check(name) => WrapperKind::AuthCheck,

@@ -21,7 +21,7 @@ fn check(context: &RuleContext) -> Vec<Violation> {
     context
         .views
         .stored(context.django)
-        .filter(|view| !view.csrf_protect_inside())
+        .filter(|view| view.csrf_cookie_inside().is_none())
         .filter_map(|view| {
             let token = view.csrf_token.as_ref()?;
             let cache = &view.storing_cache().text;

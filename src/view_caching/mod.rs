@@ -147,9 +147,14 @@ impl CachedView {
             .find(|w| matches!(w.kind, WrapperKind::Vary(vary) if on(vary)))
     }
 
-    /// A cookie vary inside the storing cache (and so inside every cache).
+    /// A cookie vary inside the storing cache (and so inside every cache): a vary
+    /// decorator, or the CSRF cookie, which comes with `Vary: Cookie`.
     pub fn vary_on_cookie_inside(&self) -> Option<&Wrapper> {
-        Self::varies(self.inside_storing(), |v| v.cookie)
+        Self::varies(self.inside_storing(), |v| v.cookie).or_else(|| {
+            self.csrf_cookie_inside().filter(|w| {
+                matches!(w.kind, WrapperKind::SetsCsrfCookie { always } if always || self.csrf_token.is_some())
+            })
+        })
     }
 
     /// A cookie vary outside the storing cache, too late for it.
@@ -167,10 +172,12 @@ impl CachedView {
             .find(|w| w.kind == WrapperKind::AuthCheck)
     }
 
-    pub fn csrf_protect_inside(&self) -> bool {
+    /// What sets the CSRF cookie before the response is stored: `csrf_protect`,
+    /// `requires_csrf_token` or `ensure_csrf_cookie`.
+    pub fn csrf_cookie_inside(&self) -> Option<&Wrapper> {
         self.inside_storing()
             .iter()
-            .any(|w| w.kind == WrapperKind::CsrfProtect)
+            .find(|w| matches!(w.kind, WrapperKind::SetsCsrfCookie { .. }))
     }
 
     /// `Cache-Control: public` set before the response is stored.
