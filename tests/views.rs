@@ -18,6 +18,16 @@ fn severity_at(report: &serde_json::Value, path: &str, line: u64) -> String {
         .unwrap_or_default()
 }
 
+fn message_of(report: &serde_json::Value, code: &str, path: &str, line: u64) -> String {
+    report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == code && d["path"] == path && d["line"] == line)
+        .map(|d| d["message"].as_str().unwrap().to_string())
+        .unwrap_or_default()
+}
+
 #[test]
 fn view_findings_match_markers() {
     let root = fixture("views");
@@ -35,6 +45,11 @@ fn view_findings_match_markers() {
     // An auth check inside the cache is an error unless entries vary per visitor.
     assert_eq!(severity_at(&report, "shop/views.py", 63), "error");
     assert_eq!(severity_at(&report, "shop/views.py", 76), "warning");
+    // A `csrf_exempt` view is asked for the decorator that keeps it exempt.
+    assert_eq!(
+        message_of(&report, "CA203", "shop/csrf.py", 42),
+        "`partner_form` renders `{% csrf_token %}` (shop/templates/shop/account_base.html:3), but no `requires_csrf_token` runs inside `cache_page(60)`; add `@requires_csrf_token` below it"
+    );
     // A mixin's cache judged on the view that mixes it in, the fix placed in the mixin.
     let account: Vec<&str> = report["diagnostics"]
         .as_array()

@@ -36,6 +36,8 @@ pub enum WrapperKind {
     SetsCsrfCookie {
         always: bool,
     },
+    /// `csrf_exempt`: POSTs are not checked for a token.
+    CsrfExempt,
     CacheControl(CacheControl),
     /// `never_cache`: `Cache-Control: max-age=0, no-cache, no-store, must-revalidate, private`.
     NeverCache,
@@ -294,6 +296,7 @@ const VARY_ON_HEADERS: &str = "django.views.decorators.vary.vary_on_headers";
 const CSRF_PROTECT: &str = "django.views.decorators.csrf.csrf_protect";
 const REQUIRES_CSRF_TOKEN: &str = "django.views.decorators.csrf.requires_csrf_token";
 const ENSURE_CSRF_COOKIE: &str = "django.views.decorators.csrf.ensure_csrf_cookie";
+const CSRF_EXEMPT: &str = "django.views.decorators.csrf.csrf_exempt";
 const METHOD_DECORATOR: &str = "django.utils.decorators.method_decorator";
 const API_VIEW: &str = "rest_framework.decorators.api_view";
 const DRF_AUTHENTICATION: &str = "rest_framework.decorators.authentication_classes";
@@ -496,7 +499,6 @@ pub(super) fn is_request_attribute(name: &str) -> bool {
 /// cache would undo: they restrict methods, mark headers, or only matter to Python.
 const TRANSPARENT_DECORATORS: &[&str] = &[
     "django.views.decorators.gzip.gzip_page",
-    "django.views.decorators.csrf.csrf_exempt",
     "django.views.decorators.clickjacking.xframe_options_deny",
     "django.views.decorators.clickjacking.xframe_options_sameorigin",
     "django.views.decorators.clickjacking.xframe_options_exempt",
@@ -1407,6 +1409,7 @@ fn bare_wrapper_kind(func: &Expr, env: &Env<'_>) -> Option<WrapperKind> {
         NEVER_CACHE => WrapperKind::NeverCache,
         CSRF_PROTECT | REQUIRES_CSRF_TOKEN => WrapperKind::SetsCsrfCookie { always: false },
         ENSURE_CSRF_COOKIE => WrapperKind::SetsCsrfCookie { always: true },
+        CSRF_EXEMPT => WrapperKind::CsrfExempt,
         name if SAFE_METHODS_ONLY.contains(&name) => WrapperKind::SafeMethodsOnly,
         "django.views.decorators.http.require_POST" => WrapperKind::UnsafeMethods,
         name if is_auth_check(name) => WrapperKind::AuthCheck,

@@ -17,6 +17,10 @@ pub const RULE: Rule = Rule {
     fix: Some(fix),
 };
 
+const DECORATOR: &str = "csrf_protect";
+/// For `csrf_exempt` views, which `csrf_protect` would start checking.
+const EXEMPT_DECORATOR: &str = "requires_csrf_token";
+
 fn check(context: &RuleContext) -> Vec<Violation> {
     context
         .views
@@ -25,29 +29,45 @@ fn check(context: &RuleContext) -> Vec<Violation> {
         .filter_map(|view| {
             let token = view.csrf_token.as_ref()?;
             let cache = &view.storing_cache().text;
+            // A `csrf_exempt` view keeps taking POSTs without a token with
+            // `requires_csrf_token`, which sets the cookie as `csrf_protect` does.
+            let decorator = if view.csrf_exempt() {
+                EXEMPT_DECORATOR
+            } else {
+                DECORATOR
+            };
             Some(view_violation(
                 view,
                 format!(
-                    "`{}` {}, but no `csrf_protect` runs inside `{cache}`; {}",
+                    "`{}` {}, but no `{decorator}` runs inside `{cache}`; {}",
                     view.name,
                     token.description,
-                    view.inside_fix("csrf_protect")
+                    view.inside_fix(decorator)
                 ),
-                "without `csrf_protect` inside the cache nothing sets the CSRF cookie and `Vary: Cookie` on the stored page, so later visitors get the first visitor's token and their forms fail".to_string(),
+                format!("without `{decorator}` inside the cache nothing sets the CSRF cookie and `Vary: Cookie` on the stored page, so later visitors get the first visitor's token and their forms fail"),
             ))
         })
         .collect()
 }
 
-/// `@csrf_protect` inside the view's `cache_page`. Unsafe: the view then sets the CSRF cookie
-/// and `Vary: Cookie`, so pages are stored per visitor's cookie. Not on a `csrf_exempt`
-/// view, whose POSTs it would start refusing.
+/// `@csrf_protect` inside the view's `cache_page`, `@requires_csrf_token` on a `csrf_exempt`
+/// view, as the message says. Unsafe: the view then sets the CSRF cookie and `Vary:
+/// Cookie`, so pages are stored per visitor's cookie. `csrf_protect` is never added beside
+/// a `csrf_exempt` the facts did not see, whose POSTs it would start refusing.
 fn fix(context: &FixContext, diagnostic: &Diagnostic) -> Option<Fix> {
+    let exempt = diagnostic
+        .message
+        .contains(&format!("`{EXEMPT_DECORATOR}`"));
+    let (decorator, declined_beside): (&str, &[&str]) = if exempt {
+        (EXEMPT_DECORATOR, &[])
+    } else {
+        (DECORATOR, &["csrf_exempt"])
+    };
     inside_cache_page(
         context,
         diagnostic,
         "django.views.decorators.csrf",
-        "csrf_protect",
-        &["csrf_exempt"],
+        decorator,
+        declined_beside,
     )
 }

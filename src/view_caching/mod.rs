@@ -172,6 +172,13 @@ impl CachedView {
             .find(|w| w.kind == WrapperKind::AuthCheck)
     }
 
+    /// `csrf_exempt` on any layer: the view accepts POSTs without a token.
+    pub fn csrf_exempt(&self) -> bool {
+        self.layers
+            .iter()
+            .any(|w| w.kind == WrapperKind::CsrfExempt)
+    }
+
     /// What sets the CSRF cookie before the response is stored: `csrf_protect`,
     /// `requires_csrf_token` or `ensure_csrf_cookie`.
     pub fn csrf_cookie_inside(&self) -> Option<&Wrapper> {
