@@ -13,12 +13,24 @@ fn opportunity_findings_match_markers() {
     let root = fixture("opportunities");
     let (report, _) = analyze_json(&root, &[]);
     let expected = markers(&root);
-    assert_eq!(expected.len(), 15, "the fixture marks its findings");
+    assert_eq!(expected.len(), 17, "the fixture marks its findings");
     assert_eq!(findings(&report), expected);
-    assert_eq!(report["summary"]["by_severity"]["opportunity"], 14);
+    assert_eq!(report["summary"]["by_severity"]["opportunity"], 15);
     // The cached per-category counts expire after 10 minutes: statistics, no CA301.
     assert_eq!(report["summary"]["by_severity"]["error"], 0);
-    assert_eq!(report["summary"]["by_severity"]["warning"], 1);
+    assert_eq!(report["summary"]["by_severity"]["warning"], 2);
+    // A generator expression cannot await: the advice moves the call before it.
+    let in_generator = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "CA601" && d["line"] == 318)
+        .expect("CA601 in the generator expression");
+    assert_eq!(
+        in_generator["message"],
+        "`cache.get()` blocks the event loop inside `async def stock_total` while it waits for the cache; a generator expression cannot await, so fetch the values before it with `await cache.aget_many(...)`"
+    );
+    assert!(in_generator["fix"].is_null());
 }
 
 /// Each site-wide setting that makes every page per-user or cached already silences

@@ -471,6 +471,9 @@ pub struct CacheCall {
     pub eager_default: Option<Snippet>,
     /// The `async def` whose event loop the call runs on (not in a lambda or nested `def`).
     pub in_async_def: Option<String>,
+    /// In a generator expression, which cannot `await` (an `await` would make it an
+    /// asynchronous generator).
+    pub in_generator: bool,
     /// The function or method the call is in (`None` at module level).
     pub function: Option<String>,
     /// In a `for` loop or comprehension, with a key that changes from one item to the
@@ -514,6 +517,7 @@ impl CacheCall {
             stored: Vec::new(),
             eager_default: None,
             in_async_def: None,
+            in_generator: false,
             function: None,
             per_item: None,
             wrapper: None,

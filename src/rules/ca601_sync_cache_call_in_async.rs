@@ -42,6 +42,19 @@ fn check(context: &RuleContext) -> Vec<Violation> {
                 return None;
             }
             let function = function.rsplit('.').next().unwrap_or(function);
+            // A generator expression cannot await (an `await` would make it an asynchronous
+            // generator): the call moves before it.
+            let advice = match (call.in_generator, op) {
+                (true, CacheOp::Get) => format!(
+                    "a generator expression cannot await, so fetch the values before it with `await {}.aget_many(...)`",
+                    call.receiver
+                ),
+                (true, _) => format!(
+                    "a generator expression cannot await, so make the call before it with `await {}.a{}(...)`",
+                    call.receiver, call.method
+                ),
+                (false, _) => format!("use `await {}.a{}(...)`", call.receiver, call.method),
+            };
             Some(Violation {
                 fix_anchor: None,
                 benefit: 0,
@@ -50,8 +63,8 @@ fn check(context: &RuleContext) -> Vec<Violation> {
                 path: file.path.clone(),
                 span: call.span.clone(),
                 message: format!(
-                    "`{}.{}()` blocks the event loop inside `async def {function}` while it waits for the cache; use `await {}.a{}(...)`",
-                    call.receiver, call.method, call.receiver, call.method
+                    "`{}.{}()` blocks the event loop inside `async def {function}` while it waits for the cache; {advice}",
+                    call.receiver, call.method
                 ),
             })
         })

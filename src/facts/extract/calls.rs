@@ -392,6 +392,7 @@ impl Extractor<'_> {
             stored,
             eager_default,
             in_async_def: self.async_def(),
+            in_generator: self.call_site.in_generator,
             function: self.current_function().map(str::to_string),
             per_item: self.per_item(call),
             wrapper,

@@ -284,11 +284,12 @@ pub(super) struct Extractor<'src> {
     mentions_update_fields: bool,
 }
 
-/// A call's place in its expression: in a lambda (which runs wherever it is called), and
-/// under which comprehension variables.
+/// A call's place in its expression: in a lambda (which runs wherever it is called), in a
+/// generator expression, and under which comprehension variables.
 #[derive(Default)]
 pub(super) struct CallSite {
     pub(super) in_lambda: bool,
+    pub(super) in_generator: bool,
     pub(super) comprehension_names: Vec<String>,
 }
 
@@ -1718,6 +1719,7 @@ impl Extractor<'_> {
             }
             self.call_site = CallSite {
                 in_lambda: found.in_lambda,
+                in_generator: found.in_generator,
                 comprehension_names: found.comprehension_names,
             };
             self.inspect_call(found.call, env);
@@ -1745,6 +1747,7 @@ struct FoundCall<'a> {
     /// Names the lambdas and comprehensions around it rebind.
     shadowed: Vec<&'a str>,
     in_lambda: bool,
+    in_generator: bool,
     comprehension_names: Vec<String>,
 }
 
@@ -1754,6 +1757,7 @@ struct FoundCall<'a> {
 struct CallFinder<'a> {
     calls: Vec<FoundCall<'a>>,
     lambda_depth: usize,
+    generator_depth: usize,
     /// Names bound by the comprehensions around the expression being visited.
     comprehension_names: Vec<&'a str>,
     walrus: Vec<&'a ast::ExprNamed>,
@@ -1789,11 +1793,13 @@ impl<'a> Visitor<'a> for CallFinder<'a> {
         let scope_start = self.shadowed.len();
         let comprehension_start = self.comprehension_names.len();
         let mut in_lambda = false;
+        let in_generator = expr.is_generator_expr();
         match expr {
             Expr::Call(call) => self.calls.push(FoundCall {
                 call,
                 shadowed: self.shadowed.clone(),
                 in_lambda: self.lambda_depth > 0,
+                in_generator: self.generator_depth > 0,
                 comprehension_names: self
                     .comprehension_names
                     .iter()
@@ -1824,8 +1830,10 @@ impl<'a> Visitor<'a> for CallFinder<'a> {
             _ => {}
         }
         self.lambda_depth += usize::from(in_lambda);
+        self.generator_depth += usize::from(in_generator);
         visitor::walk_expr(self, expr);
         self.lambda_depth -= usize::from(in_lambda);
+        self.generator_depth -= usize::from(in_generator);
         self.shadowed.truncate(scope_start);
         self.comprehension_names.truncate(comprehension_start);
     }
