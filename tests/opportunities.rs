@@ -28,7 +28,7 @@ fn opportunity_findings_match_markers() {
         .expect("CA601 in the generator expression");
     assert_eq!(
         in_generator["message"],
-        "`cache.get()` blocks the event loop inside `async def stock_total` while it waits for the cache; a generator expression cannot await, so fetch the values before it with `await cache.aget_many(...)`"
+        "`cache.get()` blocks the event loop inside `async def stock_total` while it waits for the cache; a generator expression cannot await, so make one `await cache.aget_many(...)` call before it"
     );
     assert!(in_generator["fix"].is_null());
 }

@@ -65,8 +65,7 @@ fn view_findings_match_markers() {
             "`AccountPage` renders `{% csrf_token %}` (shop/templates/shop/account_base.html:3), but no `csrf_protect` runs inside `cache_page(600)`; apply `csrf_protect` inside it, where `CacheMixin` (shop/mixins.py:8) applies it",
             "`ProfilePage` reads `user` (shop/templates/shop/account_base.html:2), but `cache_page(300)` does not vary on the session cookie; apply `vary_on_cookie` inside it, where `CachedDispatchMixin.dispatch` (shop/mixins.py:27) applies it",
             "`ProfilePage` renders `{% csrf_token %}` (shop/templates/shop/account_base.html:3), but no `csrf_protect` runs inside `cache_page(300)`; apply `csrf_protect` inside it, where `CachedDispatchMixin.dispatch` (shop/mixins.py:27) applies it",
-            // Cached twice: judged by the mixin's cache, inside the view's own.
-            "`TwiceCachedProfilePage` reads `user` (shop/templates/shop/account_base.html:2), but `vary_on_cookie` runs only outside `cache_page(300)`, which stores the page first; apply `vary_on_cookie` inside it, where `CachedDispatchMixin.dispatch` (shop/mixins.py:27) applies it",
+            // Cached twice: the CSRF cookie must be set inside the mixin's cache.
             "`TwiceCachedProfilePage` renders `{% csrf_token %}` (shop/templates/shop/account_base.html:3), but no `csrf_protect` runs inside `cache_page(300)`; apply `csrf_protect` inside it, where `CachedDispatchMixin.dispatch` (shop/mixins.py:27) applies it",
         ]
     );

@@ -25,21 +25,20 @@ fn check(context: &RuleContext) -> Vec<Violation> {
         .filter(|view| view.vary_on_cookie_inside().is_none())
         .filter_map(|view| {
             let per_user = view.per_user.as_ref()?;
-            let cache = &view.storing_cache().text;
+            let cache = &view.cache_page().text;
             let (problem, fix, detail) = match view.vary_on_cookie_outside() {
-                // Inside the outer cache, but the inner one stores the page first.
-                Some(vary) if view.cached_twice() => (
-                    format!("`{}` runs only outside `{cache}`, which stores the page first", vary.text),
-                    view.inside_fix("vary_on_cookie"),
-                    "the inner cache stores the first visitor's page without a cookie vary and serves it whenever the outer one misses".to_string(),
-                ),
                 Some(vary) => (
                     format!("`{}` sits outside `{cache}`, where it has no effect", vary.text),
                     "move it inside the cache".to_string(),
                     "a vary decorator outside the cache takes effect only after the response is stored, so the first visitor's page is served to everyone".to_string(),
                 ),
+                // Inside the innermost cache a vary is inside every cache, whatever the
+                // response.
                 None => (
-                    format!("`{cache}` does not vary on the session cookie"),
+                    format!(
+                        "`{}` does not vary on the session cookie",
+                        view.storing_cache().text
+                    ),
                     view.inside_fix("vary_on_cookie"),
                     "the first visitor's page is stored and served to everyone until it expires"
                         .to_string(),

@@ -43,17 +43,23 @@ fn check(context: &RuleContext) -> Vec<Violation> {
             }
             let function = function.rsplit('.').next().unwrap_or(function);
             // A generator expression cannot await (an `await` would make it an asynchronous
-            // generator): the call moves before it.
-            let advice = match (call.in_generator, op) {
-                (true, CacheOp::Get) => format!(
-                    "a generator expression cannot await, so fetch the values before it with `await {}.aget_many(...)`",
+            // generator): the call moves before it, one call for all its items.
+            let many = match op {
+                CacheOp::Get => Some("get_many"),
+                CacheOp::Set => Some("set_many"),
+                CacheOp::Delete => Some("delete_many"),
+                _ => None,
+            };
+            let advice = match (call.in_generator, call.per_item.is_some(), many) {
+                (true, true, Some(many)) => format!(
+                    "a generator expression cannot await, so make one `await {}.a{many}(...)` call before it",
                     call.receiver
                 ),
-                (true, _) => format!(
+                (true, _, _) => format!(
                     "a generator expression cannot await, so make the call before it with `await {}.a{}(...)`",
                     call.receiver, call.method
                 ),
-                (false, _) => format!("use `await {}.a{}(...)`", call.receiver, call.method),
+                (false, _, _) => format!("use `await {}.a{}(...)`", call.receiver, call.method),
             };
             Some(Violation {
                 fix_anchor: None,

@@ -137,33 +137,32 @@ impl CachedView {
         &self.layers[self.store_at + 1..]
     }
 
-    fn outside_storing(&self) -> &[Wrapper] {
-        &self.layers[..self.store_at]
-    }
-
     fn varies(layers: &[Wrapper], on: fn(VaryOn) -> bool) -> Option<&Wrapper> {
         layers
             .iter()
             .find(|w| matches!(w.kind, WrapperKind::Vary(vary) if on(vary)))
     }
 
-    /// A cookie vary inside the storing cache (and so inside every cache): a vary
-    /// decorator, or the CSRF cookie, which comes with `Vary: Cookie`.
+    /// A cookie vary inside the outermost cache: a vary decorator (which patches the
+    /// response as it passes, before any cache stores a `TemplateResponse`, so one between
+    /// two caches counts), or the CSRF cookie, which comes with `Vary: Cookie`: on every
+    /// response with `ensure_csrf_cookie`, on one that renders a token with
+    /// `csrf_protect` or `requires_csrf_token`, and a page whose token may not render
+    /// cannot be proved shared.
     pub fn vary_on_cookie_inside(&self) -> Option<&Wrapper> {
-        Self::varies(self.inside_storing(), |v| v.cookie).or_else(|| {
+        Self::varies(self.inside(), |v| v.cookie).or_else(|| {
             self.csrf_cookie_inside().filter(|w| {
                 matches!(w.kind, WrapperKind::SetsCsrfCookie { always } if always || self.csrf_token.is_some())
             })
         })
     }
 
-    /// A cookie vary outside the storing cache, too late for it.
     pub fn vary_on_cookie_outside(&self) -> Option<&Wrapper> {
-        Self::varies(self.outside_storing(), |v| v.cookie)
+        Self::varies(self.outside(), |v| v.cookie)
     }
 
     pub fn vary_on_authorization_inside(&self) -> Option<&Wrapper> {
-        Self::varies(self.inside_storing(), |v| v.authorization)
+        Self::varies(self.inside(), |v| v.authorization)
     }
 
     pub fn auth_check_inside(&self) -> Option<&Wrapper> {
@@ -172,11 +171,14 @@ impl CachedView {
             .find(|w| w.kind == WrapperKind::AuthCheck)
     }
 
-    /// `csrf_exempt` on any layer: the view accepts POSTs without a token.
+    /// `csrf_exempt` on any layer, or a DRF view (whose `as_view()` is `csrf_exempt`): the
+    /// view accepts POSTs without a token.
     pub fn csrf_exempt(&self) -> bool {
-        self.layers
-            .iter()
-            .any(|w| w.kind == WrapperKind::CsrfExempt)
+        self.drf.is_some()
+            || self
+                .layers
+                .iter()
+                .any(|w| w.kind == WrapperKind::CsrfExempt)
     }
 
     /// What sets the CSRF cookie before the response is stored: `csrf_protect`,
@@ -189,7 +191,7 @@ impl CachedView {
 
     /// `Cache-Control: public` set before the response is stored.
     pub fn public_inside(&self) -> bool {
-        self.inside_storing()
+        self.inside()
             .iter()
             .any(|w| matches!(w.kind, WrapperKind::CacheControl(c) if c.public))
     }
@@ -201,27 +203,27 @@ impl CachedView {
             .map(|route| format!("the URLconf caches it as `{route}`"))
     }
 
-    /// The line of the storing `cache_page`, when it is written on the view itself (in the
-    /// file the view is reported in) rather than in the URLconf, a base class or a settings
-    /// default: where a decorator goes to run inside every cache.
+    /// The line of the view's one `cache_page`, when it is written on the view itself (in
+    /// the file the view is reported in) rather than in the URLconf, a base class or a
+    /// settings default: where a decorator goes to run inside it. `None` for a view cached
+    /// twice, where which cache a decorator must be inside depends on the response.
     pub fn own_cache_page_line(&self) -> Option<usize> {
         let cache_page = self.storing_cache();
-        (!self.stored_by_urlconf && cache_page.origin.is_none() && cache_page.line > 0)
+        (!self.stored_by_urlconf
+            && !self.cached_twice()
+            && cache_page.origin.is_none()
+            && cache_page.line > 0)
             .then_some(cache_page.line)
     }
 
-    /// How to put `decorator` inside the storing cache, for messages that name it just
-    /// before.
+    /// How to put `decorator` inside the storing (innermost) cache, inside every cache,
+    /// for messages that name it just before.
     pub fn inside_fix(&self, decorator: &str) -> String {
+        let cache = self.storing_cache();
         if self.stored_by_urlconf {
-            let cache = &self.storing_cache().text;
+            let cache = &cache.text;
             format!("wrap it as `{cache}({decorator}(...))` in the URLconf")
-        } else if let Some(origin) = self
-            .storing_cache()
-            .origin
-            .as_ref()
-            .filter(|_| self.is_class)
-        {
+        } else if let Some(origin) = cache.origin.as_ref().filter(|_| self.is_class) {
             format!("apply `{decorator}` inside it, where {origin} applies it")
         } else if self.is_class {
             format!("add `@method_decorator({decorator})` beneath it, with the same `name=` (or `{decorator}` after it in its `method_decorator([...])` list)")
