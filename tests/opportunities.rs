@@ -81,7 +81,7 @@ fn verbose_says_why_an_opportunity_was_chosen() {
     );
     // Each silent look-alike of the fixture, counted by the reason it was left out.
     assert!(
-        text.contains("CA502: 34 candidates left unreported, not proved: 6 a decorator, base class or template is not read; 3 a layer caches, sets caching headers, checks auth or allows other methods; 2 the page depends on the query string; 1 the response is a redirect or a file; 3 the view answers more than GET; 4 the view caches or sets caching headers already; 1 the view reads a request attribute set per request; 13 the view reads per-user state; 1 the view's GET path changes state.\n"),
+        text.contains("CA502: 35 candidates left unreported, not proved: 6 a decorator, base class or template is not read; 3 a layer caches, sets caching headers, checks auth or allows other methods; 1 the page carries a CSRF token; 2 the page depends on the query string; 1 the response is a redirect or a file; 3 the view answers more than GET; 4 the view caches or sets caching headers already; 1 the view reads a request attribute set per request; 13 the view reads per-user state; 1 the view's GET path changes state.\n"),
         "{text}"
     );
 }

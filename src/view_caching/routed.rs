@@ -381,7 +381,18 @@ impl<'a> Project<'a> {
             request_extra: first(|b| b.request_extra.as_ref(), "reads"),
             changes_state: first(|b| b.changes_state.as_ref(), "calls"),
             uncacheable_response: first(|b| b.uncacheable_response.as_ref(), "answers with"),
-            csrf_token: self.csrf_token(&stack, path),
+            // `ensure_csrf_cookie` gives every response a token's cookie, and `Vary: Cookie`.
+            csrf_token: stack
+                .layers
+                .iter()
+                .find(|w| w.kind == WrapperKind::SetsCsrfCookie { always: true })
+                .map(|ensure| Found {
+                    description: format!(
+                        "`{}` (line {}) sets the CSRF cookie on every response",
+                        ensure.text, ensure.line
+                    ),
+                })
+                .or_else(|| self.csrf_token(&stack, path)),
             caches,
             reads_query_string,
             renders_templates: !rendered.is_empty(),
