@@ -189,8 +189,9 @@ def main():
     counts = defaultdict(Counter)
     unjudged = []
     all_findings = []
+    reports = {}
     for name, version, directory in selected:
-        report = analyse(directory)
+        report = reports[name] = analyse(directory)
         for d in report["diagnostics"]:
             needs_verdict = d["severity"] != "opportunity" or args.opportunities
             key = (name, d["path"], d["code"], d["fingerprint"])
@@ -235,7 +236,7 @@ def main():
         print(f"vanished: {r['project']} {r['path']}: {r['code']} {r['fingerprint']} "
               f"({r['why']})")
 
-    broken_fixes = check_fixes(selected, args.fixes) if args.fixes else 0
+    broken_fixes = check_fixes(selected, reports, args.fixes) if args.fixes else 0
 
     if args.unjudged:
         with args.unjudged.open("w", newline="") as f:
@@ -252,7 +253,7 @@ def main():
     return 1 if unjudged or broken_fixes else 0
 
 
-def check_fixes(selected, out_dir):
+def check_fixes(selected, reports, out_dir):
     """Per project: the fixes offered, by rule and applicability, each judged right in
     ecosystem/fix_verdicts.tsv; the diff applied to a copy must leave every file parsing and
     nothing more to fix. The number of fixes unjudged or wrong and of projects whose diff
@@ -264,7 +265,7 @@ def check_fixes(selected, out_dir):
     failures = broken = 0
     judged = read_fix_verdicts()
     for name, version, directory in selected:
-        report = analyse(directory)
+        report = reports[name]
         for d in report["diagnostics"]:
             fix = d.get("fix")
             if not fix:
