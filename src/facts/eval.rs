@@ -754,17 +754,6 @@ pub(super) fn key_source(expr: &Expr, env: &Env<'_>) -> KeySource {
     }
 }
 
-/// A list or tuple display's elements, or the expression itself: arguments Django takes
-/// as one value or several (`vary_on_headers`, `method_decorator`, `receiver`'s signals,
-/// `isinstance`'s classes).
-pub(super) fn elements(expr: &Expr) -> &[Expr] {
-    match expr {
-        Expr::List(list) => &list.elts,
-        Expr::Tuple(tuple) => &tuple.elts,
-        other => std::slice::from_ref(other),
-    }
-}
-
 /// `"post:{}".format(pk)` as the template `post:{}`.
 fn format_template(call: &ast::ExprCall) -> Option<KeyTemplate> {
     let Expr::Attribute(method) = call.func.as_ref() else {

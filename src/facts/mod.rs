@@ -9,7 +9,7 @@ mod scope;
 pub mod settings;
 pub mod shape;
 pub mod span;
-mod syntax;
+pub mod syntax;
 pub mod view_facts;
 
 pub use extract::extract;
@@ -442,13 +442,30 @@ impl CacheOp {
         )
     }
 
+    /// The parameters of Django's method (and of its `a`-form), in order; `None` for
+    /// `close(**kwargs)` and django-redis' `delete_pattern`.
+    pub fn parameters(self) -> Option<&'static [&'static str]> {
+        Some(match self {
+            CacheOp::Get => &["key", "default", "version"],
+            CacheOp::Set | CacheOp::Add => &["key", "value", "timeout", "version"],
+            CacheOp::GetOrSet => &["key", "default", "timeout", "version"],
+            CacheOp::Delete | CacheOp::HasKey => &["key", "version"],
+            CacheOp::GetMany | CacheOp::DeleteMany => &["keys", "version"],
+            CacheOp::SetMany => &["data", "timeout", "version"],
+            CacheOp::Touch => &["key", "timeout", "version"],
+            CacheOp::Incr | CacheOp::Decr | CacheOp::IncrVersion | CacheOp::DecrVersion => {
+                &["key", "delta", "version"]
+            }
+            CacheOp::Clear => &[],
+            CacheOp::Close | CacheOp::DeletePattern => return None,
+        })
+    }
+
     /// Position of the `timeout` parameter, for operations that take one.
     pub fn timeout_position(self) -> Option<usize> {
-        match self {
-            CacheOp::Set | CacheOp::Add | CacheOp::GetOrSet => Some(2),
-            CacheOp::SetMany | CacheOp::Touch => Some(1),
-            _ => None,
-        }
+        self.parameters()?
+            .iter()
+            .position(|&parameter| parameter == "timeout")
     }
 }
 

@@ -1,4 +1,5 @@
-//! Small readers of call and attribute syntax, shared by every part of the extraction.
+//! Small readers of call and attribute syntax, shared by every part of the extraction
+//! (and [`elements`] by the fixes that edit decorator lists).
 
 use ruff_python_ast::{self as ast, Expr};
 
@@ -46,5 +47,16 @@ pub(super) fn root_name(expr: &Expr) -> Option<&str> {
             Expr::Name(name) => return Some(name.id.as_str()),
             _ => return None,
         };
+    }
+}
+
+/// A list or tuple display's elements, or the expression itself: arguments Django takes
+/// as one value or several (`vary_on_headers`, `method_decorator`, `receiver`'s signals,
+/// `isinstance`'s classes).
+pub fn elements(expr: &Expr) -> &[Expr] {
+    match expr {
+        Expr::List(list) => &list.elts,
+        Expr::Tuple(tuple) => &tuple.elts,
+        other => std::slice::from_ref(other),
     }
 }

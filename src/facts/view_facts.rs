@@ -4,12 +4,10 @@
 use ruff_python_ast::{self as ast, Expr};
 use serde::{Deserialize, Serialize};
 
-use super::eval::{
-    constant, elements, is_literal, last_segment, qualified_name, string_literal, Evaluator,
-};
+use super::eval::{constant, is_literal, last_segment, qualified_name, string_literal, Evaluator};
 use super::scope::{Binding, Env};
 use super::shape::Constant;
-use super::syntax::{argument, keyword, root_name};
+use super::syntax::{argument, elements, keyword, root_name};
 
 /// A decorator that matters to view caching, as applied to a view.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -28,7 +28,8 @@ pub fn from_import(
 ) -> Option<Import> {
     let body = &context.module.body;
     let mut same_module: Option<&StmtImportFrom> = None;
-    let mut present = false;
+    // The one module-level `from module import name`, if there is one.
+    let mut present: Option<&StmtImportFrom> = None;
     for stmt in body {
         match stmt {
             Stmt::ImportFrom(import) => {
@@ -37,10 +38,10 @@ pub fn from_import(
                 for alias in &import.names {
                     let bound = alias.asname.as_ref().unwrap_or(&alias.name);
                     if bound.as_str() == name {
-                        if !is_module || alias.name.as_str() != name || present {
+                        if !is_module || alias.name.as_str() != name || present.is_some() {
                             return None;
                         }
-                        present = true;
+                        present = Some(import);
                     }
                 }
                 let is_star = import.names.iter().any(|alias| alias.name.as_str() == "*");
@@ -58,18 +59,9 @@ pub fn from_import(
         }
     }
     let above = |stmt: &dyn Ranged| stmt.end() <= used_at;
-    if present {
-        // One import binding it, which must run before the use.
-        let before_use = body.iter().any(|stmt| {
-            above(stmt)
-                && stmt.as_import_from_stmt().is_some_and(|import| {
-                    import
-                        .names
-                        .iter()
-                        .any(|alias| alias.asname.is_none() && alias.name.as_str() == name)
-                })
-        });
-        return before_use.then_some(Import::Present);
+    if let Some(import) = present {
+        // It must run before the use.
+        return above(import).then_some(Import::Present);
     }
     if let Some(import) = same_module {
         let last = import.names.last()?;

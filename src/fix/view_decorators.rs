@@ -3,14 +3,14 @@
 //! beneath `@method_decorator(cache_page(...), ...)` as another `method_decorator`, or
 //! after `cache_page(...)` in a `method_decorator([...])` list.
 
-use ruff_python_ast::{AnyNodeRef, Decorator, Expr, ExprCall, ExprList, ExprTuple, Stmt};
+use ruff_python_ast::{AnyNodeRef, Decorator, Expr, ExprCall, Stmt};
 use ruff_text_size::{Ranged, TextRange};
 
 use super::imports::{from_import, Import};
 use super::FixContext;
 use crate::diagnostic::Diagnostic;
-use crate::edit::Edit;
-use crate::edit::Fix;
+use crate::edit::{Edit, Fix};
+use crate::facts::syntax::elements;
 
 /// The fix for a finding on a view's `def` or `class` line: `decorator`, imported from
 /// `module`, added inside the view's one `cache_page`, the one on the finding's anchor
@@ -121,14 +121,18 @@ fn place<'a>(decorator: &'a Decorator, siblings: &'a [Decorator]) -> Option<Plac
         Expr::Call(inner) if is_named(&inner.func, "cache_page") => Some(inner),
         _ => None,
     };
-    let (cache_page, how) = match &call.arguments.args[0] {
-        Expr::List(ExprList { elts, .. }) | Expr::Tuple(ExprTuple { elts, .. }) => {
-            let [inner] = elts.iter().filter_map(cache_page).collect::<Vec<_>>()[..] else {
-                return None;
-            };
-            (inner, How::InList)
-        }
-        first => (cache_page(first)?, How::BeneathMethodDecorator(call)),
+    let decorators = &call.arguments.args[0];
+    let [cache_page] = elements(decorators)
+        .iter()
+        .filter_map(cache_page)
+        .collect::<Vec<_>>()[..]
+    else {
+        return None;
+    };
+    let how = if matches!(decorators, Expr::List(_) | Expr::Tuple(_)) {
+        How::InList
+    } else {
+        How::BeneathMethodDecorator(call)
     };
     Some(Place {
         decorator,
@@ -185,15 +189,11 @@ impl Place<'_> {
 /// `method_decorator([...])` list.
 fn applies(decorator: &Expr, name: &str) -> bool {
     match decorator {
-        Expr::Call(call) if is_named(&call.func, "method_decorator") => {
-            match call.arguments.args.first() {
-                Some(Expr::List(ExprList { elts, .. }) | Expr::Tuple(ExprTuple { elts, .. })) => {
-                    elts.iter().any(|elt| is_named(elt, name))
-                }
-                Some(first) => is_named(first, name),
-                None => false,
-            }
-        }
+        Expr::Call(call) if is_named(&call.func, "method_decorator") => call
+            .arguments
+            .args
+            .first()
+            .is_some_and(|decorators| elements(decorators).iter().any(|d| is_named(d, name))),
         other => is_named(other, name),
     }
 }

@@ -1,7 +1,7 @@
 //! CA601 sync-cache-call-in-async: a blocking cache call on an event loop.
 
-use ruff_python_ast::{AnyNodeRef, Expr};
-use ruff_text_size::{Ranged, TextSize};
+use ruff_python_ast::{AnyNodeRef, Expr, ExprCall};
+use ruff_text_size::{Ranged, TextRange, TextSize};
 
 use super::{Rule, RuleContext, Violation};
 use crate::diagnostic::{Diagnostic, Severity};
@@ -81,8 +81,8 @@ fn check(context: &RuleContext) -> Vec<Violation> {
 /// used further (`(await cache.aget(k)).items()`). Safe for Django's cache objects, whose
 /// `a`-methods run the same code; unsafe where the asynchronous form does something else
 /// on Django's base backend (`aincr` and `aincr_version` read then write, `aget_many`
-/// makes a round trip per key), on another receiver (a backend or wrapper may lack the method), and where the
-/// call is awaited already.
+/// makes a round trip per key), on another receiver (a backend or wrapper may lack the
+/// method), and where the call is awaited already.
 fn fix(context: &FixContext, diagnostic: &Diagnostic) -> Option<Fix> {
     let range = context.range(&diagnostic.span)?;
     let Expr::Call(call) = context.expr_at(range)? else {
@@ -151,7 +151,7 @@ fn fix(context: &FixContext, diagnostic: &Diagnostic) -> Option<Fix> {
 /// Whether `await` may stand at `call`: in the body of the innermost `def`, an `async def`,
 /// and not in a lambda, a class body or a generator expression (which `await` would turn
 /// into an asynchronous generator).
-fn awaitable_here(above: &[AnyNodeRef], call: ruff_text_size::TextRange) -> bool {
+fn awaitable_here(above: &[AnyNodeRef], call: TextRange) -> bool {
     for node in above.iter().rev() {
         match node {
             AnyNodeRef::StmtFunctionDef(def) => {
@@ -172,20 +172,9 @@ fn awaitable_here(above: &[AnyNodeRef], call: ruff_text_size::TextRange) -> bool
 
 /// Whether the call passes only what Django's method takes (django-redis' `nx=`, say, the
 /// `a`-method would refuse), and no `*args` or `**kwargs` that could hold more.
-fn takes_arguments_as_django(op: CacheOp, call: &ruff_python_ast::ExprCall) -> bool {
-    let parameters: &[&str] = match op {
-        CacheOp::Get => &["key", "default", "version"],
-        CacheOp::Set | CacheOp::Add => &["key", "value", "timeout", "version"],
-        CacheOp::GetOrSet => &["key", "default", "timeout", "version"],
-        CacheOp::Delete | CacheOp::HasKey => &["key", "version"],
-        CacheOp::GetMany | CacheOp::DeleteMany => &["keys", "version"],
-        CacheOp::SetMany => &["data", "timeout", "version"],
-        CacheOp::Touch => &["key", "timeout", "version"],
-        CacheOp::Incr | CacheOp::Decr | CacheOp::IncrVersion | CacheOp::DecrVersion => {
-            &["key", "delta", "version"]
-        }
-        CacheOp::Clear => &[],
-        CacheOp::Close | CacheOp::DeletePattern => return false,
+fn takes_arguments_as_django(op: CacheOp, call: &ExprCall) -> bool {
+    let Some(parameters) = op.parameters() else {
+        return false;
     };
     let arguments = &call.arguments;
     arguments.args.len() <= parameters.len()

@@ -143,12 +143,12 @@ impl CachedView {
             .find(|w| matches!(w.kind, WrapperKind::Vary(vary) if on(vary)))
     }
 
-    /// A cookie vary inside the outermost cache: a vary decorator (which patches the
-    /// response as it passes, before any cache stores a `TemplateResponse`, so one between
-    /// two caches counts), or the CSRF cookie, which comes with `Vary: Cookie`: on every
-    /// response with `ensure_csrf_cookie`, on one that renders a token with
-    /// `csrf_protect` or `requires_csrf_token`, and a page whose token may not render
-    /// cannot be proved shared.
+    /// A cookie vary before the response is stored. A vary decorator counts anywhere
+    /// inside the outermost cache: it patches the response as it passes, before any cache
+    /// stores a `TemplateResponse`. The CSRF cookie, which comes with `Vary: Cookie`, counts
+    /// inside the innermost: `ensure_csrf_cookie` sets it on every response,
+    /// `csrf_protect` and `requires_csrf_token` on a page that renders a token (which
+    /// paths render it is not followed, so such a page is not proved shared).
     pub fn vary_on_cookie_inside(&self) -> Option<&Wrapper> {
         Self::varies(self.inside(), |v| v.cookie).or_else(|| {
             self.csrf_cookie_inside().filter(|w| {

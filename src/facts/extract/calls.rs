@@ -5,13 +5,13 @@ use ruff_python_ast::{self as ast, Expr};
 
 use super::Extractor;
 use crate::facts::eval::{
-    constant, elements, is_computed, key_source, model_ref, qualified_name, queryset_source,
-    string_literal, MANAGER_ATTRIBUTES,
+    constant, is_computed, key_source, model_ref, qualified_name, queryset_source, string_literal,
+    MANAGER_ATTRIBUTES,
 };
 use crate::facts::keys::{KeySource, KeyTemplate};
 use crate::facts::scope::{Binding, Env};
 use crate::facts::shape::{Constant, ManagerOrigin, ModelRef, Shape};
-use crate::facts::syntax::{argument, has_unpacking, keyword};
+use crate::facts::syntax::{argument, elements, has_unpacking, keyword};
 use crate::facts::view_facts::{
     is_single_row, locks_rows, query_call, query_kind, QueryCall, QueryUse, UrlconfCall,
 };

@@ -7,16 +7,14 @@ mod calls;
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{self as ast, Expr, Stmt};
 
-use super::eval::{
-    constant, elements, key_template, last_segment, model_ref, qualified_name, Evaluator,
-};
+use super::eval::{constant, key_template, last_segment, model_ref, qualified_name, Evaluator};
 use super::keys::KeyTemplate;
 use super::paths::{relative_path, template_dirs, RelativePath};
 use super::scope::{Binding, Env, ProjectAnswers, ProjectPackages, ProjectQuestions};
 use super::settings::cache_settings;
 use super::shape::{ManagerOrigin, ModelRef, Shape, Unpicklable};
 use super::span::Locator;
-use super::syntax::{argument, keyword, root_name};
+use super::syntax::{argument, elements, keyword, root_name};
 use super::view_facts::{
     changes_templates, drf_decorator_policy, inspect_header_assignment, is_request_attribute,
     record_view_attribute, rest_framework, wrapper_alias, ClassView, SettingEntries, SharedValues,
