@@ -50,6 +50,9 @@ fn view_findings_match_markers() {
         message_of(&report, "CA203", "shop/csrf.py", 42),
         "`partner_form` renders `{% csrf_token %}` (shop/templates/shop/account_base.html:3), but no `requires_csrf_token` runs inside `cache_page(60)`; add `@requires_csrf_token` below it"
     );
+    // A DRF view is `csrf_exempt` through its `as_view()`.
+    assert!(message_of(&report, "CA203", "shop/api.py", 143)
+        .contains("but no `requires_csrf_token` runs inside `cache_page(60)`"));
     // A mixin's cache judged on the view that mixes it in, the fix placed in the mixin.
     let account: Vec<&str> = report["diagnostics"]
         .as_array()
